@@ -1,0 +1,185 @@
+import CRdKafka
+import Foundation
+import Synchronization
+
+/// Reads a fixed set of topic partitions (assign, no consumer group join) on a dedicated thread.
+///
+/// librdkafka's poll blocks, so it never runs on Swift's cooperative pool (two threads on a 2-core box):
+/// one thread per reader polls and hands batches of copied records to an `AsyncSequence`. At most
+/// `maxBatchesInFlight` batches wait for the consumer, so a slow reader slows polling instead of growing
+/// memory.
+public final class PartitionReader: Sendable {
+    /// What the reader reports, in the order it happened.
+    public enum Event: Sendable, Equatable {
+        case records([KafkaRecord])
+        /// The reader reached the current end of a partition (the next offset is `offset`).
+        case endOfPartition(topic: String, partition: Int32, offset: Int64)
+        /// The client reported a problem (broker down, unknown topic, ...); reading goes on.
+        case error(KafkaError)
+    }
+
+    nonisolated(unsafe) private let handle: OpaquePointer
+    private let maxBatchSize: Int
+    private let maxBatchesInFlight: Int
+    private let started = Atomic<Bool>(false)
+    private let stopRequested = Flag()
+    private let finished = DispatchSemaphore(value: 0)
+
+    public init(bootstrapServers: String, properties: [String: String] = [:],
+                maxBatchSize: Int = 2_000, maxBatchesInFlight: Int = 4) throws {
+        var all = [
+            "bootstrap.servers": bootstrapServers,
+            // Required by librdkafka even without subscribe(); assign() never joins the group.
+            "group.id": "opsdeck-reader",
+            "enable.auto.commit": "false",
+            "enable.auto.offset.store": "false",
+            "enable.partition.eof": "true",
+        ]
+        all.merge(properties) { _, new in new }
+        let conf = try makeConfiguration(all)
+        handle = try makeHandle(RD_KAFKA_CONSUMER, conf)
+        self.maxBatchSize = maxBatchSize
+        self.maxBatchesInFlight = maxBatchesInFlight
+    }
+
+    deinit {
+        if started.load(ordering: .acquiring) {
+            stopRequested.raise()
+            finished.wait()
+        }
+        rd_kafka_consumer_close(handle)
+        rd_kafka_destroy(handle)
+    }
+
+    /// Partitions of a topic, from the broker's metadata (0 if the topic does not exist).
+    public func partitionCount(of topic: String, timeoutMilliseconds: Int32 = 5_000) throws -> Int {
+        try fetchPartitionCount(handle: handle, topic: topic, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// The low and high watermarks (first offset, next offset to be written) of a partition.
+    public func watermarks(topic: String, partition: Int32,
+                           timeoutMilliseconds: Int32 = 5_000) throws -> (low: Int64, high: Int64) {
+        var low: Int64 = 0, high: Int64 = 0
+        let err = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, timeoutMilliseconds)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "watermarks of \(topic)/\(partition)") }
+        return (low, high)
+    }
+
+    /// Starts reading the given partitions; call once. Iterating the result drives the reader;
+    /// dropping the iterator or cancelling its task stops the thread.
+    public func read(_ starts: [PartitionStart]) throws -> Events {
+        precondition(!started.exchange(true, ordering: .acquiringAndReleasing), "read(_:) called twice")
+        let list = rd_kafka_topic_partition_list_new(Int32(starts.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for start in starts {
+            let entry = rd_kafka_topic_partition_list_add(list, start.topic, start.partition)!
+            switch start.offset {
+            case .beginning: entry.pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+            case .end: entry.pointee.offset = Int64(RD_KAFKA_OFFSET_END)
+            case .at(let offset): entry.pointee.offset = offset
+            }
+        }
+        let err = rd_kafka_assign(handle, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            finished.signal()
+            throw KafkaError(err, context: "assign")
+        }
+        let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
+        let credits = DispatchSemaphore(value: maxBatchesInFlight)
+        continuation.onTermination = { [stopRequested] _ in
+            stopRequested.raise()
+            credits.signal()  // wake a poller waiting for room
+        }
+        let thread = Thread { [self] in
+            pollLoop(continuation, credits)
+            finished.signal()
+        }
+        thread.name = "kafka-reader"
+        thread.start()
+        return Events(stream: stream, credits: credits)
+    }
+
+    private func pollLoop(_ out: AsyncStream<Event>.Continuation, _ credits: DispatchSemaphore) {
+        var topicNames: [OpaquePointer: String] = [:]
+        var batch: [KafkaRecord] = []
+        batch.reserveCapacity(maxBatchSize)
+
+        func send(_ event: Event) {
+            credits.wait()
+            out.yield(event)
+        }
+        func flushBatch() {
+            guard !batch.isEmpty else { return }
+            send(.records(batch))
+            batch.removeAll(keepingCapacity: true)
+        }
+
+        while !stopRequested.isRaised {
+            // Block briefly only when nothing is pending, so full batches go out at once.
+            guard let message = rd_kafka_consumer_poll(handle, batch.isEmpty ? 100 : 0) else {
+                flushBatch()
+                continue
+            }
+            defer { rd_kafka_message_destroy(message) }
+            let m = message.pointee
+            let topic: String
+            if let rkt = m.rkt {
+                if let name = topicNames[rkt] { topic = name } else {
+                    topic = String(cString: rd_kafka_topic_name(rkt))
+                    topicNames[rkt] = topic
+                }
+            } else {
+                topic = ""
+            }
+            switch m.err {
+            case RD_KAFKA_RESP_ERR_NO_ERROR:
+                var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+                let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+                batch.append(KafkaRecord(
+                    topic: topic, partition: m.partition, offset: m.offset,
+                    timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp,
+                    key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
+                    value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []))
+                if batch.count >= maxBatchSize { flushBatch() }
+            case RD_KAFKA_RESP_ERR__PARTITION_EOF:
+                flushBatch()
+                send(.endOfPartition(topic: topic, partition: m.partition, offset: m.offset))
+            default:
+                flushBatch()
+                let text = m.payload.map {
+                    String(decoding: UnsafeRawBufferPointer(start: $0, count: m.len), as: UTF8.self)
+                }
+                send(.error(KafkaError(m.err, context: text.map { "\(topic) \($0)" })))
+            }
+        }
+        out.finish()
+    }
+
+    /// The reader's events. Each `next()` returns a credit to the polling thread.
+    public struct Events: AsyncSequence, Sendable {
+        let stream: AsyncStream<Event>
+        let credits: DispatchSemaphore
+
+        public func makeAsyncIterator() -> Iterator {
+            Iterator(base: stream.makeAsyncIterator(), credits: credits)
+        }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            var base: AsyncStream<Event>.Iterator
+            let credits: DispatchSemaphore
+
+            public mutating func next() async -> Event? {
+                let event = await base.next()
+                if event != nil { credits.signal() }
+                return event
+            }
+        }
+    }
+}
+
+/// A one-way flag shared between the polling thread and whoever stops it.
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func raise() { value.store(true, ordering: .releasing) }
+    var isRaised: Bool { value.load(ordering: .acquiring) }
+}

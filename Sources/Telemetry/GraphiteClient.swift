@@ -1,0 +1,61 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// Reads series from a graphite-web (or graphite-api) render API.
+public struct GraphiteClient: Sendable {
+    public let baseURL: String
+    private let http: HTTPClient
+    private let timeout: TimeAmount
+
+    /// - Parameter baseURL: e.g. "http://127.0.0.1:8002" (no trailing slash needed).
+    public init(baseURL: String = "http://127.0.0.1:8002", http: HTTPClient = .shared,
+                timeout: TimeAmount = .seconds(10)) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.http = http
+        self.timeout = timeout
+    }
+
+    /// Series for `targets` (paths, wildcards or functions) over a range such as from "-10min".
+    public func render(targets: [String], from: String = "-10min", until: String? = nil,
+                       maxDataPoints: Int? = nil) async throws -> [GraphiteSeries] {
+        var query = targets.map { ("target", $0) } + [("from", from), ("format", "json")]
+        if let until { query.append(("until", until)) }
+        if let maxDataPoints { query.append(("maxDataPoints", String(maxDataPoints))) }
+        return try GraphiteSeries.decodeRender(try await get("/render", query))
+    }
+
+    /// Metric paths matching a pattern such as "collectd.*.statsd.*".
+    public func find(_ pattern: String) async throws -> [GraphiteMetric] {
+        try GraphiteMetric.decodeFind(try await get("/metrics/find", [("query", pattern), ("format", "treejson")]))
+    }
+
+    private func get(_ path: String, _ query: [(String, String)]) async throws -> Data {
+        let url = baseURL + path + "?" + query.map { "\($0)=\(percentEncoded($1))" }.joined(separator: "&")
+        let response = try await http.execute(HTTPClientRequest(url: url), timeout: timeout)
+        let body = try await response.body.collect(upTo: 64 << 20)
+        guard response.status == .ok else {
+            let text = String(buffer: body).prefix(200)
+            throw GraphiteError.http(status: Int(response.status.code), url: url, body: String(text))
+        }
+        return Data(body.readableBytesView)
+    }
+}
+
+public enum GraphiteError: Error, CustomStringConvertible {
+    case http(status: Int, url: String, body: String)
+
+    public var description: String {
+        switch self {
+        case .http(let status, let url, let body): return "Graphite answered \(status) for \(url): \(body)"
+        }
+    }
+}
+
+/// Query-component encoding: everything but unreserved characters, so `*`, `,`, `(` and `&` in
+/// Graphite targets survive intact.
+func percentEncoded(_ text: String) -> String {
+    var unreserved = CharacterSet.alphanumerics
+    unreserved.insert(charactersIn: "-._~")
+    return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+}

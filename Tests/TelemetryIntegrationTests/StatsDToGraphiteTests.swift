@@ -1,0 +1,30 @@
+import StackSupport
+import Telemetry
+import Testing
+
+/// StatsD → collectd → carbon → graphite-web, all real. Slow by nature: collectd flushes every 10 s and
+/// a new whisper file appears on the next flush, so a new series takes ~20 s to be readable.
+@Suite struct StatsDToGraphiteTests {
+    @Test(.timeLimit(.minutes(2))) func aGaugeSentFromSwiftBecomesAGraphiteSeries() async throws {
+        try await Stack.ensureUp()
+        let name = uniqueName("it").replacingOccurrences(of: "-", with: "_")
+        let statsd = try StatsDClient(port: Stack.statsdPort, prefix: "opsdeck_test")
+        let graphite = GraphiteClient(baseURL: Stack.graphiteURL)
+        let target = CollectdPaths.path(.gauge, statsdName: "opsdeck_test.\(name)")
+
+        var values: [Double] = []
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline {
+            statsd.gauge(name, 42)
+            let series = try await graphite.render(targets: [target], from: "-5min")
+            values = series.flatMap(\.values)
+            if !values.isEmpty { break }
+            try await Task.sleep(for: .seconds(2))
+        }
+        #expect(values.contains(42), "no value for \(target) in Graphite after 90 s")
+        #expect(statsd.droppedPackets == 0)
+
+        let found = try await graphite.find(target)
+        #expect(found.count == 1 && found[0].isLeaf)
+    }
+}
