@@ -55,7 +55,6 @@ public enum GraphiteError: Error, CustomStringConvertible {
 /// Query-component encoding: everything but unreserved characters, so `*`, `,`, `(` and `&` in
 /// Graphite targets survive intact.
 func percentEncoded(_ text: String) -> String {
-    var unreserved = CharacterSet.alphanumerics
-    unreserved.insert(charactersIn: "-._~")
+    let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
     return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
 }

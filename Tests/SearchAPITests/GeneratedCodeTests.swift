@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import GRPCHealth
 import SearchAPI
 import StackSupport
 import SwiftProtobuf

@@ -1,0 +1,177 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Consul's HTTP API (agent, catalog, health, KV, status) over async-http-client.
+///
+/// Reads return the value with its `QueryMeta` (the `X-Consul-Index` to block on next); `watch...`
+/// methods wrap them in blocking-query loops. The same code talks to real Consul and to devconsul.
+public struct ConsulClient: Sendable {
+    public let configuration: ConsulConfiguration
+    let http: HTTPClient
+    /// Timeout of a request that does not block.
+    public var requestTimeout: Duration = .seconds(10)
+
+    public init(configuration: ConsulConfiguration = .fromEnvironment(), http: HTTPClient = ConsulClient.defaultHTTPClient) {
+        self.configuration = configuration
+        self.http = http
+    }
+
+    /// An HTTP client that reports a refused connection at once. async-http-client's default retries
+    /// connecting until the request's deadline, which for a blocking read is minutes: a console would
+    /// show a dead Consul as merely quiet.
+    public static let defaultHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(3)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    struct Response {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// One HTTP exchange. `query` values of nil are presence flags (`?recurse`).
+    func send(_ method: HTTPMethod, _ path: String, query: [(String, String?)] = [], body: [UInt8]? = nil,
+              timeout: Duration? = nil) async throws -> Response {
+        var items = query
+        if let dc = configuration.datacenter { items.append(("dc", dc)) }
+        let queryText = items.map { name, value in value.map { "\(name)=\(percentEncoded($0))" } ?? name }
+            .joined(separator: "&")
+        let url = configuration.baseURL + path + (queryText.isEmpty ? "" : "?" + queryText)
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let token = configuration.token { request.headers.add(name: "X-Consul-Token", value: token) }
+        if let body {
+            request.body = .bytes(ByteBuffer(bytes: body))
+            request.headers.add(name: "Content-Type", value: "application/json")
+        }
+        let limit = timeout ?? requestTimeout
+        do {
+            let response = try await http.execute(request, timeout: .nanoseconds(Int64(limit.inSeconds * 1e9)))
+            let bytes = try await response.body.collect(upTo: 64 << 20)
+            return Response(status: Int(response.status.code), headers: response.headers,
+                            body: Array(bytes.readableBytesView))
+        } catch let error as ConsulError {
+            throw error
+        } catch {
+            throw ConsulError.unreachable(path: path, reason: String(describing: error))
+        }
+    }
+
+    /// A read: query options applied, meta parsed, 200 decoded; 404 gives nil when `notFoundIsNil`.
+    func read<T: Decodable>(_ type: T.Type, _ path: String, query: [(String, String?)] = [],
+                            options: QueryOptions, notFoundIsNil: Bool = false) async throws -> Indexed<T?> {
+        var items = query
+        var timeout: Duration? = nil
+        if options.index > 0 {
+            items.append(("index", String(options.index)))
+            if let wait = options.wait {
+                items.append(("wait", GoDuration.format(wait)))
+                timeout = BlockingIndex.httpTimeout(forWait: wait)
+            } else {
+                timeout = BlockingIndex.httpTimeout(forWait: .seconds(300))  // the server's default wait
+            }
+        }
+        if options.stale { items.append(("stale", nil)) }
+        if options.consistent { items.append(("consistent", nil)) }
+        if let filter = options.filter { items.append(("filter", filter)) }
+        let response = try await send(.GET, path, query: items, timeout: timeout)
+        let meta = QueryMeta(headers: response.headers)
+        if response.status == 404 && notFoundIsNil { return Indexed(value: nil, meta: meta) }
+        guard response.status == 200 else {
+            throw ConsulError.unexpectedStatus(code: response.status, body: response.text, path: path)
+        }
+        do {
+            return Indexed(value: try JSONDecoder().decode(T.self, from: Data(response.body)), meta: meta)
+        } catch {
+            throw ConsulError.badResponse(path: path, reason: String(describing: error))
+        }
+    }
+
+    /// A write that expects 200 and an empty (or ignorable) body.
+    func write(_ method: HTTPMethod, _ path: String, query: [(String, String?)] = [], body: [UInt8]? = nil) async throws {
+        let response = try await send(method, path, query: query, body: body)
+        guard response.status == 200 else {
+            throw ConsulError.unexpectedStatus(code: response.status, body: response.text, path: path)
+        }
+    }
+
+    /// A write whose body is JSON `true` or `false` (KV put and delete).
+    func writeBool(_ method: HTTPMethod, _ path: String, query: [(String, String?)] = [], body: [UInt8]? = nil) async throws -> Bool {
+        let response = try await send(method, path, query: query, body: body)
+        guard response.status == 200 else {
+            throw ConsulError.unexpectedStatus(code: response.status, body: response.text, path: path)
+        }
+        switch response.text.trimmingCharacters(in: .whitespacesAndNewlines) {
+        case "true": return true
+        case "false": return false
+        case let other: throw ConsulError.badResponse(path: path, reason: "expected true or false, got '\(other)'")
+        }
+    }
+
+    /// The address of the Raft leader, "" when there is none (a quick liveness probe).
+    public func leader() async throws -> String {
+        try await read(String.self, "/v1/status/leader", options: QueryOptions()).value ?? ""
+    }
+}
+
+/// Options of a read: blocking (`index`, `wait`), consistency and a filter expression.
+public struct QueryOptions: Sendable, Equatable {
+    /// Block until the data's index exceeds this (0: answer at once).
+    public var index: UInt64
+    /// How long the server may hold a blocking read (server default 5 min, max 10 min).
+    public var wait: Duration?
+    public var stale: Bool
+    public var consistent: Bool
+    public var filter: String?
+
+    public init(index: UInt64 = 0, wait: Duration? = nil, stale: Bool = false, consistent: Bool = false,
+                filter: String? = nil) {
+        self.index = index
+        self.wait = wait
+        self.stale = stale
+        self.consistent = consistent
+        self.filter = filter
+    }
+}
+
+/// What Consul says about a read besides the data.
+public struct QueryMeta: Sendable, Equatable {
+    /// `X-Consul-Index`: pass it back as `QueryOptions.index` to block until something changes.
+    public var index: UInt64
+    public var knownLeader: Bool
+    public var lastContactMilliseconds: UInt64
+
+    public init(index: UInt64, knownLeader: Bool = true, lastContactMilliseconds: UInt64 = 0) {
+        self.index = index
+        self.knownLeader = knownLeader
+        self.lastContactMilliseconds = lastContactMilliseconds
+    }
+
+    init(headers: HTTPHeaders) {
+        index = headers.first(name: "X-Consul-Index").flatMap(UInt64.init) ?? 0
+        knownLeader = headers.first(name: "X-Consul-KnownLeader") == "true"
+        lastContactMilliseconds = headers.first(name: "X-Consul-LastContact").flatMap(UInt64.init) ?? 0
+    }
+}
+
+/// A value read from Consul with its meta.
+public struct Indexed<Value: Sendable>: Sendable {
+    public var value: Value
+    public var meta: QueryMeta
+}
+
+extension Indexed: Equatable where Value: Equatable {}
+
+/// Path-segment and query encoding: only unreserved characters pass (and `/` inside KV keys).
+func percentEncoded(_ text: String, keepSlash: Bool = false) -> String {
+    // ASCII only: CharacterSet.alphanumerics would let "é" through unencoded.
+    let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+                               + (keepSlash ? "/" : ""))
+    return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Where Consul is and how to authenticate, read the way Consul's own tools read it.
+public struct ConsulConfiguration: Sendable, CustomStringConvertible {
+    /// Base URL without a trailing slash, e.g. "http://127.0.0.1:8500".
+    public var baseURL: String
+    /// ACL token, sent as `X-Consul-Token`. Never printed: `description` redacts it.
+    public var token: String?
+    /// Datacenter for every request (`?dc=`); nil uses the agent's own.
+    public var datacenter: String?
+
+    public init(address: String = "127.0.0.1:8500", token: String? = nil, datacenter: String? = nil) {
+        self.baseURL = Self.baseURL(fromAddress: address)
+        self.token = token?.isEmpty == true ? nil : token
+        self.datacenter = datacenter
+    }
+
+    /// `CONSUL_HTTP_ADDR` (host:port, or a URL with http/https and an optional path prefix),
+    /// `CONSUL_HTTP_TOKEN`, else the first line of `CONSUL_HTTP_TOKEN_FILE`, and `CONSUL_HTTP_SSL`.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> ConsulConfiguration {
+        var address = env["CONSUL_HTTP_ADDR"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1:8500"
+        if !address.contains("://"), ["1", "true", "t"].contains(env["CONSUL_HTTP_SSL"]?.lowercased() ?? "") {
+            address = "https://" + address
+        }
+        var token = env["CONSUL_HTTP_TOKEN"]
+        if token?.isEmpty ?? true, let file = env["CONSUL_HTTP_TOKEN_FILE"],
+           let text = try? String(contentsOfFile: file, encoding: .utf8) {
+            token = text.split(whereSeparator: \.isNewline).first.map(String.init)
+        }
+        return ConsulConfiguration(address: address, token: token)
+    }
+
+    static func baseURL(fromAddress address: String) -> String {
+        var url = address.contains("://") ? address : "http://" + address
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+
+    public var description: String {
+        "Consul at \(baseURL)" + (token == nil ? "" : " (token set)") + (datacenter.map { ", dc \($0)" } ?? "")
+    }
+}

@@ -1,0 +1,166 @@
+import AsyncHTTPClient
+import Consul
+import GRPCCore
+import GRPCHealth
+import GRPCNIOTransportHTTP2Posix
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Runs every registered check on its interval, as the agent does: TCP connect, HTTP status, gRPC
+/// `grpc.health.v1.Health/Check`, TTL expiry; and reaps services critical past their
+/// DeregisterCriticalServiceAfter. One task per check; nothing polls between probes.
+final class CheckRunner: Sendable {
+    private let state: AgentState
+    private let running = Mutex<[String: (identity: String, task: Task<Void, Never>)]>([:])
+    let reapInterval: Duration
+
+    init(state: AgentState, reapInterval: Duration = .seconds(30)) {
+        self.state = state
+        self.reapInterval = reapInterval
+    }
+
+    /// Starts probes for new or changed checks and stops those of removed checks.
+    func sync() {
+        let wanted = state.read { catalog in
+            catalog.checks.mapValues { check in (identity: "\(check.definition.probe.map { String(describing: $0) } ?? "")|\(check.definition.effectiveInterval)|\(check.definition.effectiveTimeout)", spec: check.definition) }
+        }
+        running.withLock { running in
+            for (id, entry) in running where wanted[id]?.identity != entry.identity {
+                entry.task.cancel()
+                running.removeValue(forKey: id)
+            }
+            for (id, want) in wanted where running[id] == nil {
+                let task = Task { [self] in await self.run(checkID: id, spec: want.spec) }
+                running[id] = (want.identity, task)
+            }
+        }
+    }
+
+    func stopAll() {
+        running.withLock { running in
+            for entry in running.values { entry.task.cancel() }
+            running.removeAll()
+        }
+    }
+
+    /// The reaper loop (Consul: every 30 s, one-minute floor on the timeout).
+    func reapForever() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: reapInterval) } catch { return }
+            let reaped = state.write { catalog -> [String] in
+                let ids = catalog.servicesToReap(now: .now)
+                for id in ids { catalog.deregister(serviceID: id) }
+                return ids
+            }
+            if !reaped.isEmpty { sync() }
+        }
+    }
+
+    private func run(checkID: String, spec: CheckSpec) async {
+        guard let probe = spec.probe else { return }
+        if case .ttl(let ttl) = probe {
+            await expireTTL(checkID: checkID, ttl: ttl)
+            return
+        }
+        let interval = spec.effectiveInterval
+        // The first probe comes after a random part of the interval, spreading load as the agent does.
+        do { try await Task.sleep(for: interval * Double.random(in: 0..<1)) } catch { return }
+        while !Task.isCancelled {
+            let (status, output) = await Self.probe(probe, timeout: spec.effectiveTimeout)
+            if Task.isCancelled { return }
+            state.write { $0.setResult(checkID, status: status, output: output) }
+            do { try await Task.sleep(for: interval) } catch { return }
+        }
+    }
+
+    /// Sleeps until the TTL deadline; an update meanwhile moves the deadline and the loop sleeps again.
+    private func expireTTL(checkID: String, ttl: Duration) async {
+        while !Task.isCancelled {
+            guard let deadline = state.read({ $0.checks[checkID]?.ttlDeadline }) else { return }
+            if deadline <= .now {
+                state.write { catalog in
+                    let last = catalog.checks[checkID]?.output ?? ""
+                    catalog.setResult(checkID, status: .critical, output: last.hasPrefix("TTL expired") ? last : "TTL expired" + (last.isEmpty ? "" : " (last output before timeout follows): \(last)"))
+                }
+                do { try await Task.sleep(for: ttl) } catch { return }
+            } else {
+                do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
+            }
+        }
+    }
+
+    // MARK: probes
+
+    static func probe(_ probe: CheckSpec.Probe, timeout: Duration) async -> (HealthStatus, String) {
+        switch probe {
+        case .tcp(let address): return await tcp(address, timeout: timeout)
+        case .http(let url, let method, let headers, let body): return await http(url, method: method, headers: headers, body: body, timeout: timeout)
+        case .grpc(let target, let useTLS): return await grpc(target, useTLS: useTLS, timeout: timeout)
+        case .ttl: return (.critical, "")
+        }
+    }
+
+    static func tcp(_ address: String, timeout: Duration) async -> (HealthStatus, String) {
+        guard let (host, port) = splitHostPort(address) else { return (.critical, "dial tcp \(address): missing port in address") }
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.nanoseconds(Int64(timeout.inSeconds * 1e9)))
+                .connect(host: host, port: port).get()
+            try? await channel.close()
+            return (.passing, "TCP connect \(address): Success")
+        } catch {
+            return (.critical, "dial tcp \(address): \(error)")
+        }
+    }
+
+    static func http(_ url: String, method: String, headers: [String: [String]], body: String,
+                     timeout: Duration) async -> (HealthStatus, String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: method.isEmpty ? "GET" : method)
+        request.headers.add(name: "User-Agent", value: "Consul Health Check")
+        request.headers.add(name: "Accept", value: "text/plain, text/*, */*")
+        for (name, values) in headers { for value in values { request.headers.add(name: name, value: value) } }
+        if !body.isEmpty { request.body = .bytes(ByteBuffer(string: body)) }
+        do {
+            let response = try await ConsulClient.defaultHTTPClient.execute(request, timeout: .nanoseconds(Int64(timeout.inSeconds * 1e9)))
+            let text = String(buffer: try await response.body.collect(upTo: 4096 + 1)).prefix(4096)
+            let code = Int(response.status.code)
+            let status: HealthStatus = (200..<300).contains(code) ? .passing : code == 429 ? .warning : .critical
+            return (status, "HTTP \(request.method.rawValue) \(url): \(code) \(response.status.reasonPhrase) Output: \(text)")
+        } catch {
+            return (.critical, "Get \"\(url)\": \(error)")
+        }
+    }
+
+    /// `host:port[/service]`: the text after the first `/` is the health service name ("" = whole server).
+    static func grpc(_ target: String, useTLS: Bool, timeout: Duration) async -> (HealthStatus, String) {
+        let parts = target.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        let service = parts.count > 1 ? String(parts[1]) : ""
+        guard let (host, port) = splitHostPort(String(parts[0])) else {
+            return (.critical, "gRPC check \(target): missing port in address")
+        }
+        guard !useTLS else { return (.critical, "gRPC check \(target): TLS is not supported by devconsul") }
+        do {
+            let transport = try HTTP2ClientTransport.Posix(target: .dns(host: host, port: port), transportSecurity: .plaintext)
+            let status = try await withGRPCClient(transport: transport) { client in
+                var options = CallOptions.defaults
+                options.timeout = timeout
+                let health = Grpc_Health_V1_Health.Client(wrapping: client)
+                return try await health.check(.with { $0.service = service }, options: options).status
+            }
+            if status == .serving { return (.passing, "gRPC check \(target): success") }
+            return (.critical, "gRPC check \(target): failed with status \(status)")
+        } catch {
+            return (.critical, "gRPC check \(target): \(error)")
+        }
+    }
+}
+
+/// "host:port" or "[v6]:port".
+func splitHostPort(_ address: String) -> (String, Int)? {
+    guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
+    var host = String(address[..<colon])
+    if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    return (host.isEmpty ? "127.0.0.1" : host, port)
+}

@@ -1,0 +1,96 @@
+import Foundation
+import NIOCore
+
+/// A single-node, in-memory stand-in for `consul agent -dev`, for development and tests only.
+///
+/// It speaks the parts of Consul's HTTP API and DNS interface that opsdeck's stack uses. Production
+/// uses a real Consul; clients cannot tell the difference for what they use.
+public struct DevConsulAgent: Sendable {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        /// 0 picks a free port (tests); Consul's defaults are 8500 and 8600.
+        public var httpPort = 8500
+        public var dnsPort = 8600
+        public var node = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "devconsul"
+        public var datacenter = "dc1"
+        /// How often services critical past DeregisterCriticalServiceAfter are removed (Consul: 30 s).
+        public var reapInterval: Duration = .seconds(30)
+        /// Drop warning instances from DNS answers too (Consul's dns_config.only_passing).
+        public var dnsOnlyPassing = false
+
+        public init() {}
+    }
+
+    /// Where the agent listens once bound.
+    public struct Endpoints: Sendable {
+        public var httpAddress: String
+        public var dnsPort: Int
+    }
+
+    public let configuration: Configuration
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// Binds, calls `onReady` with the bound endpoints, then serves until the task is cancelled.
+    public func run(onReady: @Sendable (Endpoints) -> Void = { _ in }) async throws {
+        let c = configuration
+        let catalog = Catalog(node: c.node, nodeID: UUID().uuidString.lowercased(), address: c.host, datacenter: c.datacenter)
+        let runnerBox = RunnerBox()
+        let state = AgentState(catalog: catalog) { runnerBox.runner?.sync() }
+        let runner = CheckRunner(state: state, reapInterval: c.reapInterval)
+        runnerBox.runner = runner
+        defer { runner.stopAll() }
+        let api = ConsulAPI(state: state)
+        let responder = DNSResponder(onlyPassing: c.dnsOnlyPassing)
+
+        let http = try await HTTPServer.bind(host: c.host, port: c.httpPort)
+        let udp = try await DNSServer.bindUDP(host: c.host, port: c.dnsPort)
+        // TCP DNS shares the UDP port number (when that was chosen by the system, take the same one).
+        let dnsPort = udp.channel.localAddress?.port ?? c.dnsPort
+        let tcp = try await DNSServer.bindTCP(host: c.host, port: dnsPort)
+        let answer: @Sendable ([UInt8], DNSResponder.Transport) -> [UInt8]? = { bytes, transport in
+            guard let query = try? DNSQuery.parse(bytes) else { return nil }
+            return state.read { responder.respond(to: query, catalog: $0, transport: transport) }.encode()
+        }
+        onReady(Endpoints(httpAddress: "\(c.host):\(http.channel.localAddress?.port ?? c.httpPort)", dnsPort: dnsPort))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await HTTPServer.serve(http, api: api) }
+            group.addTask { try await DNSServer.serveUDP(udp, answer: answer) }
+            group.addTask { try await DNSServer.serveTCP(tcp, answer: answer) }
+            group.addTask { await runner.reapForever() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Runs an agent for the duration of `body` (tests): bound to free ports unless configured.
+    public static func withRunning<T: Sendable>(_ configuration: Configuration = {
+        var c = Configuration(); c.httpPort = 0; c.dnsPort = 0; return c
+    }(), _ body: @Sendable (Endpoints) async throws -> T) async throws -> T {
+        let agent = DevConsulAgent(configuration: configuration)
+        let (ready, continuation) = AsyncStream.makeStream(of: Endpoints.self)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                defer { continuation.finish() }  // a failed bind must not leave the caller waiting
+                try await agent.run { continuation.yield($0); continuation.finish() }
+                return nil
+            }
+            var iterator = ready.makeAsyncIterator()
+            guard let endpoints = await iterator.next() else {
+                _ = try await group.next()  // rethrows the bind error
+                throw CancellationError()
+            }
+            let result = try await body(endpoints)
+            group.cancelAll()
+            return result
+        }
+    }
+}
+
+/// Lets the state's change hook reach the runner created after it.
+private final class RunnerBox: @unchecked Sendable {
+    // Set once during start-up, before any request can arrive.
+    var runner: CheckRunner?
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import DevConsul
+import Foundation
+
+@main
+struct DevConsulCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devconsul",
+        abstract: "A single-node, in-memory Consul development agent (like `consul agent -dev`).",
+        discussion: """
+            FOR DEVELOPMENT AND TESTS ONLY. No Consul binary can be installed on opsdeck's build machines, so \
+            this agent stands in for one: it speaks the parts of Consul's HTTP API and DNS interface the stack \
+            uses (service registration with TCP/HTTP/gRPC/TTL checks, catalog, health with ?passing, blocking \
+            queries, KV with CAS, DNS A/SRV for <service>.service.consul). Everything lives in memory and is \
+            gone when it stops. In production run a real Consul cluster: opsdeck and search-server use the \
+            same client code against both.
+
+            Examples:
+              devconsul                               # HTTP on 127.0.0.1:8500, DNS on 127.0.0.1:8600
+              devconsul --http-port 18500 --dns-port 18600
+              curl -s 127.0.0.1:8500/v1/catalog/services
+              dig @127.0.0.1 -p 8600 search-service.service.consul SRV
+            """)
+
+    @Option(help: "Address to listen on. Keep it on loopback: the agent has no ACLs.")
+    var bind = "127.0.0.1"
+
+    @Option(help: "HTTP API port (0: any free port).")
+    var httpPort = 8500
+
+    @Option(help: "DNS port, UDP and TCP (0: any free port).")
+    var dnsPort = 8600
+
+    @Option(help: "Node name (default: the host name).")
+    var node: String?
+
+    @Option(help: "Datacenter name.")
+    var datacenter = "dc1"
+
+    @Option(help: "Seconds between sweeps that remove services critical past DeregisterCriticalServiceAfter.")
+    var reapInterval = 30
+
+    @Flag(help: "DNS answers leave out instances in warning state too (Consul's dns_config.only_passing).")
+    var dnsOnlyPassing = false
+
+    func validate() throws {
+        guard (0...65535).contains(httpPort), (0...65535).contains(dnsPort) else {
+            throw ValidationError("ports must be between 0 and 65535")
+        }
+        guard reapInterval >= 1 else { throw ValidationError("--reap-interval must be at least 1 second") }
+    }
+
+    func run() async throws {
+        var configuration = DevConsulAgent.Configuration()
+        configuration.host = bind
+        configuration.httpPort = httpPort
+        configuration.dnsPort = dnsPort
+        if let node { configuration.node = node }
+        configuration.datacenter = datacenter
+        configuration.reapInterval = .seconds(reapInterval)
+        configuration.dnsOnlyPassing = dnsOnlyPassing
+        let agent = DevConsulAgent(configuration: configuration)
+
+        // SIGINT/SIGTERM end the agent cleanly (it holds nothing to save).
+        let signals = [SIGINT, SIGTERM].map { signal -> DispatchSourceSignal in
+            Foundation.signal(signal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signal)
+            source.setEventHandler { Foundation.exit(0) }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        try await agent.run { endpoints in
+            let banner = "devconsul: development agent (not for production) — HTTP \(endpoints.httpAddress), DNS \(bind):\(endpoints.dnsPort) udp+tcp, datacenter \(datacenter)\n"
+            FileHandle.standardOutput.write(Data(banner.utf8))
+        }
+    }
+}

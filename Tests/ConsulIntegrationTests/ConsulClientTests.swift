@@ -1,0 +1,220 @@
+import Consul
+import Foundation
+import Testing
+
+/// The client over real sockets against an agent that runs the checks for real.
+@Suite struct ConsulClientTests {
+    @Test func registersWithATCPCheckAndBecomesPassing() async throws {
+        try await ConsulUnderTest.with { consul, _ in
+            let name = unique("tcp")
+            let server = try StatusServer()
+            defer { server.stop() }
+            try await consul.register(ServiceRegistration(id: "\(name)-1", name: name, tags: ["v1"], address: "127.0.0.1",
+                                                          port: server.port, checks: [
+                CheckDefinition(probe: .tcp("127.0.0.1:\(server.port)"), interval: .seconds(1)),
+            ]))
+            // Checks start critical: not passing until the first probe.
+            let passing = try await eventually { () -> [ServiceEntry]? in
+                let entries = try await consul.health(service: name, passingOnly: true).value
+                return entries.isEmpty ? nil : entries
+            }
+            #expect(passing?.map(\.service.id) == ["\(name)-1"])
+            #expect(passing?.first?.checks.map(\.checkID) == ["serfHealth", "service:\(name)-1"])
+            #expect(passing?.first?.checks.last?.output.contains("Success") == true)
+            #expect(try await consul.services().value[name] == ["v1"])
+            #expect(try await consul.agentServices()["\(name)-1"]?.port == server.port)
+            try await consul.deregister(serviceID: "\(name)-1")
+            #expect(try await consul.health(service: name).value.isEmpty)
+        }
+    }
+
+    @Test func httpCheckMapsStatusCodes() async throws {
+        try await ConsulUnderTest.with { consul, _ in
+            let name = unique("http")
+            let server = try StatusServer()
+            defer { server.stop() }
+            try await consul.register(ServiceRegistration(id: name, name: name, port: server.port, checks: [
+                CheckDefinition(probe: .http("http://127.0.0.1:\(server.port)/health"), interval: .seconds(1)),
+            ]))
+            defer { Task { try? await consul.deregister(serviceID: name) } }
+            for (code, expected) in [(200, HealthStatus.passing), (429, .warning), (500, .critical)] {
+                server.status.store(code, ordering: .relaxed)
+                let check = try await eventually { () -> HealthCheck? in
+                    let check = try await consul.health(service: name).value.first?.checks.last
+                    return check?.status == expected ? check : nil
+                }
+                #expect(check?.status == expected, "HTTP \(code)")
+                #expect(check?.output.contains("status=\(code)") == true)
+            }
+        }
+    }
+
+    @Test func grpcCheckCallsTheStandardHealthService() async throws {
+        try await ConsulUnderTest.with { consul, _ in
+            let health = SettableHealth()
+            try await withHealthServer(health) { port in
+                let name = unique("grpc")
+                try await consul.register(ServiceRegistration(id: name, name: name, address: "127.0.0.1", port: port, checks: [
+                    CheckDefinition(probe: .grpc("127.0.0.1:\(port)/search"), interval: .seconds(1)),
+                ]))
+                let serving = try await eventually { try await consul.health(service: name, passingOnly: true).value.first }
+                #expect(serving != nil)
+                health.serving.store(false, ordering: .relaxed)
+                let notServing = try await eventually { () -> ServiceEntry? in
+                    let entry = try await consul.health(service: name).value.first
+                    return entry?.aggregateStatus == .critical ? entry : nil
+                }
+                #expect(notServing != nil)
+                try await consul.deregister(serviceID: name)
+            }
+        }
+    }
+
+    @Test func ttlChecksExpireToCritical() async throws {
+        try await ConsulUnderTest.with { consul, _ in
+            let name = unique("ttl")
+            try await consul.register(ServiceRegistration(id: name, name: name, port: 1, checks: [
+                CheckDefinition(id: "\(name)-ttl", probe: .ttl(.seconds(1))),
+            ]))
+            try await consul.updateTTL(checkID: "\(name)-ttl", status: .passing, output: "alive")
+            #expect(try await consul.health(service: name, passingOnly: true).value.count == 1)
+            try await Task.sleep(for: .milliseconds(1600))
+            let check = try await consul.health(service: name).value.first?.checks.last
+            #expect(check?.status == .critical)
+            #expect(check?.output.hasPrefix("TTL expired") == true)
+            try await consul.deregister(serviceID: name)
+        }
+    }
+
+    @Test func kvRoundTripWithCAS() async throws {
+        try await ConsulUnderTest.with { consul, _ in
+            let prefix = unique("kv")
+            #expect(try await consul.put(key: "\(prefix)/log_level", text: "info"))
+            let pair = try #require(try await consul.get(key: "\(prefix)/log_level").value)
+            #expect(pair.text == "info")
+            #expect(try await consul.put(key: "\(prefix)/log_level", text: "debug", cas: 0) == false)
+            #expect(try await consul.put(key: "\(prefix)/log_level", text: "debug", cas: pair.modifyIndex))
+            try await consul.put(key: "\(prefix)/db/host", text: "127.0.0.1")
+            #expect(try await consul.list(prefix: "\(prefix)/").value.map(\.key) == ["\(prefix)/db/host", "\(prefix)/log_level"])
+            #expect(try await consul.keys(prefix: "\(prefix)/", separator: "/").value == ["\(prefix)/db/", "\(prefix)/log_level"])
+            let missing = try await consul.get(key: "\(prefix)/nope")
+            #expect(missing.value == nil && missing.meta.index > 0)
+            #expect(try await consul.delete(key: "\(prefix)/", recurse: true))
+            #expect(try await consul.list(prefix: "\(prefix)/").value.isEmpty)
+        }
+    }
+
+    @Test func errorsCarryConsulsAnswer() async throws {
+        try await ConsulUnderTest.with { consul, _ in
+            await #expect {
+                try await consul.deregister(serviceID: unique("ghost"))
+            } throws: { error in
+                guard case ConsulError.unexpectedStatus(404, let body, _) = error else { return false }
+                return body.contains("Ensure that the service ID is passed")
+            }
+            let down = ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:1"))
+            await #expect { try await down.services() } throws: { error in
+                (error as? ConsulError)?.isRetryable == true
+            }
+        }
+    }
+}
+
+@Suite struct ConsulWatchIntegrationTests {
+    @Test func aPrefixWatchSeesWritesAndDeletes() async throws {
+        try await ConsulUnderTest.with { consul, _ in
+            let prefix = unique("watch") + "/"
+            try await consul.put(key: prefix + "a", text: "1")
+            var iterator = consul.watchPrefix(prefix, wait: .seconds(30)).makeAsyncIterator()
+            guard case .value(let first, _) = await iterator.next() else { Issue.record("no first value"); return }
+            #expect(first.map(\.text) == ["1"])
+
+            let clock = ContinuousClock()
+            let start = clock.now
+            try await consul.put(key: prefix + "b", text: "2")
+            guard case .value(let second, _) = await iterator.next() else { Issue.record("no change seen"); return }
+            #expect(second.map(\.text) == ["1", "2"])
+            #expect(clock.now - start < .seconds(2))  // woken by the write, not by the 30 s wait
+
+            try await consul.delete(key: prefix + "a")
+            guard case .value(let third, _) = await iterator.next() else { Issue.record("no delete seen"); return }
+            #expect(third.map(\.key) == [prefix + "b"])
+            try await consul.delete(key: prefix, recurse: true)
+        }
+    }
+
+    @Test func aHealthWatchFollowsInstances() async throws {
+        try await ConsulUnderTest.with { consul, _ in
+            let name = unique("hw")
+            var iterator = consul.watchHealth(service: name, wait: .seconds(30)).makeAsyncIterator()
+            guard case .value(let none, _) = await iterator.next() else { Issue.record("no first value"); return }
+            #expect(none.isEmpty)
+            try await consul.register(ServiceRegistration(id: name, name: name, port: 1,
+                                                          checks: [CheckDefinition(probe: .ttl(.seconds(30)))]))
+            guard case .value(let one, _) = await iterator.next() else { Issue.record("no registration seen"); return }
+            #expect(one.map(\.service.id) == [name])
+            #expect(one.first?.aggregateStatus == .critical)
+            try await consul.updateTTL(checkID: "service:\(name)", status: .passing)
+            guard case .value(let passing, _) = await iterator.next() else { Issue.record("no status change seen"); return }
+            #expect(passing.first?.aggregateStatus == .passing)
+            try await consul.deregister(serviceID: name)
+        }
+    }
+
+    @Test func aWatchReportsAnUnreachableAgentAndKeepsTrying() async throws {
+        let consul = ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:1"))
+        var iterator = consul.watchServices(wait: .seconds(1)).makeAsyncIterator()
+        guard case .failed(let error, let attempt, let retryIn) = await iterator.next() else {
+            Issue.record("expected a failure"); return
+        }
+        #expect(attempt == 1 && error.isRetryable && retryIn > .zero)
+        guard case .failed(_, let second, _) = await iterator.next() else { Issue.record("expected a retry"); return }
+        #expect(second == 2)
+    }
+}
+
+@Suite struct ConsulDNSTests {
+    @Test func findsHealthyInstancesThroughSRV() async throws {
+        try await ConsulUnderTest.with { consul, dns in
+            let name = unique("dns")
+            for i in 1...3 {
+                try await consul.register(ServiceRegistration(id: "\(name)-\(i)", name: name, tags: i == 1 ? ["primary"] : [],
+                                                              address: "127.0.0.\(i)", port: 7000 + i,
+                                                              checks: [CheckDefinition(probe: .ttl(.seconds(60)))]))
+                try await consul.updateTTL(checkID: "service:\(name)-\(i)", status: .passing)
+            }
+            let all = try await dns.instances(of: name)
+            #expect(Set(all) == [ServiceAddress(host: "127.0.0.1", port: 7001), ServiceAddress(host: "127.0.0.2", port: 7002),
+                                 ServiceAddress(host: "127.0.0.3", port: 7003)])
+            #expect(try await dns.instances(of: name, rfc2782: true).count == 3)
+            #expect(try await dns.instances(of: name, tag: "primary") == [ServiceAddress(host: "127.0.0.1", port: 7001)])
+            #expect(Set(try await dns.a("\(name).service.consul")) == ["127.0.0.1", "127.0.0.2", "127.0.0.3"])
+
+            try await consul.updateTTL(checkID: "service:\(name)-2", status: .critical)
+            #expect(Set(try await dns.instances(of: name).map(\.port)) == [7001, 7003])
+            for i in 1...3 { try await consul.deregister(serviceID: "\(name)-\(i)") }
+            await #expect(throws: DNSLookupError.notFound("\(name).service.consul")) { try await dns.srv("\(name).service.consul") }
+        }
+    }
+}
+
+@Suite struct DeregisterCriticalTests {
+    /// Consul raises DeregisterCriticalServiceAfter below one minute to one minute and reaps every 30 s,
+    /// so a real agent removes the service 60-90 s after it turns critical (devconsul here reaps every 1 s).
+    @Test(.timeLimit(.minutes(3))) func aServiceCriticalPastItsLimitIsRemoved() async throws {
+        try await ConsulUnderTest.with(reapInterval: .seconds(1)) { consul, _ in
+            let name = unique("reap")
+            let start = ContinuousClock.now
+            try await consul.register(ServiceRegistration(id: name, name: name, port: 1, checks: [
+                CheckDefinition(probe: .ttl(.seconds(30)), deregisterCriticalServiceAfter: .seconds(10)),
+            ]))
+            try await Task.sleep(for: .seconds(50))
+            #expect(try await consul.health(service: name).value.count == 1, "removed before the one-minute floor")
+            let gone = try await eventually(within: .seconds(50)) { () -> Duration? in
+                try await consul.health(service: name).value.isEmpty ? ContinuousClock.now - start : nil
+            }
+            let after = try #require(gone)
+            #expect(after >= .seconds(60) && after <= .seconds(95))
+        }
+    }
+}

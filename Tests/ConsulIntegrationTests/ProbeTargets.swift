@@ -1,0 +1,79 @@
+import Foundation
+import GRPCCore
+import GRPCHealth
+import GRPCNIOTransportHTTP2Posix
+import Synchronization
+
+/// A TCP listener on a free loopback port that answers every HTTP request with `status`.
+final class StatusServer: Sendable {
+    let port: Int
+    private let fd: Int32
+    let status = Atomic<Int>(200)
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        listen(fd, 16)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let thread = Thread { [self] in serve() }
+        thread.start()
+    }
+
+    private func serve() {
+        while true {
+            let client = accept(fd, nil, nil)
+            if client < 0 { return }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = read(client, &buffer, buffer.count)
+            let code = status.load(ordering: .relaxed)
+            let body = "status=\(code)"
+            let reply = "HTTP/1.1 \(code) Status\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+            _ = reply.withCString { write(client, $0, strlen($0)) }
+            close(client)
+        }
+    }
+
+    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+}
+
+/// A `grpc.health.v1.Health` service whose answer the test sets.
+final class SettableHealth: Grpc_Health_V1_Health.SimpleServiceProtocol, Sendable {
+    let serving = Atomic<Bool>(true)
+
+    func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws -> Grpc_Health_V1_HealthCheckResponse {
+        guard request.service.isEmpty || request.service == "search" else {
+            throw RPCError(code: .notFound, message: "unknown service \(request.service)")
+        }
+        return .with { $0.status = serving.load(ordering: .relaxed) ? .serving : .notServing }
+    }
+
+    func watch(request: Grpc_Health_V1_HealthCheckRequest, response: RPCWriter<Grpc_Health_V1_HealthCheckResponse>,
+               context: ServerContext) async throws {
+        throw RPCError(code: .unimplemented, message: "not used")
+    }
+}
+
+/// Runs a gRPC server with `health` on a free loopback port for the duration of `body`.
+func withHealthServer<T: Sendable>(_ health: SettableHealth, _ body: @Sendable (Int) async throws -> T) async throws -> T {
+    let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
+    let server = GRPCServer(transport: transport, services: [health])
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await server.serve(); return nil }
+        guard let port = try await transport.listeningAddress.ipv4?.port else { throw RPCError(code: .internalError, message: "no port") }
+        let result = try await body(port)
+        server.beginGracefulShutdown()
+        group.cancelAll()
+        return result
+    }
+}

@@ -1,0 +1,150 @@
+import Consul
+import Foundation
+import Testing
+@testable import DevConsul
+
+/// The HTTP API driven with in-memory requests: CONSUL_REFERENCE.md §11's checklist, without sockets.
+@Suite struct ConsulAPITests {
+    let api = ConsulAPI(state: AgentState(catalog: Catalog(node: "devhost", nodeID: "n1", address: "127.0.0.1", datacenter: "dc1")))
+
+    func call(_ method: String, _ target: String, _ body: String = "") async -> APIResponse {
+        await api.handle(APIRequest(method: method, target: target, body: Array(body.utf8)))
+    }
+
+    func json(_ response: APIResponse) -> Any { try! JSONSerialization.jsonObject(with: Data(response.body), options: [.fragmentsAllowed]) }
+
+    @Test func plumbingErrorsUseConsulsTexts() async {
+        let get = await call("GET", "/v1/agent/service/register")
+        #expect(get.status == 405 && get.text == "method GET not allowed" && get.header("Allow") == "OPTIONS,PUT")
+        let options = await call("OPTIONS", "/v1/kv/x")
+        #expect(options.status == 200 && options.header("Allow") == "OPTIONS,GET,PUT,DELETE")
+        #expect(await call("GET", "/v1/foo").text == "Invalid URL path: not a recognized HTTP API endpoint\n")
+        #expect(await call("GET", "/foo").status == 404)
+        #expect(await call("GET", "/v1/catalog/services?index=abc").text == "Invalid index")
+        #expect(await call("GET", "/v1/catalog/services?index=1&wait=xyz").text == "Invalid wait time")
+        #expect(await call("GET", "/v1/catalog/services?stale&consistent").text == "Cannot specify ?stale with ?consistent, conflicting semantics.")
+        let dc = await call("GET", "/v1/kv/x?dc=nope")
+        #expect(dc.status == 500 && dc.text == "No path to datacenter" && dc.header("X-Consul-Index") == "1")
+        #expect(await call("GET", "/v1/acl/tokens").status == 401)
+    }
+
+    @Test func registrationValidation() async {
+        #expect(await call("PUT", "/v1/agent/service/register", "").text == "Request decode failed: EOF")
+        #expect(await call("PUT", "/v1/agent/service/register", "{nope").text.hasPrefix("Request decode failed: "))
+        #expect(await call("PUT", "/v1/agent/service/register", #"{"Port": 1}"#).text == "Missing service name")
+        #expect(await call("PUT", "/v1/agent/service/register", #"{"Name":"w","Check":{"HTTP":"http://x"}}"#).text.hasPrefix("Invalid check: "))
+        #expect(await call("PUT", "/v1/agent/service/register", #"{"Name":"w","Check":{"TTL":"5s","Status":"meh"}}"#).text
+                == "Status for checks must 'passing', 'warning', 'critical'")
+        let unknown = await call("PUT", "/v1/agent/service/deregister/ghost")
+        #expect(unknown.status == 404 && unknown.text == "Unknown service ID \"ghost\". Ensure that the service ID is passed, not the service name.")
+    }
+
+    @Test func registrationNamingAndDefaults() async {
+        let ok = await call("PUT", "/v1/agent/service/register",
+                            #"{"name":"web","port":80,"check":{"ttl":"10s"},"checks":[{"tcp":"127.0.0.1:1","interval":"10s","deregister_critical_service_after":"90s"}]}"#)
+        #expect(ok.status == 200 && ok.body.isEmpty)
+        let services = json(await call("GET", "/v1/agent/services")) as! [String: [String: Any]]
+        #expect(services["web"]?["Service"] as? String == "web")  // ID defaults to Name
+        #expect(services["web"]?["Weights"] as? [String: Int] == ["Passing": 1, "Warning": 1])
+        let checks = json(await call("GET", "/v1/agent/checks")) as! [String: [String: Any]]
+        #expect(Set(checks.keys) == ["service:web:1", "service:web:2"])
+        #expect(checks["service:web:1"]?["Status"] as? String == "critical")  // new checks start critical
+        #expect(checks["service:web:1"]?["Name"] as? String == "Service 'web' check")
+        #expect(checks["service:web:2"]?["Type"] as? String == "tcp")
+        // replace-existing-checks drops what the new registration does not list.
+        _ = await call("PUT", "/v1/agent/service/register?replace-existing-checks", #"{"Name":"web","Check":{"TTL":"10s"}}"#)
+        let after = json(await call("GET", "/v1/agent/checks")) as! [String: Any]
+        #expect(Set(after.keys) == ["service:web"])
+    }
+
+    @Test func ttlUpdates() async {
+        _ = await call("PUT", "/v1/agent/service/register", #"{"Name":"w","Checks":[{"CheckID":"t","TTL":"30s"},{"CheckID":"tcp","TCP":"127.0.0.1:1","Interval":"30s"}]}"#)
+        #expect(await call("PUT", "/v1/agent/check/pass/t?note=fine").status == 200)
+        var checks = json(await call("GET", "/v1/agent/checks")) as! [String: [String: Any]]
+        #expect(checks["t"]?["Status"] as? String == "passing" && checks["t"]?["Output"] as? String == "fine")
+        #expect(await call("PUT", "/v1/agent/check/update/t", #"{"Status":"warning","Output":"slow"}"#).status == 200)
+        checks = json(await call("GET", "/v1/agent/checks")) as! [String: [String: Any]]
+        #expect(checks["t"]?["Status"] as? String == "warning")
+        #expect(await call("PUT", "/v1/agent/check/update/t", #"{"Status":"great"}"#).text == "Invalid check status: 'great'")
+        let notTTL = await call("PUT", "/v1/agent/check/pass/tcp")
+        #expect(notTTL.status == 500 && notTTL.text == "CheckID \"tcp\" does not have associated TTL")
+        #expect(await call("PUT", "/v1/agent/check/fail/nope").status == 404)
+    }
+
+    @Test func healthFiltersAndShapes() async {
+        _ = await call("PUT", "/v1/agent/service/register", #"{"Name":"web","ID":"a","Tags":["x","y"],"Check":{"TTL":"30s","Status":"passing"}}"#)
+        _ = await call("PUT", "/v1/agent/service/register", #"{"Name":"web","ID":"b","Tags":["x"],"Check":{"TTL":"30s","Status":"warning"}}"#)
+        func ids(_ target: String) async -> [String] {
+            (json(await call("GET", target)) as! [[String: Any]]).map { ($0["Service"] as! [String: Any])["ID"] as! String }.sorted()
+        }
+        #expect(await ids("/v1/health/service/web") == ["a", "b"])
+        #expect(await ids("/v1/health/service/web?passing") == ["a"])
+        #expect(await ids("/v1/health/service/web?passing=true") == ["a"])
+        #expect(await ids("/v1/health/service/web?passing=false") == ["a", "b"])
+        #expect(await ids("/v1/health/service/web?tag=x&tag=y") == ["a"])
+        #expect(await call("GET", "/v1/health/service/web?passing=nope").text == "Invalid value for ?passing")
+        let entry = (json(await call("GET", "/v1/health/service/web?tag=y")) as! [[String: Any]])[0]
+        let checkIDs = (entry["Checks"] as! [[String: Any]]).map { $0["CheckID"] as! String }
+        #expect(checkIDs == ["serfHealth", "service:a"])
+        let unknown = await call("GET", "/v1/health/service/ghost")
+        #expect(unknown.text == "[]\n" && unknown.header("X-Consul-Index") != nil)
+        #expect((json(await call("GET", "/v1/catalog/services")) as! [String: [String]]) == ["consul": [], "web": ["x", "y"]])
+        #expect(await call("GET", "/v1/health/state/").text == "Missing check state")
+        let serviceChecks = json(await call("GET", "/v1/health/checks/web")) as! [[String: Any]]
+        #expect(!serviceChecks.contains { $0["CheckID"] as? String == "serfHealth" })
+    }
+
+    @Test func kvSemantics() async {
+        #expect(await call("PUT", "/v1/kv/a/b", "1").text == "true\n")
+        #expect(await call("PUT", "/v1/kv/a/b?cas=0", "2").text == "false\n")
+        let entry = (json(await call("GET", "/v1/kv/a/b")) as! [[String: Any]])[0]
+        let modify = entry["ModifyIndex"] as! Int
+        #expect(entry["Value"] as? String == "MQ==" && entry["LockIndex"] as? Int == 0)
+        #expect(await call("PUT", "/v1/kv/a/b?cas=\(modify)", "2").text == "true\n")
+        _ = await call("PUT", "/v1/kv/a/empty")
+        #expect((json(await call("GET", "/v1/kv/a/empty")) as! [[String: Any]])[0]["Value"] is NSNull)
+        #expect(await call("GET", "/v1/kv/a/b?raw").text == "2")
+        #expect((json(await call("GET", "/v1/kv/a?keys&separator=/")) as! [String]) == ["a/"])
+        #expect((json(await call("GET", "/v1/kv/a/?keys")) as! [String]) == ["a/b", "a/empty"])
+        let missing = await call("GET", "/v1/kv/zzz")
+        #expect(missing.status == 404 && missing.body.isEmpty && missing.header("X-Consul-Index") != nil)
+        #expect(await call("PUT", "/v1/kv/").text == "Missing key name")
+        #expect(await call("PUT", "/v1/kv/x?flags=abc").text == "strconv.ParseUint: parsing \"abc\": invalid syntax")
+        #expect(await call("PUT", "/v1/kv/x?cas=1&acquire=s").text.hasPrefix("Conflicting flags: "))
+        #expect(await call("DELETE", "/v1/kv/a/b?cas=0").text == "false\n")
+        #expect(await call("DELETE", "/v1/kv/a?recurse").text == "true\n")
+        #expect(await call("GET", "/v1/kv/a?recurse").status == 404)
+    }
+
+    @Test func blockingReadsWaitForChangesOrTheirWait() async throws {
+        _ = await call("PUT", "/v1/kv/k", "v1")
+        let first = await call("GET", "/v1/kv/k")
+        let index = first.header("X-Consul-Index")!
+        // Idle: returns after the wait (plus at most 1/16) with the same index.
+        let clock = ContinuousClock()
+        var idle: APIResponse?
+        let elapsed = await clock.measure { idle = await call("GET", "/v1/kv/k?index=\(index)&wait=300ms") }
+        #expect(idle?.header("X-Consul-Index") == index)
+        // It blocked, and for the wait asked for, not the server's 5-minute default.
+        #expect(elapsed >= .milliseconds(290) && elapsed < .seconds(5))
+        // A write wakes it at once with a larger index.
+        async let woken = call("GET", "/v1/kv/k?index=\(index)&wait=10s")
+        try await Task.sleep(for: .milliseconds(100))
+        _ = await call("PUT", "/v1/kv/k", "v2")
+        let answer = await woken
+        #expect(UInt64(answer.header("X-Consul-Index")!)! > UInt64(index)!)
+        // An older index answers at once; so does index 0.
+        let older = await clock.measure { _ = await call("GET", "/v1/kv/k?index=1&wait=10s") }
+        #expect(older < .seconds(1))
+        #expect(api.state.waitingQueries == 0)
+    }
+
+    @Test func unrelatedWritesDoNotEndAWait() async {
+        _ = await call("PUT", "/v1/kv/watched", "1")
+        let index = await call("GET", "/v1/kv/watched").header("X-Consul-Index")!
+        async let waited = call("GET", "/v1/kv/watched?index=\(index)&wait=400ms")
+        try? await Task.sleep(for: .milliseconds(50))
+        _ = await call("PUT", "/v1/kv/elsewhere", "x")
+        #expect(await waited.header("X-Consul-Index") == index)
+    }
+}
