@@ -69,6 +69,10 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "consul-bench",
+            dependencies: ["Consul", "DevConsul", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
             name: "devconsul",
             dependencies: ["DevConsul", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),

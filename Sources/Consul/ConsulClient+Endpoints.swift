@@ -62,6 +62,16 @@ extension ConsulClient {
         return Indexed(value: read.value?.first, meta: read.meta)
     }
 
+    /// A key's value as stored, without JSON or base64 (`?raw`); nil when the key does not exist.
+    public func getRaw(key: String) async throws -> [UInt8]? {
+        let response = try await send(.GET, kvPath(key), query: [("raw", nil)])
+        if response.status == 404 { return nil }
+        guard response.status == 200 else {
+            throw ConsulError.unexpectedStatus(code: response.status, body: response.text, path: kvPath(key))
+        }
+        return response.body
+    }
+
     /// Every key under a prefix, with values ([] when there is none).
     public func list(prefix: String, _ options: QueryOptions = QueryOptions()) async throws -> Indexed<[KVPair]> {
         let read = try await read([KVPair].self, kvPath(prefix), query: [("recurse", nil)], options: options,

@@ -18,12 +18,16 @@ public struct ConsulClient: Sendable {
         self.http = http
     }
 
-    /// An HTTP client that reports a refused connection at once. async-http-client's default retries
-    /// connecting until the request's deadline, which for a blocking read is minutes: a console would
-    /// show a dead Consul as merely quiet.
+    /// The HTTP client for Consul:
+    /// - it reports a refused connection at once (async-http-client's default retries connecting until
+    ///   the request's deadline, which for a blocking read is minutes: a dead Consul would look quiet);
+    /// - it allows 256 connections to the agent: every blocking query holds one for its whole wait, and
+    ///   the default of 8 would queue the ninth watch until it failed. Real Consul accepts 200 per client
+    ///   address by default (`http_max_conns_per_client`), so keep a process under ~200 watches.
     public static let defaultHTTPClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         configuration.timeout.connect = .seconds(3)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()

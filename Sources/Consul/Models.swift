@@ -161,26 +161,5 @@ public struct KVPair: Sendable, Equatable, Decodable {
     public var text: String { String(decoding: value, as: UTF8.self) }
 }
 
-/// A service as the local agent knows it (`/v1/agent/services`).
-public struct AgentService: Sendable, Equatable, Decodable {
-    public var id: String
-    public var name: String
-    public var tags: [String]
-    public var address: String
-    public var port: Int
-    public var meta: [String: String]
-
-    enum CodingKeys: String, CodingKey {
-        case id = "ID", name = "Service", tags = "Tags", address = "Address", port = "Port", meta = "Meta"
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decode(String.self, forKey: .id)
-        name = try c.decode(String.self, forKey: .name)
-        tags = try c.decodeIfPresent([String].self, forKey: .tags) ?? []
-        address = try c.decodeIfPresent(String.self, forKey: .address) ?? ""
-        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 0
-        meta = try c.decodeIfPresent([String: String].self, forKey: .meta) ?? [:]
-    }
-}
+/// A service as the local agent knows it (`/v1/agent/services`): the same shape as in health entries.
+public typealias AgentService = ServiceEntry.Service

@@ -18,7 +18,7 @@ enum DNSServer {
         try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture { try TCPConnection(wrappingChannelSynchronously: channel) }
+                channel.eventLoop.makeCompletedFuture { try wrapAcceptedConnection(channel, as: TCPConnection.self) }
             }
     }
 
@@ -33,26 +33,20 @@ enum DNSServer {
 
     static func serveTCP(_ server: NIOAsyncChannel<TCPConnection, Never>,
                          answer: @escaping @Sendable ([UInt8], DNSResponder.Transport) -> [UInt8]?) async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { connections in
-                for try await connection in connections {
-                    group.addTask {
-                        try? await connection.executeThenClose { inbound, outbound in
-                            var pending: [UInt8] = []
-                            for try await chunk in inbound {
-                                pending += chunk.readableBytesView
-                                while pending.count >= 2 {
-                                    let length = Int(pending[0]) << 8 | Int(pending[1])
-                                    guard pending.count >= 2 + length else { break }
-                                    let message = Array(pending[2..<(2 + length)])
-                                    pending.removeFirst(2 + length)
-                                    guard let reply = answer(message, .tcp) else { continue }
-                                    var framed: [UInt8] = []
-                                    framed.append16(UInt16(clamping: reply.count))
-                                    try await outbound.write(ByteBuffer(bytes: framed + reply.prefix(65535)))
-                                }
-                            }
-                        }
+        try await serveConnections(server) { connection in
+            try? await connection.executeThenClose { inbound, outbound in
+                var pending: [UInt8] = []
+                for try await chunk in inbound {
+                    pending += chunk.readableBytesView
+                    while pending.count >= 2 {
+                        let length = Int(pending[0]) << 8 | Int(pending[1])
+                        guard pending.count >= 2 + length else { break }
+                        let message = Array(pending[2..<(2 + length)])
+                        pending.removeFirst(2 + length)
+                        guard let reply = answer(message, .tcp) else { continue }
+                        var framed: [UInt8] = []
+                        framed.append16(UInt16(clamping: reply.count))
+                        try await outbound.write(ByteBuffer(bytes: framed + reply.prefix(65535)))
                     }
                 }
             }

@@ -18,19 +18,13 @@ enum HTTPServer {
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try Connection(wrappingChannelSynchronously: channel)
+                    return try wrapAcceptedConnection(channel, as: Connection.self)
                 }
             }
     }
 
     static func serve(_ server: NIOAsyncChannel<Connection, Never>, api: ConsulAPI) async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { connections in
-                for try await connection in connections {
-                    group.addTask { try? await handle(connection, api: api) }
-                }
-            }
-        }
+        try await serveConnections(server) { connection in try? await handle(connection, api: api) }
     }
 
     private static func handle(_ connection: Connection, api: ConsulAPI) async throws {

@@ -97,6 +97,11 @@ import Testing
             try await consul.put(key: "\(prefix)/db/host", text: "127.0.0.1")
             #expect(try await consul.list(prefix: "\(prefix)/").value.map(\.key) == ["\(prefix)/db/host", "\(prefix)/log_level"])
             #expect(try await consul.keys(prefix: "\(prefix)/", separator: "/").value == ["\(prefix)/db/", "\(prefix)/log_level"])
+            let binary: [UInt8] = [0, 1, 2, 255, 10]
+            try await consul.put(key: "\(prefix)/blob", value: binary)
+            #expect(try await consul.getRaw(key: "\(prefix)/blob") == binary)
+            #expect(try await consul.getRaw(key: "\(prefix)/nope") == nil)
+            try await consul.delete(key: "\(prefix)/blob")
             let missing = try await consul.get(key: "\(prefix)/nope")
             #expect(missing.value == nil && missing.meta.index > 0)
             #expect(try await consul.delete(key: "\(prefix)/", recurse: true))
@@ -158,6 +163,42 @@ import Testing
             guard case .value(let passing, _) = await iterator.next() else { Issue.record("no status change seen"); return }
             #expect(passing.first?.aggregateStatus == .passing)
             try await consul.deregister(serviceID: name)
+        }
+    }
+
+    /// Every blocking query holds a connection for its whole wait: fifty at once must all stay blocked
+    /// (none failing while queued for a connection) and each must wake for its own write.
+    @Test func fiftyConcurrentWatchesAllBlockAndWake() async throws {
+        try await ConsulUnderTest.with { consul, _ in
+            let base = unique("many")
+            let results = try await withThrowingTaskGroup(of: (failures: Int, sawWrite: Bool).self) { group in
+                for n in 0..<50 {
+                    group.addTask {
+                        var failures = 0
+                        var values = 0
+                        for await update in consul.watchPrefix("\(base)/\(n)/", wait: .seconds(60)) {
+                            switch update {
+                            case .failed: failures += 1
+                            case .value(let pairs, _):
+                                values += 1
+                                if pairs.contains(where: { $0.text == "written" }) { return (failures, true) }
+                            }
+                            if failures > 3 { return (failures, false) }
+                        }
+                        return (failures, false)
+                    }
+                }
+                // Longer than the client's connect timeout (3 s): a queued request would have failed by now.
+                try await Task.sleep(for: .seconds(4))
+                for n in 0..<50 { try await consul.put(key: "\(base)/\(n)/k", text: "written") }
+                var all: [(failures: Int, sawWrite: Bool)] = []
+                for try await result in group { all.append(result) }
+                return all
+            }
+            #expect(results.count == 50)
+            #expect(results.filter { !$0.sawWrite }.isEmpty)
+            #expect(results.map(\.failures).reduce(0, +) == 0)
+            try await consul.delete(key: base + "/", recurse: true)
         }
     }
 

@@ -26,6 +26,10 @@ import Testing
         let dc = await call("GET", "/v1/kv/x?dc=nope")
         #expect(dc.status == 500 && dc.text == "No path to datacenter" && dc.header("X-Consul-Index") == "1")
         #expect(await call("GET", "/v1/acl/tokens").status == 401)
+        // ACLs are off (the -dev default): a token is accepted and changes nothing.
+        let withToken = await api.handle(APIRequest(method: "GET", target: "/v1/catalog/services",
+                                                    headers: [("X-Consul-Token", "s3cr3t")]))
+        #expect(withToken.status == 200 && withToken.text == #"{"consul":[]}"# + "\n")
     }
 
     @Test func registrationValidation() async {
