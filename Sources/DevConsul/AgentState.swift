@@ -11,6 +11,8 @@ final class AgentState: Sendable {
         var catalog: Catalog
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiterID = 0
+        /// Blocked queries woken by writes, in total.
+        var wakeups = 0
     }
 
     private let locked: Mutex<Locked>
@@ -27,13 +29,17 @@ final class AgentState: Sendable {
         try locked.withLock { try body($0.catalog) }
     }
 
-    /// Changes the catalog and wakes every blocked query.
+    /// Changes the catalog and, when the change moved the index, wakes every blocked query. (A probe
+    /// that finds what it found last time writes nothing and wakes nobody.)
     @discardableResult
     func write<T>(_ body: (inout Catalog) throws -> T) rethrows -> T {
         let (result, waiters) = try locked.withLock { state -> (T, [CheckedContinuation<Void, Never>]) in
+            let before = state.catalog.index
             let result = try body(&state.catalog)
+            guard state.catalog.index != before else { return (result, []) }
             let waiters = Array(state.waiters.values)
             state.waiters.removeAll()
+            state.wakeups += waiters.count
             return (result, waiters)
         }
         for waiter in waiters { waiter.resume() }
@@ -72,4 +78,7 @@ final class AgentState: Sendable {
 
     /// Blocked queries right now (for tests and the status line).
     var waitingQueries: Int { locked.withLock { $0.waiters.count } }
+
+    /// Blocked queries woken by writes since start.
+    var wakeups: Int { locked.withLock { $0.wakeups } }
 }

@@ -143,6 +143,29 @@ import Testing
         #expect(api.state.waitingQueries == 0)
     }
 
+    @Test func waitsDefaultToFiveMinutesAndAreCappedAtTen() throws {
+        let none = try api.blockingParameters(APIRequest(method: "GET", target: "/v1/kv/x?index=5"))
+        #expect(none.index == 5 && none.wait == .seconds(300))
+        let long = try api.blockingParameters(APIRequest(method: "GET", target: "/v1/kv/x?index=5&wait=20m"))
+        #expect(long.wait == .seconds(600))
+        let go = try api.blockingParameters(APIRequest(method: "GET", target: "/v1/kv/x?index=5&wait=1m30s"))
+        #expect(go.wait == .seconds(90))
+    }
+
+    @Test func aWriteThatChangesNothingWakesNobody() async throws {
+        _ = await call("PUT", "/v1/kv/quiet", "1")
+        let index = await call("GET", "/v1/kv/quiet").header("X-Consul-Index")!
+        async let waited = call("GET", "/v1/kv/quiet?index=\(index)&wait=500ms")
+        for _ in 0..<100 where api.state.waitingQueries == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(api.state.waitingQueries == 1)
+        let before = api.state.wakeups
+        api.state.write { _ in }  // what a probe with an unchanged result amounts to
+        #expect(api.state.wakeups == before)
+        _ = await call("PUT", "/v1/kv/quiet", "2")  // a real change does wake it
+        #expect(api.state.wakeups == before + 1)
+        _ = await waited
+    }
+
     @Test func unrelatedWritesDoNotEndAWait() async {
         _ = await call("PUT", "/v1/kv/watched", "1")
         let index = await call("GET", "/v1/kv/watched").header("X-Consul-Index")!

@@ -112,3 +112,16 @@ def test_addr_and_node_names():
 
 def test_names_outside_the_domain_are_refused():
     assert ask("example.com", "A").rcode() == dns.rcode.REFUSED
+
+
+def test_node_lookup_with_meta_txt(agent):
+    node = agent.agent.self()["Config"]["NodeName"]
+    answer = ask(f"{node}.node.consul", "A")
+    assert [r.address for rrset in answer.answer for r in rrset] == ["127.0.0.1"]
+    txt = ask(f"{node}.node.consul", "TXT")
+    assert [b"".join(r.strings) for rrset in txt.answer for r in rrset] == [b"consul-network-segment="]
+
+
+def test_consul_service_itself_is_served(agent):
+    answer = ask("consul.service.consul", "SRV")
+    assert [r.port for rrset in answer.answer for r in rrset] == [8300]
