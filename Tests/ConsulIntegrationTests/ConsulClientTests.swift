@@ -148,6 +148,29 @@ import Testing
         }
     }
 
+    /// The envconsul role: the environment of a prefix, yielded only when it changes.
+    @Test func anEnvironmentWatchYieldsOnlyRealChanges() async throws {
+        try await ConsulUnderTest.with { consul, _ in
+            let prefix = unique("env")
+            try await consul.put(key: "\(prefix)/log_level", text: "info")
+            let watch = consul.watchEnvironment(KVEnvironment(prefix: prefix, sanitize: true, upcase: true),
+                                                wait: .seconds(30))
+            let (seen, continuation) = AsyncStream.makeStream(of: [String: String].self)
+            let follower = Task {
+                for await update in watch { if case .value(let variables, _) = update { continuation.yield(variables) } }
+            }
+            defer { follower.cancel() }
+            var iterator = seen.makeAsyncIterator()
+            #expect(await iterator.next() == ["LOG_LEVEL": "info"])
+            // The watch wakes for this write, but the environment is the same: nothing may come out.
+            try await consul.put(key: "\(prefix)/log_level", text: "info")
+            try await Task.sleep(for: .milliseconds(300))
+            try await consul.put(key: "\(prefix)/log_level", text: "debug")
+            #expect(await iterator.next() == ["LOG_LEVEL": "debug"])
+            try await consul.delete(key: prefix, recurse: true)
+        }
+    }
+
     @Test func aHealthWatchFollowsInstances() async throws {
         try await ConsulUnderTest.with { consul, _ in
             let name = unique("hw")
