@@ -52,33 +52,25 @@ struct CheckInput {
     }
 }
 
-/// A service registration as given (`PUT /v1/agent/service/register`).
+/// A service registration as given (`PUT /v1/agent/service/register`): the service (its indexes are
+/// stamped when it is registered) and its checks.
 struct ServiceInput {
-    var id: String
-    var name: String
-    var tags: [String]
-    var address: String
-    var port: Int
-    var meta: [String: String]
-    var weights: (passing: Int, warning: Int)
-    var enableTagOverride: Bool
+    var service: Catalog.Service
     var checks: [CheckInput]
 
     init(_ o: LooseObject) throws {
         guard let name = try o.string("Name"), !name.isEmpty else { throw APIFailure(400, "Missing service name") }
-        self.name = name
-        id = try o.string("ID").flatMap { $0.isEmpty ? nil : $0 } ?? name
-        tags = try o.strings("Tags")
-        address = try o.string("Address") ?? ""
+        let address = try o.string("Address") ?? ""
         if ["0.0.0.0", "::", "[::]"].contains(address) { throw APIFailure(400, "Invalid service address") }
-        port = try o.int("Port") ?? 0
-        meta = try o.stringMap("Meta")
-        weights = (1, 1)
+        var weights = (passing: 1, warning: 1)
         if let w = try o.object("Weights") {
             weights = (try w.int("Passing") ?? 1, try w.int("Warning") ?? 1)
             if weights.passing < 1 { throw APIFailure(400, "Invalid Weights: Passing must be greater than 0") }
         }
-        enableTagOverride = o.bool("EnableTagOverride")
+        service = Catalog.Service(
+            id: try o.string("ID").flatMap { $0.isEmpty ? nil : $0 } ?? name, name: name, tags: try o.strings("Tags"),
+            address: address, port: try o.int("Port") ?? 0, meta: try o.stringMap("Meta"), weights: weights,
+            enableTagOverride: o.bool("EnableTagOverride"), createIndex: 0, modifyIndex: 0)
         // The singular Check comes first, then Checks, as the agent numbers them.
         var checks: [CheckInput] = []
         if let single = try o.object("Check") { checks.append(try CheckInput(single)) }
@@ -90,17 +82,17 @@ struct ServiceInput {
 extension Catalog {
     mutating func register(_ input: ServiceInput, replaceExistingChecks: Bool) throws {
         let index = nextIndex()
-        let service = Service(id: input.id, name: input.name, tags: input.tags, address: input.address, port: input.port,
-                              meta: input.meta, weights: input.weights, enableTagOverride: input.enableTagOverride,
-                              createIndex: services[input.id]?.createIndex ?? index, modifyIndex: index)
-        services[input.id] = service
+        var service = input.service
+        service.createIndex = services[service.id]?.createIndex ?? index
+        service.modifyIndex = index
+        services[service.id] = service
         servicesIndex = index
         var ids: Set<String> = []
         for (position, check) in input.checks.enumerated() {
-            let id = check.id ?? (input.checks.count == 1 ? "service:\(input.id)" : "service:\(input.id):\(position + 1)")
+            let id = check.id ?? (input.checks.count == 1 ? "service:\(service.id)" : "service:\(service.id):\(position + 1)")
             ids.insert(id)
             let previous = checks[id]
-            var new = check.check(id: id, defaultName: "Service '\(input.name)' check", service: service, index: index,
+            var new = check.check(id: id, defaultName: "Service '\(service.name)' check", service: service, index: index,
                                   createIndex: previous?.createIndex)
             // Re-registering keeps a check's last result until its next probe, as the agent does.
             if let previous, check.status == nil, previous.definition.probe?.typeName == new.definition.probe?.typeName {
@@ -110,8 +102,8 @@ extension Catalog {
             }
             checks[id] = new
         }
-        for (id, check) in checks where check.serviceID == input.id && !ids.contains(id) {
-            if replaceExistingChecks { checks.removeValue(forKey: id) } else { checks[id]?.serviceTags = input.tags }
+        for (id, check) in checks where check.serviceID == service.id && !ids.contains(id) {
+            if replaceExistingChecks { checks.removeValue(forKey: id) } else { checks[id]?.serviceTags = service.tags }
         }
         checksIndex = index
     }
