@@ -90,6 +90,14 @@ extension ConsulAPI {
         })
     }
 
+    /// One local service by ID (Consul: 404 with "unknown service ID" when absent).
+    func agentService(_ id: String) throws -> APIResponse {
+        guard let json = state.read({ catalog in catalog.services[id].map { catalog.serviceJSON($0, agentView: true) } }) else {
+            throw APIFailure(404, "unknown service ID: \(id)")
+        }
+        return .json(json)
+    }
+
     func agentChecks() -> APIResponse {
         .json(state.read { catalog in
             Dictionary(uniqueKeysWithValues: catalog.checks.values.map { ($0.id, catalog.checkJSON($0)) })

@@ -51,6 +51,7 @@ struct ConsulAPI: Sendable {
             // (path or prefix, is prefix, endpoint)
             ("/v1/agent/service/register", false, Endpoint(methods: put) { r, _ in try registerService(r) }),
             ("/v1/agent/service/deregister/", true, Endpoint(methods: put) { _, id in try deregisterService(id) }),
+            ("/v1/agent/service/", true, Endpoint(methods: get) { _, id in try agentService(id) }),
             ("/v1/agent/services", false, Endpoint(methods: get) { _, _ in agentServices() }),
             ("/v1/agent/checks", false, Endpoint(methods: get) { _, _ in agentChecks() }),
             ("/v1/agent/self", false, Endpoint(methods: get) { _, _ in agentSelf() }),

@@ -26,24 +26,50 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// A search by point, by name, or both (AND).
+///
+/// Point rule: `lat`/`lng` are proto3 `optional`, which is the same bytes on the wire as the original plain
+/// floats. A point is asked for when either coordinate is present on the wire; a missing one means 0.
+/// Proto3 never sends a zero float, so the original client cannot ask for exactly (0, 0): that point is in
+/// the open sea off Africa, and such a request is read as "no point".
 public nonisolated struct SearchRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// Case-insensitive substring of the area's name; empty means no name condition.
   public var query: String = String()
 
+  /// 1-based; 0 means 1.
   public var pageNumber: Int32 = 0
 
+  /// 0 means the server's default page size (10 unless configured); above the maximum (100) is refused.
   public var resultPerPage: Int32 = 0
 
-  public var lat: Float = 0
+  public var lat: Float {
+    get {_lat ?? 0}
+    set {_lat = newValue}
+  }
+  /// Returns true if `lat` has been explicitly set.
+  public var hasLat: Bool {self._lat != nil}
+  /// Clears the value of `lat`. Subsequent reads from it will return its default value.
+  public mutating func clearLat() {self._lat = nil}
 
-  public var lng: Float = 0
+  public var lng: Float {
+    get {_lng ?? 0}
+    set {_lng = newValue}
+  }
+  /// Returns true if `lng` has been explicitly set.
+  public var hasLng: Bool {self._lng != nil}
+  /// Clears the value of `lng`. Subsequent reads from it will return its default value.
+  public mutating func clearLng() {self._lng = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _lat: Float? = nil
+  fileprivate var _lng: Float? = nil
 }
 
 public nonisolated struct SearchResponses: Sendable {
@@ -52,6 +78,18 @@ public nonisolated struct SearchResponses: Sendable {
   // methods supported on all messages.
 
   public var responses: [SearchResponse] = []
+
+  /// Added fields (absent in the original contract).
+  public var total: Int32 = 0
+
+  /// the page served, after defaults
+  public var pageNumber: Int32 = 0
+
+  /// the page size served, after defaults
+  public var resultPerPage: Int32 = 0
+
+  /// which search-server answered
+  public var instanceID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -63,7 +101,20 @@ public nonisolated struct SearchResponse: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The area's name: what the original client prints.
   public var response: String = String()
+
+  /// Added fields.
+  public var id: Int64 = 0
+
+  /// "country" or "state"
+  public var kind: String = String()
+
+  /// ISO 3166 alpha-3 or DCW tag (FR, USTX); empty when the data set has none
+  public var code: String = String()
+
+  /// data set: naturalearth | dcw
+  public var source: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -76,6 +127,35 @@ public nonisolated struct MonitorResponse: Sendable {
   // methods supported on all messages.
 
   public var nThings: Int32 = 0
+
+  /// Added fields.
+  public var uptimeSeconds: Double = 0
+
+  /// search calls served since start
+  public var requests: Int64 = 0
+
+  /// search calls that ended with an error status
+  public var errors: Int64 = 0
+
+  /// over the recent window (last 1,024 calls)
+  public var latencyP50Ms: Double = 0
+
+  public var latencyP99Ms: Double = 0
+
+  public var version: String = String()
+
+  public var instanceID: String = String()
+
+  /// "ok" or the reason the store is unreachable
+  public var storeStatus: String = String()
+
+  public var logRecordsDropped: Int64 = 0
+
+  /// the level in effect (it can change live from Consul KV)
+  public var logLevel: String = String()
+
+  /// StatsD packets the kernel refused
+  public var metricsDropped: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -97,14 +177,18 @@ nonisolated extension SearchRequest: SwiftProtobuf.Message, SwiftProtobuf._Messa
       case 1: try { try decoder.decodeSingularStringField(value: &self.query) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.pageNumber) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.resultPerPage) }()
-      case 4: try { try decoder.decodeSingularFloatField(value: &self.lat) }()
-      case 5: try { try decoder.decodeSingularFloatField(value: &self.lng) }()
+      case 4: try { try decoder.decodeSingularFloatField(value: &self._lat) }()
+      case 5: try { try decoder.decodeSingularFloatField(value: &self._lng) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.query.isEmpty {
       try visitor.visitSingularStringField(value: self.query, fieldNumber: 1)
     }
@@ -114,12 +198,12 @@ nonisolated extension SearchRequest: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if self.resultPerPage != 0 {
       try visitor.visitSingularInt32Field(value: self.resultPerPage, fieldNumber: 3)
     }
-    if self.lat.bitPattern != 0 {
-      try visitor.visitSingularFloatField(value: self.lat, fieldNumber: 4)
-    }
-    if self.lng.bitPattern != 0 {
-      try visitor.visitSingularFloatField(value: self.lng, fieldNumber: 5)
-    }
+    try { if let v = self._lat {
+      try visitor.visitSingularFloatField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._lng {
+      try visitor.visitSingularFloatField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -127,8 +211,8 @@ nonisolated extension SearchRequest: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if lhs.query != rhs.query {return false}
     if lhs.pageNumber != rhs.pageNumber {return false}
     if lhs.resultPerPage != rhs.resultPerPage {return false}
-    if lhs.lat != rhs.lat {return false}
-    if lhs.lng != rhs.lng {return false}
+    if lhs._lat != rhs._lat {return false}
+    if lhs._lng != rhs._lng {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -136,7 +220,7 @@ nonisolated extension SearchRequest: SwiftProtobuf.Message, SwiftProtobuf._Messa
 
 nonisolated extension SearchResponses: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = "SearchResponses"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}responses\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}responses\0\u{1}total\0\u{3}page_number\0\u{3}result_per_page\0\u{3}instance_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -145,6 +229,10 @@ nonisolated extension SearchResponses: SwiftProtobuf.Message, SwiftProtobuf._Mes
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.responses) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.total) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.pageNumber) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.resultPerPage) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.instanceID) }()
       default: break
       }
     }
@@ -154,11 +242,27 @@ nonisolated extension SearchResponses: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if !self.responses.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.responses, fieldNumber: 1)
     }
+    if self.total != 0 {
+      try visitor.visitSingularInt32Field(value: self.total, fieldNumber: 2)
+    }
+    if self.pageNumber != 0 {
+      try visitor.visitSingularInt32Field(value: self.pageNumber, fieldNumber: 3)
+    }
+    if self.resultPerPage != 0 {
+      try visitor.visitSingularInt32Field(value: self.resultPerPage, fieldNumber: 4)
+    }
+    if !self.instanceID.isEmpty {
+      try visitor.visitSingularStringField(value: self.instanceID, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: SearchResponses, rhs: SearchResponses) -> Bool {
     if lhs.responses != rhs.responses {return false}
+    if lhs.total != rhs.total {return false}
+    if lhs.pageNumber != rhs.pageNumber {return false}
+    if lhs.resultPerPage != rhs.resultPerPage {return false}
+    if lhs.instanceID != rhs.instanceID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -166,7 +270,7 @@ nonisolated extension SearchResponses: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension SearchResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = "SearchResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}response\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}response\0\u{1}id\0\u{1}kind\0\u{1}code\0\u{1}source\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -175,6 +279,10 @@ nonisolated extension SearchResponse: SwiftProtobuf.Message, SwiftProtobuf._Mess
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.response) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.source) }()
       default: break
       }
     }
@@ -184,11 +292,27 @@ nonisolated extension SearchResponse: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if !self.response.isEmpty {
       try visitor.visitSingularStringField(value: self.response, fieldNumber: 1)
     }
+    if self.id != 0 {
+      try visitor.visitSingularInt64Field(value: self.id, fieldNumber: 2)
+    }
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 3)
+    }
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 4)
+    }
+    if !self.source.isEmpty {
+      try visitor.visitSingularStringField(value: self.source, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: SearchResponse, rhs: SearchResponse) -> Bool {
     if lhs.response != rhs.response {return false}
+    if lhs.id != rhs.id {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.code != rhs.code {return false}
+    if lhs.source != rhs.source {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -196,7 +320,7 @@ nonisolated extension SearchResponse: SwiftProtobuf.Message, SwiftProtobuf._Mess
 
 nonisolated extension MonitorResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = "MonitorResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}n_things\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}n_things\0\u{3}uptime_seconds\0\u{1}requests\0\u{1}errors\0\u{3}latency_p50_ms\0\u{3}latency_p99_ms\0\u{1}version\0\u{3}instance_id\0\u{3}store_status\0\u{3}log_records_dropped\0\u{3}log_level\0\u{3}metrics_dropped\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -205,6 +329,17 @@ nonisolated extension MonitorResponse: SwiftProtobuf.Message, SwiftProtobuf._Mes
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt32Field(value: &self.nThings) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.uptimeSeconds) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.requests) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.errors) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.latencyP50Ms) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.latencyP99Ms) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.instanceID) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.storeStatus) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.logRecordsDropped) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.logLevel) }()
+      case 12: try { try decoder.decodeSingularInt64Field(value: &self.metricsDropped) }()
       default: break
       }
     }
@@ -214,11 +349,55 @@ nonisolated extension MonitorResponse: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if self.nThings != 0 {
       try visitor.visitSingularInt32Field(value: self.nThings, fieldNumber: 1)
     }
+    if self.uptimeSeconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.uptimeSeconds, fieldNumber: 2)
+    }
+    if self.requests != 0 {
+      try visitor.visitSingularInt64Field(value: self.requests, fieldNumber: 3)
+    }
+    if self.errors != 0 {
+      try visitor.visitSingularInt64Field(value: self.errors, fieldNumber: 4)
+    }
+    if self.latencyP50Ms.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.latencyP50Ms, fieldNumber: 5)
+    }
+    if self.latencyP99Ms.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.latencyP99Ms, fieldNumber: 6)
+    }
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 7)
+    }
+    if !self.instanceID.isEmpty {
+      try visitor.visitSingularStringField(value: self.instanceID, fieldNumber: 8)
+    }
+    if !self.storeStatus.isEmpty {
+      try visitor.visitSingularStringField(value: self.storeStatus, fieldNumber: 9)
+    }
+    if self.logRecordsDropped != 0 {
+      try visitor.visitSingularInt64Field(value: self.logRecordsDropped, fieldNumber: 10)
+    }
+    if !self.logLevel.isEmpty {
+      try visitor.visitSingularStringField(value: self.logLevel, fieldNumber: 11)
+    }
+    if self.metricsDropped != 0 {
+      try visitor.visitSingularInt64Field(value: self.metricsDropped, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: MonitorResponse, rhs: MonitorResponse) -> Bool {
     if lhs.nThings != rhs.nThings {return false}
+    if lhs.uptimeSeconds != rhs.uptimeSeconds {return false}
+    if lhs.requests != rhs.requests {return false}
+    if lhs.errors != rhs.errors {return false}
+    if lhs.latencyP50Ms != rhs.latencyP50Ms {return false}
+    if lhs.latencyP99Ms != rhs.latencyP99Ms {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.instanceID != rhs.instanceID {return false}
+    if lhs.storeStatus != rhs.storeStatus {return false}
+    if lhs.logRecordsDropped != rhs.logRecordsDropped {return false}
+    if lhs.logLevel != rhs.logLevel {return false}
+    if lhs.metricsDropped != rhs.metricsDropped {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

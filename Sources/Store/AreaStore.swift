@@ -1,7 +1,7 @@
 import Logging
 import PostgresNIO
 
-/// Queries over the `area` table of named polygons. Every value is a bound parameter.
+/// Queries over the `area` table of named polygons (schema: `StoreSchema`). Every value is a bound parameter.
 public struct AreaStore: Sendable {
     private let client: PostgresClient
     private let logger: Logger
@@ -14,18 +14,59 @@ public struct AreaStore: Sendable {
 
     /// Areas whose polygon contains the point, smallest first (a state before its country).
     public func areas(containingLatitude latitude: Double, longitude: Double, limit: Int = 10) async throws -> [Area] {
-        // WKT order is (x y) = (longitude latitude).
-        let rows = try await client.query("""
-            SELECT id, name, kind, code FROM area
-            WHERE ST_Contains(geom, ST_SetSRID(ST_MakePoint(\(longitude), \(latitude)), 4326))
-            ORDER BY ST_Area(geom), id
-            LIMIT \(limit)
-            """, logger: logger)
-        var areas: [Area] = []
-        for try await (id, name, kind, code) in rows.decode((Int64, String, String, String?).self) {
-            areas.append(Area(id: id, name: name, kind: kind, code: code))
+        try await search(AreaQuery(point: GeoPoint(latitude: latitude, longitude: longitude), limit: limit)).areas
+    }
+
+    /// One page of areas matching `query`, each area once.
+    ///
+    /// Order is deterministic: with a point, smallest containing area first; by name alone, an exact match,
+    /// then names starting with the text, then by trigram similarity; ties by name and id.
+    public func search(_ query: AreaQuery) async throws -> AreaPage {
+        let rows: PostgresRowSequence
+        switch (query.point, query.likePattern, query.nameContains?.lowercased()) {
+        case let (point?, nil, _):
+            // WKT order is (x y) = (longitude latitude). Pieces are matched, areas returned once.
+            rows = try await client.query("""
+                SELECT a.id, a.name, a.kind, a.code, a.source, count(*) OVER ()::int
+                FROM area a
+                WHERE a.id IN (SELECT p.area_id FROM area_piece p
+                               WHERE ST_Contains(p.geom, ST_SetSRID(ST_MakePoint(\(point.longitude), \(point.latitude)), 4326)))
+                ORDER BY a.size, a.id
+                OFFSET \(query.offset) LIMIT \(query.limit)
+                """, logger: logger)
+        case let (point?, pattern?, _):
+            rows = try await client.query("""
+                SELECT a.id, a.name, a.kind, a.code, a.source, count(*) OVER ()::int
+                FROM area a
+                WHERE a.id IN (SELECT p.area_id FROM area_piece p
+                               WHERE ST_Contains(p.geom, ST_SetSRID(ST_MakePoint(\(point.longitude), \(point.latitude)), 4326)))
+                  AND lower(a.name) LIKE \(pattern)
+                ORDER BY a.size, a.id
+                OFFSET \(query.offset) LIMIT \(query.limit)
+                """, logger: logger)
+        case let (nil, pattern?, text?):
+            rows = try await client.query("""
+                SELECT a.id, a.name, a.kind, a.code, a.source, count(*) OVER ()::int
+                FROM area a
+                WHERE lower(a.name) LIKE \(pattern)
+                ORDER BY lower(a.name) = \(text) DESC, starts_with(lower(a.name), \(text)) DESC,
+                         similarity(lower(a.name), \(text)) DESC, a.name, a.id
+                OFFSET \(query.offset) LIMIT \(query.limit)
+                """, logger: logger)
+        default:
+            return AreaPage(areas: [], total: 0)
         }
-        return areas
+        var page = AreaPage(areas: [], total: 0)
+        for try await (id, name, kind, code, source, total) in rows.decode((Int64, String, String, String?, String, Int).self) {
+            page.areas.append(Area(id: id, name: name, kind: kind, code: code, source: source))
+            page.total = total
+        }
+        // Past the last page the window function has no row to ride on: count separately.
+        if page.areas.isEmpty && query.offset > 0 {
+            page.total = try await search(AreaQuery(point: query.point, nameContains: query.nameContains,
+                                                    offset: 0, limit: 1)).total
+        }
+        return page
     }
 
     /// How many areas the store holds.

@@ -50,6 +50,10 @@ import Testing
         let services = json(await call("GET", "/v1/agent/services")) as! [String: [String: Any]]
         #expect(services["web"]?["Service"] as? String == "web")  // ID defaults to Name
         #expect(services["web"]?["Weights"] as? [String: Int] == ["Passing": 1, "Warning": 1])
+        let one = json(await call("GET", "/v1/agent/service/web")) as! [String: Any]
+        #expect(one["Port"] as? Int == 80 && one["ID"] as? String == "web")
+        let missing = await call("GET", "/v1/agent/service/ghost")
+        #expect(missing.status == 404 && missing.text == "unknown service ID: ghost")
         let checks = json(await call("GET", "/v1/agent/checks")) as! [String: [String: Any]]
         #expect(Set(checks.keys) == ["service:web:1", "service:web:2"])
         #expect(checks["service:web:1"]?["Status"] as? String == "critical")  // new checks start critical

@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+
+/// One log line as shipped to Kafka: a JSON object per record, keyed by instance id on the topic.
+///
+/// `{"ts":"2026-11-27T12:00:00.123Z","level":"info","instance":"search-service-1a2b3c4d",
+///   "message":"...","source":"SearchService","meta":{"key":"value"}}`
+public struct LogRecord: Sendable, Equatable, Codable {
+    public var ts: String
+    public var level: String
+    public var instance: String
+    public var message: String
+    public var source: String
+    public var meta: [String: String]
+
+    public init(date: Date, level: Logger.Level, instance: String, message: String, source: String,
+                meta: [String: String]) {
+        self.ts = LogRecord.timestamp(date)
+        self.level = level.rawValue
+        self.instance = instance
+        self.message = message
+        self.source = source
+        self.meta = meta
+    }
+
+    /// RFC 3339 in UTC with milliseconds.
+    public static func timestamp(_ date: Date) -> String {
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var time = time_t(millis / 1000)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(millis % 1000))
+    }
+
+    public func json() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? Array(encoder.encode(self))) ?? []
+    }
+
+    /// The stdout form: `2026-11-27T12:00:00.123Z info  message key=value`.
+    public func line() -> String {
+        let meta = self.meta.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let padded = level.padding(toLength: 8, withPad: " ", startingAt: 0)
+        return meta.isEmpty ? "\(ts) \(padded) \(message)" : "\(ts) \(padded) \(message) \(meta)"
+    }
+}

@@ -1,0 +1,159 @@
+import GRPCCore
+import Logging
+import Metrics
+import PostgresNIO
+import SearchAPI
+import Store
+import SwiftProtobuf
+
+/// What the handler needs from the store; `AreaStore` is the PostGIS implementation.
+public protocol AreaSearching: Sendable {
+    func search(_ query: AreaQuery) async throws -> AreaPage
+    func count() async throws -> Int
+}
+
+extension AreaStore: AreaSearching {}
+
+/// Live settings and counters the handler reads on every call.
+public protocol ServerContextProviding: Sendable {
+    var settings: ServerSettings { get }
+    var logRecordsDropped: Int { get }
+    var metricsDropped: Int { get }
+}
+
+/// The `Search` service: `search` over the store with validation and deadlines, `monitor` for operators.
+public struct SearchHandler: Search.SimpleServiceProtocol {
+    public static let version = "0.4.0"
+
+    private let store: any AreaSearching
+    private let context: any ServerContextProviding
+    private let stats: RequestStats
+    private let instanceID: String
+    private let started: ContinuousClock.Instant
+    private let logger: Logger
+
+    private let searches = Counter(label: "search_requests")
+    private let latency = Metrics.Timer(label: "search_latency")
+    private let monitors = Counter(label: "monitor_requests")
+    private let things = Gauge(label: "n_things")
+    private let logDrops = Gauge(label: "log_records_dropped")
+
+    public init(store: any AreaSearching, context: any ServerContextProviding, stats: RequestStats,
+                instanceID: String, logger: Logger) {
+        self.store = store
+        self.context = context
+        self.stats = stats
+        self.instanceID = instanceID
+        self.started = .now
+        self.logger = logger
+    }
+
+    public func search(request: SearchRequest, context serverContext: ServerContext) async throws -> SearchResponses {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let settings = context.settings
+        do {
+            let query = try SearchValidation.areaQuery(from: request, limits: settings.pageLimits)
+            if settings.simulatedLatencyMilliseconds > 0 {
+                try await Task.sleep(for: .milliseconds(settings.simulatedLatencyMilliseconds))
+            }
+            let page = try await storeCall(settings) { [store] in try await store.search(query) }
+            let elapsed = clock.now - start
+            stats.record(milliseconds: elapsed.milliseconds, failed: false)
+            searches.increment()
+            latency.recordNanoseconds(elapsed.nanoseconds)
+            logger.debug("search", metadata: [
+                "query": "\(query.nameContains ?? "")", "point": "\(query.point.map { "\($0.latitude),\($0.longitude)" } ?? "")",
+                "results": "\(page.areas.count)", "total": "\(page.total)", "ms": "\(elapsed.milliseconds)",
+            ])
+            return SearchResponses.with { responses in
+                responses.responses = page.areas.map { area in
+                    SearchResponse.with {
+                        $0.response = area.name
+                        $0.id = area.id
+                        $0.kind = area.kind
+                        $0.code = area.code ?? ""
+                        $0.source = area.source
+                    }
+                }
+                responses.total = Int32(clamping: page.total)
+                responses.pageNumber = Int32(clamping: query.offset / query.limit + 1)
+                responses.resultPerPage = Int32(clamping: query.limit)
+                responses.instanceID = instanceID
+            }
+        } catch {
+            let rpcError = Self.rpcError(for: error)
+            let elapsed = clock.now - start
+            stats.record(milliseconds: elapsed.milliseconds, failed: true)
+            searches.increment()
+            Counter(label: "search_errors", dimensions: [("code", Self.metricName(rpcError.code))]).increment()
+            logger.log(level: rpcError.code == .invalidArgument ? .debug : .warning,
+                       "search failed", metadata: ["code": "\(rpcError.code)", "reason": "\(rpcError.message)"])
+            throw rpcError
+        }
+    }
+
+    public func monitor(request: Google_Protobuf_Empty, context serverContext: ServerContext) async throws -> MonitorResponse {
+        monitors.increment()
+        let settings = context.settings
+        var storeStatus = "ok"
+        var count = 0
+        do {
+            count = try await storeCall(settings) { [store] in try await store.count() }
+            things.record(count)
+        } catch {
+            storeStatus = Self.rpcError(for: error).message
+        }
+        let snapshot = stats.snapshot()
+        let dropped = context.logRecordsDropped
+        logDrops.record(dropped)
+        return MonitorResponse.with {
+            $0.nThings = Int32(clamping: count)
+            $0.uptimeSeconds = (ContinuousClock.now - started).asSeconds
+            $0.requests = snapshot.requests
+            $0.errors = snapshot.errors
+            $0.latencyP50Ms = snapshot.p50
+            $0.latencyP99Ms = snapshot.p99
+            $0.version = Self.version
+            $0.instanceID = instanceID
+            $0.storeStatus = storeStatus
+            $0.logRecordsDropped = Int64(dropped)
+            $0.logLevel = settings.logLevel.rawValue
+            $0.metricsDropped = Int64(context.metricsDropped)
+        }
+    }
+
+    /// A store call under the configured deadline.
+    private func storeCall<T: Sendable>(_ settings: ServerSettings,
+                                        _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withDeadline(.milliseconds(settings.storeTimeoutMilliseconds), body)
+    }
+
+    /// The status a client sees for a failure: its own RPCError, or UNAVAILABLE for a store that does not
+    /// answer, or INTERNAL for a store that answers with an error (a bug, not an outage).
+    static func rpcError(for error: any Error) -> RPCError {
+        switch error {
+        case let error as RPCError:
+            return error
+        case let error as DeadlineExceeded:
+            return RPCError(code: .unavailable, message: "store unreachable: \(error)")
+        case let error as PSQLError where error.code == .server:
+            let detail = error.serverInfo?[.message] ?? "server error"
+            return RPCError(code: .internalError, message: "store error: \(detail)")
+        case is CancellationError:
+            return RPCError(code: .cancelled, message: "call cancelled")
+        default:
+            return RPCError(code: .unavailable, message: "store unreachable: \(String(describing: error))")
+        }
+    }
+
+    static func metricName(_ code: RPCError.Code) -> String {
+        String(describing: code).map { $0.isUppercase ? "_" + $0.lowercased() : String($0) }.joined()
+    }
+}
+
+extension Duration {
+    var milliseconds: Double { Double(components.seconds) * 1_000 + Double(components.attoseconds) / 1e15 }
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+    var asSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

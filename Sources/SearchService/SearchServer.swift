@@ -1,0 +1,159 @@
+import Consul
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Store
+import Synchronization
+
+/// The running search-server: gRPC on a port, registered in Consul, following its KV configuration.
+///
+/// Shutdown order (SIGTERM/SIGINT, or a configuration change that needs a restart): stop re-registering,
+/// deregister from Consul (so clients stop being sent here), report NOT_SERVING, then let in-flight calls
+/// finish and close.
+public final class SearchServer: Service, Sendable {
+    public struct Options: Sendable {
+        public var host = "127.0.0.1"
+        /// 0 picks a free port, like the original server.
+        public var port = 0
+        /// The address Consul hands to clients; defaults to `host` (or 127.0.0.1 when host is 0.0.0.0).
+        public var advertiseAddress: String?
+        public var serviceName = "search-service"
+        public var instanceID: String
+        public var tags: [String] = ["grpc"]
+
+        public init(instanceID: String) { self.instanceID = instanceID }
+    }
+
+    /// Why `run` returned.
+    public enum Outcome: Sendable, Equatable {
+        case stopped
+        case restartRequested(keys: [String])
+    }
+
+    private let options: Options
+    private let configuration: LiveConfiguration
+    private let consul: ConsulClient
+    private let postgres: PostgresClient
+    private let logger: Logger
+    private let health = HealthService()
+    private let stats = RequestStats()
+    private let state = Mutex<(outcome: Outcome, shutdown: (@Sendable () -> Void)?, requested: Bool)>((.stopped, nil, false))
+    /// The bound port once serving (for tests and logs).
+    public let boundPort = Mutex<Int?>(nil)
+
+    public init(options: Options, configuration: LiveConfiguration, consul: ConsulClient, postgres: PostgresClient,
+                logger: Logger) {
+        self.options = options
+        self.configuration = configuration
+        self.consul = consul
+        self.postgres = postgres
+        self.logger = logger
+    }
+
+    public var outcome: Outcome { state.withLock { $0.outcome } }
+
+    public func run() async throws {
+        let handler = SearchHandler(store: AreaStore(client: postgres, logger: logger), context: configuration,
+                                    stats: stats, instanceID: options.instanceID, logger: logger)
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: options.host, port: options.port),
+                                                   transportSecurity: .plaintext)
+        let server = GRPCServer(transport: transport, services: [handler, health])
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.serve() }
+            guard let port = try await transport.listeningAddress.ipv4?.port else {
+                throw RPCError(code: .internalError, message: "the server did not bind an IPv4 port")
+            }
+            boundPort.withLock { $0 = port }
+            let registrar = ConsulRegistrar(consul: consul, registration: registration(port: port), logger: logger)
+            logger.info("serving", metadata: ["address": "\(options.host):\(port)", "instance": "\(options.instanceID)",
+                                              "version": "\(SearchHandler.version)"])
+
+            // Work that lives as long as the server takes calls; cancelled first at shutdown.
+            let background = Task { [configuration, consul, logger] in
+                await withDiscardingTaskGroup { tasks in
+                    tasks.addTask { await registrar.run() }
+                    tasks.addTask { await self.migrateWhenReachable() }
+                    tasks.addTask {
+                        await configuration.follow(consul: consul, logger: logger) { keys in
+                            self.requestShutdown(.restartRequested(keys: keys))
+                        }
+                    }
+                }
+            }
+            let shutdown: @Sendable () -> Void = { [health, logger] in
+                Task {
+                    background.cancel()
+                    await background.value
+                    await registrar.deregister()
+                    health.setServing(false)
+                    health.finishWatchers()
+                    logger.info("draining in-flight calls")
+                    server.beginGracefulShutdown()
+                }
+            }
+            let requestedEarly = state.withLock { s -> Bool in
+                s.shutdown = shutdown
+                return s.requested
+            }
+            if requestedEarly { shutdown() }
+
+            try await withGracefulShutdownHandler {
+                try await group.next()
+            } onGracefulShutdown: {
+                self.requestShutdown(.stopped)
+            }
+            background.cancel()
+            logger.info("stopped")
+        }
+    }
+
+    /// Starts the shutdown sequence once, remembering why.
+    public func requestShutdown(_ outcome: Outcome) {
+        let shutdown = state.withLock { s -> (@Sendable () -> Void)? in
+            guard !s.requested else { return nil }
+            s.requested = true
+            s.outcome = outcome
+            return s.shutdown
+        }
+        shutdown?()
+    }
+
+    private func registration(port: Int) -> ServiceRegistration {
+        let address = options.advertiseAddress ?? (options.host == "0.0.0.0" ? "127.0.0.1" : options.host)
+        let interval = configuration.settings.checkIntervalSeconds
+        return ServiceRegistration(
+            id: options.instanceID, name: options.serviceName, tags: options.tags, address: address, port: port,
+            meta: ["version": SearchHandler.version, "instance": options.instanceID],
+            checks: [CheckDefinition(
+                id: "\(options.instanceID):grpc", name: "gRPC health",
+                probe: .grpc("\(address):\(port)/Search"), interval: .seconds(interval), timeout: .seconds(2),
+                // Consul's floor is one minute; an instance that died without deregistering goes after that.
+                deregisterCriticalServiceAfter: .seconds(60))])
+    }
+
+    /// Applies the schema, retrying while the store is unreachable (the server serves meanwhile and
+    /// answers UNAVAILABLE), so starting before PostgreSQL is not an error.
+    private func migrateWhenReachable() async {
+        let runner = MigrationRunner(client: postgres, logger: logger)
+        var attempt = 0
+        while !Task.isCancelled {
+            do {
+                // Probe under a deadline (postgres-nio would retry a dead server forever), then migrate
+                // without one: a first migration over a large data set takes minutes.
+                _ = try await withDeadline(.seconds(3)) { [postgres] in try await postgres.query("SELECT 1").collect() }
+                let applied = try await runner.migrate()
+                if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+                return
+            } catch {
+                attempt += 1
+                if attempt == 1 || attempt % 10 == 0 {
+                    logger.warning("cannot migrate the store yet; retrying", metadata: ["reason": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(2))
+            }
+        }
+    }
+}

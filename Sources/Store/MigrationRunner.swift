@@ -1,0 +1,95 @@
+import Logging
+import PostgresNIO
+
+/// Applies `StoreSchema.migrations` that a database has not seen yet (the Alembic role).
+///
+/// Several servers may start at once against one database: a session advisory lock makes them take turns,
+/// and each migration commits together with its row in `schema_migrations`, so a crash never leaves a
+/// half-applied version recorded.
+public struct MigrationRunner: Sendable {
+    /// Arbitrary, fixed key of the advisory lock ("opsdeck" in ASCII).
+    static let lockKey: Int64 = 0x6F70_7364_6563_6B
+
+    private let client: PostgresClient
+    private let logger: Logger
+    private let migrations: [Migration]
+
+    public init(client: PostgresClient, migrations: [Migration] = StoreSchema.migrations,
+                logger: Logger = Logger(label: "opsdeck.migrations")) {
+        self.client = client
+        self.migrations = migrations
+        self.logger = logger
+    }
+
+    /// Applies what is missing, in version order; returns the versions it applied.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        try await client.withConnection { connection in
+            _ = try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger).collect()
+            do {
+                let applied = try await apply(on: connection)
+                _ = try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger).collect()
+                return applied
+            } catch {
+                // Unlock on a best-effort basis; closing the connection would release it too.
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger).collect()
+                throw error
+            }
+        }
+    }
+
+    /// The versions recorded as applied.
+    public func appliedVersions() async throws -> [Int] {
+        try await client.withConnection { try await recorded(on: $0) }
+    }
+
+    private func apply(on connection: PostgresConnection) async throws -> [Int] {
+        _ = try await connection.query("""
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+              version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
+            """, logger: logger).collect()
+        let done = Set(try await recorded(on: connection))
+        var applied: [Int] = []
+        for migration in migrations.sorted(by: { $0.version < $1.version }) where !done.contains(migration.version) {
+            logger.info("applying migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            _ = try await connection.query("BEGIN", logger: logger).collect()
+            do {
+                for statement in migration.statements {
+                    _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).collect()
+                }
+                _ = try await connection.query(
+                    "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
+                    logger: logger).collect()
+                _ = try await connection.query("COMMIT", logger: logger).collect()
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger).collect()
+                throw MigrationError(version: migration.version, name: migration.name, underlying: error)
+            }
+            applied.append(migration.version)
+        }
+        return applied
+    }
+
+    private func recorded(on connection: PostgresConnection) async throws -> [Int] {
+        let exists = try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger)
+        for try await present in exists.decode(Bool.self) where !present { return [] }
+        var versions: [Int] = []
+        for try await version in try await connection.query(
+            "SELECT version FROM schema_migrations ORDER BY version", logger: logger).decode(Int.self) {
+            versions.append(version)
+        }
+        return versions
+    }
+}
+
+/// A migration failed and was rolled back.
+public struct MigrationError: Error, CustomStringConvertible {
+    public var version: Int
+    public var name: String
+    public var underlying: any Error
+
+    public var description: String {
+        let reason = (underlying as? PSQLError).map { String(reflecting: $0) } ?? "\(underlying)"
+        return "migration \(version) (\(name)) failed and was rolled back: \(reason)"
+    }
+}

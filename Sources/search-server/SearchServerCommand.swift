@@ -1,0 +1,197 @@
+import ArgumentParser
+import Consul
+import Foundation
+import Logging
+import Metrics
+import PostgresNIO
+import SearchService
+import ServiceLifecycle
+import Store
+import Telemetry
+
+@main
+struct SearchServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search-server",
+        abstract: "The gRPC Search service over PostGIS, registered in Consul.",
+        discussion: """
+            Settings come from flags, then SEARCH_* environment variables, then Consul KV keys under
+            <service-name>/ (for example search-service/log_level), then defaults. The KV prefix is watched:
+            live keys apply at once, other keys restart the server cleanly.
+
+            The store is PostgreSQL+PostGIS, found through PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE
+            (default 127.0.0.1:5434, user postgres, database opsdeck). Consul is found through
+            CONSUL_HTTP_ADDR (default 127.0.0.1:8500) and CONSUL_HTTP_TOKEN.
+            """,
+        version: SearchHandler.version,
+        subcommands: [Serve.self, Migrate.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve searches (the default command).",
+        discussion: "Keys (KV, flag, environment; live ones apply without a restart):\n"
+            + ServerSettings.keys.map { key in
+                "  \(key.key.padding(toLength: 21, withPad: " ", startingAt: 0))\(key.live ? "live   " : "restart")  \(key.help)"
+            }.joined(separator: "\n"))
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on; 0 picks a free one.") var port = 0
+    @Option(help: "Address registered in Consul (default: --host).") var advertiseAddress: String?
+    @Option(help: "Name registered in Consul; also the KV prefix and the log topic convention.") var serviceName = "search-service"
+    @Option(help: "Unique id of this instance (default: <service-name>-<random>).") var instanceID: String?
+
+    @Option(help: "Log level.") var logLevel: String?
+    @Option(help: "Results per page when a request asks 0.") var defaultPageSize: String?
+    @Option(help: "Largest result_per_page accepted.") var maxPageSize: String?
+    @Option(help: "Store deadline in milliseconds.") var storeTimeoutMs: String?
+    @Option(help: "Extra delay per search in milliseconds (drills).") var simulatedLatencyMs: String?
+    @Option(help: "Kafka topic for logs (default: none).") var kafkaTopic: String?
+    @Option(help: "Kafka bootstrap servers.") var kafkaBrokers: String?
+    @Option(help: "StatsD host:port, empty for none.") var statsdAddress: String?
+    @Option(help: "Consul gRPC check interval in seconds.") var checkIntervalS: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let instanceID = instanceID ?? "\(serviceName)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        let consul = ConsulClient(configuration: .fromEnvironment(environment))
+        let prefix = "\(serviceName)/"
+
+        // The KV layer is read before anything starts, so settings that cannot change live are right from
+        // the start; with Consul down the server starts on flags, environment and defaults.
+        var bootLogger = Logger(label: "search-server") { _ in StreamLogHandler.standardOutput(label: "search-server") }
+        bootLogger.logLevel = .info
+        var kv: [String: String] = [:]
+        do {
+            let pairs = try await withDeadline(.seconds(2)) { try await consul.list(prefix: prefix).value }
+            kv = KVEnvironment(prefix: prefix).variables(from: pairs)
+        } catch {
+            bootLogger.warning("Consul KV unreadable at start; using flags, environment and defaults", metadata: ["reason": "\(error)"])
+        }
+
+        let level = LiveLogLevel(.info)
+        let drops = DropCounters()
+        let configuration = LiveConfiguration(prefix: prefix, kv: kv, environment: environment, flags: flagValues,
+                                              logLevel: level, counters: { drops.read() }, logger: bootLogger)
+        let settings = configuration.settings
+
+        var shipper: LogShipper?
+        if !settings.kafkaTopic.isEmpty {
+            do {
+                shipper = try LogShipper(brokers: settings.kafkaBrokers, topic: settings.kafkaTopic, instanceID: instanceID)
+            } catch {
+                bootLogger.error("log shipping to Kafka is off", metadata: ["reason": "\(error)"])
+            }
+        }
+        let logShipper = shipper
+        LoggingSystem.bootstrap { label in
+            ServerLogHandler(label: label, level: level, instanceID: instanceID, shipper: logShipper)
+        }
+        let logger = Logger(label: "search-server")
+        if let logShipper { logger.info("shipping logs to Kafka", metadata: ["topic": "\(logShipper.topic)", "brokers": "\(settings.kafkaBrokers)"]) }
+
+        var statsd: StatsDClient?
+        if let (host, port) = Self.hostPort(settings.statsdAddress) {
+            do {
+                statsd = try StatsDClient(host: host, port: port)
+                MetricsSystem.bootstrap(StatsDMetricsFactory(client: statsd!))
+            } catch {
+                logger.error("metrics are off", metadata: ["reason": "\(error)", "statsd": "\(settings.statsdAddress)"])
+            }
+        }
+        drops.sources = (logShipper, statsd)
+
+        var options = SearchServer.Options(instanceID: instanceID)
+        options.host = host
+        options.port = port
+        options.advertiseAddress = advertiseAddress
+        options.serviceName = serviceName
+
+        let postgres = PostgresClient(configuration: StoreConfiguration.fromEnvironment(environment).clientConfiguration,
+                                      backgroundLogger: Logger(label: "postgres"))
+        let server = SearchServer(options: options, configuration: configuration, consul: consul,
+                                  postgres: postgres, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: postgres),
+                .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "lifecycle")))
+        try await group.run()
+        logShipper?.flush(milliseconds: 2_000)
+
+        if case .restartRequested(let keys) = server.outcome {
+            logger.notice("restarting to apply configuration", metadata: ["keys": "\(keys.joined(separator: ","))"])
+            logShipper?.flush(milliseconds: 1_000)
+            Self.reexec()
+        }
+    }
+
+    /// The flag layer, keyed like Consul KV.
+    private var flagValues: [String: String] {
+        let pairs: [(String, String?)] = [
+            ("log_level", logLevel), ("default_page_size", defaultPageSize), ("max_page_size", maxPageSize),
+            ("store_timeout_ms", storeTimeoutMs), ("simulated_latency_ms", simulatedLatencyMs),
+            ("kafka_topic", kafkaTopic), ("kafka_brokers", kafkaBrokers), ("statsd_address", statsdAddress),
+            ("check_interval_s", checkIntervalS),
+        ]
+        return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
+    }
+
+    static func hostPort(_ address: String) -> (String, UInt16)? {
+        guard let colon = address.lastIndex(of: ":"), let port = UInt16(address[address.index(after: colon)...]) else { return nil }
+        return (String(address[..<colon]), port)
+    }
+
+    /// Replaces this process with a fresh copy of itself: same PID, arguments and environment.
+    static func reexec() -> Never {
+        let arguments = CommandLine.arguments
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        argv.append(nil)
+        execv("/proc/self/exe", &argv)
+        perror("search-server: restart failed")
+        Foundation.exit(1)
+    }
+}
+
+/// Reads the drop counters of whichever sinks exist (set once at start).
+final class DropCounters: @unchecked Sendable {
+    // Written once before serving starts, read afterwards.
+    var sources: (LogShipper?, StatsDClient?) = (nil, nil)
+    func read() -> (logs: Int, metrics: Int) { (sources.0?.droppedRecords ?? 0, sources.1?.droppedPackets ?? 0) }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply the store's schema migrations and exit (the server also does this at start).",
+        discussion: "Safe to run while servers run: an advisory lock makes concurrent migrators take turns.")
+
+    @Flag(help: "Only list the applied and pending versions.") var status = false
+
+    func run() async throws {
+        let config = StoreConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        let postgres = PostgresClient(configuration: config.clientConfiguration)
+        let runner = MigrationRunner(client: postgres)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await postgres.run() }
+            defer { group.cancelAll() }
+            do {
+                _ = try await withDeadline(.seconds(5)) { try await postgres.query("SELECT 1").collect() }
+            } catch {
+                throw ValidationError("cannot reach PostgreSQL at \(config.host):\(config.port) (database \(config.database)): \(error)")
+            }
+            if status {
+                let applied = Set(try await runner.appliedVersions())
+                for migration in StoreSchema.migrations {
+                    print("\(migration.version)  \(applied.contains(migration.version) ? "applied" : "pending")  \(migration.name)")
+                }
+            } else {
+                let applied = try await runner.migrate()
+                print(applied.isEmpty ? "migrate: up to date (version \(StoreSchema.migrations.last?.version ?? 0))"
+                                      : "migrate: applied \(applied.map(String.init).joined(separator: ", "))")
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+@testable import SearchService
+import Testing
+
+@Suite struct RequestStatsTests {
+    @Test func quantilesAreNearestRankOverTheWindow() {
+        let stats = RequestStats()
+        for ms in 1...100 { stats.record(milliseconds: Double(ms), failed: ms % 10 == 0) }
+        let snapshot = stats.snapshot()
+        #expect(snapshot.requests == 100 && snapshot.errors == 10)
+        #expect(snapshot.p50 == 50 && snapshot.p99 == 99)
+    }
+
+    @Test func onlyTheRecentWindowCounts() {
+        let stats = RequestStats()
+        for _ in 0..<RequestStats.window { stats.record(milliseconds: 500, failed: false) }
+        for _ in 0..<RequestStats.window { stats.record(milliseconds: 2, failed: false) }
+        #expect(stats.snapshot().p99 == 2)
+        #expect(stats.snapshot().requests == Int64(2 * RequestStats.window))
+    }
+
+    @Test func noCallsMeansZeroNotACrash() {
+        #expect(RequestStats().snapshot() == .init(requests: 0, errors: 0, p50: 0, p99: 0))
+    }
+}
+
+@Suite struct LogRecordTests {
+    let record = LogRecord(date: Date(timeIntervalSince1970: 1_795_000_000.25), level: .warning,
+                           instance: "search-service-1", message: "store \"slow\"", source: "SearchService",
+                           meta: ["b": "2", "a": "1"])
+
+    @Test func jsonIsOneObjectWithAnRFC3339Timestamp() throws {
+        let text = String(decoding: record.json(), as: UTF8.self)
+        #expect(text == #"{"instance":"search-service-1","level":"warning","message":"store \"slow\"","meta":{"a":"1","b":"2"},"source":"SearchService","ts":"2026-11-18T11:06:40.250Z"}"#)
+        #expect(try JSONDecoder().decode(LogRecord.self, from: Data(text.utf8)) == record)
+    }
+
+    @Test func theStdoutLineHasSortedMetadata() {
+        #expect(record.line() == #"2026-11-18T11:06:40.250Z warning  store "slow" a=1 b=2"#)
+    }
+}

@@ -1,0 +1,105 @@
+import GRPCCore
+import Logging
+import SearchAPI
+import SearchService
+import Store
+import SwiftProtobuf
+import Testing
+
+/// Handler logic without sockets or a database: the store is an in-memory double of `AreaSearching`
+/// (the PostGIS store itself is tested against the real database in StoreIntegrationTests).
+@Suite struct SearchHandlerTests {
+    struct Areas: AreaSearching {
+        var areas: [Area]
+        var delay: Duration = .zero
+        func search(_ query: AreaQuery) async throws -> AreaPage {
+            try await Task.sleep(for: delay)
+            let matches = areas.filter { query.nameContains.map($0.name.lowercased().contains) ?? true }
+            return AreaPage(areas: Array(matches.dropFirst(query.offset).prefix(query.limit)), total: matches.count)
+        }
+        func count() async throws -> Int {
+            try await Task.sleep(for: delay)
+            return areas.count
+        }
+    }
+
+    /// Ignores cancellation, like postgres-nio retrying a dead server.
+    struct Unresponsive: AreaSearching {
+        func search(_ query: AreaQuery) async throws -> AreaPage {
+            try? await Task.sleep(for: .seconds(30))
+            return AreaPage(areas: [], total: 0)
+        }
+        func count() async throws -> Int { _ = try await search(AreaQuery()); return 0 }
+    }
+
+    struct Context: ServerContextProviding {
+        var settings = ServerSettings()
+        var logRecordsDropped = 7
+        var metricsDropped = 0
+    }
+
+    static let countries = (1...25).map { Area(id: Int64($0), name: "Land \($0)", kind: "country", code: "L\($0)", source: "test") }
+
+    func handler(_ store: any AreaSearching, settings: ServerSettings = ServerSettings()) -> (SearchHandler, RequestStats) {
+        let stats = RequestStats()
+        return (SearchHandler(store: store, context: Context(settings: settings), stats: stats, instanceID: "search-test-1",
+                              logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }), stats)
+    }
+
+    func context() -> ServerContext {
+        ServerContext(descriptor: Search.Method.search.descriptor, remotePeer: "in-process:test",
+                      localPeer: "in-process:test", cancellation: .init())
+    }
+
+    @Test func aPageCarriesNamesAndTheAddedFields() async throws {
+        let (handler, stats) = handler(Areas(areas: Self.countries))
+        let reply = try await handler.search(request: .with { $0.query = "land"; $0.pageNumber = 3 }, context: context())
+        #expect(reply.responses.map(\.response) == ["Land 21", "Land 22", "Land 23", "Land 24", "Land 25"])
+        #expect(reply.responses.first?.id == 21 && reply.responses.first?.code == "L21" && reply.responses.first?.kind == "country")
+        #expect(reply.total == 25 && reply.pageNumber == 3 && reply.resultPerPage == 10)
+        #expect(reply.instanceID == "search-test-1")
+        #expect(stats.snapshot().requests == 1 && stats.snapshot().errors == 0)
+    }
+
+    @Test func anUnresponsiveStoreIsUnavailableWithinTheDeadline() async throws {
+        var settings = ServerSettings()
+        settings.storeTimeoutMilliseconds = 200
+        let (handler, stats) = handler(Unresponsive(), settings: settings)
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect(throws: RPCError.self) {
+            do {
+                _ = try await handler.search(request: .with { $0.query = "x" }, context: context())
+            } catch let error as RPCError {
+                #expect(error.code == .unavailable)
+                #expect(error.message == "store unreachable: no answer within 200 ms")
+                throw error
+            }
+        }
+        #expect(clock.now - start < .seconds(2))
+        #expect(stats.snapshot().errors == 1)
+    }
+
+    @Test func invalidInputIsCountedAsAnError() async {
+        let (handler, stats) = handler(Areas(areas: Self.countries))
+        await #expect(throws: RPCError.self) {
+            _ = try await handler.search(request: .with { $0.lat = 100 }, context: context())
+        }
+        #expect(stats.snapshot() .errors == 1)
+    }
+
+    @Test func monitorReportsCountsAndAStoreThatDoesNotAnswer() async throws {
+        let (healthy, _) = handler(Areas(areas: Self.countries))
+        _ = try await healthy.search(request: .with { $0.query = "land 1" }, context: context())
+        let report = try await healthy.monitor(request: Google_Protobuf_Empty(), context: context())
+        #expect(report.nThings == 25 && report.requests == 1 && report.storeStatus == "ok")
+        #expect(report.instanceID == "search-test-1" && report.version == SearchHandler.version)
+        #expect(report.logRecordsDropped == 7 && report.logLevel == "info")
+
+        var settings = ServerSettings()
+        settings.storeTimeoutMilliseconds = 100
+        let (broken, _) = handler(Unresponsive(), settings: settings)
+        let down = try await broken.monitor(request: Google_Protobuf_Empty(), context: context())
+        #expect(down.nThings == 0 && down.storeStatus == "store unreachable: no answer within 100 ms")
+    }
+}

@@ -1,0 +1,54 @@
+import Logging
+import SearchService
+import Testing
+
+@Suite struct ServerSettingsTests {
+    @Test func flagsBeatEnvironmentWhichBeatsConsulKV() {
+        let (settings, problems) = ServerSettings.resolve(
+            kv: ["log_level": "debug", "default_page_size": "20", "max_page_size": "50"],
+            environment: ["SEARCH_DEFAULT_PAGE_SIZE": "30", "SEARCH_MAX_PAGE_SIZE": "60"],
+            flags: ["max_page_size": "70"])
+        #expect(problems.isEmpty)
+        #expect(settings.logLevel == .debug)
+        #expect(settings.pageLimits == PageLimits(defaultSize: 30, maxSize: 70))
+    }
+
+    @Test func aBadValueIsReportedAndTheLayerBelowStays() {
+        let (settings, problems) = ServerSettings.resolve(
+            kv: ["log_level": "chatty", "store_timeout_ms": "500", "unknown_key": "x"],
+            environment: ["SEARCH_STORE_TIMEOUT_MS": "soon"], flags: [:])
+        #expect(settings.logLevel == .info)
+        #expect(settings.storeTimeoutMilliseconds == 500)
+        #expect(problems.map(\.description) == [
+            "ignoring Consul KV log_level=\"chatty\": not a valid value",
+            "ignoring environment SEARCH_STORE_TIMEOUT_MS=\"soon\": not a valid value",
+        ])
+    }
+
+    @Test func changesAreSplitIntoLiveAndRestart() {
+        var next = ServerSettings()
+        next.logLevel = .debug
+        next.kafkaTopic = "logs"
+        let changes = ServerSettings.changes(from: ServerSettings(), to: next)
+        #expect(changes.live == ["log_level"])
+        #expect(changes.restart == ["kafka_topic"])
+    }
+
+    @Test func everyKeyHasItsEnvironmentVariableAndFlag() {
+        let key = ServerSettings.keys.first { $0.key == "store_timeout_ms" }
+        #expect(key?.environmentVariable == "SEARCH_STORE_TIMEOUT_MS")
+        #expect(key?.flag == "--store-timeout-ms")
+    }
+
+    @Test func liveConfigurationAppliesTheLogLevelAtOnceAndHoldsBackRestartKeys() {
+        let level = LiveLogLevel(.info)
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let configuration = LiveConfiguration(prefix: "svc/", kv: [:], environment: [:], flags: [:],
+                                              logLevel: level, logger: logger)
+        #expect(configuration.apply(kv: ["log_level": "debug"], logger: logger).isEmpty)
+        #expect(level.level == .debug)
+        #expect(configuration.apply(kv: ["log_level": "debug", "kafka_brokers": "elsewhere:9092"], logger: logger)
+                == ["kafka_brokers"])
+        #expect(configuration.settings.kafkaBrokers == "127.0.0.1:9092")  // unchanged until the restart
+    }
+}
