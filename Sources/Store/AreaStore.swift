@@ -26,11 +26,14 @@ public struct AreaStore: Sendable {
         switch (query.point, query.likePattern, query.nameContains?.lowercased()) {
         case let (point?, nil, _):
             // WKT order is (x y) = (longitude latitude). Pieces are matched, areas returned once.
+            // ST_Intersects, not ST_Contains: a point on a line where a polygon was cut lies on the
+            // boundary of every piece there, and ST_Contains would drop it. A point exactly on a border
+            // between two areas therefore matches both.
             rows = try await client.query("""
                 SELECT a.id, a.name, a.kind, a.code, a.source, count(*) OVER ()::int
                 FROM area a
                 WHERE a.id IN (SELECT p.area_id FROM area_piece p
-                               WHERE ST_Contains(p.geom, ST_SetSRID(ST_MakePoint(\(point.longitude), \(point.latitude)), 4326)))
+                               WHERE ST_Intersects(p.geom, ST_SetSRID(ST_MakePoint(\(point.longitude), \(point.latitude)), 4326)))
                 ORDER BY a.size, a.id
                 OFFSET \(query.offset) LIMIT \(query.limit)
                 """, logger: logger)
@@ -39,7 +42,7 @@ public struct AreaStore: Sendable {
                 SELECT a.id, a.name, a.kind, a.code, a.source, count(*) OVER ()::int
                 FROM area a
                 WHERE a.id IN (SELECT p.area_id FROM area_piece p
-                               WHERE ST_Contains(p.geom, ST_SetSRID(ST_MakePoint(\(point.longitude), \(point.latitude)), 4326)))
+                               WHERE ST_Intersects(p.geom, ST_SetSRID(ST_MakePoint(\(point.longitude), \(point.latitude)), 4326)))
                   AND lower(a.name) LIKE \(pattern)
                 ORDER BY a.size, a.id
                 OFFSET \(query.offset) LIMIT \(query.limit)

@@ -7,12 +7,132 @@ import Testing
 /// Against the stack's PostgreSQL + PostGIS with the Natural Earth demo data.
 @Suite struct AreaStoreTests {
     func withStore(_ body: @Sendable (AreaStore) async throws -> Void) async throws {
+        try await withClient { try await body(AreaStore(client: $0)) }
+    }
+
+    /// A client on the stack's database with the schema migrated (a no-op once `scripts/stack up` ran).
+    func withClient(_ body: @Sendable (PostgresClient) async throws -> Void) async throws {
         try await Stack.ensureUp()
         let client = PostgresClient(configuration: StoreConfiguration().clientConfiguration)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            try await body(AreaStore(client: client))
+            try await MigrationRunner(client: client).migrate()
+            try await body(client)
+        }
+    }
+
+    /// Inserts test areas under a source of their own, runs `body`, then removes them.
+    func withAreas(_ areas: [(name: String, geometrySQL: String)],
+                   _ body: @Sendable (AreaStore, String) async throws -> Void) async throws {
+        let source = "test-\(UInt32.random(in: 0...UInt32.max))"
+        try await withClient { client in
+            for area in areas {
+                try await client.query(PostgresQuery(unsafeSQL: """
+                    INSERT INTO area (source, kind, code, name, geom)
+                    VALUES ($1, 'state', NULL, $2, ST_Multi(\(area.geometrySQL)))
+                    """, binds: try {
+                        var binds = PostgresBindings()
+                        try binds.append(source, context: .default)
+                        try binds.append(area.name, context: .default)
+                        return binds
+                    }()))
+            }
+            do {
+                try await body(AreaStore(client: client), source)
+            } catch {
+                try await client.query("DELETE FROM area WHERE source = \(source)")
+                throw error
+            }
+            try await client.query("DELETE FROM area WHERE source = \(source)")
+        }
+    }
+
+    /// On a new, empty database two migrators start at once, as several servers do: the advisory lock
+    /// makes one apply every version and the other find nothing left; running again applies nothing.
+    @Test func concurrentMigratorsApplyEachVersionOnce() async throws {
+        let database = "opsdeck_migrations_\(UInt32.random(in: 0...UInt32.max))"
+        try await withClient { admin in
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"))
+            do {
+                var configuration = StoreConfiguration()
+                configuration.database = database
+                let client = PostgresClient(configuration: configuration.clientConfiguration)
+                try await withThrowingTaskGroup(of: [Int].self) { group in
+                    group.addTask { await client.run(); return [] }
+                    let runner = MigrationRunner(client: client)
+                    let all = StoreSchema.migrations.map(\.version)
+                    let results = try await withThrowingTaskGroup(of: [Int].self) { racers in
+                        racers.addTask { try await runner.migrate() }
+                        racers.addTask { try await runner.migrate() }
+                        return try await racers.reduce(into: [[Int]]()) { $0.append($1) }
+                    }
+                    #expect(results.sorted { $0.count < $1.count } == [[], all])
+                    let again = try await runner.migrate()
+                    let recorded = try await runner.appliedVersions()
+                    #expect(again.isEmpty && recorded == all)
+                    group.cancelAll()
+                }
+            } catch {
+                try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
+                throw error
+            }
+            try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
+        }
+    }
+
+    /// A circle of 800 vertices (open Atlantic water, away from any real area) is cut into several pieces, yet a point inside comes back as one area,
+    /// and deleting the area takes its pieces with it.
+    @Test func bigPolygonsAreCutIntoPiecesAndReturnedOnce() async throws {
+        let name = "Roundland \(UInt32.random(in: 0...UInt32.max))"
+        try await withAreas([(name, "ST_Buffer(ST_SetSRID(ST_MakePoint(-25, -10), 4326), 3, 'quad_segs=200')")]) { store, source in
+            let found = try await store.search(AreaQuery(point: GeoPoint(latitude: -10, longitude: -25)))
+            #expect(found.areas.map(\.name) == [name])
+            #expect(found.total == 1)
+        }
+        try await withClient { client in
+            let rows = try await client.query("SELECT count(*) FROM area_piece p JOIN area a ON a.id = p.area_id WHERE a.name = \(name)")
+            for try await count in rows.decode(Int.self) { #expect(count == 0) }
+        }
+    }
+
+    @Test func piecesFollowTheInsertedPolygon() async throws {
+        try await withAreas([("Piecemeal", "ST_Buffer(ST_SetSRID(ST_MakePoint(-20, -50), 4326), 3, 'quad_segs=200')")]) { _, source in
+            try await withClient { client in
+                let rows = try await client.query("""
+                    SELECT count(*) FROM area_piece p JOIN area a ON a.id = p.area_id WHERE a.source = \(source)
+                    """)
+                for try await count in rows.decode(Int.self) { #expect(count > 1) }
+            }
+        }
+    }
+
+    /// Among prefixes the closer (trigram-similar) name wins: "Qz…ia" before "Qz… North".
+    @Test func nameSearchPutsTheExactMatchFirstThenPrefixesThenTheRest() async throws {
+        let word = "qz\(UInt32.random(in: 0...UInt32.max))"
+        let square = "ST_MakeEnvelope(-40, -40, -39, -39, 4326)"
+        try await withAreas([("Old \(word.capitalized)", square), ("\(word.capitalized) North", square),
+                             (word.capitalized, square), ("\(word.uppercased())ia", square)]) { store, _ in
+            let page = try await store.search(AreaQuery(nameContains: word.uppercased()))
+            #expect(page.areas.map(\.name) == [word.capitalized, "\(word.uppercased())ia", "\(word.capitalized) North",
+                                               "Old \(word.capitalized)"])
+            #expect(page.total == 4)
+            let second = try await store.search(AreaQuery(nameContains: word, offset: 2, limit: 2))
+            #expect(second.areas.map(\.name) == ["\(word.capitalized) North", "Old \(word.capitalized)"] && second.total == 4)
+            let beyond = try await store.search(AreaQuery(nameContains: word, offset: 10, limit: 2))
+            #expect(beyond.areas.isEmpty && beyond.total == 4)
+            let both = try await store.search(AreaQuery(point: GeoPoint(latitude: -39.5, longitude: -39.5), nameContains: "north \(word)"))
+            #expect(both.total == 0)
+            let inside = try await store.search(AreaQuery(point: GeoPoint(latitude: -39.5, longitude: -39.5), nameContains: "\(word) north"))
+            #expect(inside.areas.map(\.name) == ["\(word.capitalized) North"])
+        }
+    }
+
+    @Test func likeWildcardsMatchOnlyThemselves() async throws {
+        try await withStore { store in
+            let percent = try await store.search(AreaQuery(nameContains: "%"))
+            let underscore = try await store.search(AreaQuery(nameContains: "_"))
+            #expect(percent.total == 0 && underscore.total == 0)
         }
     }
 
