@@ -108,17 +108,26 @@ struct Serve: AsyncParsableCommand {
         options.advertiseAddress = advertiseAddress
         options.serviceName = serviceName
 
+        // postgres-nio logs every failed connection attempt at info; an outage is reported by requests
+        // (UNAVAILABLE) and by monitor, so only its warnings and errors go to the log.
+        var postgresLogger = Logger(label: "postgres")
+        postgresLogger.logLevel = .warning
         let postgres = PostgresClient(configuration: StoreConfiguration.fromEnvironment(environment).clientConfiguration,
-                                      backgroundLogger: Logger(label: "postgres"))
+                                      backgroundLogger: postgresLogger)
         let server = SearchServer(options: options, configuration: configuration, consul: consul,
                                   postgres: postgres, logger: logger)
-        let group = ServiceGroup(configuration: .init(
+        var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: postgres),
                 .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: Logger(label: "lifecycle")))
+            logger: Logger(label: "lifecycle"))
+        // Bounded shutdown: in-flight calls get this long to finish, then whatever still runs is cancelled
+        // (seen: the PostgreSQL pool waiting on a connection attempt abandoned by a timed-out request).
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
+        groupConfiguration.maximumCancellationDuration = .seconds(2)
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
         logShipper?.flush(milliseconds: 2_000)
 
@@ -172,6 +181,10 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let config = StoreConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        // postgres-nio logs every failed connection attempt at info; an outage is reported by requests
+        // (UNAVAILABLE) and by monitor, so only its warnings and errors go to the log.
+        var postgresLogger = Logger(label: "postgres")
+        postgresLogger.logLevel = .warning
         let postgres = PostgresClient(configuration: config.clientConfiguration)
         let runner = MigrationRunner(client: postgres)
         try await withThrowingTaskGroup(of: Void.self) { group in

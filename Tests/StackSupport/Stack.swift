@@ -20,35 +20,52 @@ public enum Stack {
     }
 
     private static let upOnce = Task.detached {
-        let result = try run(repositoryRoot.appendingPathComponent("scripts/stack").path, ["up"])
+        // No building from inside `swift test`: SwiftPM holds the build lock while tests run.
+        let result = try run(repositoryRoot.appendingPathComponent("scripts/stack").path, ["up"],
+                             environment: ["OPSDECK_STACK_NO_BUILD": "1"])
         guard result.status == 0 else {
             throw StackError(message: "scripts/stack up exited with \(result.status):\n\(result.output)")
         }
     }
 
     /// Runs a command to completion, returning its exit status and its combined output.
+    ///
+    /// Output goes through a temporary file, not a pipe: a daemon the command leaves running (pg_ctl
+    /// start, scripts/stack up) inherits the pipe, and reading it to the end would wait for the daemon.
+    /// posix_spawn and waitpid rather than Foundation's Process, whose exit notification was seen never to
+    /// arrive for `runuser` here (the child stayed a zombie and the test hung).
     public static func run(_ executable: String, _ arguments: [String],
                            environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let outputPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("opsdeck-run-\(UInt64.random(in: 0...UInt64.max)).out").path
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        let env = ProcessInfo.processInfo.environment.merging(environment ?? [:]) { _, new in new }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw StackError(message: "cannot start \(executable): errno \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // WIFEXITED / WEXITSTATUS by hand (C macros): low 7 bits are the signal, bits 8-15 the exit code.
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exitCode, text)
     }
 }
 
 public struct StackError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
 }
 
 /// A name no other test run uses, for topics and metrics.
