@@ -119,6 +119,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .executableTarget(
+            name: "search-bench",
+            dependencies: [
+                "SearchAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .target(name: "StackSupport", path: "Tests/StackSupport"),
         .testTarget(name: "SearchAPITests", dependencies: ["SearchAPI", "GRPCHealth", "StackSupport"]),
         .testTarget(name: "ConsulTests", dependencies: ["Consul"]),

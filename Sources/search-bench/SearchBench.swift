@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import SearchAPI
+import Synchronization
+
+/// Load generator for the Search service: N concurrent callers for a fixed time, then the rate and
+/// latency quantiles. scripts/bench-search runs it beside pgbench sending the same SQL to PostgreSQL.
+@main
+struct SearchBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search-bench",
+        abstract: "Call Search/search as fast as N concurrent callers can; print calls/s and p50/p99.",
+        discussion: "Output is one line: `concurrency=N calls=C errors=E rate=R/s p50_ms=X p99_ms=Y`.")
+
+    @Option(help: "Server address host:port.") var target = "127.0.0.1:50051"
+    @Option(help: "Concurrent callers (each waits for its answer before the next call).") var concurrency = 1
+    @Option(help: "Seconds of measured load (after a 1 s warm-up).") var seconds = 10.0
+    @Option(help: "Point to look up, lat,lng.") var point = "48.8566,2.3522"
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+        guard parsePoint() != nil else { throw ValidationError("--point must be lat,lng (for example 48.8566,2.3522)") }
+        guard hostPort() != nil else { throw ValidationError("--target must be host:port") }
+    }
+
+    func parsePoint() -> (Float, Float)? {
+        let parts = point.split(separator: ",").compactMap { Float($0) }
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
+    }
+
+    func hostPort() -> (String, Int)? {
+        guard let colon = target.lastIndex(of: ":"), let port = Int(target[target.index(after: colon)...]) else { return nil }
+        return (String(target[..<colon]), port)
+    }
+
+    func run() async throws {
+        let (lat, lng) = parsePoint()!
+        let (host, port) = hostPort()!
+        let request = SearchRequest.with { $0.lat = lat; $0.lng = lng }
+        let concurrency = self.concurrency
+        let seconds = self.seconds
+        try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(host: host, port: port),
+                                                           transportSecurity: .plaintext)) { client in
+            let search = Search.Client(wrapping: client)
+            // Warm-up: connections, caches and the server's first plans.
+            _ = try await callers(search, request, concurrency: concurrency, seconds: 1)
+            let result = try await callers(search, request, concurrency: concurrency, seconds: seconds)
+            let sorted = result.latencies.sorted()
+            func quantile(_ q: Double) -> Double {
+                sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1)]
+            }
+            print(String(format: "concurrency=%d calls=%d errors=%d rate=%.0f/s p50_ms=%.3f p99_ms=%.3f",
+                         concurrency, sorted.count, result.errors, Double(sorted.count) / seconds,
+                         quantile(0.50), quantile(0.99)))
+        }
+    }
+
+    /// Runs `concurrency` loops until `seconds` pass; returns each successful call's latency in ms.
+    func callers(_ search: Search.Client<HTTP2ClientTransport.Posix>, _ request: SearchRequest,
+                 concurrency: Int, seconds: Double) async throws -> (latencies: [Double], errors: Int) {
+        let clock = ContinuousClock()
+        let end = clock.now + .milliseconds(Int(seconds * 1000))
+        return try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var latencies: [Double] = [], errors = 0
+                    latencies.reserveCapacity(100_000)
+                    while clock.now < end {
+                        let start = clock.now
+                        do {
+                            _ = try await search.search(request)
+                            let elapsed = clock.now - start
+                            latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+                        } catch {
+                            errors += 1
+                        }
+                    }
+                    return (latencies, errors)
+                }
+            }
+            var all: [Double] = [], errors = 0
+            for try await (latencies, failed) in group {
+                all += latencies
+                errors += failed
+            }
+            return (all, errors)
+        }
+    }
+}
