@@ -36,52 +36,52 @@ public struct SettingKey: Sendable {
     public var flag: String { "--" + key.replacingOccurrences(of: "_", with: "-") }
 }
 
+extension SettingKey {
+    /// A whole number within `range`.
+    static func integer(_ key: String, live: Bool, _ range: ClosedRange<Int>,
+                        _ path: WritableKeyPath<ServerSettings, Int> & Sendable, help: String) -> SettingKey {
+        SettingKey(key: key, live: live, help: help, read: { "\($0[keyPath: path])" }) { settings, value in
+            guard let number = Int(value), range.contains(number) else { return false }
+            settings[keyPath: path] = number
+            return true
+        }
+    }
+
+    /// Free text, empty allowed unless said otherwise.
+    static func text(_ key: String, live: Bool, _ path: WritableKeyPath<ServerSettings, String> & Sendable,
+                     allowEmpty: Bool = true, help: String) -> SettingKey {
+        SettingKey(key: key, live: live, help: help, read: { $0[keyPath: path] }) { settings, value in
+            guard allowEmpty || !value.isEmpty else { return false }
+            settings[keyPath: path] = value
+            return true
+        }
+    }
+}
+
 extension ServerSettings {
     /// Every setting, in the order `--help` and the README list them.
     public static let keys: [SettingKey] = [
-        SettingKey(key: "log_level", live: true, help: "trace|debug|info|notice|warning|error|critical (default info)", read: { $0.logLevel.rawValue }) { s, v in
+        SettingKey(key: "log_level", live: true, help: "trace|debug|info|notice|warning|error|critical (default info)",
+                   read: { $0.logLevel.rawValue }) { s, v in
             guard let level = Logger.Level(rawValue: v.lowercased()) else { return false }
             s.logLevel = level
             return true
         },
-        SettingKey(key: "default_page_size", live: true, help: "results per page when a request asks 0 (default 10)", read: { "\($0.pageLimits.defaultSize)" }) { s, v in
-            guard let n = Int(v), (1...1_000).contains(n) else { return false }
-            s.pageLimits.defaultSize = n
-            return true
-        },
-        SettingKey(key: "max_page_size", live: true, help: "largest result_per_page accepted (default 100)", read: { "\($0.pageLimits.maxSize)" }) { s, v in
-            guard let n = Int(v), (1...1_000).contains(n) else { return false }
-            s.pageLimits.maxSize = n
-            return true
-        },
-        SettingKey(key: "store_timeout_ms", live: true, help: "deadline for the store before UNAVAILABLE (default 2000)", read: { "\($0.storeTimeoutMilliseconds)" }) { s, v in
-            guard let n = Int(v), (10...60_000).contains(n) else { return false }
-            s.storeTimeoutMilliseconds = n
-            return true
-        },
-        SettingKey(key: "simulated_latency_ms", live: true, help: "extra delay per search, for drills (default 0)", read: { "\($0.simulatedLatencyMilliseconds)" }) { s, v in
-            guard let n = Int(v), (0...60_000).contains(n) else { return false }
-            s.simulatedLatencyMilliseconds = n
-            return true
-        },
-        SettingKey(key: "kafka_topic", live: false, help: "ship logs to this Kafka topic (default: off)", read: { $0.kafkaTopic }) { s, v in
-            s.kafkaTopic = v
-            return true
-        },
-        SettingKey(key: "kafka_brokers", live: false, help: "Kafka bootstrap servers (default 127.0.0.1:9092)", read: { $0.kafkaBrokers }) { s, v in
-            guard !v.isEmpty else { return false }
-            s.kafkaBrokers = v
-            return true
-        },
-        SettingKey(key: "statsd_address", live: false, help: "StatsD host:port, empty for none (default 127.0.0.1:8125)", read: { $0.statsdAddress }) { s, v in
-            s.statsdAddress = v
-            return true
-        },
-        SettingKey(key: "check_interval_s", live: false, help: "Consul gRPC health check interval (default 10)", read: { "\($0.checkIntervalSeconds)" }) { s, v in
-            guard let n = Int(v), (1...3_600).contains(n) else { return false }
-            s.checkIntervalSeconds = n
-            return true
-        },
+        .integer("default_page_size", live: true, 1...1_000, \.pageLimits.defaultSize,
+                 help: "results per page when a request asks 0 (default 10)"),
+        .integer("max_page_size", live: true, 1...1_000, \.pageLimits.maxSize,
+                 help: "largest result_per_page accepted (default 100)"),
+        .integer("store_timeout_ms", live: true, 10...60_000, \.storeTimeoutMilliseconds,
+                 help: "deadline for the store before UNAVAILABLE (default 2000)"),
+        .integer("simulated_latency_ms", live: true, 0...60_000, \.simulatedLatencyMilliseconds,
+                 help: "extra delay per search, for drills (default 0)"),
+        .text("kafka_topic", live: false, \.kafkaTopic, help: "ship logs to this Kafka topic (default: off)"),
+        .text("kafka_brokers", live: false, \.kafkaBrokers, allowEmpty: false,
+              help: "Kafka bootstrap servers (default 127.0.0.1:9092)"),
+        .text("statsd_address", live: false, \.statsdAddress,
+              help: "StatsD host:port, empty for none (default 127.0.0.1:8125)"),
+        .integer("check_interval_s", live: false, 1...3_600, \.checkIntervalSeconds,
+                 help: "Consul gRPC health check interval (default 10)"),
     ]
 
     /// A value from some layer that could not be used (the previous layer's value stays).

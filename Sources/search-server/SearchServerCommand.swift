@@ -7,6 +7,7 @@ import PostgresNIO
 import SearchService
 import ServiceLifecycle
 import Store
+import Synchronization
 import Telemetry
 
 @main
@@ -14,15 +15,12 @@ struct SearchServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search-server",
         abstract: "The gRPC Search service over PostGIS, registered in Consul.",
-        discussion: """
-            Settings come from flags, then SEARCH_* environment variables, then Consul KV keys under
-            <service-name>/ (for example search-service/log_level), then defaults. The KV prefix is watched:
-            live keys apply at once, other keys restart the server cleanly.
-
-            The store is PostgreSQL+PostGIS, found through PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE
-            (default 127.0.0.1:5434, user postgres, database opsdeck). Consul is found through
-            CONSUL_HTTP_ADDR (default 127.0.0.1:8500) and CONSUL_HTTP_TOKEN.
-            """,
+        discussion: "Settings come from flags, then SEARCH_* environment variables, then Consul KV keys under "
+            + "<service-name>/ (for example search-service/log_level), then defaults. The KV prefix is watched: "
+            + "live keys apply at once, other keys restart the server cleanly (see 'search-server help serve')."
+            + "\n\nThe store is PostgreSQL+PostGIS, found through PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE "
+            + "(default 127.0.0.1:5434, user postgres, database opsdeck). Consul is found through CONSUL_HTTP_ADDR "
+            + "(default 127.0.0.1:8500) and CONSUL_HTTP_TOKEN.",
         version: SearchHandler.version,
         subcommands: [Serve.self, Migrate.self],
         defaultSubcommand: Serve.self)
@@ -100,7 +98,7 @@ struct Serve: AsyncParsableCommand {
                 logger.error("metrics are off", metadata: ["reason": "\(error)", "statsd": "\(settings.statsdAddress)"])
             }
         }
-        drops.sources = (logShipper, statsd)
+        drops.set(logShipper, statsd)
 
         var options = SearchServer.Options(instanceID: instanceID)
         options.host = host
@@ -165,11 +163,14 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Reads the drop counters of whichever sinks exist (set once at start).
-final class DropCounters: @unchecked Sendable {
-    // Written once before serving starts, read afterwards.
-    var sources: (LogShipper?, StatsDClient?) = (nil, nil)
-    func read() -> (logs: Int, metrics: Int) { (sources.0?.droppedRecords ?? 0, sources.1?.droppedPackets ?? 0) }
+/// Reads the drop counters of whichever sinks exist (set once they are made, after the settings).
+final class DropCounters: Sendable {
+    private let sinks = Mutex<(LogShipper?, StatsDClient?)>((nil, nil))
+    func set(_ shipper: LogShipper?, _ statsd: StatsDClient?) { sinks.withLock { $0 = (shipper, statsd) } }
+    func read() -> (logs: Int, metrics: Int) {
+        let (shipper, statsd) = sinks.withLock { $0 }
+        return (shipper?.droppedRecords ?? 0, statsd?.droppedPackets ?? 0)
+    }
 }
 
 struct Migrate: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import Consul
 import DevConsul
 import Foundation
 import GRPCCore
+import Kafka
 import SearchAPI
 import StackSupport
 import SwiftProtobuf
@@ -209,5 +210,50 @@ import Testing
             server.signal(SIGTERM)
             #expect(try await server.waitForExit() == 0)
         }
+    }
+
+    /// Logs reach the configured topic as JSON records keyed by the instance id, and stdout keeps them too.
+    @Test func logsAreShippedToKafkaAsJSONKeyedByInstance() async throws {
+        try await Stack.ensureUp()
+        let topic = uniqueName("search-logs")
+        let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
+        try producer.createTopic(topic, partitions: 1)
+        let server = try ServerProcess(service: uniqueService(), flags: ["--kafka-topic", topic, "--log-level", "debug"])
+        try await withSearchClient(port: try await server.port()) { search in
+            _ = try await search.search(.with { $0.query = "norway" })
+        }
+        try await server.waitForLine(containing: "debug    search ")
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit() == 0)   // flushes the producer on the way out
+
+        let reader = try PartitionReader(bootstrapServers: Stack.kafkaBootstrap)
+        let events = try reader.read([PartitionStart(topic: topic, partition: 0, offset: .beginning)])
+        // Read until the last record the server logs ("stopped"), or give up after 20 s.
+        let (raw, keys) = try await withThrowingTaskGroup(of: ([String: Data], Set<String>)?.self) { group in
+            group.addTask {
+                var messages: [String: Data] = [:], keys = Set<String>()
+                for await event in events {
+                    guard case .records(let records) = event else { continue }
+                    for record in records {
+                        keys.insert(String(decoding: record.key ?? [], as: UTF8.self))
+                        let object = try JSONSerialization.jsonObject(with: Data(record.value)) as? [String: Any]
+                        if let message = object?["message"] as? String { messages[message] = Data(record.value) }
+                    }
+                    if messages["stopped"] != nil { break }
+                }
+                return (messages, keys)
+            }
+            group.addTask { try await Task.sleep(for: .seconds(20)); return nil }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first ?? ([:], [])
+        }
+        let messages = try raw.mapValues { try JSONSerialization.jsonObject(with: $0) as? [String: Any] ?? [:] }
+        #expect(keys == [server.instanceID])
+        let search = try #require(messages["search"])
+        #expect(search["level"] as? String == "debug" && search["instance"] as? String == server.instanceID)
+        #expect((search["meta"] as? [String: String])?["query"] == "norway")
+        #expect((search["ts"] as? String)?.hasSuffix("Z") == true)
+        #expect(messages["deregistered from Consul"] != nil && messages["stopped"] != nil)
     }
 }
