@@ -139,7 +139,7 @@ let package = Package(
         ]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "SearchServiceTests", dependencies: [
-            "SearchService", "SearchAPI", "Store",
+            "SearchService", "SearchAPI", "GRPCHealth", "Store",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "Logging", package: "swift-log"),
         ]),
