@@ -12,49 +12,66 @@ public struct DeadlineExceeded: Error, CustomStringConvertible {
 /// Runs `operation` and returns its result, or throws `DeadlineExceeded` once `limit` has passed.
 ///
 /// Returns on time even when the operation ignores cancellation (postgres-nio keeps retrying a dead
-/// server in the background): the operation is cancelled and left to wind down on its own.
+/// server in the background): the operation is cancelled and left to wind down on its own. When the
+/// operation wins, its timer is cancelled at once, so no sleeping task outlives the call.
 public func withDeadline<T: Sendable>(_ limit: Duration,
                                       _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    let work = Task { try await operation() }
     let race = Race<T>()
+    let work = Task {
+        do { race.finish(.success(try await operation())) } catch { race.finish(.failure(error)) }
+    }
+    race.setTimer(Task {
+        guard (try? await Task.sleep(for: limit)) != nil else { return }
+        if race.finish(.failure(DeadlineExceeded(limit: limit))) { work.cancel() }
+    })
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
             race.arm(continuation)
-            Task { race.finish(await work.result) }
-            Task {
-                try? await Task.sleep(for: limit)
-                if race.finish(.failure(DeadlineExceeded(limit: limit))) { work.cancel() }
-            }
         }
     } onCancel: {
         work.cancel()
+        race.finish(.failure(CancellationError()))
     }
 }
 
-
-/// The first of two results to arrive resumes the continuation; the other is dropped.
+/// The first result to arrive resumes the caller; later ones are dropped. Cancels the timer once decided.
 private final class Race<T: Sendable>: Sendable {
-    private let state = Mutex<(CheckedContinuation<T, any Error>?, Result<T, any Error>?)>((nil, nil))
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var result: Result<T, any Error>?
+        var timer: Task<Void, Never>?
+    }
+
+    private let state = Mutex(State())
 
     func arm(_ continuation: CheckedContinuation<T, any Error>) {
         let early: Result<T, any Error>? = state.withLock { s in
-            if let result = s.1 { return result }
-            s.0 = continuation
+            if let result = s.result { return result }
+            s.continuation = continuation
             return nil
         }
         if let early { continuation.resume(with: early) }
     }
 
+    func setTimer(_ timer: Task<Void, Never>) {
+        let decided = state.withLock { s -> Bool in
+            if s.result != nil { return true }
+            s.timer = timer
+            return false
+        }
+        if decided { timer.cancel() }
+    }
+
     /// True when this result won.
     @discardableResult
     func finish(_ result: Result<T, any Error>) -> Bool {
-        let (won, continuation): (Bool, CheckedContinuation<T, any Error>?) = state.withLock { s in
-            guard s.1 == nil else { return (false, nil) }
-            s.1 = result
-            let c = s.0
-            s.0 = nil
-            return (true, c)
+        let (won, continuation, timer) = state.withLock { s -> (Bool, CheckedContinuation<T, any Error>?, Task<Void, Never>?) in
+            guard s.result == nil else { return (false, nil, nil) }
+            s.result = result
+            defer { s.continuation = nil; s.timer = nil }
+            return (true, s.continuation, s.timer)
         }
+        timer?.cancel()
         continuation?.resume(with: result)
         return won
     }
