@@ -34,9 +34,9 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
 
     private let searches = Counter(label: "search_requests")
     private let latency = Metrics.Timer(label: "search_latency")
-    private let monitors = Counter(label: "monitor_requests")
-    private let things = Gauge(label: "n_things")
-    private let logDrops = Gauge(label: "log_records_dropped")
+    private let monitors = Counter(label: "search_monitor_requests")
+    private let things = Gauge(label: "search_n_things")
+    private let logDrops = Gauge(label: "search_log_records_dropped")
 
     public init(store: any AreaSearching, context: any ServerContextProviding, stats: RequestStats,
                 instanceID: String, logger: Logger) {

@@ -40,8 +40,6 @@ public final class SearchServer: Service, Sendable {
     private let health = HealthService()
     private let stats = RequestStats()
     private let state = Mutex<(outcome: Outcome, shutdown: (@Sendable () -> Void)?, requested: Bool)>((.stopped, nil, false))
-    /// The bound port once serving (for tests and logs).
-    public let boundPort = Mutex<Int?>(nil)
 
     public init(options: Options, configuration: LiveConfiguration, consul: ConsulClient, postgres: PostgresClient,
                 logger: Logger) {
@@ -66,7 +64,6 @@ public final class SearchServer: Service, Sendable {
             guard let port = try await transport.listeningAddress.ipv4?.port else {
                 throw RPCError(code: .internalError, message: "the server did not bind an IPv4 port")
             }
-            boundPort.withLock { $0 = port }
             let registrar = ConsulRegistrar(consul: consul, registration: registration(port: port), logger: logger)
             logger.info("serving", metadata: ["address": "\(options.host):\(port)", "instance": "\(options.instanceID)",
                                               "version": "\(SearchHandler.version)"])
