@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Consul", targets: ["Consul"]),
         .executable(name: "devconsul", targets: ["devconsul"]),
         .executable(name: "search-server", targets: ["search-server"]),
+        .executable(name: "opsdeck", targets: ["opsdeck"]),
     ],
     dependencies: [
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
@@ -84,6 +85,12 @@ let package = Package(
             dependencies: ["CRdKafka"],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", "\(rdkafkaPrefix)/lib"])]
         ),
+        // `opsdeck tail`: partition merge, filters, formats, terminal safety (pure) and the Kafka tailer.
+        .target(name: "LogTail", dependencies: ["Kafka"]),
+        .executableTarget(
+            name: "opsdeck",
+            dependencies: ["LogTail", "Kafka", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .target(
             name: "Telemetry",
             dependencies: [
@@ -150,6 +157,8 @@ let package = Package(
         ]),
         .testTarget(name: "StoreIntegrationTests", dependencies: ["Store", "StackSupport"]),
         .testTarget(name: "KafkaIntegrationTests", dependencies: ["Kafka", "StackSupport"]),
+        .testTarget(name: "LogTailTests", dependencies: ["LogTail", "Kafka"]),
+        .testTarget(name: "LogTailIntegrationTests", dependencies: ["LogTail", "Kafka", "StackSupport"]),
         .testTarget(name: "TelemetryIntegrationTests", dependencies: ["Telemetry", "StackSupport"]),
     ]
 )

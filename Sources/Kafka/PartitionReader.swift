@@ -16,6 +16,9 @@ public final class PartitionReader: Sendable {
         case endOfPartition(topic: String, partition: Int32, offset: Int64)
         /// The client reported a problem (broker down, unknown topic, ...); reading goes on.
         case error(KafkaError)
+        /// Nothing happened for `idleInterval`: lets a consumer act on time (deadlines, liveness probes)
+        /// without a timer of its own.
+        case idle
     }
 
     nonisolated(unsafe) private let handle: OpaquePointer
@@ -25,8 +28,11 @@ public final class PartitionReader: Sendable {
     private let stopRequested = Flag()
     private let finished = DispatchSemaphore(value: 0)
 
+    private let idleInterval: Duration
+    private let clientErrors = ClientErrors()
+
     public init(bootstrapServers: String, properties: [String: String] = [:],
-                maxBatchSize: Int = 2_000, maxBatchesInFlight: Int = 4) throws {
+                maxBatchSize: Int = 2_000, maxBatchesInFlight: Int = 4, idleInterval: Duration = .seconds(1)) throws {
         var all = [
             "bootstrap.servers": bootstrapServers,
             // Required by librdkafka even without subscribe(); assign() never joins the group.
@@ -37,9 +43,21 @@ public final class PartitionReader: Sendable {
         ]
         all.merge(properties) { _, new in new }
         let conf = try makeConfiguration(all)
+        // Client-level errors (broker down, all brokers down) reach the application only through an
+        // error callback (without one librdkafka just logs them). It runs inside consumer_poll, on the
+        // reader's thread, and queues them for the poll loop to send as `.error` events.
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(clientErrors).toOpaque())
+        rd_kafka_conf_set_error_cb(conf) { _, code, reason, opaque in
+            guard let opaque else { return }
+            let sink = Unmanaged<ClientErrors>.fromOpaque(opaque).takeUnretainedValue()
+            sink.pending.append(KafkaError(code: code, message: reason.map { String(cString: $0) } ?? "error \(code)"))
+        }
         handle = try makeHandle(RD_KAFKA_CONSUMER, conf)
+        // Serve the main queue (where those errors are raised) from consumer_poll.
+        rd_kafka_poll_set_consumer(handle)
         self.maxBatchSize = maxBatchSize
         self.maxBatchesInFlight = maxBatchesInFlight
+        self.idleInterval = idleInterval
     }
 
     deinit {
@@ -63,6 +81,28 @@ public final class PartitionReader: Sendable {
         let err = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, timeoutMilliseconds)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "watermarks of \(topic)/\(partition)") }
         return (low, high)
+    }
+
+    /// For each partition, the first offset whose timestamp is at or after `milliseconds` (Kafka's
+    /// ListOffsets by time); nil where no such record exists yet (start at the end).
+    public func offsets(atOrAfter milliseconds: Int64, topic: String, partitions: [Int32],
+                        timeoutMilliseconds: Int32 = 5_000) throws -> [Int32: Int64?] {
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for partition in partitions {
+            rd_kafka_topic_partition_list_add(list, topic, partition)!.pointee.offset = milliseconds
+        }
+        let err = rd_kafka_offsets_for_times(handle, list, timeoutMilliseconds)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, context: "offsets for times in \(topic)") }
+        var result: [Int32: Int64?] = [:]
+        for i in 0..<Int(list.pointee.cnt) {
+            let entry = list.pointee.elems[i]
+            if entry.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(entry.err, context: "offset for time in \(topic)/\(entry.partition)")
+            }
+            result[entry.partition] = entry.offset >= 0 ? entry.offset : nil
+        }
+        return result
     }
 
     /// Starts reading the given partitions; call once. Iterating the result drives the reader;
@@ -104,9 +144,12 @@ public final class PartitionReader: Sendable {
         var batch: [KafkaRecord] = []
         batch.reserveCapacity(maxBatchSize)
 
+        let clock = ContinuousClock()
+        var lastEvent = clock.now
         func send(_ event: Event) {
             credits.wait()
             out.yield(event)
+            lastEvent = clock.now
         }
         func flushBatch() {
             guard !batch.isEmpty else { return }
@@ -116,8 +159,15 @@ public final class PartitionReader: Sendable {
 
         while !stopRequested.isRaised {
             // Block briefly only when nothing is pending, so full batches go out at once.
-            guard let message = rd_kafka_consumer_poll(handle, batch.isEmpty ? 100 : 0) else {
+            let polled = rd_kafka_consumer_poll(handle, batch.isEmpty ? 100 : 0)
+            if !clientErrors.pending.isEmpty {
                 flushBatch()
+                for error in clientErrors.pending { send(.error(error)) }
+                clientErrors.pending.removeAll()
+            }
+            guard let message = polled else {
+                flushBatch()
+                if clock.now - lastEvent >= idleInterval { send(.idle) }
                 continue
             }
             defer { rd_kafka_message_destroy(message) }
@@ -175,6 +225,12 @@ public final class PartitionReader: Sendable {
             }
         }
     }
+}
+
+/// Errors raised by librdkafka's error callback, which runs inside `rd_kafka_consumer_poll` on the
+/// reader's thread; only that thread touches `pending`.
+final class ClientErrors: @unchecked Sendable {
+    var pending: [KafkaError] = []
 }
 
 /// A one-way flag shared between the polling thread and whoever stops it.

@@ -43,6 +43,8 @@ import Testing
                 ended.insert(partition)
             case .error(let error):
                 Issue.record("reader error: \(error)")
+            case .idle:
+                break
             }
             if ended.count == 3 && seen.count == count { break }
         }

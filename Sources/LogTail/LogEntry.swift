@@ -1,0 +1,50 @@
+import Foundation
+import Kafka
+
+/// A record as a log line: who wrote it, how severe, what it says.
+///
+/// search-server ships JSON objects (`ts`, `level`, `instance`, `message`, `source`, `meta`; see
+/// SearchService's LogRecord). Anything else is taken as a plain text line whose instance is the
+/// record key, or the partition when there is no key. Text here is as received: sanitize before
+/// drawing it.
+public struct LogEntry: Sendable, Equatable {
+    public var record: KafkaRecord
+    public var instance: String
+    public var level: String?
+    public var message: String
+    public var source: String?
+    public var meta: [(key: String, value: String)]
+
+    public static func == (a: LogEntry, b: LogEntry) -> Bool {
+        a.record == b.record && a.instance == b.instance && a.level == b.level && a.message == b.message
+            && a.source == b.source && a.meta.elementsEqual(b.meta) { $0 == $1 }
+    }
+
+    public init(_ record: KafkaRecord) {
+        self.record = record
+        let key = record.key.map { String(decoding: $0, as: UTF8.self) }
+        let fallbackInstance = key ?? "\(record.topic)[\(record.partition)]"
+        if record.value.first == UInt8(ascii: "{"),
+           let object = try? JSONSerialization.jsonObject(with: Data(record.value)) as? [String: Any],
+           let message = object["message"] as? String {
+            instance = (object["instance"] as? String) ?? fallbackInstance
+            level = object["level"] as? String
+            self.message = message
+            source = object["source"] as? String
+            meta = ((object["meta"] as? [String: Any]) ?? [:])
+                .map { (key: $0.key, value: ($0.value as? String) ?? "\($0.value)") }
+                .sorted { $0.key < $1.key }
+        } else {
+            instance = fallbackInstance
+            level = nil
+            message = String(decoding: record.value, as: UTF8.self)
+            source = nil
+            meta = []
+        }
+    }
+
+    /// `message key=value ...`, the text filters match and the text output prints.
+    public var text: String {
+        meta.isEmpty ? message : message + " " + meta.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+@main
+struct Opsdeck: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "opsdeck",
+        abstract: "The operations console for search-service and the stack around it.",
+        discussion: """
+            Every view of the console has a scriptable command. Run `opsdeck help <command>` for details.
+            """,
+        subcommands: [TailCommand.self]
+    )
+}

@@ -1,0 +1,207 @@
+import Foundation
+import Kafka
+import StackSupport
+import Testing
+
+/// `opsdeck tail`, the real binary, against the stack's broker (Tansu) and a private one.
+@Suite struct TailCommandTests {
+    /// Runs `opsdeck tail ARGS` to its end; returns stdout lines, and stderr.
+    func tail(_ arguments: [String], brokers: String = Stack.kafkaBootstrap) async throws -> (lines: [String], stderr: String) {
+        let child = try ChildProcess(try Stack.opsdeckBinary(), ["tail", "--brokers", brokers] + arguments)
+        let status = try await child.waitForExit(timeout: .seconds(120))
+        guard status == 0 else {
+            throw StackError(message: "opsdeck tail \(arguments) exited \(status)\nstderr:\n\(child.stderr)")
+        }
+        return (child.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init), child.stderr)
+    }
+
+    /// A topic of `count` records spread round robin over 3 partitions, stamped one second apart from
+    /// an hour ago, valued "v<i>" (or by `value`).
+    func makeTopic(_ prefix: String, count: Int, value: (Int) -> String = { "v\($0)" }) throws -> (topic: String, base: Int64) {
+        let topic = uniqueName(prefix)
+        let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
+        try producer.createTopic(topic, partitions: 3)
+        let base = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+        for i in 0..<count {
+            try producer.send(topic: topic, key: Array("instance-\(i % 3)".utf8), value: Array(value(i).utf8),
+                              partition: Int32(i % 3), timestampMilliseconds: base + Int64(i) * 1_000)
+        }
+        try producer.flush()
+        return (topic, base)
+    }
+
+    /// 100,000 records over 3 partitions, half from kcat (a third-party producer on the same broker),
+    /// half from our producer, come back exactly once each and in timestamp order.
+    @Test func hundredThousandRecordsFromTwoProducersComeBackOnceInOrder() async throws {
+        try await Stack.ensureUp()
+        let topic = uniqueName("tail-100k")
+        let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
+        try producer.createTopic(topic, partitions: 3)
+
+        // kcat: one run per partition, each from a file of lines.
+        var expected = Set<String>()
+        let perPartition = 50_000 / 3 + 1
+        for partition in 0..<3 {
+            let values = (0..<perPartition).map { "kcat p\(partition) #\($0)" }
+            expected.formUnion(values)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(topic)-\(partition).txt").path
+            try (values.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            defer { unlink(file) }
+            let result = try Stack.kcat(["-P", "-b", Stack.kafkaBootstrap, "-t", topic, "-p", "\(partition)", "-l", file])
+            #expect(result.status == 0, "kcat: \(result.output)")
+        }
+        // Ours: the rest, round robin, stamped now (after every kcat record).
+        for i in 0..<(100_000 - 3 * perPartition) {
+            let value = "ours #\(i)"
+            expected.insert(value)
+            try producer.send(topic: topic, key: Array("ours".utf8), value: Array(value.utf8), partition: Int32(i % 3))
+        }
+        try producer.flush()
+        #expect(expected.count == 100_000)
+
+        let (lines, stderr) = try await tail([topic, "--from", "beginning", "--no-follow", "--output", "json"])
+        #expect(stderr.contains("reading 3 partitions of \(topic) up to their current end"))
+        #expect(lines.count == 100_000)
+        var seen = Set<String>()
+        var previous = Int64.min
+        var outOfOrder = 0
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let message = try #require(object["message"] as? String)
+            #expect(seen.insert(message).inserted, "twice: \(message)")
+            let time = try #require(object["timestamp_ms"] as? Int64)
+            if time < previous { outOfOrder += 1 }
+            previous = time
+        }
+        #expect(seen == expected)
+        // Each partition was written in time order, so the merge is exact, not merely within the window.
+        #expect(outOfOrder == 0)
+    }
+
+    @Test func fromMinusNIsTheLastNOfTheMergedStream() async throws {
+        try await Stack.ensureUp()
+        let (topic, _) = try makeTopic("tail-last", count: 30)
+        let (lines, _) = try await tail([topic, "--from", "-5", "--no-follow", "--output", "raw"])
+        #expect(lines == ["v25", "v26", "v27", "v28", "v29"])
+        let (all, _) = try await tail([topic, "--from", "-500", "--no-follow", "--output", "raw"])
+        #expect(all == (0..<30).map { "v\($0)" })
+    }
+
+    @Test func fromAndUntilATime() async throws {
+        try await Stack.ensureUp()
+        let (topic, base) = try makeTopic("tail-time", count: 30)
+        let iso = { (ms: Int64) in
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+        }
+        let (from20, _) = try await tail([topic, "--from", iso(base + 20_000), "--no-follow", "--output", "raw"])
+        #expect(from20 == (20..<30).map { "v\($0)" })
+        let (window, _) = try await tail([topic, "--from", iso(base + 5_000), "--until", iso(base + 8_000),
+                                          "--no-follow", "--output", "raw"])
+        #expect(window == ["v5", "v6", "v7", "v8"])
+        // A duration ago: the records are an hour old, so 10m finds none and 2h finds all.
+        #expect(try await tail([topic, "--from", "10m", "--no-follow", "--output", "raw"]).lines.isEmpty)
+        #expect(try await tail([topic, "--from", "2h", "--no-follow", "--output", "raw"]).lines.count == 30)
+    }
+
+    @Test func includeExcludeAndContextLikeStern() async throws {
+        try await Stack.ensureUp()
+        let (topic, _) = try makeTopic("tail-filter", count: 20) { $0 == 7 || $0 == 15 ? "v\($0) ERROR disk" : "v\($0) ok" }
+        let text = { (lines: [String]) in lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).joined(separator: " ") } }
+        let (matches, _) = try await tail([topic, "--from", "beginning", "--no-follow", "--include", "ERROR"])
+        #expect(text(matches) == ["v7 ERROR disk", "v15 ERROR disk"])
+        let (context, _) = try await tail([topic, "--from", "beginning", "--no-follow", "--include", "ERROR", "--context", "1",
+                                           "--exclude", "v16"])
+        #expect(context.map { $0 == "--" ? "--" : text([$0])[0] } == [
+            "v6 ok", "v7 ERROR disk", "v8 ok", "--", "v14 ok", "v15 ERROR disk", "v17 ok"])
+        let (plain, _) = try await tail([topic, "--from", "beginning", "--no-follow", "--exclude", "ok$"])
+        #expect(plain.count == 2)
+        // Text lines carry the instance (the record key) and the time.
+        #expect(matches.first?.contains("instance-1") == true)
+        #expect(matches.first?.hasPrefix("20") == true)
+    }
+
+    @Test func escapeSequencesAreNeutralised() async throws {
+        try await Stack.ensureUp()
+        let (topic, _) = try makeTopic("tail-escape", count: 3) { ["clear \u{1B}[2J", "title \u{1B}]0;pwned\u{07}", "csi \u{9B}31m"][$0] }
+        for output in ["text", "json"] {
+            let (lines, _) = try await tail([topic, "--from", "beginning", "--no-follow", "--output", output])
+            let joined = lines.joined(separator: "\n")
+            #expect(lines.count == 3)
+            #expect(!joined.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B }, "\(output): \(joined.debugDescription)")
+        }
+        let (text, _) = try await tail([topic, "--from", "beginning", "--no-follow", "--output", "text"])
+        #expect(text[0].hasSuffix("clear ^[[2J"))
+        #expect(text[2].hasSuffix("csi <U+009B>31m"))
+    }
+
+    /// Following from the end shows only what is written after the start, and shows it promptly.
+    @Test func followFromTheEndShowsNewRecordsOnly() async throws {
+        try await Stack.ensureUp()
+        let (topic, _) = try makeTopic("tail-follow", count: 600)  // older records (Tansu replays some)
+        let child = try ChildProcess(try Stack.opsdeckBinary(), ["tail", "--brokers", Stack.kafkaBootstrap, topic, "--output", "raw"])
+        defer { child.signal(SIGTERM) }
+        try await child.waitUntil("following") { _, err in err.contains("following 3 partitions") }
+        let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
+        for i in 0..<9 { try producer.send(topic: topic, value: Array("new \(i)".utf8), partition: Int32(i % 3)) }
+        try producer.flush()
+        try await child.waitUntil("showing the new records") { out, _ in out.contains("new 8") }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(child.stdout.split(separator: "\n").sorted() == (0..<9).map { "new \($0)" })
+    }
+
+    @Test func missingTopicAndBadArguments() async throws {
+        try await Stack.ensureUp()
+        let missing = try ChildProcess(try Stack.opsdeckBinary(), ["tail", "--brokers", Stack.kafkaBootstrap, uniqueName("absent"), "--no-follow"])
+        #expect(try await missing.waitForExit() == 1)
+        #expect(missing.stderr.contains("does not exist"))
+        for bad in [["--from", "yesterday"], ["--output", "xml"], ["--context", "2"], ["--include", "("]] {
+            let child = try ChildProcess(try Stack.opsdeckBinary(), ["tail", "t"] + bad)
+            #expect(try await child.waitForExit() == 64, "\(bad)")
+            #expect(child.stderr.contains(bad[0]), "\(bad): \(child.stderr)")
+        }
+    }
+
+    /// The broker goes away and comes back. A relay in front of a private broker cuts the path (every
+    /// connection closed, new ones refused) and restores it, so the broker keeps its log: the tail must
+    /// report the outage with its reason, keep running, report the return, and go on from the offsets it
+    /// had read: nothing twice, nothing missed. (Restarting Tansu itself proves less here: it keeps data
+    /// in memory only, so a restarted broker has an empty log and reuses offsets.)
+    @Test func brokerOutageIsReportedAndTheTailContinuesFromItsOffsets() async throws {
+        let brokerPort = try freePort()
+        let relay = try TCPRelay(to: brokerPort)
+        let broker = try ScratchBroker(port: brokerPort, advertisedPort: relay.port)
+        let producer = try KafkaProducer(bootstrapServers: broker.bootstrap)
+        try producer.createTopic("logs", partitions: 3)
+        func write(_ prefix: String, _ count: Int) throws {
+            // Stamped a millisecond apart, so that the merged order is defined.
+            let base = Int64(Date().timeIntervalSince1970 * 1000)
+            for i in 0..<count {
+                try producer.send(topic: "logs", value: Array("\(prefix) \(i)".utf8), partition: Int32(i % 3),
+                                  timestampMilliseconds: base + Int64(i))
+            }
+            try producer.flush()
+        }
+        try write("before", 30)
+        let child = try ChildProcess(try Stack.opsdeckBinary(), ["tail", "--brokers", broker.bootstrap, "logs",
+                                                                 "--from", "beginning", "--output", "raw"])
+        defer { child.signal(SIGTERM) }
+        try await child.waitUntil("showing the first records") { out, _ in out.contains("before 29") }
+
+        relay.cut()
+        try await child.waitUntil("reporting the outage", timeout: .seconds(30)) { _, err in err.contains("broker unreachable (") }
+        try await Task.sleep(for: .seconds(2))
+        #expect(child.isRunning)
+
+        try relay.restore()
+        try write("after", 30)
+        try await child.waitUntil("showing records written after the return", timeout: .seconds(30)) { out, _ in
+            out.split(separator: "\n").count >= 60
+        }
+        try await child.waitUntil("reporting the return") { _, err in err.contains("broker reachable again") }
+        try await Task.sleep(for: .milliseconds(500))
+        let lines = child.stdout.split(separator: "\n").map(String.init)
+        #expect(lines == (0..<30).map { "before \($0)" } + (0..<30).map { "after \($0)" })
+    }
+}

@@ -1,0 +1,137 @@
+import Kafka
+import LogTail
+import Testing
+
+func record(_ partition: Int32, _ offset: Int64, at time: Int64?, topic: String = "t") -> KafkaRecord {
+    KafkaRecord(topic: topic, partition: partition, offset: offset, timestampMilliseconds: time, key: nil,
+                value: Array("\(partition)/\(offset)".utf8))
+}
+
+@Suite struct ReorderMergerTests {
+    let keys = (0..<3).map { PartitionKey(topic: "t", partition: $0) }
+
+    func drain(_ merger: inout ReorderMerger, all: Bool = false, now: Int64 = 0) -> [String] {
+        var out: [String] = []
+        if all { merger.releaseAll { out.append(String(decoding: $0.value, as: UTF8.self)) } } else {
+            merger.release(now: now) { out.append(String(decoding: $0.value, as: UTF8.self)) }
+        }
+        return out
+    }
+
+    @Test func waitsForEveryOpenPartitionBeforeReleasing() {
+        var merger = ReorderMerger(partitions: keys, windowMilliseconds: 10_000, capacity: 1_000)
+        merger.add(record(0, 0, at: 100), now: 0)
+        merger.add(record(0, 1, at: 300), now: 0)
+        merger.add(record(1, 0, at: 200), now: 0)
+        // Partition 2 has said nothing yet: it could still hold a record from time 0.
+        #expect(drain(&merger).isEmpty)
+        merger.add(record(2, 0, at: 150), now: 0)
+        // Now 100 and 150 are safe; 200 is not: partition 2 may still send something up to 200.
+        #expect(drain(&merger) == ["0/0", "2/0"])
+        merger.reachedEnd(keys[2])
+        // Partition 1 is empty but open, last seen at 200, so 300 waits.
+        #expect(drain(&merger) == ["1/0"])
+        merger.reachedEnd(keys[1])
+        #expect(drain(&merger) == ["0/1"])
+        #expect(merger.buffered == 0)
+    }
+
+    @Test func aStalledPartitionHoldsOthersBackAtMostTheWindow() {
+        var merger = ReorderMerger(partitions: keys, windowMilliseconds: 1_000, capacity: 1_000)
+        merger.reachedEnd(keys[2])
+        merger.add(record(0, 0, at: 1_000), now: 50_000)
+        merger.add(record(0, 1, at: 1_500), now: 50_400)
+        #expect(drain(&merger, now: 50_900).isEmpty)  // partition 1 silent, but not for a window yet
+        #expect(drain(&merger, now: 51_000) == ["0/0"])  // waited 1 s
+        #expect(drain(&merger, now: 51_400) == ["0/1"])
+    }
+
+    /// A backlog: one partition's batch is hours of record time ahead of the others, which arrive a
+    /// moment later. Nothing is released early.
+    @Test func aPartitionFarAheadInRecordTimeStillWaitsForTheOthers() {
+        var merger = ReorderMerger(partitions: keys, windowMilliseconds: 5_000, capacity: 1_000)
+        for i in 0..<10 { merger.add(record(2, Int64(i), at: Int64(i) * 3_600_000), now: 100) }
+        #expect(drain(&merger, now: 120).isEmpty)
+        merger.add(record(0, 0, at: 1), now: 130)
+        merger.add(record(1, 0, at: 2), now: 130)
+        merger.reachedEnd(keys[0])
+        merger.reachedEnd(keys[1])
+        #expect(drain(&merger, now: 140).prefix(3) == ["2/0", "0/0", "1/0"])
+    }
+
+    /// Following: partitions at their end do not hold a fresh record back for longer than the grace,
+    /// and a record another partition delivers within it still comes out first.
+    @Test func caughtUpPartitionsHoldFreshRecordsForTheGraceOnly() {
+        var merger = ReorderMerger(partitions: keys, windowMilliseconds: 5_000, graceMilliseconds: 300, capacity: 100)
+        keys.forEach { merger.reachedEnd($0) }
+        merger.add(record(2, 0, at: 1_010), now: 10_000)
+        merger.reachedEnd(keys[2])
+        #expect(drain(&merger, now: 10_100).isEmpty)
+        merger.add(record(0, 0, at: 1_005), now: 10_150)  // written earlier, fetched later
+        merger.reachedEnd(keys[0])
+        #expect(drain(&merger, now: 10_200).isEmpty)
+        // The oldest record (1_005) arrived last: both wait until it has had its grace, then come out in order.
+        #expect(drain(&merger, now: 10_400).isEmpty)
+        #expect(drain(&merger, now: 10_450) == ["0/0", "2/0"])
+    }
+
+    @Test func capacityBoundsMemory() {
+        var merger = ReorderMerger(partitions: keys, windowMilliseconds: 1_000_000, capacity: 3)
+        for i in 0..<5 { merger.add(record(0, Int64(i), at: Int64(i)), now: 0) }
+        #expect(drain(&merger) == ["0/0", "0/1"])
+        #expect(merger.buffered == 3)
+    }
+
+    @Test func outOfOrderRecordsInOnePartitionAreSorted() {
+        var merger = ReorderMerger(partitions: [keys[0]], windowMilliseconds: 10_000, capacity: 100)
+        merger.add(record(0, 0, at: 300), now: 0)
+        merger.add(record(0, 1, at: 100), now: 0)
+        merger.add(record(0, 2, at: 200), now: 0)
+        #expect(drain(&merger, all: true) == ["0/1", "0/2", "0/0"])
+    }
+
+    @Test func finishedPartitionsDoNotBlockAndUnknownOnesAreRefused() {
+        var merger = ReorderMerger(partitions: keys, windowMilliseconds: 10_000, capacity: 100)
+        merger.finish(keys[1])
+        merger.finish(keys[2])
+        #expect(merger.add(record(7, 0, at: 1), now: 0) == false)
+        #expect(merger.add(record(0, 0, at: 5, topic: "other"), now: 0) == false)
+        merger.add(record(0, 0, at: 5), now: 0)
+        #expect(merger.allFinished == false)
+        merger.reachedEnd(keys[0])
+        #expect(merger.allCaughtUp == false)  // one record still waiting
+        #expect(drain(&merger) == ["0/0"])
+        #expect(merger.allCaughtUp)
+        merger.finish(keys[0])
+        #expect(merger.allFinished)
+    }
+
+    /// Many partitions delivered in uneven batches (as a fetcher does) come out in exact time order.
+    @Test func unevenBatchesMergeIntoExactOrder() {
+        let partitions = (0..<5).map { PartitionKey(topic: "t", partition: Int32($0)) }
+        var generator = SystemRandomNumberGenerator()
+        var lanes: [[KafkaRecord]] = Array(repeating: [], count: 5)
+        var time: Int64 = 0
+        for offset in 0..<2_000 {
+            time += Int64.random(in: 0...3, using: &generator)
+            let p = Int.random(in: 0..<5, using: &generator)
+            lanes[p].append(record(Int32(p), Int64(offset), at: time))
+        }
+        var merger = ReorderMerger(partitions: partitions, windowMilliseconds: 1_000_000, capacity: 1_000_000)
+        var out: [KafkaRecord] = []
+        var cursors = Array(repeating: 0, count: 5)
+        while cursors.enumerated().contains(where: { $0.element < lanes[$0.offset].count }) {
+            let p = Int.random(in: 0..<5, using: &generator)
+            let take = min(Int.random(in: 1...300, using: &generator), lanes[p].count - cursors[p])
+            for r in lanes[p][cursors[p]..<cursors[p] + take] { merger.add(r, now: 0) }
+            cursors[p] += take
+            if cursors[p] == lanes[p].count { merger.reachedEnd(partitions[p]) }
+            merger.release(now: 0) { out.append($0) }
+        }
+        merger.release(now: 0) { out.append($0) }
+        #expect(out.count == 2_000)
+        #expect(merger.buffered == 0)
+        let times = out.map { $0.timestampMilliseconds! }
+        #expect(times == times.sorted())
+    }
+}

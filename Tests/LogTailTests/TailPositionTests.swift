@@ -1,0 +1,40 @@
+import Foundation
+import LogTail
+import Testing
+
+@Suite struct TailPositionTests {
+    let now = Date(timeIntervalSince1970: 1_795_000_000)
+    var nowMs: Int64 { 1_795_000_000_000 }
+
+    @Test func namedPositionsAndLastN() throws {
+        #expect(try TailPosition.parseStart("end", now: now) == .end)
+        #expect(try TailPosition.parseStart("beginning", now: now) == .beginning)
+        #expect(try TailPosition.parseStart("-250", now: now) == .last(250))
+    }
+
+    @Test func durationsCountBackFromNow() throws {
+        #expect(try TailPosition.parseStart("15m", now: now) == .time(nowMs - 900_000))
+        #expect(try TailPosition.parseStart("1h30m", now: now) == .time(nowMs - 5_400_000))
+        #expect(try TailPosition.parseStart("500ms", now: now) == .time(nowMs - 500))
+        #expect(try TailPosition.parseStart("2d", now: now) == .time(nowMs - 172_800_000))
+        #expect(try TailPosition.parseUntil("now", now: now) == nowMs)
+    }
+
+    @Test func rfc3339WithAndWithoutFractionAndOffset() throws {
+        #expect(try TailPosition.parseStart("2026-11-27T14:05:00Z", now: now) == .time(1_795_788_300_000))
+        #expect(try TailPosition.parseStart("2026-11-27T14:05:00.250Z", now: now) == .time(1_795_788_300_250))
+        #expect(try TailPosition.parseUntil("2026-11-27T15:05:00+01:00", now: now) == 1_795_788_300_000)
+    }
+
+    @Test func badValuesSayWhatIsAccepted() {
+        for bad in ["yesterday", "-0", "15x", "2026-11-27 14:05", "", "m"] {
+            #expect {
+                _ = try TailPosition.parseStart(bad, now: now)
+            } throws: { error in
+                let message = (error as? TailArgumentError)?.message ?? ""
+                return message.hasPrefix("--from \(bad):") && (message.contains("RFC 3339") || message.contains("at least 1"))
+            }
+        }
+        #expect(throws: TailArgumentError.self) { try TailPosition.parseUntil("soon", now: now) }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Synchronization
+
+/// A program run by a test, with stdout and stderr kept apart in files (readable while it runs).
+///
+/// posix_spawn + waitpid, like `Stack.run`; ended by PID (SIGTERM, then SIGKILL if the test forgets).
+public final class ChildProcess: Sendable {
+    public let pid: pid_t
+    public let command: String
+    private let stdoutPath: String
+    private let stderrPath: String
+    private let exitStatus = Mutex<Int32?>(nil)
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        let base = FileManager.default.temporaryDirectory
+            .appendingPathComponent("opsdeck-child-\(UInt64.random(in: 0...UInt64.max))").path
+        stdoutPath = base + ".out"
+        stderrPath = base + ".err"
+        command = ([executable] + arguments).joined(separator: " ")
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw StackError(message: "cannot start \(executable): errno \(spawned)") }
+        self.pid = pid
+    }
+
+    deinit {
+        if (try? reap(block: false)) == nil {
+            kill(pid, SIGKILL)
+            _ = try? reap(block: true)
+        }
+        unlink(stdoutPath)
+        unlink(stderrPath)
+    }
+
+    public var stdoutBytes: [UInt8] { (FileManager.default.contents(atPath: stdoutPath)).map { Array($0) } ?? [] }
+    public var stdout: String { String(decoding: stdoutBytes, as: UTF8.self) }
+    public var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// The exit code (128 + signal when killed), or nil while it runs.
+    @discardableResult
+    private func reap(block: Bool) throws -> Int32? {
+        try exitStatus.withLock { known in
+            if let known { return known }
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, block ? 0 : WNOHANG)
+            if result == 0 { return nil }
+            guard result == pid else { throw StackError(message: "waitpid(\(pid)): errno \(errno)") }
+            known = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            return known
+        }
+    }
+
+    public var isRunning: Bool { (try? reap(block: false)) == nil }
+
+    public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let status = try reap(block: false) { return status }
+            guard ContinuousClock.now < deadline else {
+                throw StackError(message: "\(command) still running after \(timeout)\nstderr:\n\(stderr)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Waits until `condition` holds for (stdout, stderr); fails with both if it does not in time.
+    public func waitUntil(_ what: String, timeout: Duration = .seconds(20),
+                          _ condition: (String, String) -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition(stdout, stderr) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw StackError(message: "\(command): not \(what) within \(timeout)\nstdout (tail):\n\(stdout.suffix(2_000))\nstderr:\n\(stderr)")
+    }
+
+    public func signal(_ signal: Int32) {
+        if isRunning { kill(pid, signal) }
+    }
+}
