@@ -40,6 +40,10 @@ public final class PartitionReader: Sendable {
             "enable.auto.commit": "false",
             "enable.auto.offset.store": "false",
             "enable.partition.eof": "true",
+            // Once a partition's prefetch queue is full, librdkafka postpones its next fetch by this
+            // much (default 1 s). A reader that drains the queue faster than that sat idle for most of
+            // a backlog: reading 1 M records took 5.6 s with the default and 1.0 s with 50 ms.
+            "fetch.queue.backoff.ms": "50",
         ]
         all.merge(properties) { _, new in new }
         let conf = try makeConfiguration(all)

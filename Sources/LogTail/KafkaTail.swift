@@ -15,6 +15,8 @@ public struct TailRequest: Sendable {
     public var windowMilliseconds: Int64
     /// Records held for reordering at most.
     public var capacity: Int
+    /// librdkafka properties that override the tail's own (`-X` in kcat): security, tuning.
+    public var properties: [String: String] = [:]
 
     public init(bootstrapServers: String, topics: [String], start: TailStart = .end, until: Int64? = nil,
                 follow: Bool = true, windowMilliseconds: Int64 = 5_000, capacity: Int = 100_000) {
@@ -84,7 +86,7 @@ public final class KafkaTail: Sendable {
             "auto.offset.reset": "earliest",
             // Problems reach the user once, as notices, not as librdkafka's own log lines.
             "log_level": "0",
-        ], idleInterval: .milliseconds(200))
+        ].merging(request.properties) { _, user in user }, idleInterval: .milliseconds(200))
         var liveness = Liveness(notice: notice)
 
         // 1. The partitions of every topic.

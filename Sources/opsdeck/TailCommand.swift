@@ -55,6 +55,10 @@ struct TailCommand: AsyncParsableCommand {
     @Flag(help: "Stop at the end of what the topics hold when the tail starts.")
     var noFollow = false
 
+    @Option(name: [.customShort("X"), .customLong("property")], help: ArgumentHelp(
+        "A librdkafka property, as with kcat -X (repeatable), e.g. -X security.protocol=ssl.", valueName: "key=value"))
+    var properties: [String] = []
+
     @Option(help: ArgumentHelp("text, raw (the record values, like kcat) or json (one object per record).",
                                valueName: "format"))
     var output: String = "text"
@@ -89,6 +93,9 @@ struct TailCommand: AsyncParsableCommand {
         }
         if context < 0 { throw ValidationError("--context \(context): must be 0 or more") }
         if context > 0 && include.isEmpty { throw ValidationError("--context needs --include: context is around matches") }
+        for property in properties where !property.contains("=") {
+            throw ValidationError("-X \(property): expected key=value, e.g. -X fetch.wait.max.ms=50")
+        }
         if TailPosition.parseDuration(window) == nil {
             throw ValidationError("--window \(window): expected a duration such as 500ms, 5s, 1m")
         }
@@ -96,7 +103,7 @@ struct TailCommand: AsyncParsableCommand {
 
     func run() async throws {
         let now = Date()
-        let request: TailRequest
+        var request: TailRequest
         let filter: RecordFilter
         var formatter: TailFormatter
         do {
@@ -111,6 +118,10 @@ struct TailCommand: AsyncParsableCommand {
                 until: try until.map { try TailPosition.parseUntil($0, now: now) },
                 follow: !noFollow,
                 windowMilliseconds: Int64(TailPosition.parseDuration(window)! * 1000))
+            for property in properties {
+                let parts = property.split(separator: "=", maxSplits: 1)
+                request.properties[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            }
             filter = try RecordFilter(include: include, exclude: exclude, context: context)
             formatter = try TailFormatter(output: format, color: colour, sanitizeRaw: isTerminal, highlight: highlight)
         } catch let error as TailArgumentError {
