@@ -12,12 +12,17 @@ import Testing
         guard status == 0 else {
             throw StackError(message: "opsdeck tail \(arguments) exited \(status)\nstderr:\n\(child.stderr)")
         }
-        return (child.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init), child.stderr)
+        let lines = try await offPool { child.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init) }
+        return (lines, child.stderr)
     }
 
     /// A topic of `count` records spread round robin over 3 partitions, stamped one second apart from
     /// an hour ago, valued "v<i>" (or by `value`).
-    func makeTopic(_ prefix: String, count: Int, value: (Int) -> String = { "v\($0)" }) throws -> (topic: String, base: Int64) {
+    func makeTopic(_ prefix: String, count: Int, value: @escaping @Sendable (Int) -> String = { "v\($0)" }) async throws -> (topic: String, base: Int64) {
+        try await offPool { try Self.fill(prefix, count: count, value: value) }
+    }
+
+    static func fill(_ prefix: String, count: Int, value: (Int) -> String) throws -> (topic: String, base: Int64) {
         let topic = uniqueName(prefix)
         let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
         try producer.createTopic(topic, partitions: 3)
@@ -36,43 +41,51 @@ import Testing
         try await Stack.ensureUp()
         let topic = uniqueName("tail-100k")
         let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
-        try producer.createTopic(topic, partitions: 3)
+        try await offPool { try producer.createTopic(topic, partitions: 3) }
 
-        // kcat: one run per partition, each from a file of lines.
-        var expected = Set<String>()
-        let perPartition = 50_000 / 3 + 1
-        for partition in 0..<3 {
-            let values = (0..<perPartition).map { "kcat p\(partition) #\($0)" }
-            expected.formUnion(values)
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(topic)-\(partition).txt").path
-            try (values.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-            defer { unlink(file) }
-            let result = try Stack.kcat(["-P", "-b", Stack.kafkaBootstrap, "-t", topic, "-p", "\(partition)", "-l", file])
-            #expect(result.status == 0, "kcat: \(result.output)")
+        let expected = try await offPool { () throws -> Set<String> in
+            var expected = Set<String>()
+            // kcat: one run per partition, each from a file of lines.
+            let perPartition = 50_000 / 3 + 1
+            for partition in 0..<3 {
+                let values = (0..<perPartition).map { "kcat p\(partition) #\($0)" }
+                expected.formUnion(values)
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(topic)-\(partition).txt").path
+                try (values.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+                defer { unlink(file) }
+                let result = try Stack.kcat(["-P", "-b", Stack.kafkaBootstrap, "-t", topic, "-p", "\(partition)", "-l", file])
+                guard result.status == 0 else { throw StackError(message: "kcat: \(result.output)") }
+            }
+            // Ours: the rest, round robin, stamped now (after every kcat record).
+            for i in 0..<(100_000 - 3 * perPartition) {
+                let value = "ours #\(i)"
+                expected.insert(value)
+                try producer.send(topic: topic, key: Array("ours".utf8), value: Array(value.utf8), partition: Int32(i % 3))
+            }
+            try producer.flush()
+            return expected
         }
-        // Ours: the rest, round robin, stamped now (after every kcat record).
-        for i in 0..<(100_000 - 3 * perPartition) {
-            let value = "ours #\(i)"
-            expected.insert(value)
-            try producer.send(topic: topic, key: Array("ours".utf8), value: Array(value.utf8), partition: Int32(i % 3))
-        }
-        try producer.flush()
         #expect(expected.count == 100_000)
 
         let (lines, stderr) = try await tail([topic, "--from", "beginning", "--no-follow", "--output", "json"])
         #expect(stderr.contains("reading 3 partitions of \(topic) up to their current end"))
         #expect(lines.count == 100_000)
-        var seen = Set<String>()
-        var previous = Int64.min
-        var outOfOrder = 0
-        for line in lines {
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            let message = try #require(object["message"] as? String)
-            #expect(seen.insert(message).inserted, "twice: \(message)")
-            let time = try #require(object["timestamp_ms"] as? Int64)
-            if time < previous { outOfOrder += 1 }
-            previous = time
+        let (seen, duplicates, outOfOrder) = try await offPool { () throws -> (Set<String>, Int, Int) in
+            var seen = Set<String>()
+            var duplicates = 0, outOfOrder = 0
+            var previous = Int64.min
+            for line in lines {
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                guard let message = object?["message"] as? String, let time = object?["timestamp_ms"] as? Int64 else {
+                    throw StackError(message: "not a tail JSON line: \(line)")
+                }
+                if !seen.insert(message).inserted { duplicates += 1 }
+                if time < previous { outOfOrder += 1 }
+                previous = time
+            }
+            return (seen, duplicates, outOfOrder)
         }
+        #expect(duplicates == 0)
         #expect(seen == expected)
         // Each partition was written in time order, so the merge is exact, not merely within the window.
         #expect(outOfOrder == 0)
@@ -80,7 +93,7 @@ import Testing
 
     @Test func fromMinusNIsTheLastNOfTheMergedStream() async throws {
         try await Stack.ensureUp()
-        let (topic, _) = try makeTopic("tail-last", count: 30)
+        let (topic, _) = try await makeTopic("tail-last", count: 30)
         let (lines, _) = try await tail([topic, "--from", "-5", "--no-follow", "--output", "raw"])
         #expect(lines == ["v25", "v26", "v27", "v28", "v29"])
         let (all, _) = try await tail([topic, "--from", "-500", "--no-follow", "--output", "raw"])
@@ -89,7 +102,7 @@ import Testing
 
     @Test func fromAndUntilATime() async throws {
         try await Stack.ensureUp()
-        let (topic, base) = try makeTopic("tail-time", count: 30)
+        let (topic, base) = try await makeTopic("tail-time", count: 30)
         let iso = { (ms: Int64) in
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -107,7 +120,7 @@ import Testing
 
     @Test func includeExcludeAndContextLikeStern() async throws {
         try await Stack.ensureUp()
-        let (topic, _) = try makeTopic("tail-filter", count: 20) { $0 == 7 || $0 == 15 ? "v\($0) ERROR disk" : "v\($0) ok" }
+        let (topic, _) = try await makeTopic("tail-filter", count: 20) { $0 == 7 || $0 == 15 ? "v\($0) ERROR disk" : "v\($0) ok" }
         let text = { (lines: [String]) in lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).joined(separator: " ") } }
         let (matches, _) = try await tail([topic, "--from", "beginning", "--no-follow", "--include", "ERROR"])
         #expect(text(matches) == ["v7 ERROR disk", "v15 ERROR disk"])
@@ -124,7 +137,7 @@ import Testing
 
     @Test func escapeSequencesAreNeutralised() async throws {
         try await Stack.ensureUp()
-        let (topic, _) = try makeTopic("tail-escape", count: 3) { ["clear \u{1B}[2J", "title \u{1B}]0;pwned\u{07}", "csi \u{9B}31m"][$0] }
+        let (topic, _) = try await makeTopic("tail-escape", count: 3) { ["clear \u{1B}[2J", "title \u{1B}]0;pwned\u{07}", "csi \u{9B}31m"][$0] }
         for output in ["text", "json"] {
             let (lines, _) = try await tail([topic, "--from", "beginning", "--no-follow", "--output", output])
             let joined = lines.joined(separator: "\n")
@@ -139,13 +152,15 @@ import Testing
     /// Following from the end shows only what is written after the start, and shows it promptly.
     @Test func followFromTheEndShowsNewRecordsOnly() async throws {
         try await Stack.ensureUp()
-        let (topic, _) = try makeTopic("tail-follow", count: 600)  // older records (Tansu replays some)
+        let (topic, _) = try await makeTopic("tail-follow", count: 600)  // older records (Tansu replays some)
         let child = try ChildProcess(try Stack.opsdeckBinary(), ["tail", "--brokers", Stack.kafkaBootstrap, topic, "--output", "raw"])
         defer { child.signal(SIGTERM) }
         try await child.waitUntil("following") { _, err in err.contains("following 3 partitions") }
-        let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
-        for i in 0..<9 { try producer.send(topic: topic, value: Array("new \(i)".utf8), partition: Int32(i % 3)) }
-        try producer.flush()
+        try await offPool {
+            let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
+            for i in 0..<9 { try producer.send(topic: topic, value: Array("new \(i)".utf8), partition: Int32(i % 3)) }
+            try producer.flush()
+        }
         try await child.waitUntil("showing the new records") { out, _ in out.contains("new 8") }
         try await Task.sleep(for: .milliseconds(300))
         #expect(child.stdout.split(separator: "\n").sorted() == (0..<9).map { "new \($0)" })
@@ -171,10 +186,10 @@ import Testing
     @Test func brokerOutageIsReportedAndTheTailContinuesFromItsOffsets() async throws {
         let brokerPort = try freePort()
         let relay = try TCPRelay(to: brokerPort)
-        let broker = try ScratchBroker(port: brokerPort, advertisedPort: relay.port)
+        let broker = try await offPool { try ScratchBroker(port: brokerPort, advertisedPort: relay.port) }
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrap)
-        try producer.createTopic("logs", partitions: 3)
-        func write(_ prefix: String, _ count: Int) throws {
+        try await offPool { try producer.createTopic("logs", partitions: 3) }
+        @Sendable func write(_ prefix: String, _ count: Int) throws {
             // Stamped a millisecond apart, so that the merged order is defined.
             let base = Int64(Date().timeIntervalSince1970 * 1000)
             for i in 0..<count {
@@ -183,7 +198,7 @@ import Testing
             }
             try producer.flush()
         }
-        try write("before", 30)
+        try await offPool { try write("before", 30) }
         let child = try ChildProcess(try Stack.opsdeckBinary(), ["tail", "--brokers", broker.bootstrap, "logs",
                                                                  "--from", "beginning", "--output", "raw"])
         defer { child.signal(SIGTERM) }
@@ -195,7 +210,7 @@ import Testing
         #expect(child.isRunning)
 
         try relay.restore()
-        try write("after", 30)
+        try await offPool { try write("after", 30) }
         try await child.waitUntil("showing records written after the return", timeout: .seconds(30)) { out, _ in
             out.split(separator: "\n").count >= 60
         }

@@ -76,7 +76,9 @@ import Testing
                 throw error
             }
         }
-        #expect(clock.now - start < .seconds(2))
+        // The store would answer after 30 s; the deadline is 200 ms. The bound separates the two with room
+        // for a loaded machine (other suites run programs beside this one: 2.9 s was seen on 2 cores).
+        #expect(clock.now - start < .seconds(10))
         #expect(stats.snapshot().errors == 1)
     }
 

@@ -88,3 +88,12 @@ public final class ChildProcess: Sendable {
         if isRunning { kill(pid, signal) }
     }
 }
+
+/// Runs blocking or CPU-heavy test work (spawning and waiting for a program, producing thousands of
+/// records, parsing a large output) on a dispatch thread. Swift's cooperative pool has two threads
+/// here: a test that blocks one slows every other test's timers, and timing assertions elsewhere fail.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}

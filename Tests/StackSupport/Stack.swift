@@ -21,8 +21,11 @@ public enum Stack {
 
     private static let upOnce = Task.detached {
         // No building from inside `swift test`: SwiftPM holds the build lock while tests run.
-        let result = try run(repositoryRoot.appendingPathComponent("scripts/stack").path, ["up"],
-                             environment: ["OPSDECK_STACK_NO_BUILD": "1"])
+        // Off the cooperative pool: the script takes seconds, and a blocked pool thread delays every test.
+        let result = try await offPool {
+            try run(repositoryRoot.appendingPathComponent("scripts/stack").path, ["up"],
+                    environment: ["OPSDECK_STACK_NO_BUILD": "1"])
+        }
         guard result.status == 0 else {
             throw StackError(message: "scripts/stack up exited with \(result.status):\n\(result.output)")
         }

@@ -1,0 +1,43 @@
+/// Where frames go. The ncurses backend owns the real terminal; the memory backend is for tests and
+/// benchmarks. Only the UI thread calls a backend.
+public protocol TerminalBackend: AnyObject {
+    var size: (width: Int, height: Int) { get }
+    /// Draws runs of changed cells; `present()` makes them visible.
+    func draw(_ runs: [CellRun])
+    func present()
+    /// Waits up to `timeoutMilliseconds` (or until `wake` is readable) and returns what the user did.
+    func readEvents(timeoutMilliseconds: Int32) -> [InputEvent]
+}
+
+/// A terminal in memory: applies runs to a grid, so a test can read the screen as text.
+public final class MemoryBackend: TerminalBackend {
+    public private(set) var screen: Grid
+    public private(set) var cellsWritten = 0
+    public private(set) var presents = 0
+    public var pendingEvents: [InputEvent] = []
+
+    public init(width: Int, height: Int) {
+        screen = Grid(width: width, height: height)
+    }
+
+    public var size: (width: Int, height: Int) { (screen.width, screen.height) }
+
+    public func resize(width: Int, height: Int) {
+        screen = Grid(width: width, height: height)
+        pendingEvents.append(.resize(width: width, height: height))
+    }
+
+    public func draw(_ runs: [CellRun]) {
+        for run in runs {
+            cellsWritten += run.text.count
+            screen.put(run.text, x: run.x, y: run.y, style: run.style)
+        }
+    }
+
+    public func present() { presents += 1 }
+
+    public func readEvents(timeoutMilliseconds: Int32) -> [InputEvent] {
+        defer { pendingEvents = [] }
+        return pendingEvents
+    }
+}
