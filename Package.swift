@@ -49,6 +49,19 @@ let package = Package(
         ),
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka"),
         .systemLibrary(name: "CAres", pkgConfig: "libcares"),
+        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw"),
+        // The terminal engine: cell grid, diff, widgets, key bindings, themes; ncurses only flushes.
+        .target(name: "TUI", dependencies: ["CNcurses"]),
+        // The console app: state, actions, reducer, views (pure) and the effects that feed it.
+        .target(
+            name: "Console",
+            dependencies: [
+                "TUI", "Consul", "SearchAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         // Consul client: HTTP API, blocking-query watches, DNS (c-ares).
         .target(
             name: "Consul",
@@ -89,7 +102,8 @@ let package = Package(
         .target(name: "LogTail", dependencies: ["Kafka"]),
         .executableTarget(
             name: "opsdeck",
-            dependencies: ["LogTail", "Kafka", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LogTail", "Kafka", "Console", "TUI", "Consul",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
             name: "Telemetry",
@@ -158,6 +172,8 @@ let package = Package(
         .testTarget(name: "StoreIntegrationTests", dependencies: ["Store", "StackSupport"]),
         .testTarget(name: "KafkaIntegrationTests", dependencies: ["Kafka", "StackSupport"]),
         .testTarget(name: "LogTailTests", dependencies: ["LogTail", "Kafka"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "Consul"], exclude: ["Snapshots"]),
         .testTarget(name: "LogTailIntegrationTests", dependencies: ["LogTail", "Kafka", "StackSupport"]),
         .testTarget(name: "TelemetryIntegrationTests", dependencies: ["Telemetry", "StackSupport"]),
     ]

@@ -20,8 +20,10 @@ public enum DisplayWidth {
         text.reduce(0) { $0 + of($1) }
     }
 
+    /// Combining marks and zero-width characters, and the bidirectional controls: a grid never holds
+    /// them, so text from elsewhere cannot reorder what is drawn ("Trojan Source").
     static func isZeroWidth(_ v: UInt32) -> Bool {
-        (0x300...0x36f).contains(v) || (0x200b...0x200f).contains(v) || (0x20d0...0x20ff).contains(v)
+        (0x202a...0x202e).contains(v) || (0x2066...0x2069).contains(v) || (0x300...0x36f).contains(v) || (0x200b...0x200f).contains(v) || (0x20d0...0x20ff).contains(v)
             || (0xfe00...0xfe0f).contains(v) || v == 0x2060 || v == 0xfeff
     }
 

@@ -53,7 +53,9 @@ public struct Grid: Equatable, Sendable {
     }
 
     /// Writes text from (x, y), clipped to `clip` (default: the row to the grid's edge). Returns the
-    /// columns used. A wide character that does not fit whole becomes a space.
+    /// columns used. A wide character that does not fit whole becomes a space. Characters of width 0
+    /// are dropped, and with them every control character (ESC, CR, C1, bidi overrides): whatever text
+    /// reaches a grid, from a remote service or not, cannot send a sequence to the terminal.
     @discardableResult
     public mutating func put(_ text: String, x: Int, y: Int, style: Style = .plain, clip: Rect? = nil) -> Int {
         let area = clip ?? Rect(x: 0, y: y, width: width, height: 1)
@@ -141,6 +143,13 @@ public struct CellRun: Equatable, Sendable {
     public var y: Int
     public var text: String
     public var style: Style
+
+    public init(x: Int, y: Int, text: String, style: Style) {
+        self.x = x
+        self.y = y
+        self.text = text
+        self.style = style
+    }
 }
 
 extension Grid {

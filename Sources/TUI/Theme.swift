@@ -39,6 +39,7 @@ public struct Theme: Sendable, Equatable {
 
     public struct ParseError: Error, Equatable, CustomStringConvertible {
         public let message: String
+        public init(message: String) { self.message = message }
         public var description: String { message }
     }
 

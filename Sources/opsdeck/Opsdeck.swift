@@ -8,6 +8,7 @@ struct Opsdeck: AsyncParsableCommand {
         discussion: """
             Every view of the console has a scriptable command. Run `opsdeck help <command>` for details.
             """,
-        subcommands: [TailCommand.self]
+        subcommands: [ConsoleCommand.self, ServicesCommand.self, TailCommand.self],
+        defaultSubcommand: ConsoleCommand.self
     )
 }

@@ -1,0 +1,110 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import SearchAPI
+import SwiftProtobuf
+
+/// Calls Monitor on every instance of the open service, all at once (at most `concurrency` in flight),
+/// each with a deadline, every `interval`. One gRPC client per instance, kept while the instance is
+/// listed, so a poll measures the call and not a TCP and HTTP/2 set-up.
+public actor MonitorPoller {
+    private var targets: [String: String] = [:]  // instance id -> host:port
+    private var clients: [String: (client: GRPCClient<HTTP2ClientTransport.Posix>, task: Task<Void, Never>)] = [:]
+    private let send: @Sendable (ConsoleAction) -> Void
+    private let interval: Duration
+    private let deadline: Duration
+    private let concurrency: Int
+
+    public init(interval: Duration = .seconds(2), deadline: Duration = .seconds(1), concurrency: Int = 16,
+                send: @escaping @Sendable (ConsoleAction) -> Void) {
+        self.interval = interval
+        self.deadline = deadline
+        self.concurrency = concurrency
+        self.send = send
+    }
+
+    public func setTargets(_ new: [String: String]) {
+        // A client whose instance left, or moved, is closed.
+        for (address, entry) in clients where !new.values.contains(address) {
+            entry.client.beginGracefulShutdown()
+            entry.task.cancel()
+            clients[address] = nil
+        }
+        let changed = new != targets
+        targets = new
+        if changed { Task { await self.pollOnce() } }  // show new instances without waiting a round
+    }
+
+    /// Polls until the task is cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            await pollOnce()
+            try? await Task.sleep(for: interval)
+        }
+        for entry in clients.values { entry.client.beginGracefulShutdown(); entry.task.cancel() }
+        clients = [:]
+    }
+
+    private func pollOnce() async {
+        let work = targets.compactMap { id, address in client(for: address).map { (id, $0) } }
+        guard !work.isEmpty else { return }
+        var ok = 0, failed = 0
+        await withTaskGroup(of: Bool.self) { group in
+            var pending = work[...]
+            func startNext() {
+                guard let (id, client) = pending.popFirst() else { return }
+                group.addTask { [deadline, send] in
+                    let sample = await Self.call(client, deadline: deadline)
+                    send(.monitorSampled(instanceID: id, sample))
+                    if case .ok = sample.outcome { return true } else { return false }
+                }
+            }
+            for _ in 0..<concurrency { startNext() }
+            for await success in group {
+                if success { ok += 1 } else { failed += 1 }
+                startNext()
+            }
+        }
+        send(.monitorRound(ok: ok, failed: failed, at: Self.now()))
+    }
+
+    private func client(for address: String) -> GRPCClient<HTTP2ClientTransport.Posix>? {
+        if let existing = clients[address] { return existing.client }
+        let parts = address.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]),
+              let transport = try? HTTP2ClientTransport.Posix(target: .ipv4(address: String(parts[0]), port: port),
+                                                              transportSecurity: .plaintext)
+        else { return nil }
+        let client = GRPCClient(transport: transport)
+        let task = Task<Void, Never> { _ = try? await client.runConnections() }
+        clients[address] = (client, task)
+        return client
+    }
+
+    static func call(_ client: GRPCClient<HTTP2ClientTransport.Posix>, deadline: Duration) async -> MonitorSample {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var options = CallOptions.defaults
+        options.timeout = deadline
+        do {
+            let reply = try await Search.Client(wrapping: client).monitor(Google_Protobuf_Empty(), options: options)
+            let elapsed = clock.now - start
+            return MonitorSample(outcome: .ok(MonitorFigures(
+                nThings: Int(reply.nThings), uptimeSeconds: reply.uptimeSeconds, requests: reply.requests,
+                errors: reply.errors, p50Milliseconds: reply.latencyP50Ms, p99Milliseconds: reply.latencyP99Ms,
+                version: reply.version, storeStatus: reply.storeStatus)),
+                roundTripMilliseconds: milliseconds(elapsed), at: now())
+        } catch let error as RPCError {
+            let reason = error.code == .deadlineExceeded ? "timeout" : error.code == .unavailable ? "unreachable" : "\(error.code)"
+            return MonitorSample(outcome: .failed(reason), roundTripMilliseconds: milliseconds(clock.now - start), at: now())
+        } catch {
+            return MonitorSample(outcome: .failed("\(error)"), roundTripMilliseconds: milliseconds(clock.now - start), at: now())
+        }
+    }
+
+    static func milliseconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+
+    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+}

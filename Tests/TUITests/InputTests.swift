@@ -1,0 +1,101 @@
+import Testing
+import TUI
+
+@Suite struct InputTests {
+    @Test func keyNames() {
+        #expect(Key(name: "ctrl-c") == .ctrl("c"))
+        #expect(Key(name: "esc") == .escape)
+        #expect(Key(name: "PgDn") == .pageDown)
+        #expect(Key(name: "f5") == .function(5))
+        #expect(Key(name: "?") == .character("?"))
+        #expect(Key(name: "space") == .character(" "))
+        #expect(Key(name: "ctrl-") == nil)
+        #expect(Key(name: "hyper-x") == nil)
+    }
+
+    @Test func keymapRemapsFromConfigLinesAndExplainsWhatItCannotUse() {
+        var keymap = Keymap([KeyBinding("quit", [.character("q")], "Quit"), KeyBinding("help", [.character("?")], "Help")])
+        let problems = keymap.remap(["bind quit x,ctrl-q", "bind help q", "bind nothing z", "bind help nokey", "rebind q"])
+        #expect(keymap.action(for: .character("x")) == "quit")
+        #expect(keymap.action(for: .ctrl("q")) == "quit")
+        #expect(keymap.action(for: .character("q")) == "help")
+        #expect(keymap.action(for: .character("?")) == nil)  // help's keys were replaced
+        #expect(problems.count == 3)
+        #expect(problems[0].contains("no action 'nothing'") && problems[0].contains("quit, help"))
+        #expect(problems[1].contains("unknown key name"))
+        #expect(problems[2].contains("expected: bind ACTION"))
+    }
+
+    @Test func lineEditingAndHistory() {
+        var editor = LineEditor()
+        for c in "instances web" { _ = editor.handle(.character(c)) }
+        _ = editor.handle(.ctrl("w"))
+        #expect(editor.string == "instances ")
+        for c in "search" { _ = editor.handle(.character(c)) }
+        _ = editor.handle(.home)
+        _ = editor.handle(.character(":"))
+        _ = editor.handle(.delete)
+        #expect(editor.string == ":nstances search")
+        #expect(editor.handle(.enter) == .submitted(":nstances search"))
+        #expect(editor.string == "")
+        _ = editor.handle(.character("t"))
+        #expect(editor.handle(.up) == .edited)
+        #expect(editor.string == ":nstances search")
+        #expect(editor.handle(.down) == .edited)
+        #expect(editor.string == "t")  // the draft comes back
+        #expect(editor.handle(.escape) == .cancelled)
+        #expect(editor.history == [":nstances search"])
+        #expect(editor.handle(.backspace) == .cancelled)  // backspace on an empty line leaves it
+    }
+
+    @Test func theEditorScrollsToKeepTheCursorVisible() {
+        var editor = LineEditor()
+        editor.set(String(repeating: "a", count: 30) + "XYZ")
+        var grid = Grid(width: 12, height: 1)
+        editor.render(into: &grid, grid.bounds, prompt: ":", style: .plain)
+        #expect(grid.lines() == [":aaaaaaaXYZ"])
+        #expect(grid[11, 0].style.attributes.contains(.reverse))  // the cursor after the text
+    }
+}
+
+@Suite struct ThemeTests {
+    @Test func themeFilesParse() throws {
+        let theme = try Theme.parse(name: "t", """
+            # comment
+            title     = 75 bold   # trailing comment
+            selection = 231 on 25
+            critical  = bright-red underline
+            """)
+        #expect(theme[.title] == Style(foreground: .index(75), attributes: .bold))
+        #expect(theme[.selection] == Style(foreground: .index(231), background: .index(25)))
+        #expect(theme[.critical] == Style(foreground: .index(9), attributes: .underline))
+        #expect(theme[.text] == .plain)
+        #expect(theme.withoutColor[.selection] == .plain)
+        #expect(theme.withoutColor[.title] == Style(attributes: .bold))
+    }
+
+    @Test func badThemeLinesAreExplained() {
+        #expect(throws: Theme.ParseError(message: "theme t, line 2: 'purple' is not a colour (0-255 or a name) or an attribute")) {
+            try Theme.parse(name: "t", "ok = green\nwarning = purple")
+        }
+        #expect { try Theme.parse(name: "t", "tilte = 4") } throws: { "\($0)".contains("expected ROLE = STYLE") }
+        #expect { try Theme.load("../etc/passwd", from: ["/tmp"]) } throws: { "\($0)".contains("letters, digits") }
+    }
+
+    @Test func theShippedThemesLoad() throws {
+        let dir = String(#filePath.split(separator: "/").dropLast(3).joined(separator: "/"))
+        for name in ["dark", "light", "mono"] {
+            let theme = try Theme.load(name, from: ["/" + dir + "/Themes"])
+            #expect(theme[.selection] != .plain, "\(name)")
+        }
+    }
+
+    @Test func eightColourFallback() {
+        #expect(Color.index(9).eightColorFallback == .red)
+        #expect(Color.index(196).eightColorFallback == .red)    // pure red in the cube
+        #expect(Color.index(46).eightColorFallback == .green)
+        #expect(Color.index(231).eightColorFallback == .white)
+        #expect(Color.index(236).eightColorFallback == .black)  // dark grey
+        #expect(Color.default.eightColorFallback == .default)
+    }
+}
