@@ -173,6 +173,7 @@ let package = Package(
         .testTarget(name: "KafkaIntegrationTests", dependencies: ["Kafka", "StackSupport"]),
         .testTarget(name: "LogTailTests", dependencies: ["LogTail", "Kafka"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
+        .testTarget(name: "ConsoleEndToEndTests", dependencies: ["StackSupport"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "Consul"], exclude: ["Snapshots"]),
         .testTarget(name: "LogTailIntegrationTests", dependencies: ["LogTail", "Kafka", "StackSupport"]),
         .testTarget(name: "TelemetryIntegrationTests", dependencies: ["Telemetry", "StackSupport"]),

@@ -1,0 +1,130 @@
+import Foundation
+import StackSupport
+import Testing
+
+/// The real `opsdeck` binary in a real terminal (tmux) against the stack.
+@Suite struct ConsoleInTmuxTests {
+    static let opsdeck = Stack.repositoryRoot.appendingPathComponent(".build/debug/opsdeck").path
+    static let searchServer = Stack.repositoryRoot.appendingPathComponent(".build/debug/search-server").path
+
+    /// Instances of a service only this test uses, checked by devconsul every second.
+    func startInstances(_ service: String, count: Int) throws -> [ChildProcess] {
+        try (1...count).map { i in
+            try ChildProcess(Self.searchServer, ["serve", "--service-name", service, "--instance-id", "\(service)-\(i)",
+                                                 "--statsd-address", "", "--check-interval-s", "1", "--log-level", "warning"],
+                             environment: ["PGHOST": "127.0.0.1", "PGPORT": "\(Stack.postgresPort)", "PGDATABASE": "opsdeck",
+                                           "PGUSER": "postgres", "CONSUL_HTTP_ADDR": "127.0.0.1:8500"])
+        }
+    }
+
+    func row(_ screen: String, startingWith prefix: String) -> [String]? {
+        screen.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { $0.split(separator: " ").map(String.init) }
+    }
+
+    @Test func servicesInstancesDeathResizeHelpAndQuit() async throws {
+        try await Stack.ensureUp()
+        let service = "e2e-\(UInt32.random(in: 0...UInt32.max))"
+        let instances = try startInstances(service, count: 3)
+        defer { instances.forEach { $0.signal(SIGTERM) } }
+        let tmux = try Tmux(width: 140, height: 36, command: "\(Self.opsdeck) --consul 127.0.0.1:8500")
+
+        // The services pane lists the service with its three instances passing.
+        try await tmux.waitFor("\(service) with 3 passing") { screen in
+            row(screen, startingWith: service).map { Array($0.suffix(4)) } == ["3", "3", "0", "0"]
+        }
+        #expect(try tmux.screen().contains("search-service"))
+
+        // Open it by command: three rows, each answering Monitor.
+        try tmux.sendText(":instances \(service)")
+        try tmux.send("Enter")
+        try await tmux.waitFor("three instances answering Monitor") { screen in
+            (1...3).allSatisfy { i in
+                guard let cells = row(screen, startingWith: "\(service)-\(i) ") else { return false }
+                // passing, Monitor figures in (no "…" placeholders), and times in ms (latencies, round trip)
+                return cells.contains("passing") && !cells.contains("…") && cells.filter { $0.hasSuffix("ms") }.count == 3
+            } && screen.contains("monitor 3/3")
+        }
+
+        // Kill one without letting it deregister: its check turns critical and Monitor fails, on screen.
+        let killedAt = ContinuousClock.now
+        kill(instances[1].pid, SIGKILL)
+        let screen = try await tmux.waitFor("instance 2 critical") { screen in
+            row(screen, startingWith: "\(service)-2 ")?.contains("critical") == true
+        }
+        let shownAfter = ContinuousClock.now - killedAt
+        #expect(row(screen, startingWith: "\(service)-1 ")?.contains("passing") == true)
+        try await tmux.waitFor("monitor failing for instance 2") { screen in
+            screen.contains("monitor 2/3") && (row(screen, startingWith: "\(service)-2 ")?.contains("✖") == true)
+        }
+        print("instance death shown after \(shownAfter) (check interval 1 s)")
+
+        // Resize: the frame is redrawn for the new size.
+        try tmux.resize(width: 90, height: 24)
+        try await tmux.waitFor("a 90x24 frame") { screen in
+            let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+            return lines.count >= 24 && lines[23].contains("? help") && lines[23].count <= 90
+                && lines.allSatisfy { $0.count <= 90 }
+        }
+
+        // ? opens the help overlay; a key closes it.
+        try tmux.send("?")
+        try await tmux.waitFor("the help overlay") { $0.contains("any key closes this help") && $0.contains("Quit") }
+        try tmux.send("Escape")
+        try await tmux.waitFor("help closed") { !$0.contains("any key closes this help") }
+
+        // q quits: exit status 0, the console gone from the screen, the terminal's modes back.
+        try tmux.send("q")
+        let after = try await tmux.waitFor("the shell after exit") { $0.contains("MODES") }
+        #expect(after.contains("EXITED 0"))
+        #expect(after.contains("MODES echo icanon"))
+        #expect(!after.contains("? help"))
+    }
+
+    @Test func sigtermQuitsCleanly() async throws {
+        try await Stack.ensureUp()
+        let tmux = try Tmux(command: "\(Self.opsdeck) --consul 127.0.0.1:8500")
+        try await tmux.waitFor("the services pane") { $0.contains("search-service") }
+        let pid = try #require(try tmux.programPID())
+        kill(pid, SIGTERM)
+        let after = try await tmux.waitFor("the shell after exit") { $0.contains("MODES") }
+        #expect(after.contains("EXITED 0"))
+        #expect(after.contains("MODES echo icanon"))
+        #expect(!after.contains("SERVICE"))
+    }
+
+    @Test func aCrashStillGivesTheTerminalBack() async throws {
+        let tmux = try Tmux(command: "\(Self.opsdeck) --consul 127.0.0.1:8500 --debug-crash-after 1")
+        let after = try await tmux.waitFor("the shell after the crash") { $0.contains("MODES") }
+        #expect(!after.contains("EXITED 0"))  // it did crash
+        #expect(after.contains("MODES echo icanon"))
+        #expect(!after.contains("SERVICE"))
+    }
+
+    /// With no agent at its address the console keeps running and says why; when an agent starts there,
+    /// it goes live on its own.
+    @Test func consulDownIsShownAndRecoveredFrom() async throws {
+        let port = try freePort()
+        let tmux = try Tmux(command: "\(Self.opsdeck) --consul 127.0.0.1:\(port)")
+        try await tmux.waitFor("the failure in the status bar") { $0.contains("✖ services: connection refused") }
+        let agent = try ChildProcess(Stack.repositoryRoot.appendingPathComponent(".build/debug/devconsul").path,
+                                     ["--http-port", "\(port)", "--dns-port", "\(try freePort())"])
+        defer { agent.signal(SIGTERM) }
+        try await tmux.waitFor("the agent's own service listed and live", timeout: .seconds(40)) { screen in
+            screen.contains("● services") && screen.split(separator: "\n").contains { $0.hasPrefix("consul ") }
+        }
+        try tmux.send("q")
+        try await tmux.waitFor("exit") { $0.contains("EXITED 0") }
+    }
+
+    @Test func scriptableServicesCommand() async throws {
+        try await Stack.ensureUp()
+        let child = try ChildProcess(Self.opsdeck, ["services", "--consul", "127.0.0.1:8500", "--json"])
+        #expect(try await child.waitForExit() == 0)
+        let lines = child.stdout.split(separator: "\n")
+        let search = try #require(lines.first { $0.contains(#""service":"search-service""#) })
+        #expect(search.contains(#""passing":3"#))
+        let down = try ChildProcess(Self.opsdeck, ["services", "--consul", "127.0.0.1:\(try freePort())"])
+        #expect(try await down.waitForExit() == 1)
+        #expect(down.stderr.contains("opsdeck services:"))
+    }
+}
