@@ -49,7 +49,8 @@ let package = Package(
         ),
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka"),
         .systemLibrary(name: "CAres", pkgConfig: "libcares"),
-        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw"),
+        // No pkgConfig: its -D flags are refused by SwiftPM (a warning per build); the shim sets what matters.
+        .systemLibrary(name: "CNcurses"),
         // The terminal engine: cell grid, diff, widgets, key bindings, themes; ncurses only flushes.
         .target(name: "TUI", dependencies: ["CNcurses"]),
         // The console app: state, actions, reducer, views (pure) and the effects that feed it.

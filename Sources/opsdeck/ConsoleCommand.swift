@@ -59,7 +59,10 @@ struct ConsoleCommand: ParsableCommand {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw ValidationError("the console needs a terminal; for scripts use `opsdeck services` or `opsdeck tail`")
         }
-        let settings = try ConsoleConfigFile.load(path: config, environment: environment)
+        let settings: ConsoleConfigFile
+        do { settings = try ConsoleConfigFile.load(path: config, environment: environment) } catch {
+            throw ValidationError("\(error)")
+        }
         var keymap = ConsoleKeys.defaults
         let problems = keymap.remap(settings.bindings)
         let directories = Theme.searchPath(environment: environment, executable: CommandLine.arguments[0])
@@ -94,34 +97,6 @@ struct ConsoleCommand: ParsableCommand {
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { fatalError("--debug-crash-after") }
         }
         app.run()
-    }
-}
-
-/// The config file: `theme NAME` and `bind ACTION KEY[,KEY...]` lines; `#` comments.
-struct ConsoleConfigFile {
-    var theme: String?
-    var bindings: [String] = []
-
-    static func load(path: String?, environment: [String: String]) throws -> ConsoleConfigFile {
-        let configHome = environment["XDG_CONFIG_HOME"] ?? environment["HOME"].map { "\($0)/.config" }
-        guard let file = path ?? configHome.map({ "\($0)/opsdeck/config" }) else { return ConsoleConfigFile() }
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            if path != nil { throw ValidationError("--config \(file): cannot read it") }
-            return ConsoleConfigFile()
-        }
-        var result = ConsoleConfigFile()
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?
-                .trimmingCharacters(in: .whitespaces) ?? ""
-            if line.isEmpty { continue }
-            let words = line.split(separator: " ").map(String.init)
-            switch words[0] {
-            case "theme" where words.count == 2: result.theme = words[1]
-            case "bind": result.bindings.append(line)
-            default: throw ValidationError("\(file), line \(number + 1): expected 'theme NAME' or 'bind ACTION KEY[,KEY...]'")
-            }
-        }
-        return result
     }
 }
 

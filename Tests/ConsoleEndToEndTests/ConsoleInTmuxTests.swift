@@ -78,6 +78,12 @@ import Testing
         #expect(after.contains("EXITED 0"))
         #expect(after.contains("MODES echo icanon"))
         #expect(!after.contains("? help"))
+
+        // The survivors deregister on the way out (the killed one leaves after Consul's critical timeout).
+        for instance in instances where instance.isRunning {
+            instance.signal(SIGTERM)
+            _ = try await instance.waitForExit(timeout: .seconds(15))
+        }
     }
 
     @Test func sigtermQuitsCleanly() async throws {
@@ -114,6 +120,23 @@ import Testing
         }
         try tmux.send("q")
         try await tmux.waitFor("exit") { $0.contains("EXITED 0") }
+    }
+
+    /// The XDG config file picks the theme and remaps keys; `:theme` switches at run time.
+    @Test func configFileThemeAndKeys() async throws {
+        try await Stack.ensureUp()
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-xdg-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: home.appendingPathComponent("opsdeck"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        try "theme mono\nbind quit x\n".write(to: home.appendingPathComponent("opsdeck/config"), atomically: true, encoding: .utf8)
+        let tmux = try Tmux(command: "\(Self.opsdeck) --consul 127.0.0.1:8500", environment: ["XDG_CONFIG_HOME": home.path])
+        try await tmux.waitFor("the services pane") { $0.contains("search-service") }
+        try tmux.send("q")  // no longer bound
+        try tmux.sendText(":theme light")
+        try tmux.send("Enter")
+        try await tmux.waitFor("the theme switched") { $0.contains("theme light") }
+        try tmux.send("x")
+        try await tmux.waitFor("exit by the remapped key") { $0.contains("EXITED 0") }
     }
 
     @Test func scriptableServicesCommand() async throws {

@@ -1,0 +1,45 @@
+import Foundation
+
+/// The config file: `theme NAME` and `bind ACTION KEY[,KEY...]` lines; `#` comments.
+public struct ConsoleConfigFile: Equatable {
+    public var theme: String?
+    public var bindings: [String] = []
+
+    public init(theme: String? = nil, bindings: [String] = []) {
+        self.theme = theme
+        self.bindings = bindings
+    }
+
+    public struct Problem: Error, Equatable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// `path`, else `$XDG_CONFIG_HOME/opsdeck/config`, else `~/.config/opsdeck/config`; a default file
+    /// that does not exist is no error, a named one is.
+    public static func load(path: String?, environment: [String: String]) throws -> ConsoleConfigFile {
+        let configHome = environment["XDG_CONFIG_HOME"] ?? environment["HOME"].map { "\($0)/.config" }
+        guard let file = path ?? configHome.map({ "\($0)/opsdeck/config" }) else { return ConsoleConfigFile() }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            if path != nil { throw Problem(description: "--config \(file): cannot read it") }
+            return ConsoleConfigFile()
+        }
+        return try parse(text, file: file)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> ConsoleConfigFile {
+        var result = ConsoleConfigFile()
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?
+                .trimmingCharacters(in: .whitespaces) ?? ""
+            if line.isEmpty { continue }
+            let words = line.split(separator: " ").map(String.init)
+            switch words[0] {
+            case "theme" where words.count == 2: result.theme = words[1]
+            case "bind": result.bindings.append(line)
+            default: throw Problem(description: "\(file), line \(number + 1): expected 'theme NAME' or 'bind ACTION KEY[,KEY...]'")
+            }
+        }
+        return result
+    }
+}
+
