@@ -86,6 +86,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .executableTarget(name: "console-bench", dependencies: ["Console", "TUI", "Consul"]),
         .executableTarget(
             name: "consul-bench",
             dependencies: ["Consul", "DevConsul", .product(name: "ArgumentParser", package: "swift-argument-parser")]

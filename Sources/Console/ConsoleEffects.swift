@@ -7,6 +7,10 @@ public final class ConsoleEffects: @unchecked Sendable {
     private let consul: ConsulClient
     private let send: @Sendable (ConsoleAction) -> Void
     private let poller: MonitorPoller
+    /// Target changes reach the poller in the order they were made (a Task per change would not keep it:
+    /// "stop polling the old service" could land after "poll the new one").
+    private let targets: AsyncStream<[String: String]>.Continuation
+    private let targetChanges: AsyncStream<[String: String]>
     // Touched only from the UI thread (perform) and at shutdown.
     private var tasks: [Task<Void, Never>] = []
     private var instancesTask: Task<Void, Never>?
@@ -14,6 +18,7 @@ public final class ConsoleEffects: @unchecked Sendable {
         self.consul = consul
         self.send = send
         poller = MonitorPoller(send: send)
+        (targetChanges, targets) = AsyncStream.makeStream(of: [String: String].self)
     }
 
     /// The watches the console always runs: the service catalog and every check (one blocking query
@@ -24,8 +29,9 @@ public final class ConsoleEffects: @unchecked Sendable {
         tasks.append(watch(.checks, ConsulWatch { options in try await consul.checks(in: nil, options) }) {
             .checksChanged($0, at: $1)
         })
-        let poller = poller
+        let poller = poller, targetChanges = targetChanges
         tasks.append(Task { await poller.run() })
+        tasks.append(Task { for await change in targetChanges { await poller.setTargets(change) } })
     }
 
     public func perform(_ effect: ConsoleEffect) {
@@ -33,16 +39,14 @@ public final class ConsoleEffects: @unchecked Sendable {
         case .followInstances(let service):
             instancesTask?.cancel()
             instancesTask = nil
-            let poller = poller
-            Task { await poller.setTargets([:]) }
+            targets.yield([:])
             if let service {
                 instancesTask = watch(.instances, consul.watchHealth(service: service)) {
                     .instancesChanged(service: service, $0, at: $1)
                 }
             }
-        case .monitorTargets(let targets):
-            let poller = poller
-            Task { await poller.setTargets(targets) }
+        case .monitorTargets(let new):
+            targets.yield(new)
         case .loadTheme:
             break  // the UI thread loads themes itself (a small file, and the theme is its business)
         case .quit:
@@ -51,6 +55,7 @@ public final class ConsoleEffects: @unchecked Sendable {
     }
 
     public func stop() {
+        targets.finish()
         tasks.forEach { $0.cancel() }
         instancesTask?.cancel()
     }
