@@ -17,19 +17,7 @@ public final class ChildProcess: Sendable {
         stdoutPath = base + ".out"
         stderrPath = base + ".err"
         command = ([executable] + arguments).joined(separator: " ")
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        guard spawned == 0 else { throw StackError(message: "cannot start \(executable): errno \(spawned)") }
+        let pid = try Stack.spawn(executable, arguments, environment: environment, stdout: stdoutPath, stderr: stderrPath)
         self.pid = pid
     }
 
@@ -55,7 +43,7 @@ public final class ChildProcess: Sendable {
             let result = waitpid(pid, &status, block ? 0 : WNOHANG)
             if result == 0 { return nil }
             guard result == pid else { throw StackError(message: "waitpid(\(pid)): errno \(errno)") }
-            known = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            known = Stack.exitCode(status)
             return known
         }
     }

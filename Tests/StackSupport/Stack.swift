@@ -42,26 +42,41 @@ public enum Stack {
         let outputPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("opsdeck-run-\(UInt64.random(in: 0...UInt64.max)).out").path
         defer { unlink(outputPath) }
+        let pid = try spawn(executable, arguments, environment: environment ?? [:], stdout: outputPath, stderr: nil)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        return (exitCode(status), text)
+    }
+
+    /// Starts a program with stdin from /dev/null and stdout and stderr into files (stderr nil: into
+    /// the stdout file), the environment being this process's with `environment` over it.
+    static func spawn(_ executable: String, _ arguments: [String], environment: [String: String],
+                      stdout: String, stderr: String?) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
-        let env = ProcessInfo.processInfo.environment.merging(environment ?? [:]) { _, new in new }
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        if let stderr {
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+        let env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         guard spawned == 0 else { throw StackError(message: "cannot start \(executable): errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        // WIFEXITED / WEXITSTATUS by hand (C macros): low 7 bits are the signal, bits 8-15 the exit code.
-        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (exitCode, text)
+        return pid
+    }
+
+    /// WIFEXITED / WEXITSTATUS by hand (C macros): low 7 bits are the signal, bits 8-15 the exit code;
+    /// a signal death is reported as 128 + the signal, as shells do.
+    static func exitCode(_ status: Int32) -> Int32 {
+        (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }
 
