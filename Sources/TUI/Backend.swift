@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where frames go. The ncurses backend owns the real terminal; the memory backend is for tests and
 /// benchmarks. Only the UI thread calls a backend.
 public protocol TerminalBackend: AnyObject {
@@ -15,6 +17,8 @@ public final class MemoryBackend: TerminalBackend {
     public private(set) var cellsWritten = 0
     public private(set) var presents = 0
     public var pendingEvents: [InputEvent] = []
+    /// Batches handed out one per `readEvents` call after `pendingEvents`, to script a session.
+    public var script: [[InputEvent]] = []
 
     public init(width: Int, height: Int) {
         screen = Grid(width: width, height: height)
@@ -36,8 +40,16 @@ public final class MemoryBackend: TerminalBackend {
 
     public func present() { presents += 1 }
 
+    /// Pending events at once; else the next scripted batch; an empty batch, or none left, is a short
+    /// wait with nothing (so a loop driven by this backend waits as on a terminal, up to 5 ms a time).
     public func readEvents(timeoutMilliseconds: Int32) -> [InputEvent] {
-        defer { pendingEvents = [] }
-        return pendingEvents
+        if !pendingEvents.isEmpty {
+            defer { pendingEvents = [] }
+            return pendingEvents
+        }
+        if !script.isEmpty, !script[0].isEmpty { return script.removeFirst() }
+        if !script.isEmpty { script.removeFirst() }
+        usleep(useconds_t(min(max(0, timeoutMilliseconds), 5)) * 1000)
+        return []
     }
 }
