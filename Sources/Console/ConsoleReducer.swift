@@ -37,6 +37,12 @@ public struct ConsoleReducer: Sendable {
             state.effects[.checks] = EffectStatus(phase: .live, lastUpdate: at)
         case .instancesChanged(let service, let entries, let at):
             guard state.screen == .instances(service: service) else { return [] }
+            // An instance that leaves (deregistered, or removed after its critical timeout) is said, not
+            // just dropped from the table.
+            let gone = Set(state.instances.map(\.service.id)).subtracting(entries.map(\.service.id)).sorted()
+            if !gone.isEmpty && state.effects[.instances]?.lastUpdate != nil {
+                state.message = Message(text: "\(gone.joined(separator: ", ")) left \(service)", isError: false, at: state.now)
+            }
             state.instances = entries
             state.effects[.instances] = EffectStatus(phase: .live, lastUpdate: at)
             let present = Set(entries.map(\.service.id))

@@ -71,6 +71,12 @@ public struct Message: Equatable, Sendable {
     public var text: String
     public var isError: Bool
     public var at: Int64
+
+    public init(text: String, isError: Bool, at: Int64) {
+        self.text = text
+        self.isError = isError
+        self.at = at
+    }
 }
 
 /// The outside-world tasks the console runs, each reporting its liveness.

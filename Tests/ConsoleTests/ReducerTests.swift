@@ -46,6 +46,7 @@ import TUI
         _ = reducer.reduce(&state, .tick(now: Fixture.t0 + 1_000))
         _ = reducer.reduce(&state, .instancesChanged(service: "search-service", [entries[1]], at: Fixture.t0 + 1_100))
         #expect(state.monitor.isEmpty && state.healthHistory.keys.sorted() == ["search-service-2"])
+        #expect(state.message == Message(text: "search-service-1 left search-service", isError: false, at: Fixture.t0 + 1_000))
 
         #expect(keys(reducer, &state, [.escape]) == [.followInstances(service: nil)])
         #expect(state.screen == .services && state.instances.isEmpty && state.effects[.instances] == nil)
