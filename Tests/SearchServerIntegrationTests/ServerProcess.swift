@@ -67,8 +67,11 @@ final class ServerProcess: Sendable {
 
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
-    /// Waits for exit; returns the exit status.
-    func waitForExit(timeout: Duration = .seconds(15)) async throws -> Int32 {
+    /// Waits for exit; returns the exit status. The server bounds its own shutdown (1 s deregistration,
+    /// 10 s drain, 2 s cancellation); the default leaves room for a loaded machine past those 13 s. A drain
+    /// that sometimes waits out its bound is an open item (see the #4 and #5 notes); tests that are about
+    /// shutdown speed pass their own, shorter timeout.
+    func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
