@@ -50,6 +50,11 @@ public final class ChildProcess: Sendable {
 
     public var isRunning: Bool { (try? reap(block: false)) == nil }
 
+    /// Waits for a process that is about to end (after SIGKILL), without a timeout.
+    public func waitForExitBlocking() throws -> Int32 {
+        try reap(block: true) ?? -1
+    }
+
     public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while true {

@@ -34,11 +34,11 @@ public final class ScratchBroker: Sendable {
         throw StackError(message: "scratch broker on \(port) did not start:\n\(child.stderr)\n\(child.stdout)")
     }
 
+    /// SIGKILL at once: this Tansu ignores SIGTERM, and keeps nothing on disk that a clean stop would save.
     public func stop() {
         guard let child = process.withLock({ $0.take() }) else { return }
-        child.signal(SIGTERM)
-        for _ in 0..<200 where child.isRunning { usleep(25_000) }
         child.signal(SIGKILL)
+        _ = try? child.waitForExitBlocking()
     }
 
     static func accepts(port: Int) -> Bool {
