@@ -73,9 +73,9 @@ public final class ConsoleApp {
         var lastFrame: Int64 = 0
         var lastTick: Int64 = 0
         effects?.start()
-        apply(.tick(now: Self.now()))
+        apply(.tick(now: epochMilliseconds()))
         while !state.quit {
-            let now = Self.now()
+            let now = epochMilliseconds()
             var timeout = max(0, 1_000 - (now - lastTick))
             if rendered != state { timeout = max(0, options.frameIntervalMilliseconds - (now - lastFrame)) }
             for event in backend.readEvents(timeoutMilliseconds: Int32(timeout)) {
@@ -86,7 +86,7 @@ public final class ConsoleApp {
                 apply(.input(event))
             }
             for action in inbox.drain() { apply(action) }
-            let after = Self.now()
+            let after = epochMilliseconds()
             if after - lastTick >= 1_000 {
                 apply(.tick(now: after))
                 lastTick = after
@@ -112,13 +112,11 @@ public final class ConsoleApp {
                     options.theme = options.noColor ? theme.withoutColor : theme
                     apply(.themeChanged(name: name))
                 } catch {
-                    apply(.themeFailed("\(error)", at: Self.now()))
+                    apply(.themeFailed("\(error)", at: epochMilliseconds()))
                 }
             } else {
                 effects?.perform(effect)
             }
         }
     }
-
-    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 }

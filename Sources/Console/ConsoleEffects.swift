@@ -65,13 +65,12 @@ public final class ConsoleEffects: @unchecked Sendable {
         let send = send
         return Task {
             for await update in watch {
-                let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+                let now = epochMilliseconds()
                 switch update {
                 case .value(let value, _):
                     send(action(value, now))
                 case .failed(let error, _, let retryIn):
-                    let ms = retryIn.components.seconds * 1000 + retryIn.components.attoseconds / 1_000_000_000_000_000
-                    send(.effectFailed(id, reason: Self.reason(error), retryInMilliseconds: ms, at: now))
+                    send(.effectFailed(id, reason: Self.reason(error), retryInMilliseconds: Int64(retryIn.milliseconds), at: now))
                 }
             }
         }

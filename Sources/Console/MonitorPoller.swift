@@ -65,7 +65,7 @@ public actor MonitorPoller {
                 startNext()
             }
         }
-        send(.monitorRound(ok: ok, failed: failed, at: Self.now()))
+        send(.monitorRound(ok: ok, failed: failed, at: epochMilliseconds()))
     }
 
     private func client(for address: String) -> GRPCClient<HTTP2ClientTransport.Posix>? {
@@ -93,18 +93,13 @@ public actor MonitorPoller {
                 nThings: Int(reply.nThings), uptimeSeconds: reply.uptimeSeconds, requests: reply.requests,
                 errors: reply.errors, p50Milliseconds: reply.latencyP50Ms, p99Milliseconds: reply.latencyP99Ms,
                 version: reply.version, storeStatus: reply.storeStatus)),
-                roundTripMilliseconds: milliseconds(elapsed), at: now())
+                roundTripMilliseconds: elapsed.milliseconds, at: epochMilliseconds())
         } catch let error as RPCError {
             let reason = error.code == .deadlineExceeded ? "timeout" : error.code == .unavailable ? "unreachable" : "\(error.code)"
-            return MonitorSample(outcome: .failed(reason), roundTripMilliseconds: milliseconds(clock.now - start), at: now())
+            return MonitorSample(outcome: .failed(reason), roundTripMilliseconds: (clock.now - start).milliseconds, at: epochMilliseconds())
         } catch {
-            return MonitorSample(outcome: .failed("\(error)"), roundTripMilliseconds: milliseconds(clock.now - start), at: now())
+            return MonitorSample(outcome: .failed("\(error)"), roundTripMilliseconds: (clock.now - start).milliseconds, at: epochMilliseconds())
         }
     }
 
-    static func milliseconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-    }
-
-    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 }

@@ -76,7 +76,7 @@ public final class KafkaTail: Sendable {
     /// Runs until the request's stop point, or until the task is cancelled. `deliver` receives records in
     /// merged order; `notice` receives connection changes as they happen.
     public func run(deliver: ([KafkaRecord]) -> Void, notice: @escaping (TailNotice) -> Void) async throws {
-        let startedAt = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let startedAt = Self.now()
         // Idle ticks release records that waited out the merge's grace when nothing else happens.
         let reader = try PartitionReader(bootstrapServers: request.bootstrapServers, properties: [
             // Deliver new records within a tenth of a second when following.
@@ -227,7 +227,7 @@ public final class KafkaTail: Sendable {
         }
     }
 
-    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+    static func now() -> Int64 { TailPosition.milliseconds(Date()) }
 }
 
 /// Reports each change of connection state once (not once per failed request).

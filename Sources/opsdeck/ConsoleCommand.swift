@@ -90,7 +90,7 @@ struct ConsoleCommand: ParsableCommand {
         options.theme = chosen
         let app = ConsoleApp(backend: backend, inbox: inbox, effects: effects, options: options)
         if let problem = themeProblem ?? problems.first {
-            inbox.send(.themeFailed(problem, at: Int64(Date().timeIntervalSince1970 * 1000)))
+            inbox.send(.themeFailed(problem, at: epochMilliseconds()))
         }
         if let seconds = debugCrashAfter {
             // Exercises the crash path (terminal restored by TerminalGuard) in the end-to-end tests.
