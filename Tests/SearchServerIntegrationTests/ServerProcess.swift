@@ -3,15 +3,17 @@ import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import SearchAPI
 import StackSupport
-import Synchronization
 
-/// A real `search-server` process (the binary `swift build` made), with its stdout captured.
+/// A real `search-server` process (the binary `swift build` made), its stdout and stderr captured together.
+///
+/// A `ChildProcess` (posix_spawn + waitpid), not Foundation's Process: Process learns of an exit through
+/// a socket the child inherits, and any program spawned meanwhile by another test could inherit it too
+/// and keep an exited server looking alive (seen in CI: "still running after 30 s" after its "stopped").
 final class ServerProcess: Sendable {
     static let binary = Stack.repositoryRoot.appendingPathComponent(".build/debug/search-server").path
 
     let instanceID: String
-    private let process: Process
-    private let output = TextBuffer()
+    private let child: ChildProcess
 
     /// Starts `search-server serve` for `service` with extra flags and environment over the stack's.
     init(service: String, instance: Int = 1, flags: [String] = [], environment: [String: String] = [:]) throws {
@@ -19,37 +21,27 @@ final class ServerProcess: Sendable {
             throw StackError(message: "\(Self.binary) is missing: build it with `swift build` (scripts/test does)")
         }
         instanceID = "\(service)-\(instance)"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--service-name", service, "--instance-id", instanceID, "--statsd-address", ""] + flags
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["PGHOST": "127.0.0.1", "PGPORT": "\(Stack.postgresPort)", "PGDATABASE": "opsdeck", "PGUSER": "postgres",
-             "CONSUL_HTTP_ADDR": "127.0.0.1:8500"].merging(environment) { _, new in new }) { _, new in new }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
-            let data = handle.availableData
-            if !data.isEmpty { output.append(String(decoding: data, as: UTF8.self)) }
-        }
-        try process.run()
+        child = try ChildProcess(
+            Self.binary,
+            ["serve", "--service-name", service, "--instance-id", instanceID, "--statsd-address", ""] + flags,
+            environment: ["PGHOST": "127.0.0.1", "PGPORT": "\(Stack.postgresPort)", "PGDATABASE": "opsdeck",
+                          "PGUSER": "postgres", "CONSUL_HTTP_ADDR": "127.0.0.1:8500"].merging(environment) { _, new in new },
+            mergingStderr: true)
     }
 
-    deinit { if process.isRunning { process.terminate() } }
+    var log: String { child.stdout }
+    var pid: Int32 { child.pid }
+    var isRunning: Bool { child.isRunning }
 
-    var log: String { output.text }
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
-
-    /// Waits until stdout holds `count` lines containing `text`; returns the last such line.
+    /// Waits until the output holds `count` lines containing `text`; returns the last such line.
     @discardableResult
     func waitForLine(containing text: String, count: Int = 1, timeout: Duration = .seconds(20)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
+            let running = isRunning
             let lines = log.split(separator: "\n").filter { $0.contains(text) }
             if lines.count >= count, let last = lines.last { return String(last) }
-            if !process.isRunning && !log.contains(text) { break }
+            if !running { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw StackError(message: "search-server \(instanceID): no line with '\(text)' (x\(count)) within \(timeout); output:\n\(log)")
@@ -65,21 +57,17 @@ final class ServerProcess: Sendable {
         return port
     }
 
-    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+    func signal(_ signal: Int32) { child.signal(signal) }
 
-    /// Waits for exit; returns the exit status. The server bounds its own shutdown (1 s deregistration,
-    /// 10 s drain, 2 s cancellation); the default leaves room for a loaded machine past those 13 s. A drain
-    /// that sometimes waits out its bound is an open item (see the #4 and #5 notes); tests that are about
-    /// shutdown speed pass their own, shorter timeout.
+    /// Waits for exit; returns the exit status (128 + the signal when one ended it). The server bounds
+    /// its own shutdown (1 s deregistration, 10 s drain, 2 s cancellation); the default leaves room for
+    /// a loaded machine past those 13 s. Tests about shutdown speed pass their own, shorter timeout.
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else {
-                throw StackError(message: "search-server \(instanceID) still running after \(timeout); output:\n\(log)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        do {
+            return try await child.waitForExit(timeout: timeout)
+        } catch {
+            throw StackError(message: "search-server \(instanceID) still running after \(timeout); output:\n\(log)")
         }
-        return process.terminationStatus
     }
 }
 
@@ -104,10 +92,3 @@ func eventually<T>(within timeout: Duration = .seconds(15), every interval: Dura
 
 /// A name no other test uses (a service name, hence also a KV prefix).
 func uniqueService() -> String { "search-it-\(UInt32.random(in: 0...UInt32.max))" }
-
-/// Text appended from one thread and read from others.
-final class TextBuffer: Sendable {
-    private let storage = Mutex("")
-    func append(_ text: String) { storage.withLock { $0 += text } }
-    var text: String { storage.withLock { $0 } }
-}

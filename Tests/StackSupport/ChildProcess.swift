@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 
-/// A program run by a test, with stdout and stderr kept apart in files (readable while it runs).
+/// A program run by a test, with stdout and stderr in files (readable while it runs), kept apart unless
+/// `mergingStderr` asks for one file as a terminal would show them.
 ///
 /// posix_spawn + waitpid, like `Stack.run`; ended by PID (SIGTERM, then SIGKILL if the test forgets).
 public final class ChildProcess: Sendable {
@@ -11,13 +12,15 @@ public final class ChildProcess: Sendable {
     private let stderrPath: String
     private let exitStatus = Mutex<Int32?>(nil)
 
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                mergingStderr: Bool = false) throws {
         let base = FileManager.default.temporaryDirectory
             .appendingPathComponent("opsdeck-child-\(UInt64.random(in: 0...UInt64.max))").path
         stdoutPath = base + ".out"
         stderrPath = base + ".err"
         command = ([executable] + arguments).joined(separator: " ")
-        let pid = try Stack.spawn(executable, arguments, environment: environment, stdout: stdoutPath, stderr: stderrPath)
+        let pid = try Stack.spawn(executable, arguments, environment: environment, stdout: stdoutPath,
+                                  stderr: mergingStderr ? nil : stderrPath)
         self.pid = pid
     }
 

@@ -34,7 +34,9 @@ public final class ScratchBroker: Sendable {
         throw StackError(message: "scratch broker on \(port) did not start:\n\(child.stderr)\n\(child.stdout)")
     }
 
-    /// SIGKILL at once: this Tansu ignores SIGTERM, and keeps nothing on disk that a clean stop would save.
+    /// SIGKILL at once: the broker keeps nothing on disk that a clean stop would save. (It once seemed to
+    /// ignore SIGTERM; it had inherited SIGTERM blocked from the dispatch thread that spawned it, which
+    /// `Stack.spawn` now prevents.)
     public func stop() {
         guard let child = process.withLock({ $0.take() }) else { return }
         child.signal(SIGKILL)

@@ -36,7 +36,7 @@ public enum Stack {
     /// Output goes through a temporary file, not a pipe: a daemon the command leaves running (pg_ctl
     /// start, scripts/stack up) inherits the pipe, and reading it to the end would wait for the daemon.
     /// posix_spawn and waitpid rather than Foundation's Process, whose exit notification was seen never to
-    /// arrive for `runuser` here (the child stayed a zombie and the test hung).
+    /// arrive for `runuser` here (the child stayed a zombie and the test hung; see `spawn` for why).
     public static func run(_ executable: String, _ arguments: [String],
                            environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
         let outputPath = FileManager.default.temporaryDirectory
@@ -51,6 +51,15 @@ public enum Stack {
 
     /// Starts a program with stdin from /dev/null and stdout and stderr into files (stderr nil: into
     /// the stdout file), the environment being this process's with `environment` over it.
+    ///
+    /// The child gets nothing else of the test process:
+    /// - No other descriptor (closefrom 3). Tests spawn from many threads at once, and a descriptor
+    ///   open at that moment would live as long as the child. Seen: Foundation's Process learns of its
+    ///   child's exit when a socket the child holds closes; a long-lived program spawned meanwhile kept
+    ///   that socket open, and a search-server that had exited looked alive for 30 s more.
+    /// - Default signal actions and an empty mask, so a program is ended by SIGTERM even when the test
+    ///   runner ignores or blocks it. Dispatch's worker threads block most signals, and `offPool` spawns
+    ///   from them: a scratch broker started that way had SIGTERM blocked and seemed to ignore it.
     static func spawn(_ executable: String, _ arguments: [String], environment: [String: String],
                       stdout: String, stderr: String?) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
@@ -63,15 +72,38 @@ public enum Stack {
         } else {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
+        guard addCloseFrom(&actions, 3) == 0 else { throw StackError(message: "posix_spawn_file_actions_addclosefrom_np failed") }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var everySignal = sigset_t()
+        sigfillset(&everySignal)
+        var noSignal = sigset_t()
+        sigemptyset(&noSignal)
+        posix_spawnattr_setsigdefault(&attributes, &everySignal)
+        posix_spawnattr_setsigmask(&attributes, &noSignal)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
         let env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard spawned == 0 else { throw StackError(message: "cannot start \(executable): errno \(spawned)") }
         return pid
     }
+
+    /// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+), which Swift's Glibc module does not
+    /// export (it is behind _GNU_SOURCE). It closes at spawn time, so a descriptor another thread opens
+    /// a moment before is closed too, which a list of open descriptors made beforehand would miss.
+    private static let addCloseFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+            fatalError("glibc 2.34 or newer is needed (posix_spawn_file_actions_addclosefrom_np)")
+        }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     /// WIFEXITED / WEXITSTATUS by hand (C macros): low 7 bits are the signal, bits 8-15 the exit code;
     /// a signal death is reported as 128 + the signal, as shells do.
