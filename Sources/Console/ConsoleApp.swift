@@ -67,7 +67,7 @@ public final class ConsoleApp {
     }
 
     public func run() {
-        state.size = backend.size
+        state.size = .init(width: backend.size.width, height: backend.size.height)
         var previous: Grid?
         var rendered: ConsoleState?
         var lastFrame: Int64 = 0

@@ -71,7 +71,7 @@ public struct ConsoleReducer: Sendable {
             state.quit = true
             return [.quit]
         case .input(.resize(let width, let height)):
-            state.size = (width, height)
+            state.size = .init(width: width, height: height)
         case .input(.mouse(let mouse)):
             return handleMouse(&state, mouse)
         case .input(.key(let key)):

@@ -40,20 +40,18 @@ public struct ConsoleState: Equatable {
     public var message: Message?
     public var themeName = "dark"
     public var now: Int64 = 0  // milliseconds since the epoch, from ticks
-    public var size = (width: 80, height: 24)
+    public var size = Size(width: 80, height: 24)
     public var quit = false
 
-    public init() {}
-
-    public static func == (a: ConsoleState, b: ConsoleState) -> Bool {
-        a.screen == b.screen && a.mode == b.mode && a.commandHistory == b.commandHistory && a.filter == b.filter
-            && a.services == b.services && a.checks == b.checks && a.instances == b.instances
-            && a.healthHistory == b.healthHistory && a.monitor == b.monitor
-            && a.selectedService == b.selectedService && a.selectedInstance == b.selectedInstance
-            && a.serviceSort == b.serviceSort && a.instanceSort == b.instanceSort && a.effects == b.effects
-            && a.message == b.message && a.themeName == b.themeName && a.now == b.now
-            && a.size == b.size && a.quit == b.quit
+    /// The terminal's size in cells. A struct rather than a tuple so that the state's `==` is synthesized
+    /// and a field added later cannot be left out of it.
+    public struct Size: Equatable, Sendable {
+        public var width: Int
+        public var height: Int
+        public init(width: Int, height: Int) { self.width = width; self.height = height }
     }
+
+    public init() {}
 
     public static let historyLength = 30
 }

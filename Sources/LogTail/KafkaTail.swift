@@ -28,6 +28,16 @@ public struct TailRequest: Sendable {
         self.windowMilliseconds = windowMilliseconds
         self.capacity = capacity
     }
+
+    /// The merge this request needs. A bounded read waits for every partition however slow its fetch
+    /// (only the capacity bounds it): it cannot end before each partition reaches its end anyway, so
+    /// releasing early would buy nothing but disorder. Seen on a loaded machine: a fetch stalled past
+    /// 5 s, and one record of a 100,000-record read came out of order. While following, the window
+    /// bounds the wait for a silent partition, and a fresh record waits 300 ms for caught-up ones.
+    public func makeMerger(partitions: [PartitionKey]) -> ReorderMerger {
+        ReorderMerger(partitions: partitions, windowMilliseconds: follow ? windowMilliseconds : .max,
+                      graceMilliseconds: follow ? 300 : 0, capacity: capacity)
+    }
 }
 
 /// A change in the tail's connection to the broker, for the user (stderr, or a pane's status).
@@ -124,8 +134,7 @@ public final class KafkaTail: Sendable {
 
         // 3. Read, merge, release.
         let oldestShown = BrokerQuirks.oldestTimestampShown(for: request.start, startedAt: startedAt)
-        var merger = ReorderMerger(partitions: partitions, windowMilliseconds: request.windowMilliseconds,
-                                   graceMilliseconds: request.follow ? 300 : 0, capacity: request.capacity)
+        var merger = request.makeMerger(partitions: partitions)
         var lastN = LastRecords(limit: { if case .last(let n) = request.start { return n } else { return nil } }())
         var out: [KafkaRecord] = []
         func flush() {

@@ -50,7 +50,7 @@ enum ConsoleBench {
 
     static func servicesState() -> ConsoleState {
         var state = ConsoleState()
-        state.size = (200, 60)
+        state.size = .init(width: 200, height: 60)
         state.now = 1_795_788_300_000
         for s in 0..<150 { state.services["service-\(s)"] = ["grpc", "v\(s % 4)"] }
         state.checks = (0..<150).flatMap { s in

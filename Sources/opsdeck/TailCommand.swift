@@ -9,8 +9,8 @@ struct TailCommand: AsyncParsableCommand {
         abstract: "Follow log topics across every partition: a distributed tail -f.",
         discussion: """
             Records of all partitions of all the topics named are merged into one stream in timestamp
-            order: a record waits until every partition has caught up with its time, or for --window at
-            most when a partition goes silent. search-server ships one JSON
+            order: a record waits until every partition has caught up with its time, or, while following,
+            for --window at most when a partition goes silent. search-server ships one JSON
             record per log line, keyed by instance id; those print as
 
               2026-11-27T14:05:00.123Z  search-service-1  info     search results=3
@@ -80,7 +80,7 @@ struct TailCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Lines of context around each --include match.", valueName: "N"))
     var context: Int = 0
 
-    @Option(help: ArgumentHelp("How long a record waits for a silent partition before it is printed anyway.",
+    @Option(help: ArgumentHelp("While following, how long a record waits for a silent partition before it is printed anyway.",
                                valueName: "duration"))
     var window = "5s"
 

@@ -18,7 +18,7 @@ import TUI
         // The help overlay reads the same table.
         let reducer = ConsoleReducer(keymap: keymap)
         var state = ConsoleState()
-        state.size = (80, 24)
+        state.size = .init(width: 80, height: 24)
         _ = reducer.reduce(&state, .input(.key(.character("?"))))
         #expect(ConsoleView.render(state, theme: .monochrome, keymap: keymap).text.contains("x, ctrl-q       Quit"))
     }

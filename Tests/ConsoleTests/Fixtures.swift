@@ -37,7 +37,7 @@ enum Fixture {
     static func loaded() -> (ConsoleState, ConsoleReducer) {
         let reducer = ConsoleReducer()
         var state = ConsoleState()
-        state.size = (100, 16)
+        state.size = .init(width: 100, height: 16)
         _ = reducer.reduce(&state, .tick(now: t0))
         _ = reducer.reduce(&state, .servicesChanged(["search-service": ["grpc"], "consul": [], "billing": ["v2", "http"]], at: t0))
         _ = reducer.reduce(&state, .checksChanged([

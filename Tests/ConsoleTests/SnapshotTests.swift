@@ -38,7 +38,7 @@ import TUI
     /// The instances of search-service: two answering Monitor, one whose check fails and whose call times out.
     func instancesState() -> ConsoleState {
         var (state, reducer) = Fixture.loaded()
-        state.size = (110, 18)
+        state.size = .init(width: 110, height: 18)
         _ = reducer.reduce(&state, .input(.key(.end)))
         _ = reducer.reduce(&state, .input(.key(.enter)))
         let entries = [Fixture.entry("search-service", "search-service-1", port: 40001, status: "passing"),
@@ -74,7 +74,7 @@ import TUI
 
     @Test func helpOverlay() throws {
         var (state, reducer) = Fixture.loaded()
-        state.size = (80, 22)
+        state.size = .init(width: 80, height: 22)
         _ = reducer.reduce(&state, .input(.key(.character("?"))))
         try expectSnapshot(render(state), "help")
     }
@@ -93,7 +93,7 @@ import TUI
 
     @Test func hostileTextFromConsulIsDrawnHarmlessly() throws {
         var state = instancesState()
-        state.size = (90, 14)
+        state.size = .init(width: 90, height: 14)
         var entries = state.instances
         entries[0] = Fixture.entry("search-service", "search-service-1", port: 40001, status: "warning",
                                    output: "\u{1B}[2J\u{1B}]0;owned\u{07}boom\r\nline two\u{202E}cba")
@@ -107,7 +107,7 @@ import TUI
 
     @Test func tooSmall() throws {
         var state = ConsoleState()
-        state.size = (15, 4)
+        state.size = .init(width: 15, height: 4)
         try expectSnapshot(render(state), "too-small")
     }
 

@@ -46,6 +46,24 @@ func record(_ partition: Int32, _ offset: Int64, at time: Int64?, topic: String 
         #expect(drain(&merger, now: 51_400) == ["0/1"])
     }
 
+    /// `--no-follow` waits for a partition whose fetch is slow, however long: the read cannot end before
+    /// that partition is read, and releasing early would only put records out of order. Following, the
+    /// same stall is bounded by the window.
+    @Test func aBoundedReadWaitsForASlowPartitionWhereAFollowReleasesAfterTheWindow() {
+        let bounded = TailRequest(bootstrapServers: "", topics: ["t"], follow: false, windowMilliseconds: 1_000)
+        let following = TailRequest(bootstrapServers: "", topics: ["t"], follow: true, windowMilliseconds: 1_000)
+        for (request, expected) in [(bounded, [String]()), (following, ["0/0"])] {
+            var merger = request.makeMerger(partitions: keys)
+            merger.reachedEnd(keys[2])
+            merger.add(record(0, 0, at: 1_000), now: 50_000)
+            #expect(drain(&merger, now: 110_000) == expected, "follow: \(request.follow)")
+            merger.add(record(1, 0, at: 900), now: 110_001)
+            merger.reachedEnd(keys[1])
+            merger.reachedEnd(keys[0])
+            #expect(drain(&merger, now: 110_400) == (request.follow ? ["1/0"] : ["1/0", "0/0"]))
+        }
+    }
+
     /// A backlog: one partition's batch is hours of record time ahead of the others, which arrive a
     /// moment later. Nothing is released early.
     @Test func aPartitionFarAheadInRecordTimeStillWaitsForTheOthers() {
