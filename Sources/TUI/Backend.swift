@@ -47,8 +47,10 @@ public final class MemoryBackend: TerminalBackend {
             defer { pendingEvents = [] }
             return pendingEvents
         }
-        if !script.isEmpty, !script[0].isEmpty { return script.removeFirst() }
-        if !script.isEmpty { script.removeFirst() }
+        if !script.isEmpty {
+            let batch = script.removeFirst()
+            if !batch.isEmpty { return batch }
+        }
         usleep(useconds_t(min(max(0, timeoutMilliseconds), 5)) * 1000)
         return []
     }

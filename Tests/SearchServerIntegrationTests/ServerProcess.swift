@@ -63,11 +63,7 @@ final class ServerProcess: Sendable {
     /// its own shutdown (1 s deregistration, 10 s drain, 2 s cancellation); the default leaves room for
     /// a loaded machine past those 13 s. Tests about shutdown speed pass their own, shorter timeout.
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
-        do {
-            return try await child.waitForExit(timeout: timeout)
-        } catch {
-            throw StackError(message: "search-server \(instanceID) still running after \(timeout); output:\n\(log)")
-        }
+        try await child.waitForExit(timeout: timeout)
     }
 }
 

@@ -63,7 +63,7 @@ public final class ChildProcess: Sendable {
         while true {
             if let status = try reap(block: false) { return status }
             guard ContinuousClock.now < deadline else {
-                throw StackError(message: "\(command) still running after \(timeout)\nstderr:\n\(stderr)")
+                throw StackError(message: "\(command) still running after \(timeout)\n\(outputForErrors)")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -77,7 +77,12 @@ public final class ChildProcess: Sendable {
             if condition(stdout, stderr) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw StackError(message: "\(command): not \(what) within \(timeout)\nstdout (tail):\n\(stdout.suffix(2_000))\nstderr:\n\(stderr)")
+        throw StackError(message: "\(command): not \(what) within \(timeout)\n\(outputForErrors)")
+    }
+
+    /// What a failure message shows of the program: the end of its stdout, and its stderr.
+    private var outputForErrors: String {
+        "stdout (tail):\n\(stdout.suffix(2_000))\nstderr:\n\(stderr)"
     }
 
     public func signal(_ signal: Int32) {
