@@ -74,12 +74,15 @@ import Testing
         try await ConsulUnderTest.with { consul, _ in
             let name = unique("ttl")
             try await consul.register(ServiceRegistration(id: name, name: name, port: 1, checks: [
-                CheckDefinition(id: "\(name)-ttl", probe: .ttl(.seconds(1))),
+                // 3 s, not 1: at the start of a full run on 2 cores, more than 1 s passed between the update
+                // and the read that follows it (CI saw the check already expired).
+                CheckDefinition(id: "\(name)-ttl", probe: .ttl(.seconds(3))),
             ]))
             try await consul.updateTTL(checkID: "\(name)-ttl", status: .passing, output: "alive")
             #expect(try await consul.health(service: name, passingOnly: true).value.count == 1)
-            try await Task.sleep(for: .milliseconds(1600))
-            let check = try await consul.health(service: name).value.first?.checks.last
+            let check = try await eventually {
+                try await consul.health(service: name).value.first?.checks.last.flatMap { $0.status == .critical ? $0 : nil }
+            }
             #expect(check?.status == .critical)
             #expect(check?.output.hasPrefix("TTL expired") == true)
             try await consul.deregister(serviceID: name)
