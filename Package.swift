@@ -12,7 +12,7 @@ let package = Package(
     products: [
         .library(name: "SearchAPI", targets: ["SearchAPI"]),
         .library(name: "Consul", targets: ["Consul"]),
-        .executable(name: "devconsul", targets: ["devconsul"]),
+        .executable(name: "devconsul", targets: ["DevConsulCommand"]),
         .executable(name: "search-server", targets: ["search-server"]),
         .executable(name: "opsdeck", targets: ["opsdeck"]),
     ],
@@ -53,21 +53,31 @@ let package = Package(
         .systemLibrary(name: "CNcurses"),
         // The terminal engine: cell grid, diff, widgets, key bindings, themes; ncurses only flushes.
         .target(name: "TUI", dependencies: ["CNcurses"]),
-        // The console app: state, actions, reducer, views (pure) and the effects that feed it.
+        // The themes in Themes/, compiled into the binary so an installed opsdeck has them.
+        .target(name: "BuiltinThemes", path: "Themes",
+                resources: [.embedInCode("dark.theme"), .embedInCode("light.theme"), .embedInCode("mono.theme")]),
+        // Remote text made safe for a terminal (every CLI twin and the console's grid use it).
+        .target(name: "TerminalSafety"),
+        // The console, pure: state, panes, shell, layout, views and the UI loop. No network stack: the
+        // feeds that bring it data live in ConsoleFeeds.
+        .target(name: "Console", dependencies: ["TUI", "ConsulModels"]),
+        // The console's runtime: Consul watches, Monitor polling over gRPC, one-shot effects.
         .target(
-            name: "Console",
+            name: "ConsoleFeeds",
             dependencies: [
-                "TUI", "Consul", "SearchAPI",
+                "Console", "Consul", "SearchAPI", "TUI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // Consul's data as its API returns it (no I/O).
+        .target(name: "ConsulModels"),
         // Consul client: HTTP API, blocking-query watches, DNS (c-ares).
         .target(
             name: "Consul",
             dependencies: [
-                "CAres",
+                "CAres", "ConsulModels",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -86,13 +96,13 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .executableTarget(name: "console-bench", dependencies: ["Console", "TUI", "Consul"]),
+        .executableTarget(name: "console-bench", dependencies: ["Console", "TUI", "ConsulModels"]),
         .executableTarget(
             name: "consul-bench",
             dependencies: ["Consul", "DevConsul", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
-            name: "devconsul",
+            name: "DevConsulCommand",
             dependencies: ["DevConsul", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
@@ -101,10 +111,10 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", "\(rdkafkaPrefix)/lib"])]
         ),
         // `opsdeck tail`: partition merge, filters, formats, terminal safety (pure) and the Kafka tailer.
-        .target(name: "LogTail", dependencies: ["Kafka"]),
+        .target(name: "LogTail", dependencies: ["Kafka", "TerminalSafety"]),
         .executableTarget(
             name: "opsdeck",
-            dependencies: ["LogTail", "Kafka", "Console", "TUI", "Consul",
+            dependencies: ["LogTail", "Kafka", "Console", "ConsoleFeeds", "TUI", "Consul", "BuiltinThemes", "TerminalSafety",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
@@ -176,7 +186,10 @@ let package = Package(
         .testTarget(name: "LogTailTests", dependencies: ["LogTail", "Kafka"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
         .testTarget(name: "ConsoleEndToEndTests", dependencies: ["StackSupport"]),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "Consul"], exclude: ["Snapshots"]),
+        // The pure console's tests link no network stack (no Consul client, gRPC or NIO).
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "ConsulModels"], exclude: ["Snapshots"]),
+        .testTarget(name: "ConsoleFeedsTests", dependencies: ["ConsoleFeeds", "Console", "Consul", "DevConsul", "TUI"]),
+        .testTarget(name: "TerminalSafetyTests", dependencies: ["TerminalSafety"]),
         .testTarget(name: "LogTailIntegrationTests", dependencies: ["LogTail", "Kafka", "StackSupport"]),
         .testTarget(name: "TelemetryIntegrationTests", dependencies: ["Telemetry", "StackSupport"]),
     ]

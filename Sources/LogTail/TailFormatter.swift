@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import TerminalSafety
 
 /// How `opsdeck tail` writes records.
 public enum TailOutput: String, CaseIterable, Sendable {

@@ -95,21 +95,25 @@ public struct Grid: Equatable, Sendable {
         }
     }
 
-    /// A single-line box around `rect` with an optional title in the top edge.
-    public mutating func box(_ rect: Rect, title: String? = nil, style: Style = .plain, titleStyle: Style? = nil) {
+    /// A box around `rect` with an optional title in the top edge; `heavy` lines mark the focused one
+    /// (visible without colour, and in a text snapshot).
+    public mutating func box(_ rect: Rect, title: String? = nil, style: Style = .plain, titleStyle: Style? = nil,
+                             heavy: Bool = false) {
         guard rect.width >= 2, rect.height >= 2 else { return }
+        let (h, v, tl, tr, bl, br): (Character, Character, Character, Character, Character, Character) =
+            heavy ? ("━", "┃", "┏", "┓", "┗", "┛") : ("─", "│", "┌", "┐", "└", "┘")
         for x in rect.x + 1..<rect.maxX - 1 {
-            set(x, rect.y, Cell("─", style: style))
-            set(x, rect.maxY - 1, Cell("─", style: style))
+            set(x, rect.y, Cell(h, style: style))
+            set(x, rect.maxY - 1, Cell(h, style: style))
         }
         for y in rect.y + 1..<rect.maxY - 1 {
-            set(rect.x, y, Cell("│", style: style))
-            set(rect.maxX - 1, y, Cell("│", style: style))
+            set(rect.x, y, Cell(v, style: style))
+            set(rect.maxX - 1, y, Cell(v, style: style))
         }
-        set(rect.x, rect.y, Cell("┌", style: style))
-        set(rect.maxX - 1, rect.y, Cell("┐", style: style))
-        set(rect.x, rect.maxY - 1, Cell("└", style: style))
-        set(rect.maxX - 1, rect.maxY - 1, Cell("┘", style: style))
+        set(rect.x, rect.y, Cell(tl, style: style))
+        set(rect.maxX - 1, rect.y, Cell(tr, style: style))
+        set(rect.x, rect.maxY - 1, Cell(bl, style: style))
+        set(rect.maxX - 1, rect.maxY - 1, Cell(br, style: style))
         if let title, rect.width > 4 {
             put(" \(title) ", x: rect.x + 1, y: rect.y, style: titleStyle ?? style,
                 clip: Rect(x: rect.x + 1, y: rect.y, width: rect.width - 2, height: 1))

@@ -7,7 +7,7 @@ public enum Key: Hashable, Sendable, CustomStringConvertible {
     case function(Int)
 
     /// Parses the names used in key bindings and config files: `q`, `?`, `ctrl-c`, `esc`, `enter`,
-    /// `space`, `up`, `pgdn`, `f5`, ...
+    /// `space`, `hash`, `up`, `pgdn`, `f5`, ...
     public init?(name: String) {
         let lower = name.lowercased()
         switch lower {
@@ -26,6 +26,7 @@ public enum Key: Hashable, Sendable, CustomStringConvertible {
         case "pgup", "pageup": self = .pageUp
         case "pgdn", "pagedown": self = .pageDown
         case "space": self = .character(" ")
+        case "hash": self = .character("#")  // `#` itself starts a comment in the config file
         default:
             if lower.hasPrefix("ctrl-"), lower.count == 6, let c = lower.last, c.isLetter {
                 self = .ctrl(c)
@@ -89,35 +90,60 @@ public struct KeyBinding: Hashable, Sendable {
     public var help: String
     /// Shown in the `?` overlay (movement keys every list shares can be left out).
     public var visible: Bool
+    /// A word for the hint bar (`enter open`), for the few bindings it shows.
+    public var hint: String?
 
-    public init(_ action: String, _ keys: [Key], _ help: String, visible: Bool = true) {
+    public init(_ action: String, _ keys: [Key], _ help: String, visible: Bool = true, hint: String? = nil) {
         self.action = action
         self.keys = keys
         self.help = help
         self.visible = visible
+        self.hint = hint
     }
 }
 
-/// Bindings as data: the one table both key handling and the help overlay read.
+/// Bindings as data: the one table that key handling, the `?` overlay and the hint bar read.
+///
+/// An action is named `SCOPE.COMMAND` (`shell.quit`, `services.open`). A key is looked up in a list of
+/// scopes, the first that binds it wins: the focused pane's scope, then the shell's.
 public struct Keymap: Sendable {
     public private(set) var bindings: [KeyBinding]
-    private var byKey: [Key: String] = [:]
+    private var byKey: [Key: [String]] = [:]
 
     public init(_ bindings: [KeyBinding]) {
         self.bindings = bindings
         reindex()
     }
 
-    public func action(for key: Key) -> String? { byKey[key] }
+    /// The action `key` triggers in the first of `scopes` that binds it.
+    public func action(for key: Key, scopes: [String]) -> String? {
+        guard let actions = byKey[key] else { return nil }
+        for scope in scopes {
+            if let action = actions.first(where: { Self.scope(of: $0) == scope }) { return action }
+        }
+        return nil
+    }
+
+    /// The bindings of one scope, in their order.
+    public func bindings(in scope: String) -> [KeyBinding] { bindings.filter { Self.scope(of: $0.action) == scope } }
+
+    /// The keys bound to `action` now.
+    public func keys(for action: String) -> [Key] { bindings.first { $0.action == action }?.keys ?? [] }
+
+    static func scope(of action: String) -> Substring { action.split(separator: ".", maxSplits: 1).first ?? "" }
+    static func command(of action: String) -> Substring { action.split(separator: ".", maxSplits: 1).last ?? "" }
 
     private mutating func reindex() {
         byKey = [:]
-        for binding in bindings { for key in binding.keys where byKey[key] == nil { byKey[key] = binding.action } }
+        for binding in bindings { for key in binding.keys { byKey[key, default: []].append(binding.action) } }
     }
 
     /// Applies `bind ACTION KEY[,KEY...]` lines (the config file's form), replacing that action's keys.
-    /// Returns a message per line it could not use; the rest still apply.
-    public mutating func remap(_ lines: [String]) -> [String] {
+    /// ACTION is `SCOPE.COMMAND`, or a bare COMMAND for that command in every scope (`bind down n`).
+    /// A key given to a pane's action leaves the pane's other actions and the shell's; a key given to a
+    /// shell action leaves every other action. Returns a message per line it could not use; the rest
+    /// still apply.
+    public mutating func remap(_ lines: [String], shellScope: String = "shell") -> [String] {
         var problems: [String] = []
         for raw in lines {
             let parts = raw.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
@@ -125,8 +151,12 @@ public struct Keymap: Sendable {
                 problems.append("'\(raw)': expected: bind ACTION KEY[,KEY...]")
                 continue
             }
-            guard let index = bindings.firstIndex(where: { $0.action == parts[1] }) else {
-                problems.append("'\(raw)': no action '\(parts[1])' (actions: \(bindings.map(\.action).joined(separator: ", ")))")
+            let name = parts[1]
+            let targets = bindings.indices.filter {
+                bindings[$0].action == name || (!name.contains(".") && Self.command(of: bindings[$0].action) == name)
+            }
+            guard !targets.isEmpty else {
+                problems.append("'\(raw)': no action '\(name)' (actions: \(bindings.map(\.action).joined(separator: ", ")))")
                 continue
             }
             let keys = parts[2].split(separator: ",").map { Key(name: String($0)) }
@@ -135,9 +165,16 @@ public struct Keymap: Sendable {
                 continue
             }
             let newKeys = keys.compactMap { $0 }
-            // A key moved to this action leaves the action it had.
-            for i in bindings.indices where i != index { bindings[i].keys.removeAll { newKeys.contains($0) } }
-            bindings[index].keys = newKeys
+            for index in targets {
+                let scope = Self.scope(of: bindings[index].action)
+                for i in bindings.indices where i != index && !targets.contains(i) {
+                    let other = Self.scope(of: bindings[i].action)
+                    if scope == shellScope || other == scope || other == shellScope {
+                        bindings[i].keys.removeAll { newKeys.contains($0) }
+                    }
+                }
+                bindings[index].keys = newKeys
+            }
         }
         reindex()
         return problems

@@ -96,22 +96,18 @@ public struct Theme: Sendable, Equatable {
         return nil
     }
 
-    /// Where theme files are looked for, in order: `$OPSDECK_THEMES`, the user's config
-    /// (`$XDG_CONFIG_HOME/opsdeck/themes`), and the package's `Themes/` next to the build directory.
-    public static func searchPath(environment: [String: String], executable: String) -> [String] {
+    /// Where theme files are looked for, in order: `$OPSDECK_THEMES`, then the user's config
+    /// (`$XDG_CONFIG_HOME/opsdeck/themes`, else `~/.config/opsdeck/themes`). The built-in themes come after.
+    public static func searchPath(environment: [String: String]) -> [String] {
         var dirs: [String] = []
         if let explicit = environment["OPSDECK_THEMES"] { dirs.append(explicit) }
         let config = environment["XDG_CONFIG_HOME"] ?? (environment["HOME"].map { "\($0)/.config" } ?? "")
         if !config.isEmpty { dirs.append("\(config)/opsdeck/themes") }
-        // .build/<configuration>/opsdeck -> the repository's Themes/
-        let exeDir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        dirs.append(exeDir.appendingPathComponent("../../Themes").standardizedFileURL.path)
-        dirs.append(exeDir.appendingPathComponent("../../../Themes").standardizedFileURL.path)
         return dirs
     }
 
-    /// Loads `<name>.theme` from the first directory that has it.
-    public static func load(_ name: String, from directories: [String]) throws -> Theme {
+    /// Loads `<name>.theme` from the first directory that has it, else from `builtin` (name -> file text).
+    public static func load(_ name: String, from directories: [String], builtin: [String: String] = [:]) throws -> Theme {
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw ParseError(message: "theme name '\(name)': letters, digits, - and _ only")
         }
@@ -119,15 +115,17 @@ public struct Theme: Sendable, Equatable {
             let path = "\(dir)/\(name).theme"
             if let text = try? String(contentsOfFile: path, encoding: .utf8) { return try parse(name: name, text) }
         }
-        throw ParseError(message: "no theme '\(name)' in \(directories.joined(separator: ", "))")
+        if let text = builtin[name] { return try parse(name: name, text) }
+        let places = directories + (builtin.isEmpty ? [] : ["the built-in themes (\(builtin.keys.sorted().joined(separator: ", ")))"])
+        throw ParseError(message: "no theme '\(name)' in \(places.joined(separator: ", "))")
     }
 
-    /// Theme names available in the search path.
-    public static func available(in directories: [String]) -> [String] {
+    /// Theme names available in the search path and among the built-in ones.
+    public static func available(in directories: [String], builtin: [String: String] = [:]) -> [String] {
         let names = directories.flatMap { dir in
             ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
                 .filter { $0.hasSuffix(".theme") }.map { String($0.dropLast(6)) }
         }
-        return Array(Set(names)).sorted()
+        return Array(Set(names + builtin.keys)).sorted()
     }
 }

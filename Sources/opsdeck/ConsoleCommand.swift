@@ -1,5 +1,7 @@
 import ArgumentParser
+import BuiltinThemes
 import Console
+import ConsoleFeeds
 import Consul
 import Foundation
 import TUI
@@ -22,18 +24,20 @@ struct ConsoleCommand: ParsableCommand {
         commandName: "console",
         abstract: "The interactive console (what `opsdeck` runs with no command).",
         discussion: """
-            Services live from Consul's blocking queries, with instance counts by health; Enter opens a
-            service's instances: address, node, every check with its output, a strip of recent health, and
-            each instance's Monitor RPC polled every 2 s (1 s deadline) with the call's round trip.
+            A dashboard of panes: the services in Consul (live from blocking queries, with instances
+            counted by health) and, beside them, the selected service's instances: address, every check
+            with its output, a strip of recent health, and each instance's Monitor RPC polled every 2 s
+            (1 s deadline) with the call's round trip. Panes follow the selected service.
 
-            Keys: ? help, : command line (services, instances NAME, theme NAME, q), / filter, Enter open,
-            Esc back, j/k or arrows move, s sort, S reverse, q quit.
+            Keys: ? help, : command line (tab completes: services, instances NAME, theme NAME, show PANE,
+            hide PANE, zoom, help, q), tab/shift-tab focus the next/previous pane (or click it), z zooms
+            the focused pane, / filter, Enter open, Esc back, j/k or arrows move, s sort, S reverse, q quit.
 
             Config file ($XDG_CONFIG_HOME/opsdeck/config, else ~/.config/opsdeck/config), one setting per line:
               theme light
-              bind quit q,ctrl-q
-            Themes are files NAME.theme in $OPSDECK_THEMES, $XDG_CONFIG_HOME/opsdeck/themes, or the
-            package's Themes/ (dark, light, mono). NO_COLOR turns colour off.
+              bind quit q,ctrl-q          # ACTION is shell.quit, services.open, ... or a bare name for all panes
+            Themes are files NAME.theme in $OPSDECK_THEMES or $XDG_CONFIG_HOME/opsdeck/themes, else the
+            built-in ones (dark, light, mono). NO_COLOR turns colour off.
             """
     )
 
@@ -63,32 +67,35 @@ struct ConsoleCommand: ParsableCommand {
         do { settings = try ConsoleConfigFile.load(path: config, environment: environment) } catch {
             throw ValidationError("\(error)")
         }
-        var keymap = ConsoleKeys.defaults
+        let registry = PaneRegistry.standard
+        var keymap = registry.defaultKeymap
         let problems = keymap.remap(settings.bindings)
-        let directories = Theme.searchPath(environment: environment, executable: CommandLine.arguments[0])
+        let directories = Theme.searchPath(environment: environment)
         let colourOff = noColor || !(environment["NO_COLOR"] ?? "").isEmpty
-        let themeName = theme ?? settings.theme ?? "dark"
+        let loadTheme: @Sendable (String) throws -> Theme = { name in
+            let theme = try Theme.load(name, from: directories, builtin: BuiltinThemes.files)
+            return colourOff ? theme.withoutColor : theme
+        }
         var chosen: Theme
         var themeProblem: String?
         do {
-            chosen = try Theme.load(themeName, from: directories)
+            chosen = try loadTheme(theme ?? settings.theme ?? "dark")
         } catch {
             chosen = .monochrome
             themeProblem = "\(error); using monochrome"
         }
-        if colourOff { chosen = chosen.withoutColor }
 
         let inbox = ActionInbox()
-        let consul = ConsulClient(configuration: consulOptions.configuration())
-        let effects = ConsoleEffects(consul: consul, send: inbox.send)
+        let consulConfiguration = consulOptions.configuration()
+        let runtime = FeedRuntime(consul: ConsulClient(configuration: consulConfiguration), loadTheme: loadTheme,
+                                  send: inbox.send)
         TerminalGuard.install(inbox: inbox)
         let backend = NcursesBackend(useColor: !colourOff, mouse: !noMouse, wakeDescriptor: inbox.wakeDescriptor)
         defer { backend.shutdown() }
-        let themes = Array(Set(Theme.available(in: directories) + ["dark", "light", "mono"])).sorted()
-        var options = ConsoleApp.Options(theme: chosen, themeDirectories: directories, noColor: colourOff,
-                                         reducer: ConsoleReducer(keymap: keymap, themes: themes))
-        options.theme = chosen
-        let app = ConsoleApp(backend: backend, inbox: inbox, effects: effects, options: options)
+        let themes = Theme.available(in: directories, builtin: BuiltinThemes.files)
+        let options = ConsoleApp.Options(reducer: ConsoleReducer(registry: registry, keymap: keymap, themes: themes))
+        let app = ConsoleApp(backend: backend, inbox: inbox, runtime: runtime, options: options, theme: chosen,
+                             header: "consul " + consulConfiguration.baseURL.replacingOccurrences(of: "http://", with: ""))
         if let problem = themeProblem ?? problems.first {
             inbox.send(.themeFailed(problem, at: epochMilliseconds()))
         }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Console
 import Consul
 import Foundation
-import LogTail
+import TerminalSafety
 
 /// `opsdeck services`: the services pane, once, as text or JSON (for scripts).
 struct ServicesCommand: AsyncParsableCommand {
@@ -11,7 +11,7 @@ struct ServicesCommand: AsyncParsableCommand {
         abstract: "List services with their instances by health, as the console's services pane shows them.",
         discussion: """
             One read of Consul's catalog and of every check. An instance counts once, at its worst check.
-            Exit status 0, or 1 when Consul cannot be read.
+            The rows and columns are the services pane's. Exit status 0, or 1 when Consul cannot be read.
             """
     )
 
@@ -22,39 +22,33 @@ struct ServicesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let consul = ConsulClient(configuration: consulOptions.configuration())
-        var state = ConsoleState()
+        let rows: [ServiceSummary]
         do {
-            state.services = try await consul.services().value
-            state.checks = try await consul.checks(in: nil).value
+            rows = ServiceSummary.rows(catalog: try await consul.services().value, checks: try await consul.checks(in: nil).value)
         } catch {
             FileHandle.standardError.write(Data("opsdeck services: \(error)\n".utf8))
             throw ExitCode(1)
         }
         // Names and tags come from whoever registered the service: no escape sequences to the terminal.
-        let rows = state.serviceSummaries.map { s -> ServiceSummary in
-            var s = s
-            s.name = TerminalText.sanitize(s.name)
-            s.tags = s.tags.map { TerminalText.sanitize($0) }
-            return s
-        }
         if json {
             for s in rows {
-                let object: [String: Any] = ["service": s.name, "tags": s.tags, "instances": s.instances,
-                                             "passing": s.passing, "warning": s.warning, "critical": s.critical]
+                let object: [String: Any] = ["service": TerminalText.sanitize(s.name), "tags": s.tags.map { TerminalText.sanitize($0) },
+                                             "instances": s.instances, "passing": s.passing, "warning": s.warning,
+                                             "critical": s.critical]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             }
             return
         }
-        let nameWidth = max(7, rows.map(\.name.count).max() ?? 0)
-        let tagWidth = max(4, rows.map { $0.tags.joined(separator: ",").count }.max() ?? 0)
-        func pad(_ s: String, _ w: Int) -> String { s.padding(toLength: max(w, s.count), withPad: " ", startingAt: 0) }
-        func right(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
-        print(pad("SERVICE", nameWidth) + "  " + pad("TAGS", tagWidth) + "  INSTANCES  PASSING  WARNING  CRITICAL")
-        for s in rows {
-            print(pad(s.name, nameWidth) + "  " + pad(s.tags.joined(separator: ","), tagWidth) + "  "
-                  + right("\(s.instances)", 9) + "  " + right("\(s.passing)", 7) + "  " + right("\(s.warning)", 7)
-                  + "  " + right("\(s.critical)", 8))
+        let columns = ServiceSummary.Column.allCases
+        let table = [columns.map(\.title)] + rows.map { $0.texts.map { TerminalText.sanitize($0) } }
+        let widths = columns.indices.map { i in table.map { $0[i].count }.max() ?? 0 }
+        for line in table {
+            let cells = columns.indices.map { i -> String in
+                let pad = String(repeating: " ", count: widths[i] - line[i].count)
+                return i < 2 ? line[i] + pad : pad + line[i]  // names left, counts right
+            }
+            print(cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
         }
     }
 }

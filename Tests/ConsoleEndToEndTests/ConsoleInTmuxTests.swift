@@ -3,7 +3,7 @@ import StackSupport
 import Testing
 
 /// The real `opsdeck` binary in a real terminal (tmux) against the stack.
-@Suite struct ConsoleInTmuxTests {
+@Suite(.timeLimit(.minutes(3))) struct ConsoleInTmuxTests {
     static let opsdeck = Stack.repositoryRoot.appendingPathComponent(".build/debug/opsdeck").path
     static let searchServer = Stack.repositoryRoot.appendingPathComponent(".build/debug/search-server").path
 
@@ -17,24 +17,30 @@ import Testing
         }
     }
 
+    /// The cells of the table row starting with `prefix`, in whichever pane it is (panes sit side by side,
+    /// so a screen line is cut at the frames' verticals first).
     func row(_ screen: String, startingWith prefix: String) -> [String]? {
-        screen.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { $0.split(separator: " ").map(String.init) }
+        screen.split(separator: "\n").lazy
+            .flatMap { $0.split(whereSeparator: { $0 == "│" || $0 == "┃" }) }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { $0.hasPrefix(prefix) }
+            .map { $0.split(separator: " ").map(String.init) }
     }
 
-    @Test func servicesInstancesDeathResizeHelpAndQuit() async throws {
+    func lines(_ screen: String) -> [Substring] { screen.split(separator: "\n", omittingEmptySubsequences: false) }
+
+    @Test func dashboardFocusZoomDeathResizeHelpAndQuit() async throws {
         try await Stack.ensureUp()
         let service = "e2e-\(UInt32.random(in: 0...UInt32.max))"
         let instances = try startInstances(service, count: 3)
         defer { instances.forEach { $0.signal(SIGTERM) } }
-        let tmux = try Tmux(width: 140, height: 36, command: "\(Self.opsdeck) --consul 127.0.0.1:8500")
+        let tmux = try Tmux(width: 150, height: 40, command: "\(Self.opsdeck) --consul 127.0.0.1:8500")
 
-        // The services pane lists the service with its three instances passing.
-        try await tmux.waitFor("\(service) with 3 passing") { screen in
-            row(screen, startingWith: service).map { Array($0.suffix(4)) } == ["3", "3", "0", "0"]
-        }
+        // The services pane (a sidebar here) lists the service with its three instances passing.
+        try await tmux.waitFor("\(service) with 3 passing") { screen in row(screen, startingWith: service) == [service, "3●"] }
         #expect(try tmux.screen().contains("search-service"))
 
-        // Open it by command: three rows, each answering Monitor.
+        // Select it by command: the instances pane beside it gets the focus, three rows, each answering Monitor.
         try tmux.sendText(":instances \(service)")
         try tmux.send("Enter")
         try await tmux.waitFor("three instances answering Monitor") { screen in
@@ -42,7 +48,7 @@ import Testing
                 guard let cells = row(screen, startingWith: "\(service)-\(i) ") else { return false }
                 // passing, Monitor figures in (no "…" placeholders), and times in ms (latencies, round trip)
                 return cells.contains("passing") && !cells.contains("…") && cells.filter { $0.hasSuffix("ms") }.count == 3
-            } && screen.contains("monitor 3/3")
+            } && screen.contains("monitor 3/3") && lines(screen)[1].contains("┏ \(service)")
         }
 
         // Kill one without letting it deregister: its check turns critical and Monitor fails, on screen.
@@ -58,19 +64,42 @@ import Testing
         }
         print("instance death shown after \(shownAfter) (check interval 1 s)")
 
-        // Resize: the frame is redrawn for the new size.
-        try tmux.resize(width: 90, height: 24)
-        try await tmux.waitFor("a 90x24 frame") { screen in
-            let lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
-            return lines.count >= 24 && lines[23].contains("? help") && lines[23].count <= 90
-                && lines.allSatisfy { $0.count <= 90 }
+        // Tab moves the focus (the heavy frame) back to the services; z zooms them to the full screen, with
+        // every column, and back.
+        try tmux.send("Tab")
+        try await tmux.waitFor("the services focused") { screen in
+            lines(screen)[1].hasPrefix("┏ services") && lines(screen)[1].contains("┌ \(service)")
+        }
+        try tmux.send("z")
+        try await tmux.waitFor("the services zoomed") { screen in
+            screen.contains("[zoomed]") && screen.contains("PASSING") && !screen.contains("INSTANCE")
+                && row(screen, startingWith: service).map { Array($0.suffix(4)) } == ["3", "2", "0", "1"]
+        }
+        try tmux.send("z")
+        try await tmux.waitFor("the dashboard back") { screen in !screen.contains("[zoomed]") && screen.contains("INSTANCE") }
+
+        // A small terminal shows the focused pane alone; Tab brings the other; back to the full dashboard.
+        try tmux.resize(width: 80, height: 24)
+        try await tmux.waitFor("an 80x24 frame with the services alone") { screen in
+            let lines = lines(screen)
+            return lines.count >= 24 && lines[23].hasPrefix(" consul") && lines.allSatisfy { $0.count <= 80 }
+                && lines[1].hasPrefix("┏ services") && !screen.contains("INSTANCE")
+        }
+        try tmux.send("Tab")
+        try await tmux.waitFor("the instances alone") { screen in
+            lines(screen)[1].hasPrefix("┏ \(service)") && row(screen, startingWith: "\(service)-1 ") != nil
+        }
+        try tmux.resize(width: 150, height: 40)
+        try await tmux.waitFor("both panes again") { screen in
+            lines(screen)[1].hasPrefix("┌ services") && row(screen, startingWith: "\(service)-1 ") != nil
+                && lines(screen).allSatisfy { $0.count <= 150 }
         }
 
         // ? opens the help overlay; a key closes it.
         try tmux.send("?")
-        try await tmux.waitFor("the help overlay") { $0.contains("any key closes this help") && $0.contains("Quit") }
+        try await tmux.waitFor("the help overlay") { $0.contains("any key closes it") && $0.contains("Quit") }
         try tmux.send("Escape")
-        try await tmux.waitFor("help closed") { !$0.contains("any key closes this help") }
+        try await tmux.waitFor("help closed") { !$0.contains("any key closes it") }
 
         // q quits: exit status 0, the console gone from the screen, the terminal's modes back.
         try tmux.send("q")
@@ -116,27 +145,53 @@ import Testing
                                      ["--http-port", "\(port)", "--dns-port", "\(try freePort())"])
         defer { agent.signal(SIGTERM) }
         try await tmux.waitFor("the agent's own service listed and live", timeout: .seconds(40)) { screen in
-            screen.contains("● services") && screen.split(separator: "\n").contains { $0.hasPrefix("consul ") }
+            screen.contains("● services") && row(screen, startingWith: "consul ") != nil
         }
         try tmux.send("q")
         try await tmux.waitFor("exit") { $0.contains("EXITED 0") }
     }
 
-    /// The XDG config file picks the theme and remaps keys; `:theme` switches at run time.
+    /// The XDG config file picks the theme and remaps keys; the hint bar follows; `:theme` switches at run
+    /// time.
     @Test func configFileThemeAndKeys() async throws {
         try await Stack.ensureUp()
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-xdg-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: home.appendingPathComponent("opsdeck"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: home) }
-        try "theme mono\nbind quit x\n".write(to: home.appendingPathComponent("opsdeck/config"), atomically: true, encoding: .utf8)
+        try "theme mono\nbind quit x\nbind services.open o\n".write(to: home.appendingPathComponent("opsdeck/config"), atomically: true, encoding: .utf8)
         let tmux = try Tmux(command: "\(Self.opsdeck) --consul 127.0.0.1:8500", environment: ["XDG_CONFIG_HOME": home.path])
-        try await tmux.waitFor("the services pane") { $0.contains("search-service") }
-        try tmux.send("q")  // no longer bound
+        // The hint bar shows the keys in force: the config was read.
+        try await tmux.waitFor("the services pane with the remapped hints") { screen in
+            screen.contains("search-service") && lines(screen)[35].hasSuffix("o open  ? help  : command  x quit")
+        }
+        try tmux.send("q")  // no longer bound: the console stays
         try tmux.sendText(":theme light")
         try tmux.send("Enter")
-        try await tmux.waitFor("the theme switched") { $0.contains("theme light") }
+        let screen = try await tmux.waitFor("the theme switched") { $0.contains("theme light") }
+        #expect(!screen.contains("EXITED"))
         try tmux.send("x")
         try await tmux.waitFor("exit by the remapped key") { $0.contains("EXITED 0") }
+    }
+
+    /// A copy of the binary outside the build tree, with no theme directory anywhere, still has its
+    /// themes: they are compiled in.
+    @Test func anInstalledBinaryHasItsThemes() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-installed-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let installed = dir.appendingPathComponent("opsdeck").path
+        try FileManager.default.copyItem(atPath: Self.opsdeck, toPath: installed)
+        let tmux = try Tmux(command: "\(installed) --consul 127.0.0.1:\(try freePort()) --theme light",
+                            environment: ["HOME": dir.path, "XDG_CONFIG_HOME": dir.path])
+        try await tmux.waitFor("the console") { $0.contains("┏ services") }
+        try tmux.sendText(":theme")
+        try tmux.send("Enter")
+        try await tmux.waitFor("the built-in themes, light in use") { $0.contains("themes: dark, light, mono (now light)") }
+        try tmux.sendText(":theme dark")
+        try tmux.send("Enter")
+        try await tmux.waitFor("the theme switched") { $0.contains("theme dark") }
+        try tmux.send("q")
+        try await tmux.waitFor("exit") { $0.contains("EXITED 0") }
     }
 
     @Test func scriptableServicesCommand() async throws {

@@ -11,16 +11,45 @@ import TUI
             bind quit x,ctrl-q   # not q
             """, file: "c")
         #expect(config.theme == "light")
-        var keymap = ConsoleKeys.defaults
+        var keymap = PaneRegistry.standard.defaultKeymap
         #expect(keymap.remap(config.bindings).isEmpty)
-        #expect(keymap.action(for: .character("x")) == "quit")
-        #expect(keymap.action(for: .character("q")) == nil)
-        // The help overlay reads the same table.
+        #expect(keymap.action(for: .character("x"), scopes: ["services", "shell"]) == "shell.quit")
+        #expect(keymap.action(for: .character("q"), scopes: ["services", "shell"]) == nil)
+        // The help overlay and the hint bar read the same table.
         let reducer = ConsoleReducer(keymap: keymap)
         var state = ConsoleState()
-        state.size = .init(width: 80, height: 24)
+        state.size = Size(width: 120, height: 24)
+        _ = reducer.reduce(&state, .tick(now: 0))
+        #expect(ConsoleView.render(state, reducer).lines()[23].hasSuffix("enter open  ? help  : command  x quit"))
+        // Where the feeds' status needs the room, the pane's hints go first, then all but the first.
+        state.size = Size(width: 82, height: 24)
+        #expect(ConsoleView.render(state, reducer).lines()[23].hasSuffix("connecting │  ? help  : command  x quit"))
+        state.size = Size(width: 70, height: 24)
+        let narrow = ConsoleView.render(state, reducer).lines()[23]
+        #expect(narrow.hasSuffix(" ? help") && narrow.contains("◌ checks connecting │") && !narrow.contains("quit"))
         _ = reducer.reduce(&state, .input(.key(.character("?"))))
-        #expect(ConsoleView.render(state, theme: .monochrome, keymap: keymap).text.contains("x, ctrl-q       Quit"))
+        #expect(ConsoleView.render(state, reducer).text.contains("x, ctrl-q       Quit"))
+    }
+
+    @Test func hashCanBeBoundByName() throws {
+        let config = try ConsoleConfigFile.parse("bind help hash  # '#' opens the help\n", file: "c")
+        var keymap = PaneRegistry.standard.defaultKeymap
+        #expect(keymap.remap(config.bindings).isEmpty)
+        #expect(keymap.action(for: .character("#"), scopes: ["instances", "shell"]) == "shell.help")
+    }
+
+    @Test func bindingsByPaneOrForEveryPane() {
+        var keymap = PaneRegistry.standard.defaultKeymap
+        #expect(keymap.remap(["bind down n", "bind services.open o", "bind instances.nothing z", "bind zoom enter"])
+                == ["'bind instances.nothing z': no action 'instances.nothing' (actions: \(PaneRegistry.standard.defaultKeymap.bindings.map(\.action).joined(separator: ", ")))"])
+        // A bare name binds that command in every pane; a pane's name binds it there only.
+        #expect(keymap.action(for: .character("n"), scopes: ["services", "shell"]) == "services.down")
+        #expect(keymap.action(for: .character("n"), scopes: ["instances", "shell"]) == "instances.down")
+        #expect(keymap.action(for: .character("j"), scopes: ["instances", "shell"]) == nil)
+        #expect(keymap.action(for: .character("o"), scopes: ["services", "shell"]) == "services.open")
+        // A key given to the shell leaves every pane: enter zooms now, in the services pane too.
+        #expect(keymap.action(for: .enter, scopes: ["services", "shell"]) == "shell.zoom")
+        #expect(keymap.keys(for: "services.open") == [.character("o")])
     }
 
     @Test func badLinesAreReportedWithTheirPlace() throws {

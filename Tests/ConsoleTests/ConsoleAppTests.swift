@@ -2,33 +2,54 @@ import Console
 import Testing
 import TUI
 
-/// The UI loop with the in-memory terminal: frames are drawn only when the state changed.
-@Suite struct ConsoleAppTests {
+/// The UI loop with the in-memory terminal: frames are drawn only when the state changed, and the
+/// runtime hears of every change of the wanted feeds, once.
+@Suite(.timeLimit(.minutes(1))) struct ConsoleAppTests {
+    /// Records what the loop asks of the runtime.
+    final class RecordingRuntime: ConsoleRuntime {
+        var reconciled: [Set<Feed>] = []
+        var performed: [ConsoleEffect] = []
+        var stopped = false
+        func reconcile(_ wanted: Set<Feed>) { reconciled.append(wanted) }
+        func perform(_ effect: ConsoleEffect) { performed.append(effect) }
+        func stop() { stopped = true }
+    }
+
     @Test func framesOnlyWhenSomethingChangedAndQuitEndsTheLoop() {
         let terminal = MemoryBackend(width: 80, height: 24)
         // Nothing (the first frame), help, idle reads, Esc (help closes), idle reads, q.
-        let idle = Array(repeating: [InputEvent](), count: 10)  // 50 ms each side: well inside the 1 s tick
+        let idle = Array(repeating: [InputEvent](), count: 10)  // 5 ms each: well inside the 1 s tick
         terminal.script = [[], [.key(.character("?"))]] + idle + [[.key(.escape)]] + idle + [[.key(.character("q"))]]
-        let app = ConsoleApp(backend: terminal, inbox: ActionInbox(), effects: nil,
-                             options: .init(theme: .monochrome, themeDirectories: [], noColor: true, reducer: ConsoleReducer()))
+        let runtime = RecordingRuntime()
+        var options = ConsoleApp.Options(reducer: ConsoleReducer())
+        options.frameIntervalMilliseconds = 0  // no frame waits for the clock: the count depends on changes only
+        let app = ConsoleApp(backend: terminal, inbox: ActionInbox(), runtime: runtime, options: options)
         app.run()
-        #expect(app.state.quit)
+        #expect(app.state.quit && runtime.stopped)
         // Three frames: the first, help open, help closed. Twenty idle reads drew nothing.
         #expect(app.frames == 3)
         #expect(terminal.presents == 3)
-        #expect(terminal.screen.lines()[1].hasPrefix("SERVICE"))
-        #expect(!terminal.screen.text.contains("any key closes this help"))
+        #expect(terminal.screen.lines()[1].hasPrefix("┏ services"))
+        #expect(!terminal.screen.text.contains("any key closes"))
+        // The services pane's feeds, asked for once.
+        #expect(runtime.reconciled == [[.services, .checks]])
     }
 
-    @Test func actionsFromOtherThreadsReachTheState() {
+    @Test func feedEventsFromOtherThreadsReachThePanesAndTheRuntimeFollows() {
         let terminal = MemoryBackend(width: 80, height: 24)
         let inbox = ActionInbox()
-        inbox.send(.servicesChanged(["web": ["v1"]], at: 1))
+        inbox.send(.feed(.services(["web": ["v1"]], at: 1)))
+        inbox.send(.input(.key(.character(":"))))
+        for c in "theme light" { inbox.send(.input(.key(.character(c)))) }
+        inbox.send(.input(.key(.enter)))
         inbox.send(.quitRequested)
-        let app = ConsoleApp(backend: terminal, inbox: inbox, effects: nil,
-                             options: .init(theme: .monochrome, themeDirectories: [], noColor: true, reducer: ConsoleReducer()))
+        let runtime = RecordingRuntime()
+        let app = ConsoleApp(backend: terminal, inbox: inbox, runtime: runtime, options: .init(reducer: ConsoleReducer()))
         app.run()
-        #expect(app.state.services == ["web": ["v1"]])
+        #expect(app.state.pane(ServicesPane.self)?.catalog == ["web": ["v1"]])
         #expect(app.state.quit)
+        // The first service selected: its instances wanted, in a second reconcile; the theme is an effect.
+        #expect(runtime.reconciled == [[.services, .checks], [.services, .checks, .health(service: "web")]])
+        #expect(runtime.performed == [.loadTheme("light")])
     }
 }

@@ -1,6 +1,7 @@
 import Console
-import Consul
+import ConsulModels
 import Foundation
+import TUI
 
 /// Consul answers as the HTTP API gives them, decoded by the real client's models.
 enum Fixture {
@@ -34,17 +35,46 @@ enum Fixture {
     static let t0: Int64 = 1_795_788_300_000
 
     /// A console that has seen three services and their checks.
-    static func loaded() -> (ConsoleState, ConsoleReducer) {
-        let reducer = ConsoleReducer()
-        var state = ConsoleState()
-        state.size = .init(width: 100, height: 16)
+    static func loaded(registry: PaneRegistry = .standard) -> (ConsoleState, ConsoleReducer) {
+        let reducer = ConsoleReducer(registry: registry)
+        var state = ConsoleState(registry: registry)
+        state.size = Size(width: 100, height: 16)
         _ = reducer.reduce(&state, .tick(now: t0))
-        _ = reducer.reduce(&state, .servicesChanged(["search-service": ["grpc"], "consul": [], "billing": ["v2", "http"]], at: t0))
-        _ = reducer.reduce(&state, .checksChanged([
+        _ = reducer.reduce(&state, .feed(.services(["search-service": ["grpc"], "consul": [], "billing": ["v2", "http"]], at: t0)))
+        _ = reducer.reduce(&state, .feed(.checks([
             check("search-service", "search-service-1", "passing"), check("search-service", "search-service-2", "passing"),
             check("search-service", "search-service-3", "critical", output: "connection refused"),
             check("billing", "billing-1", "warning"), check("billing", "billing-1", "passing", name: "http"),
-        ], at: t0))
+        ], at: t0)))
         return (state, reducer)
     }
+
+    /// Three instances of search-service as the health feed reports them.
+    static let searchInstances = [
+        entry("search-service", "search-service-1", port: 40001, status: "passing"),
+        entry("search-service", "search-service-2", port: 40002, status: "passing"),
+        entry("search-service", "search-service-3", port: 40003, status: "critical",
+              output: "gRPC check 127.0.0.1:40003/Search: connection refused"),
+    ]
+}
+
+extension ConsoleReducer {
+    /// Keys, one by one; the effects they asked for.
+    func keys(_ state: inout ConsoleState, _ keys: [Key]) -> [ConsoleEffect] {
+        keys.flatMap { reduce(&state, .input(.key($0))) }
+    }
+
+    func type(_ state: inout ConsoleState, _ text: String) -> [ConsoleEffect] {
+        keys(&state, text.map { .character($0) })
+    }
+
+    /// `:line` and enter.
+    func command(_ state: inout ConsoleState, _ line: String) -> [ConsoleEffect] {
+        keys(&state, [.character(":")] + line.map { .character($0) } + [.enter])
+    }
+}
+
+extension ConsoleState {
+    var services: ServicesPane { pane(ServicesPane.self)! }
+    var instances: InstancesPane { pane(InstancesPane.self)! }
 }

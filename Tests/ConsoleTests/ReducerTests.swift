@@ -1,18 +1,12 @@
 import Console
-import Consul
+import ConsulModels
 import Testing
 import TUI
 
-@Suite struct ReducerTests {
-    func keys(_ reducer: ConsoleReducer, _ state: inout ConsoleState, _ keys: [Key]) -> [ConsoleEffect] {
-        keys.flatMap { reducer.reduce(&state, .input(.key($0))) }
-    }
-
-    func type(_ text: String) -> [Key] { text.map { .character($0) } }
-
+@Suite(.timeLimit(.minutes(1))) struct ReducerTests {
     @Test func servicesAreCountedByInstanceAtTheirWorstCheck() {
         let (state, _) = Fixture.loaded()
-        let summaries = state.serviceSummaries
+        let summaries = state.services.rows
         #expect(summaries.map(\.name) == ["billing", "consul", "search-service"])
         let search = summaries[2]
         #expect((search.passing, search.warning, search.critical, search.instances) == (2, 0, 1, 3))
@@ -21,76 +15,129 @@ import TUI
         #expect(billing.tags == ["http", "v2"])
     }
 
-    @Test func openingAServiceFollowsItsInstancesAndPollsThem() {
+    @Test func theInstancesPaneFollowsTheServicesCursor() {
         var (state, reducer) = Fixture.loaded()
-        #expect(keys(reducer, &state, [.down, .down, .down]).isEmpty)
-        #expect(state.selectedService == 2)  // clamped at the last row
-        #expect(keys(reducer, &state, [.enter]) == [.followInstances(service: "search-service")])
-        #expect(state.screen == .instances(service: "search-service"))
-        #expect(state.effects[.instances] == EffectStatus(phase: .connecting))
+        // The first row is selected as soon as there are rows, and its instances are watched.
+        #expect(state.selection.service == "billing")
+        #expect(state.subscriptions == [.services, .checks, .health(service: "billing")])
+        #expect(state.feeds[.instances] == FeedStatus(phase: .connecting))
 
-        let entries = [Fixture.entry("search-service", "search-service-1", port: 4001, status: "passing"),
-                       Fixture.entry("search-service", "search-service-2", port: 4002, status: "passing")]
-        let effects = reducer.reduce(&state, .instancesChanged(service: "search-service", entries, at: Fixture.t0 + 10))
-        #expect(effects == [.monitorTargets(["search-service-1": "127.0.0.1:4001", "search-service-2": "127.0.0.1:4002"])])
-        // A late answer for a service no longer open is ignored.
-        #expect(reducer.reduce(&state, .instancesChanged(service: "billing", [], at: Fixture.t0)).isEmpty)
-        #expect(state.instances.count == 2)
+        #expect(reducer.keys(&state, [.down, .down, .down]).isEmpty)
+        #expect(state.services.cursor.selected == 2)  // clamped at the last row
+        #expect(state.selection.service == "search-service")
+        #expect(state.subscriptions == [.services, .checks, .health(service: "search-service")])
+
+        let entries = Array(Fixture.searchInstances.prefix(2))
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", entries, at: Fixture.t0 + 10)))
+        // Each listed instance's Monitor is wanted now.
+        #expect(state.subscriptions == [.services, .checks, .health(service: "search-service"),
+                                        .monitor(instance: "search-service-1", address: "127.0.0.1:40001"),
+                                        .monitor(instance: "search-service-2", address: "127.0.0.1:40002")])
+        #expect(state.feeds[.instances] == FeedStatus(phase: .live, lastUpdate: Fixture.t0 + 10))
+        // A late answer for a service no longer selected is ignored.
+        _ = reducer.reduce(&state, .feed(.health(service: "billing", [], at: Fixture.t0)))
+        #expect(state.instances.entries.count == 2)
 
         let sample = MonitorSample(outcome: .ok(Fixture.figures()), roundTripMilliseconds: 0.7, at: Fixture.t0)
-        _ = reducer.reduce(&state, .monitorSampled(instanceID: "search-service-1", sample))
-        _ = reducer.reduce(&state, .monitorSampled(instanceID: "gone-7", sample))
-        #expect(state.monitor.keys.sorted() == ["search-service-1"])
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-1", sample)))
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "gone-7", sample)))
+        #expect(state.instances.monitor.keys.sorted() == ["search-service-1"])
 
-        // An instance leaves: its Monitor result and history go with it.
+        // An instance leaves: its Monitor result, history and feed go with it, and the message line says so.
         _ = reducer.reduce(&state, .tick(now: Fixture.t0 + 1_000))
-        _ = reducer.reduce(&state, .instancesChanged(service: "search-service", [entries[1]], at: Fixture.t0 + 1_100))
-        #expect(state.monitor.isEmpty && state.healthHistory.keys.sorted() == ["search-service-2"])
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", [entries[1]], at: Fixture.t0 + 1_100)))
+        #expect(state.instances.monitor.isEmpty && state.instances.history.keys.sorted() == ["search-service-2"])
         #expect(state.message == Message(text: "search-service-1 left search-service", isError: false, at: Fixture.t0 + 1_000))
+        #expect(!state.subscriptions.contains(.monitor(instance: "search-service-1", address: "127.0.0.1:40001")))
 
-        #expect(keys(reducer, &state, [.escape]) == [.followInstances(service: nil)])
-        #expect(state.screen == .services && state.instances.isEmpty && state.effects[.instances] == nil)
+        // Enter focuses the instances; Esc goes back; moving to another service starts its feeds over.
+        _ = reducer.keys(&state, [.enter])
+        #expect(state.focus == InstancesPane.id)
+        _ = reducer.keys(&state, [.escape, .up])
+        #expect(state.focus == ServicesPane.id && state.selection.service == "consul")
+        #expect(state.subscriptions == [.services, .checks, .health(service: "consul")])
+        #expect(state.instances.entries.isEmpty && state.instances.service == "consul")
+        #expect(state.feeds[.instances] == FeedStatus(phase: .connecting) && state.feeds[.monitor] == nil)
+    }
+
+    @Test func monitorIsPolledOnGRPCInstancesOnly() {
+        var (state, reducer) = Fixture.loaded()
+        _ = reducer.keys(&state, [.end])
+        var plain = Fixture.entry("search-service", "web-1", port: 8080, status: "passing")
+        plain.service.tags = ["http"]
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", [Fixture.searchInstances[0], plain], at: Fixture.t0)))
+        #expect(state.subscriptions.filter { $0.kind == .monitor } == [.monitor(instance: "search-service-1", address: "127.0.0.1:40001")])
     }
 
     @Test func healthHistoryIsSampledEachTickAndBounded() {
         var (state, reducer) = Fixture.loaded()
-        _ = keys(reducer, &state, [.end, .enter])
+        _ = reducer.keys(&state, [.end])
         var entry = Fixture.entry("search-service", "search-service-1", port: 4001, status: "passing")
-        _ = reducer.reduce(&state, .instancesChanged(service: "search-service", [entry], at: Fixture.t0))
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", [entry], at: Fixture.t0)))
         for i in 1...40 {
             if i == 35 {
                 entry = Fixture.entry("search-service", "search-service-1", port: 4001, status: "critical")
-                _ = reducer.reduce(&state, .instancesChanged(service: "search-service", [entry], at: Fixture.t0))
+                _ = reducer.reduce(&state, .feed(.health(service: "search-service", [entry], at: Fixture.t0)))
             }
             _ = reducer.reduce(&state, .tick(now: Fixture.t0 + Int64(i) * 1_000))
         }
-        let history = state.healthHistory["search-service-1"] ?? []
-        #expect(history.count == ConsoleState.historyLength)
+        let history = state.instances.history["search-service-1"] ?? []
+        #expect(history.count == InstancesPane.historyLength)
         #expect(history.suffix(6) == Array(repeating: .critical, count: 6))
         #expect(history.first == .passing)
     }
 
     @Test func commandLineWithDidYouMeanAndHistory() {
         var (state, reducer) = Fixture.loaded()
-        _ = keys(reducer, &state, [.character(":")] + type("instnces") + [.enter])
+        _ = reducer.command(&state, "instnces")
         #expect(state.message?.text == "unknown command :instnces: did you mean :instances?")
         #expect(state.message?.isError == true)
-        #expect(keys(reducer, &state, [.character(":")] + type("instances serch-service") + [.enter]).isEmpty)
+        _ = reducer.command(&state, "instances serch-service")
         #expect(state.message?.text == "no service serch-service: did you mean search-service?")
-        #expect(keys(reducer, &state, [.character(":"), .up, .ctrl("w")] + type("search-service") + [.enter])
-                == [.followInstances(service: "search-service")])
+        _ = reducer.keys(&state, [.character(":"), .up, .ctrl("w")] + "search-service".map { .character($0) } + [.enter])
+        #expect(state.selection.service == "search-service" && state.focus == InstancesPane.id)
+        #expect(state.services.cursor.selected == 2)  // the services pane follows the selection
         #expect(state.commandHistory == ["instnces", "instances serch-service", "instances search-service"])
-        #expect(keys(reducer, &state, [.character(":")] + type("theme lihgt") + [.enter]).isEmpty)
+        #expect(reducer.command(&state, "theme lihgt").isEmpty)
         #expect(state.message?.text.hasPrefix("no theme lihgt: did you mean light?") == true)
-        #expect(keys(reducer, &state, [.character(":")] + type("theme light") + [.enter]) == [.loadTheme("light")])
-        #expect(keys(reducer, &state, [.character(":")] + type("services") + [.enter]) == [.followInstances(service: nil)])
-        #expect(keys(reducer, &state, [.character(":")] + type("q") + [.enter]) == [.quit])
+        #expect(reducer.command(&state, "theme light") == [.loadTheme("light")])
+        _ = reducer.command(&state, "services")
+        #expect(state.focus == ServicesPane.id)
+        _ = reducer.command(&state, "theme a b")
+        #expect(state.message?.text == ":theme: too many arguments (:theme [NAME])")
+        _ = reducer.command(&state, "hide")
+        #expect(state.message?.text == ":hide needs PANE: :hide PANE")
+        _ = reducer.command(&state, "q")
         #expect(state.quit)
+    }
+
+    @Test func tabCompletesCommandsAndTheirArguments() {
+        var (state, reducer) = Fixture.loaded()
+        _ = reducer.type(&state, ":ins")
+        _ = reducer.keys(&state, [.tab])
+        _ = reducer.type(&state, "se")
+        _ = reducer.keys(&state, [.tab])
+        guard case .command(let editor) = state.mode else { Issue.record("not at the command line"); return }
+        #expect(editor.string == "instances search-service ")
+        _ = reducer.keys(&state, [.escape])
+        _ = reducer.type(&state, ":s")
+        _ = reducer.keys(&state, [.tab])
+        #expect(state.completions == ["services", "show"])  // several: listed, the line unchanged
+        _ = reducer.type(&state, "ho")
+        _ = reducer.keys(&state, [.tab])
+        _ = reducer.keys(&state, [.tab])
+        #expect(state.completions == ["instances", "services"])  // the panes
+        _ = reducer.type(&state, "i")
+        _ = reducer.keys(&state, [.tab])
+        guard case .command(let shown) = state.mode else { Issue.record("not at the command line"); return }
+        #expect(shown.string == "show instances " && state.completions.isEmpty)
+        _ = reducer.keys(&state, [.enter])
+        #expect(state.focus == InstancesPane.id)
     }
 
     @Test func messagesFade() {
         var (state, reducer) = Fixture.loaded()
-        _ = keys(reducer, &state, [.character(":")] + type("nope") + [.enter])
+        _ = reducer.command(&state, "nope")
         #expect(state.message != nil)
         _ = reducer.reduce(&state, .tick(now: Fixture.t0 + 5_000))
         #expect(state.message != nil)
@@ -100,51 +147,100 @@ import TUI
 
     @Test func filterNarrowsRowsLiveAndEscapeClearsIt() {
         var (state, reducer) = Fixture.loaded()
-        _ = keys(reducer, &state, [.character("/")] + type("sea"))
-        #expect(state.serviceSummaries.map(\.name) == ["search-service"])
-        _ = keys(reducer, &state, [.enter])
-        #expect(state.mode == .normal && state.filter == "sea")
-        _ = keys(reducer, &state, [.escape])
-        #expect(state.filter.isEmpty && state.serviceSummaries.count == 3)
-        _ = keys(reducer, &state, [.character("/")] + type("x") + [.escape])
-        #expect(state.filter.isEmpty)
+        _ = reducer.type(&state, "/sea")
+        #expect(state.services.rows.map(\.name) == ["search-service"])
+        #expect(state.selection.service == "search-service")  // the selection follows what is left
+        _ = reducer.keys(&state, [.enter])
+        #expect(state.mode == .normal && state.services.cursor.filter == "sea")
+        _ = reducer.keys(&state, [.escape])
+        #expect(state.services.cursor.filter.isEmpty && state.services.rows.count == 3)
+        _ = reducer.type(&state, "/x")
+        _ = reducer.keys(&state, [.escape])
+        #expect(state.services.cursor.filter.isEmpty)
     }
 
     @Test func sortingCyclesColumnsAndReverses() {
         var (state, reducer) = Fixture.loaded()
-        _ = keys(reducer, &state, [.character("s"), .character("s"), .character("S")])
-        #expect(state.serviceSort == Sort(column: 2, ascending: false))
-        #expect(state.serviceSummaries.map(\.name) == ["search-service", "billing", "consul"])  // most instances first
+        _ = reducer.type(&state, "ssS")
+        #expect(state.services.cursor.sort == Sort(column: 2, ascending: false))
+        #expect(state.services.rows.map(\.name) == ["search-service", "billing", "consul"])  // most instances first
+        #expect(state.selection.service == "billing")  // the selected service kept its selection as rows moved
     }
 
     @Test func helpOpensAndAnyKeyClosesItWithoutActing() {
         var (state, reducer) = Fixture.loaded()
-        _ = keys(reducer, &state, [.character("?")])
+        _ = reducer.keys(&state, [.character("?")])
         #expect(state.mode == .help)
-        #expect(keys(reducer, &state, [.character("q")]).isEmpty)  // closes help, does not quit
+        _ = reducer.keys(&state, [.character("q")])  // closes help, does not quit
         #expect(state.mode == .normal && !state.quit)
-        #expect(keys(reducer, &state, [.ctrl("c")]) == [.quit])
+        _ = reducer.keys(&state, [.ctrl("c")])
+        #expect(state.quit)
     }
 
     @Test func failuresShowAsRetryingAndRecoveryAsLive() {
         var (state, reducer) = Fixture.loaded()
-        _ = reducer.reduce(&state, .effectFailed(.catalog, reason: "connection refused", retryInMilliseconds: 2_000, at: Fixture.t0 + 5))
-        #expect(state.effects[.catalog] == EffectStatus(phase: .retrying(reason: "connection refused", retryInMilliseconds: 2_000),
-                                                        lastUpdate: Fixture.t0))
-        #expect(state.services.count == 3)  // the last known data stays on screen
-        _ = reducer.reduce(&state, .servicesChanged(["consul": []], at: Fixture.t0 + 9))
-        #expect(state.effects[.catalog] == EffectStatus(phase: .live, lastUpdate: Fixture.t0 + 9))
+        _ = reducer.reduce(&state, .feed(.failed(.services, reason: "connection refused", retryInMilliseconds: 2_000, at: Fixture.t0 + 5)))
+        #expect(state.feeds[.services] == FeedStatus(phase: .retrying(reason: "connection refused", retryInMilliseconds: 2_000),
+                                                     lastUpdate: Fixture.t0))
+        #expect(state.services.catalog.count == 3)  // the last known data stays on screen
+        _ = reducer.reduce(&state, .feed(.services(["consul": []], at: Fixture.t0 + 9)))
+        #expect(state.feeds[.services] == FeedStatus(phase: .live, lastUpdate: Fixture.t0 + 9))
+        // A round where no instance answered is a failure of the Monitor line; one that answers is live.
+        _ = reducer.keys(&state, [.end])
+        _ = reducer.reduce(&state, .feed(.health(service: "consul", [Fixture.entry("consul", "c-1", port: 1, status: "passing")], at: Fixture.t0)))
+        _ = reducer.reduce(&state, .feed(.monitorRound(ok: 0, failed: 1, at: Fixture.t0 + 20)))
+        #expect(state.feeds[.monitor]?.phase == .retrying(reason: "no instance answered", retryInMilliseconds: 2_000))
+        _ = reducer.reduce(&state, .feed(.monitorRound(ok: 1, failed: 0, at: Fixture.t0 + 30)))
+        #expect(state.feeds[.monitor] == FeedStatus(phase: .live, lastUpdate: Fixture.t0 + 30, detail: "1/1"))
         _ = reducer.reduce(&state, .quitRequested)
         #expect(state.quit)
     }
 
-    @Test func mouseWheelMovesAndClickSelects() {
+    @Test func mouseWorksInEachPanesOwnCoordinates() {
         var (state, reducer) = Fixture.loaded()
+        // 100 columns: services in x 0..<26 (frame), instances beside them; rows start under the title,
+        // the frame's top edge and the table header: the first service is on screen row 3.
         _ = reducer.reduce(&state, .input(.mouse(MouseEvent(kind: .wheelDown, x: 3, y: 5))))
-        #expect(state.selectedService == 2)
-        _ = reducer.reduce(&state, .input(.mouse(MouseEvent(kind: .click, x: 3, y: 3))))  // title 0, header 1, rows from 2
-        #expect(state.selectedService == 1)
+        #expect(state.services.cursor.selected == 2)
+        _ = reducer.reduce(&state, .input(.mouse(MouseEvent(kind: .click, x: 3, y: 4))))
+        #expect(state.services.cursor.selected == 1 && state.selection.service == "consul")
         _ = reducer.reduce(&state, .input(.mouse(MouseEvent(kind: .click, x: 3, y: 12))))  // below the rows
-        #expect(state.selectedService == 1)
+        #expect(state.services.cursor.selected == 1)
+        // A click in the other pane focuses it and selects there.
+        _ = reducer.keys(&state, [.down])
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
+        _ = reducer.reduce(&state, .input(.mouse(MouseEvent(kind: .click, x: 40, y: 4))))
+        #expect(state.focus == InstancesPane.id && state.instances.cursor.selected == 1)
+        #expect(state.selection.instance == "search-service-2")
+    }
+
+    @Test func tabMovesTheFocusAndZoomFillsTheScreen() {
+        var (state, reducer) = Fixture.loaded()
+        #expect(state.focus == ServicesPane.id)
+        _ = reducer.keys(&state, [.tab])
+        #expect(state.focus == InstancesPane.id)
+        _ = reducer.keys(&state, [.tab])
+        #expect(state.focus == ServicesPane.id)
+        _ = reducer.keys(&state, [.backTab])
+        #expect(state.focus == InstancesPane.id)
+        _ = reducer.keys(&state, [.character("z")])
+        #expect(state.zoomed && ConsoleView.frames(state, reducer.registry) == [InstancesPane.id: Rect(x: 0, y: 1, width: 100, height: 13)])
+        _ = reducer.keys(&state, [.character("z")])
+        #expect(!state.zoomed && ConsoleView.frames(state, reducer.registry).count == 2)
+    }
+
+    @Test func aHiddenPaneRunsNoFeeds() {
+        var (state, reducer) = Fixture.loaded()
+        _ = reducer.keys(&state, [.end])
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
+        #expect(state.subscriptions.count == 6)
+        _ = reducer.command(&state, "hide instances")
+        #expect(state.subscriptions == [.services, .checks])
+        #expect(state.feeds.keys.sorted() == [.services, .checks])
+        #expect(ConsoleView.frames(state, reducer.registry).keys.sorted() == [ServicesPane.id])
+        _ = reducer.command(&state, "hide services")
+        #expect(state.message?.text == "services is the last pane shown")
+        _ = reducer.command(&state, "show instances")
+        #expect(state.subscriptions.contains(.health(service: "search-service")) && state.focus == InstancesPane.id)
     }
 }

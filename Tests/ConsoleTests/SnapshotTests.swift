@@ -1,12 +1,12 @@
 import Console
-import Consul
+import ConsulModels
 import Foundation
 import Testing
 import TUI
 
 /// Golden screens: panes rendered from given states, compared as text with files in Snapshots/.
 /// `OPSDECK_RECORD_SNAPSHOTS=1 swift test --filter SnapshotTests` writes them; review the diff, commit.
-@Suite struct SnapshotTests {
+@Suite(.timeLimit(.minutes(1))) struct SnapshotTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
 
     func expectSnapshot(_ grid: Grid, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -15,6 +15,8 @@ import TUI
         if ProcessInfo.processInfo.environment["OPSDECK_RECORD_SNAPSHOTS"] == "1" {
             try FileManager.default.createDirectory(at: Self.directory, withIntermediateDirectories: true)
             try actual.write(to: file, atomically: true, encoding: .utf8)
+            Issue.record("recorded \(name).txt: review it with git diff, then run again without OPSDECK_RECORD_SNAPSHOTS",
+                         sourceLocation: sourceLocation)
             return
         }
         guard let expected = try? String(contentsOf: file, encoding: .utf8) else {
@@ -32,27 +34,24 @@ import TUI
     }
 
     func render(_ state: ConsoleState, theme: Theme = .monochrome) -> Grid {
-        ConsoleView.render(state, theme: theme, keymap: ConsoleKeys.defaults)
+        var state = state
+        state.theme = theme
+        return ConsoleView.render(state, ConsoleReducer())
     }
 
-    /// The instances of search-service: two answering Monitor, one whose check fails and whose call times out.
+    /// The instances of search-service: two answering Monitor, one whose check fails and whose call times
+    /// out; the third selected, the instances pane focused.
     func instancesState() -> ConsoleState {
         var (state, reducer) = Fixture.loaded()
-        state.size = .init(width: 110, height: 18)
-        _ = reducer.reduce(&state, .input(.key(.end)))
-        _ = reducer.reduce(&state, .input(.key(.enter)))
-        let entries = [Fixture.entry("search-service", "search-service-1", port: 40001, status: "passing"),
-                       Fixture.entry("search-service", "search-service-2", port: 40002, status: "passing"),
-                       Fixture.entry("search-service", "search-service-3", port: 40003, status: "critical",
-                                     output: "gRPC check 127.0.0.1:40003/Search: connection refused")]
-        _ = reducer.reduce(&state, .instancesChanged(service: "search-service", entries, at: Fixture.t0))
+        state.size = Size(width: 150, height: 20)
+        _ = reducer.keys(&state, [.end])
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
         for i in 1...8 { _ = reducer.reduce(&state, .tick(now: Fixture.t0 + Int64(i) * 1_000)) }
-        _ = reducer.reduce(&state, .monitorSampled(instanceID: "search-service-1", MonitorSample(outcome: .ok(Fixture.figures()), roundTripMilliseconds: 0.42, at: Fixture.t0)))
-        _ = reducer.reduce(&state, .monitorSampled(instanceID: "search-service-2", MonitorSample(outcome: .ok(Fixture.figures(requests: 99, errors: 3)), roundTripMilliseconds: 12.6, at: Fixture.t0)))
-        _ = reducer.reduce(&state, .monitorSampled(instanceID: "search-service-3", MonitorSample(outcome: .failed("timeout"), roundTripMilliseconds: 1000, at: Fixture.t0)))
-        _ = reducer.reduce(&state, .monitorRound(ok: 2, failed: 1, at: Fixture.t0 + 7_000))
-        _ = reducer.reduce(&state, .input(.key(.down)))
-        _ = reducer.reduce(&state, .input(.key(.down)))
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-1", MonitorSample(outcome: .ok(Fixture.figures()), roundTripMilliseconds: 0.42, at: Fixture.t0))))
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-2", MonitorSample(outcome: .ok(Fixture.figures(requests: 99, errors: 3)), roundTripMilliseconds: 12.6, at: Fixture.t0))))
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-3", MonitorSample(outcome: .failed("timeout"), roundTripMilliseconds: 1000, at: Fixture.t0))))
+        _ = reducer.reduce(&state, .feed(.monitorRound(ok: 2, failed: 1, at: Fixture.t0 + 7_000)))
+        _ = reducer.keys(&state, [.enter, .down, .down])
         return state
     }
 
@@ -63,43 +62,53 @@ import TUI
         try expectSnapshot(grid, "services")
         // Colour carries meaning too: the critical count in the critical style.
         let dark = render(state, theme: try darkTheme())
-        let row = grid.lines().firstIndex { $0.hasPrefix("search-service") }!
-        let column = grid.lines()[row].count - 1
-        #expect(dark[column, row].style.foreground == .index(203))
+        let row = try #require(grid.lines().firstIndex { $0.contains("search-service ") })
+        let column = try #require((0..<grid.width).first { grid[$0, row].character == "✖" && $0 < 30 })
+        #expect(dark[column - 1, row].character == "1" && dark[column - 1, row].style.foreground == .index(203))
+    }
+
+    @Test func servicesZoomedShowEveryColumn() throws {
+        var (state, reducer) = Fixture.loaded()
+        _ = reducer.keys(&state, [.character("z")])
+        try expectSnapshot(render(state), "services-zoomed")
     }
 
     @Test func instancesPaneWithChecksMonitorAndHistory() throws {
         try expectSnapshot(render(instancesState()), "instances")
     }
 
+    @Test func smallTerminalShowsTheFocusedPane() throws {
+        var state = instancesState()
+        state.size = Size(width: 80, height: 24)
+        try expectSnapshot(render(state), "instances-80x24")
+    }
+
     @Test func helpOverlay() throws {
         var (state, reducer) = Fixture.loaded()
-        state.size = .init(width: 80, height: 22)
-        _ = reducer.reduce(&state, .input(.key(.character("?"))))
+        state.size = Size(width: 80, height: 24)
+        _ = reducer.keys(&state, [.character("?")])
         try expectSnapshot(render(state), "help")
     }
 
     @Test func consulDownAndATypoAtTheCommandLine() throws {
         var (state, reducer) = Fixture.loaded()
-        _ = reducer.reduce(&state, .effectFailed(.catalog, reason: "connection refused", retryInMilliseconds: 4_000, at: Fixture.t0))
-        _ = reducer.reduce(&state, .effectFailed(.checks, reason: "connection refused", retryInMilliseconds: 4_000, at: Fixture.t0))
-        for key in ":instnces".map({ Key.character($0) }) + [.enter] {
-            _ = reducer.reduce(&state, .input(.key(key)))
-        }
+        _ = reducer.reduce(&state, .feed(.failed(.services, reason: "connection refused", retryInMilliseconds: 4_000, at: Fixture.t0)))
+        _ = reducer.reduce(&state, .feed(.failed(.checks, reason: "connection refused", retryInMilliseconds: 4_000, at: Fixture.t0)))
+        _ = reducer.command(&state, "instnces")
         try expectSnapshot(render(state), "consul-down-typo")
-        for key in ":ins".map({ Key.character($0) }) { _ = reducer.reduce(&state, .input(.key(key))) }
+        _ = reducer.type(&state, ":ins")
         #expect(render(state).lines()[state.size.height - 2] == ":ins")
     }
 
     @Test func hostileTextFromConsulIsDrawnHarmlessly() throws {
         var state = instancesState()
-        state.size = .init(width: 90, height: 14)
-        var entries = state.instances
+        state.size = Size(width: 120, height: 14)
+        var entries = Fixture.searchInstances
         entries[0] = Fixture.entry("search-service", "search-service-1", port: 40001, status: "warning",
                                    output: "\u{1B}[2J\u{1B}]0;owned\u{07}boom\r\nline two\u{202E}cba")
         let reducer = ConsoleReducer()
-        _ = reducer.reduce(&state, .instancesChanged(service: "search-service", entries, at: Fixture.t0))
-        _ = reducer.reduce(&state, .input(.key(.home)))
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", entries, at: Fixture.t0)))
+        _ = reducer.keys(&state, [.home])
         let grid = render(state)
         try expectSnapshot(grid, "hostile-text")
         #expect(!grid.cells.contains { $0.character.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E } })
@@ -107,7 +116,7 @@ import TUI
 
     @Test func tooSmall() throws {
         var state = ConsoleState()
-        state.size = .init(width: 15, height: 4)
+        state.size = Size(width: 15, height: 4)
         try expectSnapshot(render(state), "too-small")
     }
 

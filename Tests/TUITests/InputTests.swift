@@ -9,19 +9,27 @@ import TUI
         #expect(Key(name: "f5") == .function(5))
         #expect(Key(name: "?") == .character("?"))
         #expect(Key(name: "space") == .character(" "))
+        #expect(Key(name: "hash") == .character("#"))
         #expect(Key(name: "ctrl-") == nil)
         #expect(Key(name: "hyper-x") == nil)
     }
 
     @Test func keymapRemapsFromConfigLinesAndExplainsWhatItCannotUse() {
-        var keymap = Keymap([KeyBinding("quit", [.character("q")], "Quit"), KeyBinding("help", [.character("?")], "Help")])
-        let problems = keymap.remap(["bind quit x,ctrl-q", "bind help q", "bind nothing z", "bind help nokey", "rebind q"])
-        #expect(keymap.action(for: .character("x")) == "quit")
-        #expect(keymap.action(for: .ctrl("q")) == "quit")
-        #expect(keymap.action(for: .character("q")) == "help")
-        #expect(keymap.action(for: .character("?")) == nil)  // help's keys were replaced
+        var keymap = Keymap([KeyBinding("shell.quit", [.character("q")], "Quit"), KeyBinding("shell.help", [.character("?")], "Help"),
+                             KeyBinding("list.down", [.character("j")], "Down"), KeyBinding("other.down", [.character("j")], "Down")])
+        let problems = keymap.remap(["bind quit x,ctrl-q", "bind help q", "bind nothing z", "bind help nokey", "rebind q",
+                                     "bind list.down n"])
+        #expect(keymap.action(for: .character("x"), scopes: ["shell"]) == "shell.quit")
+        #expect(keymap.action(for: .ctrl("q"), scopes: ["list", "shell"]) == "shell.quit")
+        #expect(keymap.action(for: .character("q"), scopes: ["shell"]) == "shell.help")
+        #expect(keymap.action(for: .character("?"), scopes: ["shell"]) == nil)  // help's keys were replaced
+        // A scoped name rebinds that scope only; the first scope that binds a key wins.
+        #expect(keymap.action(for: .character("n"), scopes: ["list", "shell"]) == "list.down")
+        #expect(keymap.action(for: .character("j"), scopes: ["list", "shell"]) == nil)
+        #expect(keymap.action(for: .character("j"), scopes: ["other", "shell"]) == "other.down")
+        #expect(keymap.action(for: .character("n"), scopes: ["other", "shell"]) == nil)
         #expect(problems.count == 3)
-        #expect(problems[0].contains("no action 'nothing'") && problems[0].contains("quit, help"))
+        #expect(problems[0].contains("no action 'nothing'") && problems[0].contains("shell.quit, shell.help"))
         #expect(problems[1].contains("unknown key name"))
         #expect(problems[2].contains("expected: bind ACTION"))
     }
@@ -80,6 +88,15 @@ import TUI
         }
         #expect { try Theme.parse(name: "t", "tilte = 4") } throws: { "\($0)".contains("expected ROLE = STYLE") }
         #expect { try Theme.load("../etc/passwd", from: ["/tmp"]) } throws: { "\($0)".contains("letters, digits") }
+    }
+
+    @Test func builtInThemesComeAfterTheDirectories() throws {
+        let theme = try Theme.load("x", from: ["/nonexistent"], builtin: ["x": "ok = green"])
+        #expect(theme[.ok].foreground == .index(2))
+        #expect { try Theme.load("y", from: ["/nonexistent"], builtin: ["x": ""]) } throws: {
+            "\($0)" == "no theme 'y' in /nonexistent, the built-in themes (x)"
+        }
+        #expect(Theme.available(in: ["/nonexistent"], builtin: ["x": "", "a": ""]) == ["a", "x"])
     }
 
     @Test func theShippedThemesLoad() throws {

@@ -2,8 +2,3 @@ import Foundation
 
 /// Milliseconds since the Unix epoch: the console's one clock for state and effects.
 public func epochMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
-
-extension Duration {
-    /// The duration in (fractional) milliseconds.
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
-}

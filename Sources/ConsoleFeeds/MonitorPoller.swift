@@ -1,22 +1,23 @@
+import Console
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import SearchAPI
 import SwiftProtobuf
 
-/// Calls Monitor on every instance of the open service, all at once (at most `concurrency` in flight),
+/// Calls Monitor on every wanted instance, all at once (at most `concurrency` in flight),
 /// each with a deadline, every `interval`. One gRPC client per instance, kept while the instance is
 /// listed, so a poll measures the call and not a TCP and HTTP/2 set-up.
 public actor MonitorPoller {
     private var targets: [String: String] = [:]  // instance id -> host:port
     private var clients: [String: (client: GRPCClient<HTTP2ClientTransport.Posix>, task: Task<Void, Never>)] = [:]
-    private let send: @Sendable (ConsoleAction) -> Void
+    private let send: @Sendable (FeedEvent) -> Void
     private let interval: Duration
     private let deadline: Duration
     private let concurrency: Int
 
     public init(interval: Duration = .seconds(2), deadline: Duration = .seconds(1), concurrency: Int = 16,
-                send: @escaping @Sendable (ConsoleAction) -> Void) {
+                send: @escaping @Sendable (FeedEvent) -> Void) {
         self.interval = interval
         self.deadline = deadline
         self.concurrency = concurrency
@@ -34,6 +35,9 @@ public actor MonitorPoller {
         targets = new
         if changed { Task { await self.pollOnce() } }  // show new instances without waiting a round
     }
+
+    /// Clients held now (one per address), for tests.
+    var clientCount: Int { clients.count }
 
     /// Polls until the task is cancelled.
     public func run() async {
@@ -55,7 +59,7 @@ public actor MonitorPoller {
                 guard let (id, client) = pending.popFirst() else { return }
                 group.addTask { [deadline, send] in
                     let sample = await Self.call(client, deadline: deadline)
-                    send(.monitorSampled(instanceID: id, sample))
+                    send(.monitor(instance: id, sample))
                     if case .ok = sample.outcome { return true } else { return false }
                 }
             }
@@ -70,10 +74,11 @@ public actor MonitorPoller {
 
     private func client(for address: String) -> GRPCClient<HTTP2ClientTransport.Posix>? {
         if let existing = clients[address] { return existing.client }
-        let parts = address.split(separator: ":")
-        guard parts.count == 2, let port = Int(parts[1]),
-              let transport = try? HTTP2ClientTransport.Posix(target: .ipv4(address: String(parts[0]), port: port),
-                                                              transportSecurity: .plaintext)
+        guard let (host, port) = HostPort.parse(address),
+              let transport = try? HTTP2ClientTransport.Posix(
+                target: host.contains(":") ? .ipv6(address: host, port: port)
+                    : host.allSatisfy({ $0.isNumber || $0 == "." }) ? .ipv4(address: host, port: port) : .dns(host: host, port: port),
+                transportSecurity: .plaintext)
         else { return nil }
         let client = GRPCClient(transport: transport)
         let task = Task<Void, Never> { _ = try? await client.runConnections() }

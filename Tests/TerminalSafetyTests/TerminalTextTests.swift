@@ -1,4 +1,4 @@
-import LogTail
+import TerminalSafety
 import Testing
 
 @Suite struct TerminalTextTests {

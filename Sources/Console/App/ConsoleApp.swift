@@ -1,7 +1,18 @@
-import Consul
 import Foundation
 import Synchronization
 import TUI
+
+/// What runs the console's feeds and effects (the network side, in ConsoleFeeds): told on the UI thread
+/// which feeds are wanted after each update that changed them, and which one-shot effects to start. It
+/// reports back through the inbox.
+public protocol ConsoleRuntime: AnyObject {
+    /// Makes the running feeds match `wanted`: starts the new ones, cancels the ones no longer wanted.
+    func reconcile(_ wanted: Set<Feed>)
+    /// Starts one-shot work off the UI thread.
+    func perform(_ effect: ConsoleEffect)
+    /// Stops everything (the console is quitting).
+    func stop()
+}
 
 /// Actions from any thread to the UI thread: queued, and a byte on a pipe wakes the UI's poll().
 public final class ActionInbox: Sendable {
@@ -31,48 +42,47 @@ public final class ActionInbox: Sendable {
     }
 }
 
-/// The UI loop: input and effect actions go through the reducer; a frame is drawn only when the
-/// state changed, at most every `frameInterval`; a tick each second ages the status bar. Runs on the
-/// thread that calls `run()`, the only one that touches the backend.
+/// The UI loop: input and runtime actions go through the reducer; after each, the runtime is told the
+/// wanted feeds if they changed; a frame is drawn only when the state changed, at most every
+/// `frameInterval`; a tick each second ages the status bar. Runs on the thread that calls `run()`, the
+/// only one that touches the backend.
 public final class ConsoleApp {
     public struct Options {
-        public var theme: Theme
-        public var themeDirectories: [String]
-        public var noColor: Bool
         public var reducer: ConsoleReducer
         public var frameIntervalMilliseconds: Int64 = 33
 
-        public init(theme: Theme, themeDirectories: [String], noColor: Bool, reducer: ConsoleReducer) {
-            self.theme = theme
-            self.themeDirectories = themeDirectories
-            self.noColor = noColor
+        public init(reducer: ConsoleReducer) {
             self.reducer = reducer
         }
     }
 
     private let backend: TerminalBackend
     private let inbox: ActionInbox
-    private let effects: ConsoleEffects?
-    private var options: Options
-    public private(set) var state = ConsoleState()
+    private let runtime: ConsoleRuntime?
+    private let options: Options
+    public private(set) var state: ConsoleState
+    /// The feeds the runtime was last told to run.
+    private var reconciled: Set<Feed> = []
     /// Frames drawn, for tests and the benchmark.
     public private(set) var frames = 0
 
-    public init(backend: TerminalBackend, inbox: ActionInbox, effects: ConsoleEffects?, options: Options) {
+    public init(backend: TerminalBackend, inbox: ActionInbox, runtime: ConsoleRuntime?, options: Options,
+                theme: Theme = .monochrome, header: String = "") {
         self.backend = backend
         self.inbox = inbox
-        self.effects = effects
+        self.runtime = runtime
         self.options = options
-        state.themeName = options.theme.name
+        state = ConsoleState(registry: options.reducer.registry)
+        state.theme = theme
+        state.header = header
     }
 
     public func run() {
-        state.size = .init(width: backend.size.width, height: backend.size.height)
+        state.size = Size(width: backend.size.width, height: backend.size.height)
         var previous: Grid?
         var rendered: ConsoleState?
         var lastFrame: Int64 = 0
         var lastTick: Int64 = 0
-        effects?.start()
         apply(.tick(now: epochMilliseconds()))
         while !state.quit {
             let now = epochMilliseconds()
@@ -92,7 +102,7 @@ public final class ConsoleApp {
                 lastTick = after
             }
             if rendered != state && after - lastFrame >= options.frameIntervalMilliseconds && !state.quit {
-                let grid = ConsoleView.render(state, theme: options.theme, keymap: options.reducer.keymap)
+                let grid = ConsoleView.render(state, options.reducer)
                 backend.draw(grid.changes(from: previous))
                 backend.present()
                 previous = grid
@@ -101,22 +111,15 @@ public final class ConsoleApp {
                 frames += 1
             }
         }
-        effects?.stop()
+        runtime?.stop()
     }
 
     func apply(_ action: ConsoleAction) {
-        for effect in options.reducer.reduce(&state, action) {
-            if case .loadTheme(let name) = effect {
-                do {
-                    let theme = try Theme.load(name, from: options.themeDirectories)
-                    options.theme = options.noColor ? theme.withoutColor : theme
-                    apply(.themeChanged(name: name))
-                } catch {
-                    apply(.themeFailed("\(error)", at: epochMilliseconds()))
-                }
-            } else {
-                effects?.perform(effect)
-            }
+        let effects = options.reducer.reduce(&state, action)
+        if state.subscriptions != reconciled {
+            reconciled = state.subscriptions
+            runtime?.reconcile(reconciled)
         }
+        for effect in effects { runtime?.perform(effect) }
     }
 }

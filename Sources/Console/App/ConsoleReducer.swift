@@ -1,0 +1,295 @@
+import TUI
+
+/// The pure heart of the console: (state, action) -> state, plus the one-shot effects to start. Feeds are
+/// not effects: after every action the state says which feeds it wants (`state.subscriptions`).
+///
+/// It routes: keys to the shell's modes, then to the focused pane's bindings, then to the shell's;
+/// feed events and the clock to every pane; mouse events to the pane under the pointer, in its own
+/// coordinates. What panes ask for (`Outcome`) it applies here, in one place.
+public struct ConsoleReducer: Sendable {
+    public let registry: PaneRegistry
+    public let keymap: Keymap
+    /// Theme names `:theme` offers (and completes and suggests from).
+    public let themes: [String]
+    let parser: LineCommandParser
+    let owners: [String: PaneID]
+
+    public init(registry: PaneRegistry = .standard, keymap: Keymap? = nil, themes: [String] = ["dark", "light", "mono"]) {
+        self.registry = registry
+        self.keymap = keymap ?? registry.defaultKeymap
+        self.themes = themes
+        let commands = registry.lineCommands
+        parser = LineCommandParser(commands.map(\.spec))
+        owners = Dictionary(commands.compactMap { entry in entry.owner.map { (entry.spec.name, $0) } },
+                            uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Messages fade after this long.
+    static let messageLifetime: Int64 = 8_000
+
+    public func reduce(_ state: inout ConsoleState, _ action: ConsoleAction) -> [ConsoleEffect] {
+        var effects: [ConsoleEffect] = []
+        switch action {
+        case .tick(let now):
+            state.now = now
+            if let message = state.message, now - message.at > Self.messageLifetime { state.message = nil }
+            broadcast(.tick, &state, &effects)
+        case .feed(let event):
+            if case .services(let services, _) = event { state.selection.services = services.keys.sorted() }
+            // A late report from a feed no longer wanted does not bring its line back.
+            if state.feeds[event.kind] != nil, let status = event.status(after: state.feeds[event.kind]) {
+                state.feeds[event.kind] = status
+            }
+            broadcast(.feed(event), &state, &effects)
+        case .themeLoaded(let theme):
+            state.theme = theme
+            state.message = Message(text: "theme \(theme.name)", isError: false, at: state.now)
+        case .themeFailed(let text, let at):
+            state.message = Message(text: text, isError: true, at: at)
+        case .quitRequested:
+            state.quit = true
+        case .input(.resize(let width, let height)):
+            state.size = Size(width: width, height: height)
+        case .input(.mouse(let mouse)):
+            handleMouse(mouse, &state, &effects)
+        case .input(.key(let key)):
+            handleKey(key, &state, &effects)
+        }
+        refreshSubscriptions(&state)
+        return effects
+    }
+
+    // MARK: panes
+
+    /// The context a pane sees: its own area's size among the rest.
+    func context(_ id: PaneID, _ state: ConsoleState, frames: [PaneID: Rect]? = nil) -> PaneContext {
+        let frame = (frames ?? ConsoleView.frames(state, registry))[id]
+        let inner = frame.map { $0.inset(1) }
+        return PaneContext(now: state.now, size: Size(width: inner?.width ?? 0, height: inner?.height ?? 0),
+                           selection: state.selection, feeds: state.feeds, isFocused: id == state.focus, theme: state.theme)
+    }
+
+    /// Every pane sees the event; what they ask for is applied, and a change of selection reaches them all.
+    private func broadcast(_ event: PaneEvent, _ state: inout ConsoleState, _ effects: inout [ConsoleEffect]) {
+        let frames = ConsoleView.frames(state, registry)
+        for index in state.panes.indices {
+            let context = context(state.panes[index].id, state, frames: frames)
+            let outcomes = state.panes[index].update(event, context)
+            apply(outcomes, from: state.panes[index].id, &state, &effects)
+        }
+    }
+
+    private func withPane(_ id: PaneID, _ state: inout ConsoleState, _ effects: inout [ConsoleEffect],
+                          _ body: (inout AnyPane, PaneContext) -> [Outcome]) {
+        guard let index = state.panes.firstIndex(where: { $0.id == id }) else { return }
+        let outcomes = body(&state.panes[index], context(id, state))
+        apply(outcomes, from: id, &state, &effects)
+    }
+
+    private func apply(_ outcomes: [Outcome], from owner: PaneID, _ state: inout ConsoleState,
+                       _ effects: inout [ConsoleEffect], depth: Int = 0) {
+        var selectionChanged = false
+        for outcome in outcomes {
+            switch outcome {
+            case .message(let text, let isError):
+                state.message = Message(text: text, isError: isError, at: state.now)
+            case .selectService(let service):
+                guard state.selection.service != service else { continue }
+                state.selection.service = service
+                state.selection.instance = nil
+                selectionChanged = true
+            case .selectInstance(let instance):
+                guard state.selection.instance != instance else { continue }
+                state.selection.instance = instance
+                selectionChanged = true
+            case .focus(let id):
+                guard registry.ids.contains(id) else { continue }
+                state.visible.insert(id)
+                if state.focus != id { state.zoomed = false }
+                state.focus = id
+            case .effect(let effect):
+                effects.append(effect)
+            case .prompt(let prompt, let text):
+                var editor = LineEditor()
+                editor.set(text)
+                state.mode = .input(owner: owner, prompt: prompt, editor)
+            }
+        }
+        // Panes that follow the selection may answer it (the services pane moves its cursor); two rounds
+        // are enough for any chain of followers, and the bound keeps a bad pane from looping.
+        if selectionChanged && depth < 2 {
+            let frames = ConsoleView.frames(state, registry)
+            for index in state.panes.indices {
+                let id = state.panes[index].id
+                let next = state.panes[index].update(.selectionChanged, context(id, state, frames: frames))
+                apply(next, from: id, &state, &effects, depth: depth + 1)
+            }
+        }
+    }
+
+    /// The feeds the visible panes want; the status bar keeps a line for each kind that runs.
+    private func refreshSubscriptions(_ state: inout ConsoleState) {
+        let frames = ConsoleView.frames(state, registry)
+        let wanted = state.panes.filter { state.visible.contains($0.id) }
+            .reduce(into: Set<Feed>()) { $0.formUnion($1.subscriptions(context($1.id, state, frames: frames))) }
+        guard wanted != state.subscriptions else { return }
+        let before = state.subscriptions
+        state.subscriptions = wanted
+        for kind in FeedKind.allCases {
+            let now = wanted.filter { $0.kind == kind }
+            if now.isEmpty {
+                state.feeds[kind] = nil
+            } else if now.isDisjoint(with: before.filter { $0.kind == kind }) {
+                // Nothing of what this line reported still runs (another service was opened): it starts over.
+                state.feeds[kind] = FeedStatus(phase: .connecting)
+            }
+        }
+    }
+
+    // MARK: keys
+
+    private func handleKey(_ key: Key, _ state: inout ConsoleState, _ effects: inout [ConsoleEffect]) {
+        switch state.mode {
+        case .help:
+            state.mode = .normal  // any key closes help
+        case .command(var editor):
+            if key == .tab {
+                let (line, candidates) = parser.complete(editor.string) { completionCandidates(for: $0, state) }
+                editor.set(line)
+                state.completions = candidates
+                state.mode = .command(editor)
+                return
+            }
+            state.completions = []
+            switch editor.handle(key) {
+            case .submitted(let line):
+                state.commandHistory = editor.history
+                state.mode = .normal
+                run(line, &state, &effects)
+            case .cancelled:
+                state.commandHistory = editor.history
+                state.mode = .normal
+            case .edited, .ignored:
+                state.mode = .command(editor)
+            }
+        case .input(let owner, let prompt, var editor):
+            let event: PromptEvent
+            switch editor.handle(key) {
+            case .submitted(let text):
+                state.mode = .normal
+                event = .submitted(text)
+            case .cancelled:
+                state.mode = .normal
+                event = .cancelled
+            case .edited, .ignored:
+                state.mode = .input(owner: owner, prompt: prompt, editor)
+                event = .edited(editor.string)
+            }
+            withPane(owner, &state, &effects) { pane, context in pane.update(.prompt(event), context) }
+        case .normal:
+            guard let action = keymap.action(for: key, scopes: [state.focus.name, Shell.scope]) else { return }
+            let command = String(action.drop { $0 != "." }.dropFirst())
+            if action.hasPrefix(Shell.scope + "."), let shell = Shell.Command(rawValue: command) {
+                perform(shell, &state, &effects)
+            } else {
+                withPane(state.focus, &state, &effects) { pane, context in pane.perform(named: command, context) ?? [] }
+            }
+        }
+    }
+
+    private func perform(_ command: Shell.Command, _ state: inout ConsoleState, _ effects: inout [ConsoleEffect]) {
+        switch command {
+        case .help: state.mode = .help
+        case .command: state.mode = .command(LineEditor(history: state.commandHistory))
+        case .quit: state.quit = true
+        case .nextPane: cycleFocus(by: 1, &state)
+        case .previousPane: cycleFocus(by: -1, &state)
+        case .zoom: state.zoomed.toggle()
+        }
+    }
+
+    private func cycleFocus(by step: Int, _ state: inout ConsoleState) {
+        let order = registry.ids.filter { state.visible.contains($0) }
+        guard let current = order.firstIndex(of: state.focus) ?? (order.isEmpty ? nil : 0) else { return }
+        state.focus = order[(current + step + order.count) % order.count]
+        state.zoomed = false
+    }
+
+    // MARK: mouse
+
+    private func handleMouse(_ mouse: MouseEvent, _ state: inout ConsoleState, _ effects: inout [ConsoleEffect]) {
+        guard case .normal = state.mode else { return }
+        let frames = ConsoleView.frames(state, registry)
+        guard let (id, frame) = frames.first(where: { _, rect in
+            mouse.x >= rect.x && mouse.x < rect.maxX && mouse.y >= rect.y && mouse.y < rect.maxY
+        }) else { return }
+        if mouse.kind == .click && state.focus != id { state.focus = id }
+        let inner = frame.inset(1)
+        var local = mouse
+        local.x -= inner.x
+        local.y -= inner.y
+        withPane(id, &state, &effects) { pane, context in pane.mouse(local, context) }
+    }
+
+    // MARK: `:` commands
+
+    private func run(_ line: String, _ state: inout ConsoleState, _ effects: inout [ConsoleEffect]) {
+        let command: LineCommand
+        switch parser.parse(line) {
+        case .failure(.empty): return
+        case .failure(let error):
+            state.message = Message(text: error.description, isError: true, at: state.now)
+            return
+        case .success(let parsed): command = parsed
+        }
+        if let owner = owners[command.name] {
+            withPane(owner, &state, &effects) { pane, context in pane.run(command, context) }
+            return
+        }
+        switch command.name {
+        case "help": state.mode = .help
+        case "quit": state.quit = true
+        case "zoom": state.zoomed.toggle()
+        case "theme":
+            guard let name = command.argument else {
+                state.message = Message(text: "themes: \(themes.joined(separator: ", ")) (now \(state.theme.name))", isError: false, at: state.now)
+                return
+            }
+            guard themes.contains(name) else {
+                let hint = LineCommandParser.closest(to: name, in: themes).map { ": did you mean \($0)?" } ?? ""
+                state.message = Message(text: "no theme \(name)\(hint) (themes: \(themes.joined(separator: ", ")))", isError: true, at: state.now)
+                return
+            }
+            effects.append(.loadTheme(name))
+        case "show", "hide":
+            guard let name = command.argument, let id = registry.ids.first(where: { $0.name == name }) else {
+                let names = registry.ids.map(\.name)
+                let hint = command.argument.flatMap { LineCommandParser.closest(to: $0, in: names) }.map { ": did you mean \($0)?" } ?? ""
+                state.message = Message(text: "no pane \(command.argument ?? "")\(hint) (panes: \(names.joined(separator: ", ")))", isError: true, at: state.now)
+                return
+            }
+            if command.name == "show" {
+                state.visible.insert(id)
+                state.focus = id
+            } else {
+                guard state.visible.count > 1 else {
+                    state.message = Message(text: "\(name) is the last pane shown", isError: true, at: state.now)
+                    return
+                }
+                state.visible.remove(id)
+                if state.focus == id { cycleFocus(by: 1, &state) }
+            }
+        default: break
+        }
+    }
+
+    private func completionCandidates(for completion: LineCommandSpec.Completion, _ state: ConsoleState) -> [String] {
+        switch completion {
+        case .none: return []
+        case .services: return state.selection.services
+        case .themes: return themes
+        case .panes: return registry.ids.map(\.name)
+        case .values(let values): return values
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import TUI
+
+/// Everything the console shows, as a value: the panes' states and the shell's. Only the reducer changes
+/// it; the view only reads it.
+public struct ConsoleState: Equatable {
+    /// One value per registered pane, in registry order.
+    public var panes: [AnyPane]
+    /// What every pane follows.
+    public var selection = Selection()
+    /// The pane that gets keys.
+    public var focus: PaneID
+    /// The focused pane fills the screen.
+    public var zoomed = false
+    /// Panes on the dashboard; a hidden pane runs no feed.
+    public var visible: Set<PaneID>
+
+    /// What the keyboard is doing: acting on the focused pane, or typing into the bottom line.
+    public enum Mode: Equatable {
+        case normal
+        /// The `:` command line.
+        case command(LineEditor)
+        /// A pane's own input (the `/` filter): each edit goes to `owner` as it is typed.
+        case input(owner: PaneID, prompt: String, LineEditor)
+        case help
+    }
+    public var mode: Mode = .normal
+    /// `:` keeps its history across uses.
+    public var commandHistory: [String] = []
+    /// Tab completion's candidates while more than one fits.
+    public var completions: [String] = []
+    public var message: Message?
+
+    /// The feeds the panes want now; the runtime makes the running ones match after each update.
+    public var subscriptions: Set<Feed> = []
+    /// Liveness of the running feeds, by status-bar line.
+    public var feeds: [FeedKind: FeedStatus] = [:]
+
+    public var theme: Theme = .monochrome
+    /// Where the console looks (`consul 127.0.0.1:8500`), for the title row.
+    public var header = ""
+    public var now: Int64 = 0  // milliseconds since the epoch, from ticks
+    public var size = Size(width: 80, height: 24)
+    public var quit = false
+
+    public init(registry: PaneRegistry = .standard) {
+        panes = registry.makePanes()
+        focus = registry.ids.first ?? "none"
+        visible = Set(registry.ids)
+    }
+
+    /// The pane with this id, typed.
+    public func pane<P: Pane>(_ type: P.Type) -> P? {
+        panes.lazy.compactMap { $0.typed(P.self) }.first
+    }
+}
+
+/// A line in the message bar.
+public struct Message: Equatable, Sendable {
+    public var text: String
+    public var isError: Bool
+    public var at: Int64
+
+    public init(text: String, isError: Bool, at: Int64) {
+        self.text = text
+        self.isError = isError
+        self.at = at
+    }
+}
+
+/// Everything that can happen to the console: input, time, what feeds report, what effects produce.
+public enum ConsoleAction: Sendable {
+    case input(InputEvent)
+    case tick(now: Int64)
+    case feed(FeedEvent)
+    case themeLoaded(Theme)
+    case themeFailed(String, at: Int64)
+    /// SIGINT, SIGTERM or SIGHUP from outside: leave cleanly.
+    case quitRequested
+}

@@ -1,0 +1,100 @@
+import TUI
+
+/// Draws the state into a grid: the title row, every visible pane in its frame (the focused one in a
+/// heavy frame), the bottom line (prompt or message), the status bar and the help overlay. A pure
+/// function: same state, same grid.
+public enum ConsoleView {
+    /// The panes' frames for this state.
+    public static func frames(_ state: ConsoleState, _ registry: PaneRegistry) -> [PaneID: Rect] {
+        guard fits(state.size) else { return [:] }
+        let body = Rect(x: 0, y: 1, width: state.size.width, height: state.size.height - 3)
+        let panes = state.panes.filter { state.visible.contains($0.id) }.map { (id: $0.id, placement: $0.placement) }
+        return DashboardLayout.frames(body: body, panes: panes, focus: state.focus, zoomed: state.zoomed)
+    }
+
+    static func fits(_ size: Size) -> Bool { size.width >= 20 && size.height >= 6 }
+
+    public static func render(_ state: ConsoleState, _ reducer: ConsoleReducer) -> Grid {
+        let theme = state.theme
+        var grid = Grid(width: state.size.width, height: state.size.height, fill: Cell(" ", style: theme[.text]))
+        guard fits(state.size) else {
+            // A word per row if need be: whatever the size, say why nothing else is drawn.
+            for (row, word) in ["opsdeck:", "terminal", "too small"].enumerated() {
+                grid.put(word, x: 0, y: row, style: theme[.critical])
+            }
+            return grid
+        }
+        title(state, &grid)
+        let frames = frames(state, reducer.registry)
+        for pane in state.panes {
+            guard let frame = frames[pane.id] else { continue }
+            let context = reducer.context(pane.id, state, frames: frames)
+            let focused = pane.id == state.focus
+            grid.box(frame, title: pane.title(context), style: focused ? theme[.accent] : theme[.border],
+                     titleStyle: focused ? theme[.title] : theme[.header], heavy: focused)
+            pane.render(into: &grid, frame.inset(1), context)
+        }
+        bottomLine(state, &grid)
+        statusBar(state, reducer.keymap, &grid)
+        if state.mode == .help { HelpOverlay.render(state, reducer, into: &grid) }
+        return grid
+    }
+
+    static func title(_ state: ConsoleState, _ grid: inout Grid) {
+        let theme = state.theme
+        var spans = [Span(" opsdeck ", theme[.title])]
+        if !state.header.isEmpty { spans.append(Span(" " + state.header + " ", theme[.muted])) }
+        if let service = state.selection.service {
+            spans += [Span(" ", theme[.muted]), Span(service, theme[.header])]
+            if let instance = state.selection.instance { spans += [Span(" › ", theme[.muted]), Span(instance, theme[.header])] }
+        }
+        if state.zoomed { spans.append(Span("  [zoomed]", theme[.accent])) }
+        grid.put(spans, x: 0, y: 0, clip: Rect(x: 0, y: 0, width: state.size.width, height: 1))
+    }
+
+    static func bottomLine(_ state: ConsoleState, _ grid: inout Grid) {
+        let theme = state.theme
+        let rect = Rect(x: 0, y: state.size.height - 2, width: state.size.width, height: 1)
+        switch state.mode {
+        case .command(let editor):
+            editor.render(into: &grid, rect, prompt: ":", style: theme[.input])
+            if !state.completions.isEmpty {
+                let shown = DisplayWidth.of(":" + editor.string) + 2
+                grid.put(state.completions.joined(separator: "  "), x: shown + 1, y: rect.y, style: theme[.muted], clip: rect)
+            }
+        case .input(_, let prompt, let editor):
+            editor.render(into: &grid, rect, prompt: prompt, style: theme[.input])
+        default:
+            if let message = state.message {
+                grid.put(message.text, x: 1, y: rect.y, style: message.isError ? theme[.critical] : theme[.accent], clip: rect)
+            }
+        }
+    }
+
+    static func statusBar(_ state: ConsoleState, _ keymap: Keymap, _ grid: inout Grid) {
+        let theme = state.theme
+        let bar = theme[.status]
+        var left: [Span] = [Span(" consul ", bar)]
+        for kind in state.feeds.keys.sorted() {
+            guard let status = state.feeds[kind] else { continue }
+            var style = bar
+            let text: String
+            switch status.phase {
+            case .connecting:
+                style.foreground = theme[.muted].foreground
+                text = "◌ \(kind.rawValue) connecting"
+            case .live:
+                style.foreground = theme[.ok].foreground
+                let detail = status.detail.map { $0 + " " } ?? ""
+                text = "● \(kind.rawValue) \(detail)" + (status.lastUpdate.map { Format.age(state.now - $0) } ?? "live")
+            case .retrying(let reason, let retry):
+                style.foreground = theme[.critical].foreground
+                text = "✖ \(kind.rawValue): \(Format.oneLine(reason)), retry in \(Format.age(retry))"
+            }
+            left += [Span(" " + text + " ", style), Span("│", bar)]
+        }
+        let room = state.size.width - left.reduce(0) { $0 + DisplayWidth.of($1.text) } - 1
+        grid.statusBar(Rect(x: 0, y: state.size.height - 1, width: state.size.width, height: 1),
+                       left: left, right: [Span(Shell.hints(keymap, focus: state.focus, room: room), bar)], style: bar)
+    }
+}

@@ -1,0 +1,142 @@
+import ConsulModels
+
+/// A long-running input the console can want: a value that names the work, not the work itself.
+///
+/// Panes say which feeds they want now (`Pane.subscriptions`); after every update the runtime starts the
+/// feeds that became wanted and cancels the ones that are no longer wanted. Two panes that want the same
+/// feed share it: a set has no duplicates.
+public enum Feed: Hashable, Sendable {
+    /// The service catalog (one blocking query).
+    case services
+    /// Every health check of every service (one blocking query, however many services there are).
+    case checks
+    /// One service's instances with their checks.
+    case health(service: String)
+    /// One instance's Monitor RPC, polled.
+    case monitor(instance: String, address: String)
+
+    /// Which line of the status bar reports it.
+    public var kind: FeedKind {
+        switch self {
+        case .services: return .services
+        case .checks: return .checks
+        case .health: return .instances
+        case .monitor: return .monitor
+        }
+    }
+}
+
+/// The status bar's lines: feeds of one kind share one (every instance's Monitor is one line).
+public enum FeedKind: String, CaseIterable, Sendable, Comparable {
+    case services, checks, instances, monitor
+
+    public static func < (a: FeedKind, b: FeedKind) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// What a feed reports: domain values, and its own failures.
+public enum FeedEvent: Equatable, Sendable {
+    case services([String: [String]], at: Int64)
+    case checks([HealthCheck], at: Int64)
+    case health(service: String, [ServiceEntry], at: Int64)
+    case monitor(instance: String, MonitorSample)
+    /// A polling round over every wanted instance ended.
+    case monitorRound(ok: Int, failed: Int, at: Int64)
+    /// The feed could not read; it retries on its own.
+    case failed(FeedKind, reason: String, retryInMilliseconds: Int64, at: Int64)
+}
+
+/// A feed's liveness, as the status bar shows it.
+public struct FeedStatus: Equatable, Sendable {
+    public enum Phase: Equatable, Sendable {
+        case connecting
+        case live
+        case retrying(reason: String, retryInMilliseconds: Int64)
+    }
+    public var phase: Phase
+    public var lastUpdate: Int64?
+    /// A short figure shown with it (`2/3`: instances answering).
+    public var detail: String?
+
+    public init(phase: Phase, lastUpdate: Int64? = nil, detail: String? = nil) {
+        self.phase = phase
+        self.lastUpdate = lastUpdate
+        self.detail = detail
+    }
+}
+
+extension FeedEvent {
+    /// The status-bar line it reports on.
+    public var kind: FeedKind {
+        switch self {
+        case .services: return .services
+        case .checks: return .checks
+        case .health: return .instances
+        case .monitor, .monitorRound: return .monitor
+        case .failed(let kind, _, _, _): return kind
+        }
+    }
+
+    /// That line after this event (nil: the event does not change it).
+    func status(after previous: FeedStatus?) -> FeedStatus? {
+        switch self {
+        case .services(_, let at), .checks(_, let at), .health(_, _, let at):
+            return FeedStatus(phase: .live, lastUpdate: at)
+        case .monitor:
+            return nil
+        case .monitorRound(let ok, let failed, let at):
+            let detail = "\(ok)/\(ok + failed)"
+            if failed > 0 && ok == 0 {
+                return FeedStatus(phase: .retrying(reason: "no instance answered", retryInMilliseconds: 2_000),
+                                  lastUpdate: previous?.lastUpdate, detail: detail)
+            }
+            return FeedStatus(phase: .live, lastUpdate: at, detail: detail)
+        case .failed(_, let reason, let retry, _):
+            return FeedStatus(phase: .retrying(reason: reason, retryInMilliseconds: retry),
+                              lastUpdate: previous?.lastUpdate, detail: previous?.detail)
+        }
+    }
+}
+
+/// One Monitor call's outcome for an instance.
+public struct MonitorSample: Equatable, Sendable {
+    public enum Outcome: Equatable, Sendable {
+        case ok(MonitorFigures)
+        case failed(String)
+    }
+    public var outcome: Outcome
+    /// The call's round trip, as the console measured it.
+    public var roundTripMilliseconds: Double
+    public var at: Int64
+
+    public init(outcome: Outcome, roundTripMilliseconds: Double, at: Int64) {
+        self.outcome = outcome
+        self.roundTripMilliseconds = roundTripMilliseconds
+        self.at = at
+    }
+}
+
+/// What Monitor reports that the console shows (a copy, so the pure console does not depend on protobuf).
+public struct MonitorFigures: Equatable, Sendable {
+    public var nThings: Int
+    public var uptimeSeconds: Double
+    public var requests: Int64
+    public var errors: Int64
+    public var p50Milliseconds: Double
+    public var p99Milliseconds: Double
+    public var version: String
+    public var storeStatus: String
+
+    public init(nThings: Int, uptimeSeconds: Double, requests: Int64, errors: Int64, p50Milliseconds: Double,
+                p99Milliseconds: Double, version: String, storeStatus: String) {
+        self.nThings = nThings
+        self.uptimeSeconds = uptimeSeconds
+        self.requests = requests
+        self.errors = errors
+        self.p50Milliseconds = p50Milliseconds
+        self.p99Milliseconds = p99Milliseconds
+        self.version = version
+        self.storeStatus = storeStatus
+    }
+}

@@ -1,0 +1,197 @@
+import ConsulModels
+import TUI
+
+/// The selected service's instances: address, health with a strip of its recent history, and each
+/// instance's Monitor figures; below, the selected instance's checks with their output.
+public struct InstancesPane: Pane {
+    public static let id: PaneID = "instances"
+    public static let placement = PanePlacement(row: .top, width: .flexible(minimum: 60))
+    /// Health samples kept per instance (one a second).
+    public static let historyLength = 30
+    /// Instances carrying this tag serve gRPC; Monitor is polled on those only.
+    public static let monitorTag = "grpc"
+
+    public enum Command: String, PaneCommand {
+        case back, filter, up, down, pageUp = "page-up", pageDown = "page-down", top, bottom, sort, reverse
+    }
+
+    public static let bindings: [Binding<Command>] = [
+        Binding(.back, [.escape, .left, .character("h")], "Back: clear the filter, else to the services", hint: "back"),
+        Binding(.filter, ListKeys.filter, "Filter the instances by id or address"),
+        Binding(.up, ListKeys.up, "Select the previous instance"),
+        Binding(.down, ListKeys.down, "Select the next instance"),
+        Binding(.pageUp, ListKeys.pageUp, "Up one page", visible: false),
+        Binding(.pageDown, ListKeys.pageDown, "Down one page", visible: false),
+        Binding(.top, ListKeys.top, "First instance"),
+        Binding(.bottom, ListKeys.bottom, "Last instance"),
+        Binding(.sort, ListKeys.sort, "Sort by the next column"),
+        Binding(.reverse, ListKeys.reverse, "Reverse the sort"),
+    ]
+
+    public static let lineCommands = [
+        LineCommandSpec("instances", aliases: ["inst"], argument: .init("SERVICE", required: false, completion: .services),
+                        help: "Show a service's instances (no SERVICE: the selected one)"),
+    ]
+
+    /// The service whose instances these are (the selection's, once it arrives).
+    public var service: String?
+    public var entries: [ServiceEntry] = []
+    /// Monitor's last answer per instance id.
+    public var monitor: [String: MonitorSample] = [:]
+    /// Recent aggregate health per instance id, oldest first.
+    public var history: [String: [HealthStatus]] = [:]
+    public var cursor = TableCursor()
+    /// The first answer for this service came (so an instance missing from the next one has left).
+    var loaded = false
+
+    public init() {}
+
+    public func subscriptions(_ context: PaneContext) -> Set<Feed> {
+        guard let service else { return [] }
+        var feeds: Set<Feed> = [.health(service: service)]
+        for entry in entries where entry.service.tags.contains(Self.monitorTag) {
+            feeds.insert(.monitor(instance: entry.service.id, address: HostPort.format(entry.address, entry.service.port)))
+        }
+        return feeds
+    }
+
+    /// The instances as the table shows them: filtered, sorted.
+    public var rows: [ServiceEntry] {
+        let column = Column(rawValue: cursor.sort.column) ?? .instance
+        let key: (ServiceEntry) -> String = { e in
+            switch column {
+            case .instance: return e.service.id
+            case .address: return "\(e.address):\(format6(e.service.port))"
+            case .health: return String(e.aggregateStatus.severityRank) + e.service.id
+            }
+        }
+        return entries.filter { cursor.matches($0.service.id, HostPort.format($0.address, $0.service.port)) }
+            .sorted { a, b in cursor.sort.ascending ? key(a) < key(b) : key(a) > key(b) }
+    }
+
+    /// The columns it sorts by.
+    enum Column: Int, CaseIterable { case instance, address, health }
+
+    public mutating func update(_ event: PaneEvent, _ context: PaneContext) -> [Outcome] {
+        switch event {
+        case .selectionChanged:
+            guard context.selection.service != service else { return [] }
+            self = InstancesPane()
+            service = context.selection.service
+            return []
+        case .feed(.health(let name, let new, _)):
+            guard name == service else { return [] }  // a late answer for the previous service
+            // An instance that leaves (deregistered, or removed after its critical timeout) is said, not
+            // just dropped from the table.
+            let gone = Set(entries.map(\.service.id)).subtracting(new.map(\.service.id)).sorted()
+            var outcomes: [Outcome] = []
+            if loaded && !gone.isEmpty { outcomes.append(.message("\(gone.joined(separator: ", ")) left \(name)", isError: false)) }
+            entries = new
+            loaded = true
+            let present = Set(new.map(\.service.id))
+            monitor = monitor.filter { present.contains($0.key) }
+            history = history.filter { present.contains($0.key) }
+            followSelection(context)
+            return outcomes + publishSelection(context)
+        case .feed(.monitor(let id, let sample)):
+            if entries.contains(where: { $0.service.id == id }) { monitor[id] = sample }
+        case .tick:
+            for entry in entries {
+                var samples = history[entry.service.id] ?? []
+                samples.append(entry.aggregateStatus)
+                if samples.count > Self.historyLength { samples.removeFirst(samples.count - Self.historyLength) }
+                history[entry.service.id] = samples
+            }
+        case .prompt(.edited(let text)), .prompt(.submitted(let text)):
+            cursor.filter = text
+            return publishSelection(context)
+        case .prompt(.cancelled):
+            cursor.filter = ""
+            return publishSelection(context)
+        case .feed:
+            break
+        }
+        return []
+    }
+
+    public mutating func perform(_ command: Command, _ context: PaneContext) -> [Outcome] {
+        let count = rows.count, visible = tableHeight(context.size.height) - 1
+        switch command {
+        case .back:
+            guard !cursor.filter.isEmpty else { return [.focus(ServicesPane.id)] }
+            cursor.filter = ""
+            followSelection(context)
+        case .filter: return [.prompt("/", text: cursor.filter)]
+        case .up: cursor.move(.up, rows: count, visible: visible)
+        case .down: cursor.move(.down, rows: count, visible: visible)
+        case .pageUp: cursor.move(.pageUp, rows: count, visible: visible)
+        case .pageDown: cursor.move(.pageDown, rows: count, visible: visible)
+        case .top: cursor.move(.top, rows: count, visible: visible)
+        case .bottom: cursor.move(.bottom, rows: count, visible: visible)
+        case .sort:
+            cursor.nextSortColumn(of: Column.allCases.count)
+            followSelection(context)
+        case .reverse:
+            cursor.sort.ascending.toggle()
+            followSelection(context)
+        }
+        return publishSelection(context)
+    }
+
+    public mutating func run(_ command: LineCommand, _ context: PaneContext) -> [Outcome] {
+        guard let name = command.argument ?? context.selection.service else {
+            return [.message(":instances needs a service name", isError: true)]
+        }
+        guard context.selection.services.contains(name) else {
+            let hint = LineCommandParser.closest(to: name, in: context.selection.services).map { ": did you mean \($0)?" } ?? ""
+            return [.message("no service \(name)\(hint)", isError: true)]
+        }
+        return [.selectService(name), .focus(Self.id)]
+    }
+
+    public mutating func mouse(_ event: MouseEvent, _ context: PaneContext) -> [Outcome] {
+        let count = rows.count, visible = tableHeight(context.size.height) - 1
+        switch event.kind {
+        case .wheelUp: cursor.move(.by(-3), rows: count, visible: visible)
+        case .wheelDown: cursor.move(.by(3), rows: count, visible: visible)
+        case .click:
+            guard event.y < tableHeight(context.size.height),
+                  let row = cursor.row(atY: event.y, rows: count, visible: visible) else { return [] }
+            cursor.selected = row
+        }
+        return publishSelection(context)
+    }
+
+    /// Rows moved: the selected instance stays selected wherever it is now.
+    private mutating func followSelection(_ context: PaneContext) {
+        if let id = context.selection.instance, let index = rows.firstIndex(where: { $0.service.id == id }) {
+            cursor.selected = index
+        }
+    }
+
+    private mutating func publishSelection(_ context: PaneContext) -> [Outcome] {
+        let rows = rows
+        cursor.clamp(rows: rows.count)
+        let id = rows[safe: cursor.selected]?.service.id
+        return id == context.selection.instance ? [] : [.selectInstance(id)]
+    }
+
+    /// The table's rows (header included): 60 % of the pane at most, the rest for the detail.
+    func tableHeight(_ height: Int) -> Int {
+        min(max(3, entries.count + 1), Int(Double(height) * 0.6))
+    }
+
+    public func title(_ context: PaneContext) -> String {
+        guard let service else { return "instances" }
+        let count = entries.count
+        return "\(service)  \(count) instance\(count == 1 ? "" : "s")" + (cursor.filter.isEmpty ? "" : "  /\(cursor.filter)")
+    }
+
+    public func render(into grid: inout Grid, _ rect: Rect, _ context: PaneContext) {
+        InstancesView(pane: self, context: context).render(into: &grid, rect)
+    }
+}
+
+extension HealthStatus {
+    var severityRank: Int { HealthStatus.allCases.firstIndex(of: self) ?? 0 }
+}

@@ -1,0 +1,154 @@
+import ConsulModels
+import TUI
+
+/// Every service in Consul with its instances counted by health. Its cursor is the console's selection:
+/// the other panes follow the service it is on.
+public struct ServicesPane: Pane {
+    public static let id: PaneID = "services"
+    public static let placement = PanePlacement(row: .top, width: .sidebar(fraction: 0.22, minimum: 26, maximum: 36))
+
+    public enum Command: String, PaneCommand {
+        case open, back, filter, up, down, pageUp = "page-up", pageDown = "page-down", top, bottom, sort, reverse
+    }
+
+    public static let bindings: [Binding<Command>] = [
+        Binding(.open, [.enter, .right, .character("l")], "Open the selected service's instances", hint: "open"),
+        Binding(.back, [.escape, .left, .character("h")], "Clear the filter"),
+        Binding(.filter, ListKeys.filter, "Filter the services by name"),
+        Binding(.up, ListKeys.up, "Select the previous service"),
+        Binding(.down, ListKeys.down, "Select the next service"),
+        Binding(.pageUp, ListKeys.pageUp, "Up one page", visible: false),
+        Binding(.pageDown, ListKeys.pageDown, "Down one page", visible: false),
+        Binding(.top, ListKeys.top, "First service"),
+        Binding(.bottom, ListKeys.bottom, "Last service"),
+        Binding(.sort, ListKeys.sort, "Sort by the next column"),
+        Binding(.reverse, ListKeys.reverse, "Reverse the sort"),
+    ]
+
+    public static let lineCommands = [LineCommandSpec("services", aliases: ["svc"], help: "Focus the services pane")]
+
+    public var catalog: [String: [String]] = [:]  // name -> tags
+    public var checks: [HealthCheck] = []
+    public var cursor = TableCursor()
+
+    public init() {}
+
+    public func subscriptions(_ context: PaneContext) -> Set<Feed> { [.services, .checks] }
+
+    public var rows: [ServiceSummary] { ServiceSummary.rows(catalog: catalog, checks: checks, cursor: cursor) }
+
+    public mutating func update(_ event: PaneEvent, _ context: PaneContext) -> [Outcome] {
+        switch event {
+        case .feed(.services(let services, _)):
+            catalog = services
+        case .feed(.checks(let all, _)):
+            checks = all
+        case .selectionChanged:
+            // Someone else chose a service (`:instances NAME`): the cursor goes to it.
+            followSelection(context)
+            return []
+        case .prompt(.edited(let text)), .prompt(.submitted(let text)):
+            cursor.filter = text
+        case .prompt(.cancelled):
+            cursor.filter = ""
+        default:
+            return []
+        }
+        followSelection(context)
+        return publishSelection(context)
+    }
+
+    /// Rows changed or moved: the selected service stays selected wherever it is now.
+    private mutating func followSelection(_ context: PaneContext) {
+        if let name = context.selection.service, let index = rows.firstIndex(where: { $0.name == name }) {
+            cursor.selected = index
+        }
+    }
+
+    public mutating func perform(_ command: Command, _ context: PaneContext) -> [Outcome] {
+        let visible = context.size.height - 1
+        switch command {
+        case .open: return rows.isEmpty ? [] : [.focus(InstancesPane.id)]
+        case .back:
+            cursor.filter = ""
+            followSelection(context)
+        case .filter: return [.prompt("/", text: cursor.filter)]
+        case .up: cursor.move(.up, rows: rows.count, visible: visible)
+        case .down: cursor.move(.down, rows: rows.count, visible: visible)
+        case .pageUp: cursor.move(.pageUp, rows: rows.count, visible: visible)
+        case .pageDown: cursor.move(.pageDown, rows: rows.count, visible: visible)
+        case .top: cursor.move(.top, rows: rows.count, visible: visible)
+        case .bottom: cursor.move(.bottom, rows: rows.count, visible: visible)
+        case .sort:
+            cursor.nextSortColumn(of: ServiceSummary.Column.allCases.count)
+            followSelection(context)
+        case .reverse:
+            cursor.sort.ascending.toggle()
+            followSelection(context)
+        }
+        return publishSelection(context)
+    }
+
+    public mutating func run(_ command: LineCommand, _ context: PaneContext) -> [Outcome] {
+        [.focus(Self.id)]  // `:services`
+    }
+
+    public mutating func mouse(_ event: MouseEvent, _ context: PaneContext) -> [Outcome] {
+        let visible = context.size.height - 1
+        switch event.kind {
+        case .wheelUp: cursor.move(.by(-3), rows: rows.count, visible: visible)
+        case .wheelDown: cursor.move(.by(3), rows: rows.count, visible: visible)
+        case .click:
+            guard let row = cursor.row(atY: event.y, rows: rows.count, visible: visible) else { return [] }
+            cursor.selected = row
+        }
+        return publishSelection(context)
+    }
+
+    private mutating func publishSelection(_ context: PaneContext) -> [Outcome] {
+        let rows = rows
+        cursor.clamp(rows: rows.count)
+        let name = rows[safe: cursor.selected]?.name
+        return name == context.selection.service ? [] : [.selectService(name)]
+    }
+
+    public func title(_ context: PaneContext) -> String {
+        "services" + (cursor.filter.isEmpty ? "" : "  /\(cursor.filter)")
+    }
+
+    /// Below this width the pane shows the name and a compact health cell only.
+    static let compactBelow = 50
+
+    public func render(into grid: inout Grid, _ rect: Rect, _ context: PaneContext) {
+        let theme = context.theme
+        let rows = rows
+        let compact = rect.width < Self.compactBelow
+        let columns = compact ? ServiceSummary.compactColumns : ServiceSummary.Column.allCases.map(\.table)
+        let cells = rows.map { s -> [[Span]] in
+            if compact { return [[Span(s.name)], Self.healthCell(s, theme)] }
+            return [[Span(s.name)], [Span(s.tags.joined(separator: ","), theme[.muted])], [Span("\(s.instances)")],
+                    [Self.count(s.passing, theme[.ok], theme)], [Self.count(s.warning, theme[.warning], theme)],
+                    [Self.count(s.critical, theme[.critical], theme)]]
+        }
+        let sortColumn = compact ? (cursor.sort.column == 0 ? 0 : nil) : cursor.sort.column
+        Table(columns: columns, rows: cells, selected: rows.isEmpty ? nil : cursor.selected,
+              sortColumn: sortColumn, ascending: cursor.sort.ascending)
+            .render(into: &grid, rect, theme: theme)
+        if rows.isEmpty {
+            let waiting = context.feeds[.services]?.lastUpdate == nil ? "waiting for Consul…" : "no services match"
+            grid.put(waiting, x: rect.x + 1, y: rect.y + 2, style: theme[.muted], clip: rect)
+        }
+    }
+
+    static func count(_ n: Int, _ style: Style, _ theme: Theme) -> Span {
+        n == 0 ? Span("0", theme[.muted]) : Span("\(n)", style)
+    }
+
+    /// `2● 1✖`: the counts that are not zero, each in its colour.
+    static func healthCell(_ s: ServiceSummary, _ theme: Theme) -> [Span] {
+        let parts = [(s.passing, "●", theme[.ok]), (s.warning, "▲", theme[.warning]), (s.critical, "✖", theme[.critical])]
+            .filter { $0.0 > 0 }
+        guard !parts.isEmpty else { return [Span("-", theme[.muted])] }
+        return parts.enumerated().map { i, part in Span((i == 0 ? "" : " ") + "\(part.0)\(part.1)", part.2) }
+    }
+}

@@ -1,0 +1,85 @@
+import TUI
+
+/// A table pane's selection, filter and sort: what the list keys every table shares act on.
+public struct TableCursor: Equatable, Sendable {
+    public var selected = 0
+    public var filter = ""
+    public var sort: Sort
+
+    public init(sort: Sort = Sort(column: 0, ascending: true)) { self.sort = sort }
+
+    /// The list keys, with the keys every table binds them to by default.
+    public enum Move: Equatable, Sendable {
+        case up, down, pageUp, pageDown, top, bottom
+        case by(Int)
+    }
+
+    /// Moves within `rows` rows; a page is the rows the table shows (`visible`).
+    public mutating func move(_ move: Move, rows: Int, visible: Int) {
+        let page = max(1, visible - 1)
+        let delta: Int
+        switch move {
+        case .up: delta = -1
+        case .down: delta = 1
+        case .pageUp: delta = -page
+        case .pageDown: delta = page
+        case .top: delta = -rows
+        case .bottom: delta = rows
+        case .by(let n): delta = n
+        }
+        selected = Self.clamp(selected + delta, rows)
+    }
+
+    public mutating func clamp(rows: Int) { selected = Self.clamp(selected, rows) }
+
+    /// The next sort column of `columns` sortable ones.
+    public mutating func nextSortColumn(of columns: Int) { sort.column = (sort.column + 1) % max(1, columns) }
+
+    /// The row a click at pane-local `y` lands on, under a one-row header, or nil.
+    public func row(atY y: Int, rows: Int, visible: Int) -> Int? {
+        let first = Table.firstVisible(selected: selected, rows: rows, visible: visible)
+        let row = first + y - 1
+        return y >= 1 && row < rows ? row : nil
+    }
+
+    static func clamp(_ value: Int, _ count: Int) -> Int { max(0, min(value, count - 1)) }
+
+    /// Does `text` pass the filter (case-insensitive substring)?
+    public func matches(_ texts: String...) -> Bool {
+        filter.isEmpty || texts.contains { $0.lowercased().contains(filter.lowercased()) }
+    }
+}
+
+public struct Sort: Equatable, Sendable {
+    public var column: Int
+    public var ascending: Bool
+    public init(column: Int, ascending: Bool) {
+        self.column = column
+        self.ascending = ascending
+    }
+}
+
+/// The list commands every table pane has; its `Command` enum repeats them as its own cases so that
+/// `perform` stays one exhaustive switch and the config file names them per pane (`services.down`) or
+/// for every pane at once (`down`).
+public enum ListKeys {
+    public static let up: [Key] = [.up, .character("k")]
+    public static let down: [Key] = [.down, .character("j")]
+    public static let pageUp: [Key] = [.pageUp]
+    public static let pageDown: [Key] = [.pageDown]
+    public static let top: [Key] = [.home, .character("g")]
+    public static let bottom: [Key] = [.end, .character("G")]
+    public static let filter: [Key] = [.character("/")]
+    public static let sort: [Key] = [.character("s")]
+    public static let reverse: [Key] = [.character("S")]
+}
+
+/// The same as text, for tables that sort by number: zero-padded, so numbers sort as text.
+func format6(_ n: Int) -> String {
+    let s = String(n)
+    return String(repeating: "0", count: max(0, 6 - s.count)) + s
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

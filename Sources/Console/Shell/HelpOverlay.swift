@@ -1,0 +1,44 @@
+import TUI
+
+/// The `?` overlay: the keys in force (after the config file's remaps) for the shell and the focused
+/// pane, and the `:` commands, all read from the same tables that handle them.
+enum HelpOverlay {
+    static func render(_ state: ConsoleState, _ reducer: ConsoleReducer, into grid: inout Grid) {
+        let theme = state.theme
+        let width = min(grid.width - 2, 76)
+        var lines: [[Span]] = []
+        func section(_ title: String, scope: String) {
+            let bindings = reducer.keymap.bindings(in: scope).filter(\.visible)
+            guard !bindings.isEmpty else { return }
+            lines.append([Span(title, theme[.header])])
+            lines += bindings.map { binding in
+                let keys = binding.keys.map(\.description).joined(separator: ", ")
+                return [Span(keys.padding(toLength: max(16, keys.count + 1), withPad: " ", startingAt: 0), theme[.accent]),
+                        Span(binding.help)]
+            }
+        }
+        section("everywhere", scope: Shell.scope)
+        section("\(state.focus) pane", scope: state.focus.name)
+        lines.append([Span("commands", theme[.header])])
+        lines += wrap(reducer.parser.specs.map { ":" + $0.usage }, width: width - 4).map { [Span($0)] }
+        let height = min(grid.height - 2, lines.count + 2)
+        grid.overlay(grid.bounds.centered(width: width, height: height), title: "help · any key closes it", lines: lines, theme: theme)
+    }
+
+    /// Words joined with ", " into lines of at most `width`.
+    static func wrap(_ words: [String], width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in words {
+            let next = line.isEmpty ? word : line + ", " + word
+            if DisplayWidth.of(next) > width && !line.isEmpty {
+                lines.append(line + ",")
+                line = word
+            } else {
+                line = next
+            }
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
+    }
+}

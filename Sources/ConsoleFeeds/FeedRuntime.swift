@@ -1,0 +1,133 @@
+import Console
+import Consul
+import Foundation
+import TUI
+
+/// Runs what the console's state asks for: each wanted feed as a task (a Consul watch), every wanted
+/// instance's Monitor through one poller, and one-shot effects off the UI thread. Feeds report domain
+/// values; only here do they become console actions.
+public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
+    private let consul: ConsulClient
+    private let send: @Sendable (ConsoleAction) -> Void
+    private let loadTheme: @Sendable (String) throws -> Theme
+    private let poller: MonitorPoller
+    /// Target changes reach the poller in the order they were made (a Task per change would not keep it:
+    /// "stop polling the old service" could land after "poll the new one").
+    private let targets: AsyncStream<[String: String]>.Continuation
+    private var pollerTasks: [Task<Void, Never>] = []
+    // Touched only from the UI thread (reconcile, perform) and at stop.
+    private var running: [Feed: Task<Void, Never>] = [:]
+    private var monitorTargets: [String: String] = [:]
+
+    /// `loadTheme` reads a theme file (run off the UI thread, for `:theme`).
+    public init(consul: ConsulClient, loadTheme: @escaping @Sendable (String) throws -> Theme,
+                send: @escaping @Sendable (ConsoleAction) -> Void) {
+        self.consul = consul
+        self.send = send
+        self.loadTheme = loadTheme
+        poller = MonitorPoller { send(.feed($0)) }
+        let (changes, continuation) = AsyncStream.makeStream(of: [String: String].self)
+        targets = continuation
+        let poller = poller
+        pollerTasks = [Task { await poller.run() }, Task { for await change in changes { await poller.setTargets(change) } }]
+    }
+
+    /// The feeds running now (Monitor feeds among them), for tests.
+    public var runningFeeds: Set<Feed> {
+        Set(running.keys).union(monitorTargets.map { Feed.monitor(instance: $0.key, address: $0.value) })
+    }
+
+    /// gRPC clients the poller holds (one per instance address), for tests.
+    public func monitorClients() async -> Int { await poller.clientCount }
+
+    public func reconcile(_ wanted: Set<Feed>) {
+        for (feed, task) in running where !wanted.contains(feed) {
+            task.cancel()
+            running[feed] = nil
+        }
+        var targets: [String: String] = [:]
+        for feed in wanted {
+            switch feed {
+            case .monitor(let instance, let address):
+                targets[instance] = address
+            case .services, .checks, .health:
+                if running[feed] == nil { running[feed] = start(feed) }
+            }
+        }
+        if targets != monitorTargets {
+            monitorTargets = targets
+            self.targets.yield(targets)
+        }
+    }
+
+    public func perform(_ effect: ConsoleEffect) {
+        switch effect {
+        case .loadTheme(let name):
+            let loadTheme = loadTheme, send = send
+            Task.detached {
+                do {
+                    send(.themeLoaded(try loadTheme(name)))
+                } catch {
+                    send(.themeFailed("\(error)", at: epochMilliseconds()))
+                }
+            }
+        }
+    }
+
+    public func stop() {
+        targets.finish()
+        pollerTasks.forEach { $0.cancel() }
+        running.values.forEach { $0.cancel() }
+        running = [:]
+        monitorTargets = [:]
+    }
+
+    private func start(_ feed: Feed) -> Task<Void, Never> {
+        let consul = consul
+        switch feed {
+        case .services:
+            return watch(.services, consul.watchServices()) { .services($0, at: $1) }
+        case .checks:
+            return watch(.checks, ConsulWatch { options in try await consul.checks(in: nil, options) }) { .checks($0, at: $1) }
+        case .health(let service):
+            return watch(.instances, consul.watchHealth(service: service)) { .health(service: service, $0, at: $1) }
+        case .monitor:
+            preconditionFailure("Monitor feeds run in the poller")
+        }
+    }
+
+    private func watch<Value: Sendable>(_ kind: FeedKind, _ watch: ConsulWatch<Value>,
+                                        _ event: @escaping @Sendable (Value, Int64) -> FeedEvent) -> Task<Void, Never> {
+        let send = send
+        return Task {
+            for await update in watch {
+                let now = epochMilliseconds()
+                switch update {
+                case .value(let value, _):
+                    send(.feed(event(value, now)))
+                case .failed(let error, _, let retryIn):
+                    send(.feed(.failed(kind, reason: Self.reason(error), retryInMilliseconds: Int64(retryIn.milliseconds), at: now)))
+                }
+            }
+        }
+    }
+
+    /// A short reason for the status bar.
+    static func reason(_ error: ConsulError) -> String {
+        let text: String
+        switch error {
+        case .unreachable(_, let reason): text = reason
+        case .unexpectedStatus(let code, let body, _): text = "HTTP \(code) \(body)"
+        case .badResponse(_, let reason): text = "unreadable answer: \(reason)"
+        }
+        let lower = text.lowercased()
+        if lower.contains("connection refused") || lower.contains("connectionrefused") { return "connection refused" }
+        if lower.contains("timeout") || lower.contains("timed out") { return "timed out" }
+        return text.count > 60 ? String(text.prefix(59)) + "…" : text
+    }
+}
+
+extension Duration {
+    /// The duration in (fractional) milliseconds.
+    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}

@@ -1,0 +1,119 @@
+import Console
+import ConsoleFeeds
+import Consul
+import DevConsul
+import Foundation
+import Synchronization
+import Testing
+import TUI
+
+/// The runtime against a real agent (devconsul, in-process on free ports): feeds start when wanted and
+/// stop when not, with nothing left running and one gRPC client per address.
+@Suite(.timeLimit(.minutes(2))) struct FeedRuntimeTests {
+    final class Recorder: Sendable {
+        let events = Mutex<[FeedEvent]>([])
+        func send(_ action: ConsoleAction) {
+            if case .feed(let event) = action { events.withLock { $0.append(event) } }
+        }
+        var all: [FeedEvent] { events.withLock { $0 } }
+        func clear() { events.withLock { $0.removeAll() } }
+
+        /// Waits for an event that `match` accepts; fails the test with `what` after 10 s.
+        func waitFor(_ what: String, _ match: (FeedEvent) -> Bool) async throws {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                if all.contains(where: match) { return }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            Issue.record("no \(what) within 10 s; events: \(all)")
+            throw CancellationError()
+        }
+    }
+
+    @Test func feedsStartWhenWantedAndStopWhenNot() async throws {
+        try await DevConsulAgent.withRunning { endpoints in
+            let consul = ConsulClient(configuration: ConsulConfiguration(address: endpoints.httpAddress))
+            for i in 1...2 {
+                try await consul.register(ServiceRegistration(id: "feeds-\(i)", name: "feeds", address: "127.0.0.1", port: 40000 + i))
+            }
+            let recorder = Recorder()
+            let runtime = FeedRuntime(consul: consul, loadTheme: { _ in .monochrome }, send: recorder.send)
+            defer { runtime.stop() }
+
+            runtime.reconcile([.services, .health(service: "feeds")])
+            #expect(runtime.runningFeeds == [.services, .health(service: "feeds")])
+            try await recorder.waitFor("the catalog") { if case .services(let s, _) = $0 { return s["feeds"] != nil } else { return false } }
+            try await recorder.waitFor("two instances") { if case .health("feeds", let e, _) = $0 { return e.count == 2 } else { return false } }
+
+            // The same set again starts nothing new; a smaller one stops what left it.
+            runtime.reconcile([.services, .health(service: "feeds")])
+            runtime.reconcile([.services])
+            #expect(runtime.runningFeeds == [.services])
+            recorder.clear()
+            try await consul.register(ServiceRegistration(id: "feeds-3", name: "feeds", address: "127.0.0.1", port: 40003))
+            try await recorder.waitFor("the catalog watch still live") { if case .services = $0 { return true } else { return false } }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(!recorder.all.contains { if case .health = $0 { return true } else { return false } },
+                    "the cancelled health watch still reports")
+
+            runtime.reconcile([])
+            #expect(runtime.runningFeeds.isEmpty)
+        }
+    }
+
+    @Test func monitorFeedsShareOneClientPerAddressAndCloseIt() async throws {
+        // Nothing listens on this port: each poll fails fast, which is enough to make the poller hold a client.
+        let address = "127.0.0.1:\(try closedPort())"
+        let recorder = Recorder()
+        let runtime = FeedRuntime(consul: ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:1")),
+                                  loadTheme: { _ in .monochrome }, send: recorder.send)
+        defer { runtime.stop() }
+        runtime.reconcile([.monitor(instance: "a", address: address), .monitor(instance: "b", address: address)])
+        try await recorder.waitFor("a failed Monitor round") { if case .monitorRound(0, 2, _) = $0 { return true } else { return false } }
+        #expect(await runtime.monitorClients() == 1)
+        #expect(recorder.all.contains { if case .monitor("a", let s) = $0 { return s.outcome == .failed("unreachable") } else { return false } })
+
+        runtime.reconcile([])
+        #expect(runtime.runningFeeds.isEmpty)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while await runtime.monitorClients() > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(await runtime.monitorClients() == 0)
+    }
+
+    @Test func themesLoadOffTheUIThreadAndFailuresAreSaid() async throws {
+        let actions = Mutex<[String]>([])
+        let runtime = FeedRuntime(consul: ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:1")),
+                                  loadTheme: { name in
+                                      guard name == "light" else { throw Theme.ParseError(message: "no theme '\(name)'") }
+                                      return Theme(name: "light", styles: [:])
+                                  },
+                                  send: { action in
+                                      switch action {
+                                      case .themeLoaded(let theme): actions.withLock { $0.append("loaded \(theme.name)") }
+                                      case .themeFailed(let text, _): actions.withLock { $0.append("failed \(text)") }
+                                      default: break
+                                      }
+                                  })
+        defer { runtime.stop() }
+        runtime.perform(.loadTheme("light"))
+        runtime.perform(.loadTheme("nope"))
+        let deadline = ContinuousClock.now + .seconds(5)
+        while actions.withLock({ $0.count }) < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(Set(actions.withLock { $0 }) == ["loaded light", "failed no theme 'nope'"])
+    }
+
+    /// A port nothing listens on (bound, then closed).
+    func closedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw POSIXError(.EADDRINUSE) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
