@@ -188,7 +188,7 @@ let package = Package(
         .testTarget(name: "ConsoleEndToEndTests", dependencies: ["StackSupport"]),
         // The pure console's tests link no network stack (no Consul client, gRPC or NIO).
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "ConsulModels"], exclude: ["Snapshots"]),
-        .testTarget(name: "ConsoleFeedsTests", dependencies: ["ConsoleFeeds", "Console", "Consul", "DevConsul", "TUI"]),
+        .testTarget(name: "ConsoleFeedsTests", dependencies: ["ConsoleFeeds", "Console", "Consul", "DevConsul", "TUI", "StackSupport"]),
         .testTarget(name: "TerminalSafetyTests", dependencies: ["TerminalSafety"]),
         .testTarget(name: "LogTailIntegrationTests", dependencies: ["LogTail", "Kafka", "StackSupport"]),
         .testTarget(name: "TelemetryIntegrationTests", dependencies: ["Telemetry", "StackSupport"]),

@@ -3,6 +3,7 @@ import ConsoleFeeds
 import Consul
 import DevConsul
 import Foundation
+import StackSupport
 import Synchronization
 import Testing
 import TUI
@@ -63,7 +64,7 @@ import TUI
 
     @Test func monitorFeedsShareOneClientPerAddressAndCloseIt() async throws {
         // Nothing listens on this port: each poll fails fast, which is enough to make the poller hold a client.
-        let address = "127.0.0.1:\(try closedPort())"
+        let address = "127.0.0.1:\(try freePort())"
         let recorder = Recorder()
         let runtime = FeedRuntime(consul: ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:1")),
                                   loadTheme: { _ in .monochrome }, send: recorder.send)
@@ -100,20 +101,5 @@ import TUI
         let deadline = ContinuousClock.now + .seconds(5)
         while actions.withLock({ $0.count }) < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(Set(actions.withLock { $0 }) == ["loaded light", "failed no theme 'nope'"])
-    }
-
-    /// A port nothing listens on (bound, then closed).
-    func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -63,15 +63,22 @@ public struct Sort: Equatable, Sendable {
 /// `perform` stays one exhaustive switch and the config file names them per pane (`services.down`) or
 /// for every pane at once (`down`).
 public enum ListKeys {
-    public static let up: [Key] = [.up, .character("k")]
-    public static let down: [Key] = [.down, .character("j")]
-    public static let pageUp: [Key] = [.pageUp]
-    public static let pageDown: [Key] = [.pageDown]
-    public static let top: [Key] = [.home, .character("g")]
-    public static let bottom: [Key] = [.end, .character("G")]
-    public static let filter: [Key] = [.character("/")]
-    public static let sort: [Key] = [.character("s")]
-    public static let reverse: [Key] = [.character("S")]
+    /// The default bindings of a table of `noun`s (`service`): move, page, first and last, filter, sort.
+    public static func bindings<Command: PaneCommand>(
+        of noun: String, up: Command, down: Command, pageUp: Command, pageDown: Command, top: Command,
+        bottom: Command, filter: Command, sort: Command, reverse: Command) -> [Binding<Command>] {
+        [
+            Binding(filter, [.character("/")], "Filter the \(noun)s"),
+            Binding(up, [.up, .character("k")], "Select the previous \(noun)"),
+            Binding(down, [.down, .character("j")], "Select the next \(noun)"),
+            Binding(pageUp, [.pageUp], "Up one page", visible: false),
+            Binding(pageDown, [.pageDown], "Down one page", visible: false),
+            Binding(top, [.home, .character("g")], "First \(noun)"),
+            Binding(bottom, [.end, .character("G")], "Last \(noun)"),
+            Binding(sort, [.character("s")], "Sort by the next column"),
+            Binding(reverse, [.character("S")], "Reverse the sort"),
+        ]
+    }
 }
 
 /// The same as text, for tables that sort by number: zero-padded, so numbers sort as text.

@@ -17,16 +17,8 @@ public struct InstancesPane: Pane {
 
     public static let bindings: [Binding<Command>] = [
         Binding(.back, [.escape, .left, .character("h")], "Back: clear the filter, else to the services", hint: "back"),
-        Binding(.filter, ListKeys.filter, "Filter the instances by id or address"),
-        Binding(.up, ListKeys.up, "Select the previous instance"),
-        Binding(.down, ListKeys.down, "Select the next instance"),
-        Binding(.pageUp, ListKeys.pageUp, "Up one page", visible: false),
-        Binding(.pageDown, ListKeys.pageDown, "Down one page", visible: false),
-        Binding(.top, ListKeys.top, "First instance"),
-        Binding(.bottom, ListKeys.bottom, "Last instance"),
-        Binding(.sort, ListKeys.sort, "Sort by the next column"),
-        Binding(.reverse, ListKeys.reverse, "Reverse the sort"),
-    ]
+    ] + ListKeys.bindings(of: "instance", up: .up, down: .down, pageUp: .pageUp, pageDown: .pageDown, top: .top,
+                          bottom: .bottom, filter: .filter, sort: .sort, reverse: .reverse)
 
     public static let lineCommands = [
         LineCommandSpec("instances", aliases: ["inst"], argument: .init("SERVICE", required: false, completion: .services),

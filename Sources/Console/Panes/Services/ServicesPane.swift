@@ -14,16 +14,8 @@ public struct ServicesPane: Pane {
     public static let bindings: [Binding<Command>] = [
         Binding(.open, [.enter, .right, .character("l")], "Open the selected service's instances", hint: "open"),
         Binding(.back, [.escape, .left, .character("h")], "Clear the filter"),
-        Binding(.filter, ListKeys.filter, "Filter the services by name"),
-        Binding(.up, ListKeys.up, "Select the previous service"),
-        Binding(.down, ListKeys.down, "Select the next service"),
-        Binding(.pageUp, ListKeys.pageUp, "Up one page", visible: false),
-        Binding(.pageDown, ListKeys.pageDown, "Down one page", visible: false),
-        Binding(.top, ListKeys.top, "First service"),
-        Binding(.bottom, ListKeys.bottom, "Last service"),
-        Binding(.sort, ListKeys.sort, "Sort by the next column"),
-        Binding(.reverse, ListKeys.reverse, "Reverse the sort"),
-    ]
+    ] + ListKeys.bindings(of: "service", up: .up, down: .down, pageUp: .pageUp, pageDown: .pageDown, top: .top,
+                          bottom: .bottom, filter: .filter, sort: .sort, reverse: .reverse)
 
     public static let lineCommands = [LineCommandSpec("services", aliases: ["svc"], help: "Focus the services pane")]
 
