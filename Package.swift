@@ -177,7 +177,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SearchServerIntegrationTests", dependencies: [
-            "SearchAPI", "GRPCHealth", "Consul", "DevConsul", "Kafka", "Store", "StackSupport",
+            "SearchAPI", "GRPCHealth", "Consul", "DevConsul", "Kafka", "Store", "StackSupport", "Telemetry",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         ]),

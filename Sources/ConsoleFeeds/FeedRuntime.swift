@@ -1,6 +1,7 @@
 import Console
 import Consul
 import Foundation
+import Synchronization
 import TUI
 
 /// Runs what the console's state asks for: each wanted feed as a task (a Consul watch), every wanted
@@ -18,6 +19,11 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     // Touched only from the UI thread (reconcile, perform) and at stop.
     private var running: [Feed: Task<Void, Never>] = [:]
     private var monitorTargets: [String: String] = [:]
+    /// Feed tasks started, and ended (cancelled or done), since the runtime began: for tests, which can
+    /// then tell a duplicate or a leak from a feed that is merely quiet.
+    public private(set) var tasksStarted = 0
+    private let ended = EndedTasks()
+    public var tasksEnded: Int { ended.count.withLock { $0 } }
 
     /// `loadTheme` reads a theme file (run off the UI thread, for `:theme`).
     public init(consul: ConsulClient, loadTheme: @escaping @Sendable (String) throws -> Theme,
@@ -51,7 +57,10 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
             case .monitor(let instance, let address):
                 targets[instance] = address
             case .services, .checks, .health:
-                if running[feed] == nil { running[feed] = start(feed) }
+                if running[feed] == nil {
+                    running[feed] = start(feed)
+                    tasksStarted += 1
+                }
             }
         }
         if targets != monitorTargets {
@@ -86,27 +95,28 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         let consul = consul
         switch feed {
         case .services:
-            return watch(.services, consul.watchServices()) { .services($0, at: $1) }
+            return watch(feed, consul.watchServices()) { .services($0, at: $1) }
         case .checks:
-            return watch(.checks, ConsulWatch { options in try await consul.checks(in: nil, options) }) { .checks($0, at: $1) }
+            return watch(feed, ConsulWatch { options in try await consul.checks(in: nil, options) }) { .checks($0, at: $1) }
         case .health(let service):
-            return watch(.instances, consul.watchHealth(service: service)) { .health(service: service, $0, at: $1) }
+            return watch(feed, consul.watchHealth(service: service)) { .health(service: service, $0, at: $1) }
         case .monitor:
             preconditionFailure("Monitor feeds run in the poller")
         }
     }
 
-    private func watch<Value: Sendable>(_ kind: FeedKind, _ watch: ConsulWatch<Value>,
+    private func watch<Value: Sendable>(_ feed: Feed, _ watch: ConsulWatch<Value>,
                                         _ event: @escaping @Sendable (Value, Int64) -> FeedEvent) -> Task<Void, Never> {
-        let send = send
+        let send = send, ended = ended
         return Task {
+            defer { ended.count.withLock { $0 += 1 } }
             for await update in watch {
                 let now = epochMilliseconds()
                 switch update {
                 case .value(let value, _):
                     send(.feed(event(value, now)))
                 case .failed(let error, _, let retryIn):
-                    send(.feed(.failed(kind, reason: Self.reason(error), retryInMilliseconds: Int64(retryIn.milliseconds), at: now)))
+                    send(.feed(.failed(feed, reason: Self.reason(error), retryInMilliseconds: Int64(retryIn.milliseconds), at: now)))
                 }
             }
         }
@@ -125,6 +135,11 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         if lower.contains("timeout") || lower.contains("timed out") { return "timed out" }
         return text.count > 60 ? String(text.prefix(59)) + "…" : text
     }
+}
+
+/// A count the feed tasks share (a class: a Mutex cannot be captured by value).
+private final class EndedTasks: Sendable {
+    let count = Mutex(0)
 }
 
 extension Duration {

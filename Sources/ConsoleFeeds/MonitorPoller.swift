@@ -24,6 +24,13 @@ public actor MonitorPoller {
         self.send = send
     }
 
+    /// Bumped by every change of targets: a round started before it reports nothing (its instances may
+    /// belong to a service no longer shown).
+    private var generation = 0
+    /// One round at a time; a change during a round asks for another right after it.
+    private var polling = false
+    private var pollAgain = false
+
     public func setTargets(_ new: [String: String]) {
         // A client whose instance left, or moved, is closed.
         for (address, entry) in clients where !new.values.contains(address) {
@@ -31,9 +38,10 @@ public actor MonitorPoller {
             entry.task.cancel()
             clients[address] = nil
         }
-        let changed = new != targets
+        guard new != targets else { return }
         targets = new
-        if changed { Task { await self.pollOnce() } }  // show new instances without waiting a round
+        generation += 1
+        Task { await self.pollOnce() }  // show new instances without waiting for the next round
     }
 
     /// Clients held now (one per address), for tests.
@@ -50,26 +58,34 @@ public actor MonitorPoller {
     }
 
     private func pollOnce() async {
+        guard !polling else { pollAgain = true; return }
+        polling = true
+        repeat {
+            pollAgain = false
+            await round()
+        } while pollAgain && !Task.isCancelled
+        polling = false
+    }
+
+    private func round() async {
+        let generation = generation
         let work = targets.compactMap { id, address in client(for: address).map { (id, $0) } }
         guard !work.isEmpty else { return }
         var ok = 0, failed = 0
-        await withTaskGroup(of: Bool.self) { group in
+        await withTaskGroup(of: (String, MonitorSample).self) { group in
             var pending = work[...]
             func startNext() {
                 guard let (id, client) = pending.popFirst() else { return }
-                group.addTask { [deadline, send] in
-                    let sample = await Self.call(client, deadline: deadline)
-                    send(.monitor(instance: id, sample))
-                    if case .ok = sample.outcome { return true } else { return false }
-                }
+                group.addTask { [deadline] in (id, await Self.call(client, deadline: deadline)) }
             }
             for _ in 0..<concurrency { startNext() }
-            for await success in group {
-                if success { ok += 1 } else { failed += 1 }
+            for await (id, sample) in group {
+                if case .ok = sample.outcome { ok += 1 } else { failed += 1 }
+                if self.generation == generation { send(.monitor(instance: id, sample)) }
                 startNext()
             }
         }
-        send(.monitorRound(ok: ok, failed: failed, at: epochMilliseconds()))
+        if self.generation == generation { send(.monitorRound(ok: ok, failed: failed, at: epochMilliseconds())) }
     }
 
     private func client(for address: String) -> GRPCClient<HTTP2ClientTransport.Posix>? {

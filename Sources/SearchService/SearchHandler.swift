@@ -5,6 +5,7 @@ import PostgresNIO
 import SearchAPI
 import Store
 import SwiftProtobuf
+import Telemetry
 
 /// What the handler needs from the store; `AreaStore` is the PostGIS implementation.
 public protocol AreaSearching: Sendable {
@@ -32,11 +33,13 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
     private let started: ContinuousClock.Instant
     private let logger: Logger
 
-    private let searches = Counter(label: "search_requests")
-    private let latency = Metrics.Timer(label: "search_latency")
-    private let monitors = Counter(label: "search_monitor_requests")
-    private let things = Gauge(label: "search_n_things")
-    private let logDrops = Gauge(label: "search_log_records_dropped")
+    // Each metric twice: service-wide (every instance sends the same name, collectd sums them) and under
+    // the instance's own name, so a chart can show which instance is slow.
+    private let searches: [Counter]
+    private let latency: [Metrics.Timer]
+    private let monitors: [Counter]
+    private let things: [Gauge]
+    private let logDrops: [Gauge]
 
     public init(store: any AreaSearching, context: any ServerContextProviding, stats: RequestStats,
                 instanceID: String, logger: Logger) {
@@ -46,6 +49,20 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
         self.instanceID = instanceID
         self.started = .now
         self.logger = logger
+        func both(_ metric: String) -> [String] { ["search_\(metric)", CollectdPaths.instanceStatsDName(metric, instance: instanceID)] }
+        searches = both("requests").map { Counter(label: $0) }
+        latency = both("latency").map { Metrics.Timer(label: $0) }
+        monitors = both("monitor_requests").map { Counter(label: $0) }
+        things = both("n_things").map { Gauge(label: $0) }
+        logDrops = both("log_records_dropped").map { Gauge(label: $0) }
+    }
+
+    /// Errors by code, service-wide and for this instance.
+    private func countError(_ code: RPCError.Code) {
+        let name = Self.metricName(code)
+        for label in ["search_errors", CollectdPaths.instanceStatsDName("errors", instance: instanceID)] {
+            Counter(label: label, dimensions: [("code", name)]).increment()
+        }
     }
 
     public func search(request: SearchRequest, context serverContext: ServerContext) async throws -> SearchResponses {
@@ -60,8 +77,8 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
             let page = try await storeCall(settings) { [store] in try await store.search(query) }
             let elapsed = clock.now - start
             stats.record(milliseconds: elapsed.milliseconds, failed: false)
-            searches.increment()
-            latency.recordNanoseconds(elapsed.nanoseconds)
+            searches.forEach { $0.increment() }
+            latency.forEach { $0.recordNanoseconds(elapsed.nanoseconds) }
             logger.debug("search", metadata: [
                 "query": "\(query.nameContains ?? "")", "point": "\(query.point.map { "\($0.latitude),\($0.longitude)" } ?? "")",
                 "results": "\(page.areas.count)", "total": "\(page.total)", "ms": "\(elapsed.milliseconds)",
@@ -85,8 +102,8 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
             let rpcError = Self.rpcError(for: error)
             let elapsed = clock.now - start
             stats.record(milliseconds: elapsed.milliseconds, failed: true)
-            searches.increment()
-            Counter(label: "search_errors", dimensions: [("code", Self.metricName(rpcError.code))]).increment()
+            searches.forEach { $0.increment() }
+            countError(rpcError.code)
             logger.log(level: rpcError.code == .invalidArgument ? .debug : .warning,
                        "search failed", metadata: ["code": "\(rpcError.code)", "reason": "\(rpcError.message)"])
             throw rpcError
@@ -94,19 +111,19 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
     }
 
     public func monitor(request: Google_Protobuf_Empty, context serverContext: ServerContext) async throws -> MonitorResponse {
-        monitors.increment()
+        monitors.forEach { $0.increment() }
         let settings = context.settings
         var storeStatus = "ok"
         var count = 0
         do {
             count = try await storeCall(settings) { [store] in try await store.count() }
-            things.record(count)
+            things.forEach { $0.record(count) }
         } catch {
             storeStatus = Self.rpcError(for: error).message
         }
         let snapshot = stats.snapshot()
         let dropped = context.logRecordsDropped
-        logDrops.record(dropped)
+        logDrops.forEach { $0.record(dropped) }
         return MonitorResponse.with {
             $0.nThings = Int32(clamping: count)
             $0.uptimeSeconds = (ContinuousClock.now - started).asSeconds

@@ -140,9 +140,9 @@ public struct Keymap: Sendable {
 
     /// Applies `bind ACTION KEY[,KEY...]` lines (the config file's form), replacing that action's keys.
     /// ACTION is `SCOPE.COMMAND`, or a bare COMMAND for that command in every scope (`bind down n`).
-    /// A key given to a pane's action leaves the pane's other actions and the shell's; a key given to a
-    /// shell action leaves every other action. Returns a message per line it could not use; the rest
-    /// still apply.
+    /// A key given to a pane's action leaves that pane's other actions (in that pane it now shadows the
+    /// shell's key, elsewhere the shell keeps it); a key given to a shell action leaves every other action.
+    /// Returns a message per line it could not use; the rest still apply.
     public mutating func remap(_ lines: [String], shellScope: String = "shell") -> [String] {
         var problems: [String] = []
         for raw in lines {
@@ -169,7 +169,7 @@ public struct Keymap: Sendable {
                 let scope = Self.scope(of: bindings[index].action)
                 for i in bindings.indices where i != index && !targets.contains(i) {
                     let other = Self.scope(of: bindings[i].action)
-                    if scope == shellScope || other == scope || other == shellScope {
+                    if scope == shellScope || other == scope {
                         bindings[i].keys.removeAll { newKeys.contains($0) }
                     }
                 }

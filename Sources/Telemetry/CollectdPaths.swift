@@ -19,4 +19,17 @@ public enum CollectdPaths {
         let suffix = series == .timerAverage ? "-average" : ""
         return "collectd.\(host).statsd.\(series.rawValue)-\(escaped)\(suffix)"
     }
+
+    /// An instance id as one node of a Graphite path: letters, digits, `-` and `_` stay, anything else
+    /// (a dot would split the node) becomes `_`.
+    public static func graphiteSafe(_ instance: String) -> String {
+        String(instance.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : "_" })
+    }
+
+    /// The StatsD name of an instance's own copy of a metric: `search_instance.<id>.requests`, which
+    /// collectd stores as `…statsd.<type>-search_instance_<id>_requests`. The service-wide name
+    /// (`search_requests`) is sent too, so sums over the service stay one series.
+    public static func instanceStatsDName(_ metric: String, instance: String, service prefix: String = "search") -> String {
+        "\(prefix)_instance.\(graphiteSafe(instance)).\(metric)"
+    }
 }

@@ -40,8 +40,8 @@ struct ServicesCommand: AsyncParsableCommand {
             }
             return
         }
-        let columns = ServiceSummary.Column.allCases
-        let table = [columns.map(\.title)] + rows.map { $0.texts.map { TerminalText.sanitize($0) } }
+        let columns = ServiceSummary.Column.full
+        let table = [columns.map(\.title)] + rows.map { row in columns.map { TerminalText.sanitize(row.text($0)) } }
         let widths = columns.indices.map { i in table.map { $0[i].count }.max() ?? 0 }
         for line in table {
             let cells = columns.indices.map { i -> String in

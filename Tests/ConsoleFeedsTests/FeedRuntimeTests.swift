@@ -46,19 +46,32 @@ import TUI
             try await recorder.waitFor("the catalog") { if case .services(let s, _) = $0 { return s["feeds"] != nil } else { return false } }
             try await recorder.waitFor("two instances") { if case .health("feeds", let e, _) = $0 { return e.count == 2 } else { return false } }
 
-            // The same set again starts nothing new; a smaller one stops what left it.
+            // The same set again starts nothing new; a smaller one stops what left it, and its task ends.
             runtime.reconcile([.services, .health(service: "feeds")])
+            #expect(runtime.tasksStarted == 2)
             runtime.reconcile([.services])
             #expect(runtime.runningFeeds == [.services])
+            try await until("the health watch's task ended") { runtime.tasksEnded == 1 }
             recorder.clear()
             try await consul.register(ServiceRegistration(id: "feeds-3", name: "feeds", address: "127.0.0.1", port: 40003))
             try await recorder.waitFor("the catalog watch still live") { if case .services = $0 { return true } else { return false } }
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(!recorder.all.contains { if case .health = $0 { return true } else { return false } },
-                    "the cancelled health watch still reports")
+            #expect(!recorder.all.contains { if case .health = $0 { return true } else { return false } })
 
             runtime.reconcile([])
-            #expect(runtime.runningFeeds.isEmpty)
+            #expect(runtime.runningFeeds.isEmpty && runtime.tasksStarted == 2)
+            try await until("every task ended") { runtime.tasksEnded == 2 }
+        }
+    }
+
+    /// Polls `condition` every 20 ms; fails the test with `what` after 10 s.
+    func until(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("not within 10 s: \(what)")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 

@@ -23,6 +23,7 @@ import TUI
         let runtime = RecordingRuntime()
         var options = ConsoleApp.Options(reducer: ConsoleReducer())
         options.frameIntervalMilliseconds = 0  // no frame waits for the clock: the count depends on changes only
+        options.clock = { 1_000_000 }  // and no tick comes between them
         let app = ConsoleApp(backend: terminal, inbox: ActionInbox(), runtime: runtime, options: options)
         app.run()
         #expect(app.state.quit && runtime.stopped)

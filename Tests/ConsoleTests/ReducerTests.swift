@@ -159,18 +159,60 @@ import TUI
         #expect(state.services.cursor.filter.isEmpty)
     }
 
-    @Test func sortingCyclesColumnsAndReverses() {
+    @Test func sortingCyclesTheColumnsOnScreenAndReverses() {
         var (state, reducer) = Fixture.loaded()
-        _ = reducer.type(&state, "ssS")
-        #expect(state.services.cursor.sort == Sort(column: 2, ascending: false))
-        #expect(state.services.rows.map(\.name) == ["search-service", "billing", "consul"])  // most instances first
+        // The sidebar shows SERVICE and HEALTH: s sorts by health, worst first.
+        _ = reducer.type(&state, "s")
+        #expect(state.services.cursor.sort == Sort(column: ServiceSummary.Column.health.rawValue, ascending: true))
+        #expect(state.services.rows.map(\.name) == ["search-service", "billing", "consul"])
         #expect(state.selection.service == "billing")  // the selected service kept its selection as rows moved
+        _ = reducer.type(&state, "S")
+        #expect(state.services.rows.map(\.name) == ["consul", "billing", "search-service"])
+        _ = reducer.type(&state, "s")
+        #expect(state.services.cursor.sort.column == ServiceSummary.Column.name.rawValue)
+        // Zoomed, every column is on screen: s goes through them (still descending).
+        _ = reducer.type(&state, "zss")
+        #expect(state.services.cursor.sort == Sort(column: ServiceSummary.Column.instances.rawValue, ascending: false))
+        #expect(state.services.rows.map(\.name) == ["search-service", "billing", "consul"])  // most instances first
+    }
+
+    @Test func aClickOnAFramesBottomEdgeSelectsNothing() {
+        var (state, reducer) = Fixture.loaded()
+        var many: [String: [String]] = [:]
+        for i in 0..<40 { many["s\(i < 10 ? "0" : "")\(i)"] = [] }
+        _ = reducer.reduce(&state, .feed(.services(many, at: Fixture.t0)))
+        // 100x16: the services frame is rows 1...13, its table rows 3...12; row 13 is the bottom edge.
+        _ = reducer.reduce(&state, .input(.mouse(MouseEvent(kind: .click, x: 3, y: 13))))
+        #expect(state.services.cursor.selected == 0)
+        _ = reducer.reduce(&state, .input(.mouse(MouseEvent(kind: .click, x: 3, y: 12))))
+        #expect(state.services.cursor.selected == 9)
+    }
+
+    @Test func aLateAnswerFromTheServiceBeforeChangesNothing() {
+        var (state, reducer) = Fixture.loaded()
+        _ = reducer.keys(&state, [.end])  // search-service
+        _ = reducer.reduce(&state, .feed(.health(service: "billing", [Fixture.entry("billing", "billing-1", port: 1, status: "passing")],
+                                                 at: Fixture.t0 + 5)))
+        _ = reducer.reduce(&state, .feed(.failed(.health(service: "billing"), reason: "gone", retryInMilliseconds: 1, at: Fixture.t0)))
+        #expect(state.instances.entries.isEmpty)
+        #expect(state.feeds[.instances] == FeedStatus(phase: .connecting))
+    }
+
+    @Test func hidingAndShowingPanes() {
+        var (state, reducer) = Fixture.loaded()
+        _ = reducer.keys(&state, [.character("z")])
+        _ = reducer.command(&state, "show instances")
+        #expect(state.focus == InstancesPane.id && !state.zoomed)
+        _ = reducer.command(&state, "hide instances")
+        #expect(state.focus == ServicesPane.id)
+        _ = reducer.command(&state, "hide instances")
+        #expect(state.message?.text == "instances is hidden already")
     }
 
     @Test func helpOpensAndAnyKeyClosesItWithoutActing() {
         var (state, reducer) = Fixture.loaded()
         _ = reducer.keys(&state, [.character("?")])
-        #expect(state.mode == .help)
+        #expect(state.mode == .help(.keys))
         _ = reducer.keys(&state, [.character("q")])  // closes help, does not quit
         #expect(state.mode == .normal && !state.quit)
         _ = reducer.keys(&state, [.ctrl("c")])

@@ -90,6 +90,13 @@ import TUI
         try expectSnapshot(render(state), "help")
     }
 
+    @Test func commandsHelp() throws {
+        var (state, reducer) = Fixture.loaded()
+        state.size = Size(width: 90, height: 20)
+        _ = reducer.command(&state, "help")
+        try expectSnapshot(render(state), "help-commands")
+    }
+
     @Test func consulDownAndATypoAtTheCommandLine() throws {
         var (state, reducer) = Fixture.loaded()
         _ = reducer.reduce(&state, .feed(.failed(.services, reason: "connection refused", retryInMilliseconds: 4_000, at: Fixture.t0)))

@@ -50,6 +50,8 @@ public final class ConsoleApp {
     public struct Options {
         public var reducer: ConsoleReducer
         public var frameIntervalMilliseconds: Int64 = 33
+        /// Milliseconds since the epoch; tests stop it to count frames without racing the tick.
+        public var clock: @Sendable () -> Int64 = epochMilliseconds
 
         public init(reducer: ConsoleReducer) {
             self.reducer = reducer
@@ -83,9 +85,11 @@ public final class ConsoleApp {
         var rendered: ConsoleState?
         var lastFrame: Int64 = 0
         var lastTick: Int64 = 0
-        apply(.tick(now: epochMilliseconds()))
+        let clock = options.clock
+        apply(.tick(now: clock()))
+        lastTick = clock()
         while !state.quit {
-            let now = epochMilliseconds()
+            let now = clock()
             var timeout = max(0, 1_000 - (now - lastTick))
             if rendered != state { timeout = max(0, options.frameIntervalMilliseconds - (now - lastFrame)) }
             for event in backend.readEvents(timeoutMilliseconds: Int32(timeout)) {
@@ -96,7 +100,7 @@ public final class ConsoleApp {
                 apply(.input(event))
             }
             for action in inbox.drain() { apply(action) }
-            let after = epochMilliseconds()
+            let after = clock()
             if after - lastTick >= 1_000 {
                 apply(.tick(now: after))
                 lastTick = after

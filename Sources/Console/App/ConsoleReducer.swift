@@ -35,11 +35,10 @@ public struct ConsoleReducer: Sendable {
             if let message = state.message, now - message.at > Self.messageLifetime { state.message = nil }
             broadcast(.tick, &state, &effects)
         case .feed(let event):
+            // A late report from a feed no longer wanted changes nothing.
+            guard event.isWanted(by: state.subscriptions) else { return [] }
             if case .services(let services, _) = event { state.selection.services = services.keys.sorted() }
-            // A late report from a feed no longer wanted does not bring its line back.
-            if state.feeds[event.kind] != nil, let status = event.status(after: state.feeds[event.kind]) {
-                state.feeds[event.kind] = status
-            }
+            if let status = event.status(after: state.feeds[event.kind]) { state.feeds[event.kind] = status }
             broadcast(.feed(event), &state, &effects)
         case .themeLoaded(let theme):
             state.theme = theme
@@ -199,7 +198,7 @@ public struct ConsoleReducer: Sendable {
 
     private func perform(_ command: Shell.Command, _ state: inout ConsoleState, _ effects: inout [ConsoleEffect]) {
         switch command {
-        case .help: state.mode = .help
+        case .help: state.mode = .help(.keys)
         case .command: state.mode = .command(LineEditor(history: state.commandHistory))
         case .quit: state.quit = true
         case .nextPane: cycleFocus(by: 1, &state)
@@ -208,9 +207,14 @@ public struct ConsoleReducer: Sendable {
         }
     }
 
+    /// Focus `step` panes on among the visible ones (0: the focused one, else the first visible).
     private func cycleFocus(by step: Int, _ state: inout ConsoleState) {
         let order = registry.ids.filter { state.visible.contains($0) }
-        guard let current = order.firstIndex(of: state.focus) ?? (order.isEmpty ? nil : 0) else { return }
+        guard !order.isEmpty else { return }
+        guard let current = order.firstIndex(of: state.focus) else {
+            state.focus = order[0]
+            return
+        }
         state.focus = order[(current + step + order.count) % order.count]
         state.zoomed = false
     }
@@ -247,7 +251,7 @@ public struct ConsoleReducer: Sendable {
             return
         }
         switch command.name {
-        case "help": state.mode = .help
+        case "help": state.mode = .help(.commands)
         case "quit": state.quit = true
         case "zoom": state.zoomed.toggle()
         case "theme":
@@ -270,14 +274,19 @@ public struct ConsoleReducer: Sendable {
             }
             if command.name == "show" {
                 state.visible.insert(id)
+                if state.focus != id { state.zoomed = false }
                 state.focus = id
             } else {
+                guard state.visible.contains(id) else {
+                    state.message = Message(text: "\(name) is hidden already", isError: true, at: state.now)
+                    return
+                }
                 guard state.visible.count > 1 else {
                     state.message = Message(text: "\(name) is the last pane shown", isError: true, at: state.now)
                     return
                 }
                 state.visible.remove(id)
-                if state.focus == id { cycleFocus(by: 1, &state) }
+                if state.focus == id { cycleFocus(by: 0, &state) }
             }
         default: break
         }

@@ -21,8 +21,10 @@ public struct ConsoleState: Equatable {
         case command(LineEditor)
         /// A pane's own input (the `/` filter): each edit goes to `owner` as it is typed.
         case input(owner: PaneID, prompt: String, LineEditor)
-        case help
+        /// `?`: the keys; `:help`: the `:` commands. Any key closes it.
+        case help(HelpPage)
     }
+    public enum HelpPage: Equatable, Sendable { case keys, commands }
     public var mode: Mode = .normal
     /// `:` keeps its history across uses.
     public var commandHistory: [String] = []

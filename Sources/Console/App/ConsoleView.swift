@@ -36,7 +36,7 @@ public enum ConsoleView {
         }
         bottomLine(state, &grid)
         statusBar(state, reducer.keymap, &grid)
-        if state.mode == .help { HelpOverlay.render(state, reducer, into: &grid) }
+        if case .help(let page) = state.mode { HelpOverlay.render(page, state, reducer, into: &grid) }
         return grid
     }
 

@@ -44,7 +44,7 @@ public enum FeedEvent: Equatable, Sendable {
     /// A polling round over every wanted instance ended.
     case monitorRound(ok: Int, failed: Int, at: Int64)
     /// The feed could not read; it retries on its own.
-    case failed(FeedKind, reason: String, retryInMilliseconds: Int64, at: Int64)
+    case failed(Feed, reason: String, retryInMilliseconds: Int64, at: Int64)
 }
 
 /// A feed's liveness, as the status bar shows it.
@@ -74,7 +74,21 @@ extension FeedEvent {
         case .checks: return .checks
         case .health: return .instances
         case .monitor, .monitorRound: return .monitor
-        case .failed(let kind, _, _, _): return kind
+        case .failed(let feed, _, _, _): return feed.kind
+        }
+    }
+
+    /// Is the feed that reported this still wanted? A report can be on its way while the feed is being
+    /// cancelled (another service was selected): it must not reach the panes or the status bar.
+    func isWanted(by subscriptions: Set<Feed>) -> Bool {
+        switch self {
+        case .services: return subscriptions.contains(.services)
+        case .checks: return subscriptions.contains(.checks)
+        case .health(let service, _, _): return subscriptions.contains(.health(service: service))
+        case .monitor(let instance, _):
+            return subscriptions.contains { if case .monitor(instance, _) = $0 { return true } else { return false } }
+        case .monitorRound: return subscriptions.contains { $0.kind == .monitor }
+        case .failed(let feed, _, _, _): return subscriptions.contains(feed)
         }
     }
 

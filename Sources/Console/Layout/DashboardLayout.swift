@@ -45,6 +45,16 @@ public enum DashboardLayout {
             return min(max(Int(Double(rect.width) * fraction), minimum), maximum)
         }
         let flexible = widths.indices.filter { widths[$0] == nil }
+        // Sidebars give back what the flexible panes need for their minimums (down to their own minimum;
+        // the check above says that is enough).
+        var deficit = flexible.reduce(0) { $0 + panes[$1].placement.minimumWidth }
+            - (rect.width - widths.compactMap { $0 }.reduce(0, +))
+        for index in widths.indices where deficit > 0 {
+            guard let width = widths[index] else { continue }
+            let giveBack = min(deficit, width - panes[index].placement.minimumWidth)
+            widths[index] = width - giveBack
+            deficit -= giveBack
+        }
         var spare = rect.width - widths.compactMap { $0 }.reduce(0, +)
         if flexible.isEmpty {
             widths[widths.count - 1]! += spare  // sidebars only: the last one takes what is left

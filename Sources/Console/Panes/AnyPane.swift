@@ -56,6 +56,9 @@ public struct PaneRegistry: Sendable {
 
     public init(_ types: [any Pane.Type]) {
         precondition(Set(types.map { $0.id }).count == types.count, "two panes with one id")
+        precondition(!types.contains { $0.id.name == Shell.scope }, "'\(Shell.scope)' is the shell's scope, not a pane id")
+        let names = (Shell.lineCommands + types.flatMap { $0.lineCommands }).flatMap { [$0.name] + $0.aliases }
+        precondition(Set(names).count == names.count, "two : commands with one name: \(names.sorted())")
         self.types = types
     }
 

@@ -39,7 +39,7 @@ public struct TableCursor: Equatable, Sendable {
     public func row(atY y: Int, rows: Int, visible: Int) -> Int? {
         let first = Table.firstVisible(selected: selected, rows: rows, visible: visible)
         let row = first + y - 1
-        return y >= 1 && row < rows ? row : nil
+        return y >= 1 && y <= visible && row < rows ? row : nil
     }
 
     static func clamp(_ value: Int, _ count: Int) -> Int { max(0, min(value, count - 1)) }

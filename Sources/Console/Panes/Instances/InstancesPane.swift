@@ -68,8 +68,10 @@ public struct InstancesPane: Pane {
         switch event {
         case .selectionChanged:
             guard context.selection.service != service else { return [] }
+            let sort = cursor.sort  // the operator's sort outlives the service
             self = InstancesPane()
             service = context.selection.service
+            cursor.sort = sort
             return []
         case .feed(.health(let name, let new, _)):
             guard name == service else { return [] }  // a late answer for the previous service

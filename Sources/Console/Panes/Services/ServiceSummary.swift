@@ -9,9 +9,15 @@ public struct ServiceSummary: Equatable, Sendable {
 
     public var instances: Int { passing + warning + critical }
 
-    /// The columns, in order; the pane sorts by them and the CLI prints them.
+    /// The columns: the pane shows and sorts by `full` ones (or `compact` ones as a narrow sidebar), and
+    /// the CLI prints the `full` ones.
     public enum Column: Int, CaseIterable, Sendable {
         case name, tags, instances, passing, warning, critical
+        /// Every count in one cell, `2● 1✖`; sorted worst first.
+        case health
+
+        public static let full: [Column] = [.name, .tags, .instances, .passing, .warning, .critical]
+        public static let compact: [Column] = [.name, .health]
 
         public var title: String {
             switch self {
@@ -21,6 +27,7 @@ public struct ServiceSummary: Equatable, Sendable {
             case .passing: return "PASSING"
             case .warning: return "WARNING"
             case .critical: return "CRITICAL"
+            case .health: return "HEALTH"
             }
         }
 
@@ -32,24 +39,23 @@ public struct ServiceSummary: Equatable, Sendable {
             case .passing: return .init(title, .fixed(7), .right)
             case .warning: return .init(title, .fixed(7), .right)
             case .critical: return .init(title, .fixed(8), .right)
+            case .health: return .init(title, .fixed(9))
             }
         }
     }
 
-    /// The pane's columns when it is a narrow sidebar.
-    static let compactColumns: [Table.Column] = [.init("SERVICE", .flexible(minimum: 10)), .init("HEALTH", .fixed(9))]
-
-    /// The row's cells as plain text, column by column.
-    public var texts: [String] {
-        Column.allCases.map { column in
-            switch column {
-            case .name: return name
-            case .tags: return tags.joined(separator: ",")
-            case .instances: return "\(instances)"
-            case .passing: return "\(passing)"
-            case .warning: return "\(warning)"
-            case .critical: return "\(critical)"
-            }
+    /// The row's cell in `column`, as plain text.
+    public func text(_ column: Column) -> String {
+        switch column {
+        case .name: return name
+        case .tags: return tags.joined(separator: ",")
+        case .instances: return "\(instances)"
+        case .passing: return "\(passing)"
+        case .warning: return "\(warning)"
+        case .critical: return "\(critical)"
+        case .health:
+            let parts = [(passing, "●"), (warning, "▲"), (critical, "✖")].filter { $0.0 > 0 }.map { "\($0.0)\($0.1)" }
+            return parts.isEmpty ? "-" : parts.joined(separator: " ")
         }
     }
 
@@ -83,6 +89,7 @@ public struct ServiceSummary: Equatable, Sendable {
             case .passing: return format6(s.passing) + s.name
             case .warning: return format6(s.warning) + s.name
             case .critical: return format6(s.critical) + s.name
+            case .health: return format6(999_999 - s.critical) + format6(999_999 - s.warning) + s.name
             }
         }
         rows.sort { a, b in cursor.sort.ascending ? key(a) < key(b) : key(a) > key(b) }

@@ -41,12 +41,21 @@ public struct ServicesPane: Pane {
             return []
         case .prompt(.edited(let text)), .prompt(.submitted(let text)):
             cursor.filter = text
+            followSelection(context)
+            return publishSelection(context)
         case .prompt(.cancelled):
             cursor.filter = ""
+            followSelection(context)
+            return publishSelection(context)
         default:
             return []
         }
         followSelection(context)
+        // A service chosen elsewhere (`:instances NAME`) that the filter hides stays selected while it
+        // exists: new data does not move the selection away from it.
+        if let name = context.selection.service, catalog[name] != nil, !rows.contains(where: { $0.name == name }) {
+            return []
+        }
         return publishSelection(context)
     }
 
@@ -72,7 +81,10 @@ public struct ServicesPane: Pane {
         case .top: cursor.move(.top, rows: rows.count, visible: visible)
         case .bottom: cursor.move(.bottom, rows: rows.count, visible: visible)
         case .sort:
-            cursor.nextSortColumn(of: ServiceSummary.Column.allCases.count)
+            // The next of the columns on screen.
+            let shown = Self.columns(width: context.size.width)
+            let current = shown.firstIndex { $0.rawValue == cursor.sort.column } ?? -1
+            cursor.sort.column = shown[(current + 1) % shown.count].rawValue
             followSelection(context)
         case .reverse:
             cursor.sort.ascending.toggle()
@@ -114,17 +126,10 @@ public struct ServicesPane: Pane {
     public func render(into grid: inout Grid, _ rect: Rect, _ context: PaneContext) {
         let theme = context.theme
         let rows = rows
-        let compact = rect.width < Self.compactBelow
-        let columns = compact ? ServiceSummary.compactColumns : ServiceSummary.Column.allCases.map(\.table)
-        let cells = rows.map { s -> [[Span]] in
-            if compact { return [[Span(s.name)], Self.healthCell(s, theme)] }
-            return [[Span(s.name)], [Span(s.tags.joined(separator: ","), theme[.muted])], [Span("\(s.instances)")],
-                    [Self.count(s.passing, theme[.ok], theme)], [Self.count(s.warning, theme[.warning], theme)],
-                    [Self.count(s.critical, theme[.critical], theme)]]
-        }
-        let sortColumn = compact ? (cursor.sort.column == 0 ? 0 : nil) : cursor.sort.column
-        Table(columns: columns, rows: cells, selected: rows.isEmpty ? nil : cursor.selected,
-              sortColumn: sortColumn, ascending: cursor.sort.ascending)
+        let columns = Self.columns(width: rect.width)
+        let cells = rows.map { s in columns.map { Self.cell($0, s, theme) } }
+        Table(columns: columns.map(\.table), rows: cells, selected: rows.isEmpty ? nil : cursor.selected,
+              sortColumn: columns.firstIndex { $0.rawValue == cursor.sort.column }, ascending: cursor.sort.ascending)
             .render(into: &grid, rect, theme: theme)
         if rows.isEmpty {
             let waiting = context.feeds[.services]?.lastUpdate == nil ? "waiting for Consul…" : "no services match"
@@ -132,15 +137,26 @@ public struct ServicesPane: Pane {
         }
     }
 
-    static func count(_ n: Int, _ style: Style, _ theme: Theme) -> Span {
-        n == 0 ? Span("0", theme[.muted]) : Span("\(n)", style)
+    /// The columns for a pane this wide.
+    static func columns(width: Int) -> [ServiceSummary.Column] {
+        width < compactBelow ? ServiceSummary.Column.compact : ServiceSummary.Column.full
     }
 
-    /// `2● 1✖`: the counts that are not zero, each in its colour.
-    static func healthCell(_ s: ServiceSummary, _ theme: Theme) -> [Span] {
-        let parts = [(s.passing, "●", theme[.ok]), (s.warning, "▲", theme[.warning]), (s.critical, "✖", theme[.critical])]
-            .filter { $0.0 > 0 }
-        guard !parts.isEmpty else { return [Span("-", theme[.muted])] }
-        return parts.enumerated().map { i, part in Span((i == 0 ? "" : " ") + "\(part.0)\(part.1)", part.2) }
+    static func cell(_ column: ServiceSummary.Column, _ s: ServiceSummary, _ theme: Theme) -> [Span] {
+        func count(_ n: Int, _ style: Style) -> Span { n == 0 ? Span("0", theme[.muted]) : Span("\(n)", style) }
+        switch column {
+        case .name: return [Span(s.name)]
+        case .tags: return [Span(s.text(.tags), theme[.muted])]
+        case .instances: return [Span(s.text(.instances))]
+        case .passing: return [count(s.passing, theme[.ok])]
+        case .warning: return [count(s.warning, theme[.warning])]
+        case .critical: return [count(s.critical, theme[.critical])]
+        case .health:
+            // `2● 1✖`: the counts that are not zero, each in its colour.
+            let parts = [(s.passing, "●", theme[.ok]), (s.warning, "▲", theme[.warning]), (s.critical, "✖", theme[.critical])]
+                .filter { $0.0 > 0 }
+            guard !parts.isEmpty else { return [Span("-", theme[.muted])] }
+            return parts.enumerated().map { i, part in Span((i == 0 ? "" : " ") + "\(part.0)\(part.1)", part.2) }
+        }
     }
 }

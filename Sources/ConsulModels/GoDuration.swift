@@ -1,7 +1,8 @@
 /// Go's duration text ("10s", "1m30s", "1.5h", "300ms"), which Consul uses for every interval and wait.
 public enum GoDuration {
-    /// Parses a Go duration; nil when the text is not one. A bare "0" is zero, as in Go.
-    public static func parse(_ text: String) -> Duration? {
+    /// Parses a Go duration; nil when the text is not one. A bare "0" is zero, as in Go. With `days`, `d`
+    /// (24 h) is a unit too, for ranges people type (`7d`); Go and Consul have no such unit.
+    public static func parse(_ text: String, days: Bool = false) -> Duration? {
         var rest = Substring(text)
         var negative = false
         if rest.first == "-" || rest.first == "+" {
@@ -16,7 +17,7 @@ public enum GoDuration {
             guard !number.isEmpty, let value = Double(number) else { return nil }
             rest = rest.dropFirst(number.count)
             let unit = rest.prefix { !($0.isNumber || $0 == ".") }
-            guard let scale = unitNanoseconds[String(unit)] else { return nil }
+            guard let scale = unitNanoseconds[String(unit)] ?? (days && unit == "d" ? 86_400e9 : nil) else { return nil }
             rest = rest.dropFirst(unit.count)
             totalNanoseconds += value * scale
         }
