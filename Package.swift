@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "ConsoleFeeds",
             dependencies: [
-                "Console", "Consul", "SearchAPI", "TUI",
+                "Console", "Consul", "SearchAPI", "Telemetry", "TUI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -114,7 +114,7 @@ let package = Package(
         .target(name: "LogTail", dependencies: ["Kafka", "TerminalSafety"]),
         .executableTarget(
             name: "opsdeck",
-            dependencies: ["LogTail", "Kafka", "Console", "ConsoleFeeds", "TUI", "Consul", "BuiltinThemes", "TerminalSafety",
+            dependencies: ["LogTail", "Kafka", "Console", "ConsoleFeeds", "TUI", "Consul", "BuiltinThemes", "TerminalSafety", "Telemetry",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
@@ -188,7 +188,7 @@ let package = Package(
         .testTarget(name: "ConsoleEndToEndTests", dependencies: ["StackSupport"]),
         // The pure console's tests link no network stack (no Consul client, gRPC or NIO).
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "ConsulModels"], exclude: ["Snapshots"]),
-        .testTarget(name: "ConsoleFeedsTests", dependencies: ["ConsoleFeeds", "Console", "Consul", "DevConsul", "TUI", "StackSupport"]),
+        .testTarget(name: "ConsoleFeedsTests", dependencies: ["ConsoleFeeds", "Console", "Consul", "DevConsul", "TUI", "StackSupport", "Telemetry"]),
         .testTarget(name: "TerminalSafetyTests", dependencies: ["TerminalSafety"]),
         .testTarget(name: "LogTailIntegrationTests", dependencies: ["LogTail", "Kafka", "StackSupport"]),
         .testTarget(name: "TelemetryIntegrationTests", dependencies: ["Telemetry", "StackSupport"]),

@@ -2,13 +2,17 @@ import Console
 import Consul
 import Foundation
 import Synchronization
+import Telemetry
 import TUI
 
-/// Runs what the console's state asks for: each wanted feed as a task (a Consul watch), every wanted
-/// instance's Monitor through one poller, and one-shot effects off the UI thread. Feeds report domain
-/// values; only here do they become console actions.
+/// Runs what the console's state asks for: each wanted feed as a task (a Consul watch, a Graphite
+/// refresh, a file read), every wanted instance's Monitor through one poller, and one-shot effects off
+/// the UI thread. Feeds report domain values; only here do they become console actions.
 public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     private let consul: ConsulClient
+    private let graphite: GraphiteClient
+    /// Where `<service>.dashboard` files are looked for.
+    private let dashboardDirectory: String?
     private let send: @Sendable (ConsoleAction) -> Void
     private let loadTheme: @Sendable (String) throws -> Theme
     private let poller: MonitorPoller
@@ -26,9 +30,11 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     public var tasksEnded: Int { ended.count.withLock { $0 } }
 
     /// `loadTheme` reads a theme file (run off the UI thread, for `:theme`).
-    public init(consul: ConsulClient, loadTheme: @escaping @Sendable (String) throws -> Theme,
-                send: @escaping @Sendable (ConsoleAction) -> Void) {
+    public init(consul: ConsulClient, graphite: GraphiteClient = GraphiteClient(), dashboardDirectory: String? = nil,
+                loadTheme: @escaping @Sendable (String) throws -> Theme, send: @escaping @Sendable (ConsoleAction) -> Void) {
         self.consul = consul
+        self.graphite = graphite
+        self.dashboardDirectory = dashboardDirectory
         self.send = send
         self.loadTheme = loadTheme
         poller = MonitorPoller { send(.feed($0)) }
@@ -56,7 +62,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
             switch feed {
             case .monitor(let instance, let address):
                 targets[instance] = address
-            case .services, .checks, .health:
+            case .services, .checks, .health, .graphite, .metricNames, .dashboard:
                 if running[feed] == nil {
                     running[feed] = start(feed)
                     tasksStarted += 1
@@ -100,8 +106,54 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
             return watch(feed, ConsulWatch { options in try await consul.checks(in: nil, options) }) { .checks($0, at: $1) }
         case .health(let service):
             return watch(feed, consul.watchHealth(service: service)) { .health(service: service, $0, at: $1) }
+        case .graphite(let query):
+            return repeating(feed, every: .seconds(query.refreshSeconds)) { [graphite] in
+                let targets = query.targets.map {
+                    $0.replacingOccurrences(of: "{instance}", with: CollectdPaths.graphiteSafe(query.instance ?? ""))
+                }
+                let series = try await graphite.render(targets: targets, from: "-\(query.range)s", until: "now",
+                                                       maxDataPoints: query.points)
+                return .graphite(query, series.map(MetricSeries.init), at: epochMilliseconds())
+            }
+        case .metricNames:
+            return repeating(feed, every: .seconds(60)) { [graphite] in
+                .metricNames(try await graphite.find("collectd.*.statsd.*").filter(\.isLeaf).map(\.id).sorted(), at: epochMilliseconds())
+            }
+        case .dashboard(let service):
+            let file = dashboardDirectory.map { "\($0)/\(service).dashboard" }
+            let send = send, ended = ended
+            return Task.detached {
+                defer { ended.count.withLock { $0 += 1 } }
+                // Service names come from Consul: one with a slash must not reach another directory.
+                let text = service.contains("/") ? nil : file.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+                send(.feed(.dashboard(service: service, text: text)))
+            }
         case .monitor:
             preconditionFailure("Monitor feeds run in the poller")
+        }
+    }
+
+    /// `read` now and then every `interval` until cancelled; a failure is reported and retried sooner
+    /// (backing off from 2 s to the interval).
+    private func repeating(_ feed: Feed, every interval: Duration,
+                           _ read: @escaping @Sendable () async throws -> FeedEvent) -> Task<Void, Never> {
+        let send = send, ended = ended
+        return Task {
+            defer { ended.count.withLock { $0 += 1 } }
+            var retry = Duration.seconds(2)
+            while !Task.isCancelled {
+                do {
+                    send(.feed(try await read()))
+                    retry = .seconds(2)
+                    try? await Task.sleep(for: interval)
+                } catch {
+                    guard !Task.isCancelled else { return }
+                    send(.feed(.failed(feed, reason: Self.reason(error), retryInMilliseconds: Int64(retry.milliseconds),
+                                       at: epochMilliseconds())))
+                    try? await Task.sleep(for: retry)
+                    retry = min(retry * 2, interval)
+                }
+            }
         }
     }
 
@@ -123,12 +175,14 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     }
 
     /// A short reason for the status bar.
-    static func reason(_ error: ConsulError) -> String {
+    static func reason(_ error: any Error) -> String {
         let text: String
         switch error {
-        case .unreachable(_, let reason): text = reason
-        case .unexpectedStatus(let code, let body, _): text = "HTTP \(code) \(body)"
-        case .badResponse(_, let reason): text = "unreadable answer: \(reason)"
+        case ConsulError.unreachable(_, let reason): text = reason
+        case ConsulError.unexpectedStatus(let code, let body, _): text = "HTTP \(code) \(body)"
+        case ConsulError.badResponse(_, let reason): text = "unreadable answer: \(reason)"
+        case GraphiteError.http(let status, _, let body): text = "HTTP \(status) \(body)"
+        default: text = "\(error)"
         }
         let lower = text.lowercased()
         if lower.contains("connection refused") || lower.contains("connectionrefused") { return "connection refused" }
@@ -145,4 +199,13 @@ private final class EndedTasks: Sendable {
 extension Duration {
     /// The duration in (fractional) milliseconds.
     var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}
+
+extension MetricSeries {
+    /// Graphite's points, evenly spaced (one slot each), as the console keeps them.
+    init(_ series: GraphiteSeries) {
+        let start = series.points.first?.timestamp ?? 0
+        let step = series.points.count > 1 ? series.points[1].timestamp - start : 10
+        self.init(target: series.target, start: start, step: max(1, step), values: series.points.map(\.value))
+    }
 }

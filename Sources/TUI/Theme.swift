@@ -12,7 +12,16 @@ import Foundation
 public struct Theme: Sendable, Equatable {
     public enum Role: String, CaseIterable, Sendable {
         case text, muted, border, title, selection, header, ok, warning, critical, accent, status, input, highlight
+        /// Chart series, in order; a chart with more series starts over.
+        case series1, series2, series3, series4, series5, series6
+        /// A chart's time cursor.
+        case cursor
+
+        public static let series: [Role] = [.series1, .series2, .series3, .series4, .series5, .series6]
     }
+
+    /// The style of a chart's `index`th series.
+    public func series(_ index: Int) -> Style { self[Role.series[index % Role.series.count]] }
 
     public let name: String
     private var styles: [Role: Style]
@@ -29,7 +38,8 @@ public struct Theme: Sendable, Equatable {
     public static let monochrome = Theme(name: "mono", styles: [
         .title: Style(attributes: .bold), .selection: Style(attributes: .reverse), .header: Style(attributes: .bold),
         .critical: Style(attributes: .bold), .status: Style(attributes: .reverse), .highlight: Style(attributes: .reverse),
-        .muted: Style(attributes: .dim),
+        .muted: Style(attributes: .dim), .series1: Style(attributes: .bold), .series3: Style(attributes: .dim),
+        .series5: Style(attributes: .underline), .cursor: Style(attributes: .reverse),
     ])
 
     /// The same theme with colours dropped (attributes kept), for NO_COLOR.

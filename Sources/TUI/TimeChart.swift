@@ -120,11 +120,12 @@ public struct TimeChart: Sendable {
         }
     }
 
-    /// `HH:MM` within a day's range, `MM-DD HH:MM` beyond.
+    /// `HH:MM:SS` within ten minutes, `HH:MM` within a day, `MM-DD HH:MM` beyond.
     public static func timeLabel(_ t: Int64, span: Int64, utcOffset: Int64) -> String {
         let local = t + utcOffset
         let dayTime = ((local % 86_400) + 86_400) % 86_400
         let clock = pad2(dayTime / 3600) + ":" + pad2(dayTime % 3600 / 60)
+        if span < 600 { return clock + ":" + pad2(dayTime % 60) }
         guard span > 86_400 else { return clock }
         let (_, month, day) = civilDate(daysSinceEpoch: (local - dayTime) / 86_400)
         return pad2(month) + "-" + pad2(day) + " " + clock

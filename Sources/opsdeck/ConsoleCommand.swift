@@ -2,6 +2,7 @@ import ArgumentParser
 import BuiltinThemes
 import Console
 import ConsoleFeeds
+import Telemetry
 import Consul
 import Foundation
 import TUI
@@ -17,6 +18,14 @@ struct ConsulOptions: ParsableArguments {
         if let consul { environment["CONSUL_HTTP_ADDR"] = consul }
         return .fromEnvironment(environment)
     }
+}
+
+/// Where Graphite's render API is: `--graphite`, else `$OPSDECK_GRAPHITE_URL`, else the stack's.
+struct GraphiteOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("graphite-web's URL (default: $OPSDECK_GRAPHITE_URL or http://127.0.0.1:8002).", valueName: "url"))
+    var graphite: String?
+
+    var url: String { graphite ?? ProcessInfo.processInfo.environment["OPSDECK_GRAPHITE_URL"] ?? "http://127.0.0.1:8002" }
 }
 
 struct ConsoleCommand: ParsableCommand {
@@ -42,6 +51,7 @@ struct ConsoleCommand: ParsableCommand {
     )
 
     @OptionGroup var consulOptions: ConsulOptions
+    @OptionGroup var graphiteOptions: GraphiteOptions
 
     @Option(help: ArgumentHelp("Colour theme (dark, light, mono, or a file of yours).", valueName: "name"))
     var theme: String?
@@ -87,8 +97,10 @@ struct ConsoleCommand: ParsableCommand {
 
         let inbox = ActionInbox()
         let consulConfiguration = consulOptions.configuration()
-        let runtime = FeedRuntime(consul: ConsulClient(configuration: consulConfiguration), loadTheme: loadTheme,
-                                  send: inbox.send)
+        let runtime = FeedRuntime(consul: ConsulClient(configuration: consulConfiguration),
+                                  graphite: GraphiteClient(baseURL: graphiteOptions.url),
+                                  dashboardDirectory: ConsoleConfigFile.directory(environment: environment).map { "\($0)/dashboards" },
+                                  loadTheme: loadTheme, send: inbox.send)
         TerminalGuard.install(inbox: inbox)
         let backend = NcursesBackend(useColor: !colourOff, mouse: !noMouse, wakeDescriptor: inbox.wakeDescriptor)
         defer { backend.shutdown() }

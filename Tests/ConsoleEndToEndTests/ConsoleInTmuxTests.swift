@@ -64,8 +64,10 @@ import Testing
         }
         print("instance death shown after \(shownAfter) (check interval 1 s)")
 
-        // Tab moves the focus (the heavy frame) back to the services; z zooms them to the full screen, with
-        // every column, and back.
+        // Tab moves the focus (the heavy frame) to the metrics below, then round to the services; z zooms
+        // them to the full screen, with every column, and back.
+        try tmux.send("Tab")
+        try await tmux.waitFor("the metrics focused") { screen in screen.contains("┏ metrics  \(service)") }
         try tmux.send("Tab")
         try await tmux.waitFor("the services focused") { screen in
             lines(screen)[1].hasPrefix("┏ services") && lines(screen)[1].contains("┌ \(service)")
@@ -82,7 +84,7 @@ import Testing
         try tmux.resize(width: 80, height: 24)
         try await tmux.waitFor("an 80x24 frame with the services alone") { screen in
             let lines = lines(screen)
-            return lines.count >= 24 && lines[23].hasPrefix(" consul") && lines.allSatisfy { $0.count <= 80 }
+            return lines.count >= 24 && lines[23].hasPrefix("  ● services") && lines.allSatisfy { $0.count <= 80 }
                 && lines[1].hasPrefix("┏ services") && !screen.contains("INSTANCE")
         }
         try tmux.send("Tab")

@@ -23,7 +23,8 @@ import TUI
         #expect(ConsoleView.render(state, reducer).lines()[23].hasSuffix("enter open  ? help  : command  x quit"))
         // Where the feeds' status needs the room, the pane's hints go first, then all but the first.
         state.size = Size(width: 82, height: 24)
-        #expect(ConsoleView.render(state, reducer).lines()[23].hasSuffix("connecting │  ? help  : command  x quit"))
+        let shellOnly = ConsoleView.render(state, reducer).lines()[23]
+        #expect(shellOnly.hasSuffix("│         ? help  : command  x quit") && !shellOnly.contains("open"))
         state.size = Size(width: 70, height: 24)
         let narrow = ConsoleView.render(state, reducer).lines()[23]
         #expect(narrow.hasSuffix(" ? help") && narrow.contains("◌ checks connecting │") && !narrow.contains("quit"))

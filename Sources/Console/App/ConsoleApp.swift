@@ -77,6 +77,7 @@ public final class ConsoleApp {
         state = ConsoleState(registry: options.reducer.registry)
         state.theme = theme
         state.header = header
+        state.utcOffset = Int64(TimeZone.current.secondsFromGMT())
     }
 
     public func run() {

@@ -38,7 +38,7 @@ public struct ConsoleReducer: Sendable {
             // A late report from a feed no longer wanted changes nothing.
             guard event.isWanted(by: state.subscriptions) else { return [] }
             if case .services(let services, _) = event { state.selection.services = services.keys.sorted() }
-            if let status = event.status(after: state.feeds[event.kind]) { state.feeds[event.kind] = status }
+            if let kind = event.kind, let status = event.status(after: state.feeds[kind]) { state.feeds[kind] = status }
             broadcast(.feed(event), &state, &effects)
         case .themeLoaded(let theme):
             state.theme = theme
@@ -65,7 +65,8 @@ public struct ConsoleReducer: Sendable {
         let frame = (frames ?? ConsoleView.frames(state, registry))[id]
         let inner = frame.map { $0.inset(1) }
         return PaneContext(now: state.now, size: Size(width: inner?.width ?? 0, height: inner?.height ?? 0),
-                           selection: state.selection, feeds: state.feeds, isFocused: id == state.focus, theme: state.theme)
+                           selection: state.selection, feeds: state.feeds, isFocused: id == state.focus, theme: state.theme,
+                           utcOffset: state.utcOffset)
     }
 
     /// Every pane sees the event; what they ask for is applied, and a change of selection reaches them all.
@@ -101,6 +102,10 @@ public struct ConsoleReducer: Sendable {
                 guard state.selection.instance != instance else { continue }
                 state.selection.instance = instance
                 selectionChanged = true
+            case .selectTime(let time):
+                guard state.selection.time != time else { continue }
+                state.selection.time = time
+                selectionChanged = true
             case .focus(let id):
                 guard registry.ids.contains(id) else { continue }
                 state.visible.insert(id)
@@ -134,12 +139,13 @@ public struct ConsoleReducer: Sendable {
         guard wanted != state.subscriptions else { return }
         let before = state.subscriptions
         state.subscriptions = wanted
+        // A line per kind that runs; a line starts over when nothing of what it reported runs any more
+        // (another service was opened).
         for kind in FeedKind.allCases {
             let now = wanted.filter { $0.kind == kind }
             if now.isEmpty {
                 state.feeds[kind] = nil
             } else if now.isDisjoint(with: before.filter { $0.kind == kind }) {
-                // Nothing of what this line reported still runs (another service was opened): it starts over.
                 state.feeds[kind] = FeedStatus(phase: .connecting)
             }
         }
@@ -153,8 +159,10 @@ public struct ConsoleReducer: Sendable {
             state.mode = .normal  // any key closes help
         case .command(var editor):
             if key == .tab {
-                let (line, candidates) = parser.complete(editor.string) { completionCandidates(for: $0, state) }
-                editor.set(line)
+                let line = editor.string
+                let owner = line.split(separator: " ").first.flatMap { parser.spec(named: String($0)) }.flatMap { owners[$0.name] }
+                let (completed, candidates) = parser.complete(line) { completionCandidates(for: $0, owner: owner, command: line, state) }
+                editor.set(completed)
                 state.completions = candidates
                 state.mode = .command(editor)
                 return
@@ -292,9 +300,14 @@ public struct ConsoleReducer: Sendable {
         }
     }
 
-    private func completionCandidates(for completion: LineCommandSpec.Completion, _ state: ConsoleState) -> [String] {
+    private func completionCandidates(for completion: LineCommandSpec.Completion, owner: PaneID?, command line: String,
+                                      _ state: ConsoleState) -> [String] {
         switch completion {
         case .none: return []
+        case .pane:
+            guard let owner, let pane = state.panes.first(where: { $0.id == owner }),
+                  let name = line.split(separator: " ").first.flatMap({ parser.spec(named: String($0))?.name }) else { return [] }
+            return pane.completions(for: name, context(owner, state))
         case .services: return state.selection.services
         case .themes: return themes
         case .panes: return registry.ids.map(\.name)

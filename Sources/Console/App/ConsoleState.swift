@@ -38,6 +38,8 @@ public struct ConsoleState: Equatable {
     public var feeds: [FeedKind: FeedStatus] = [:]
 
     public var theme: Theme = .monochrome
+    /// Seconds to add to UTC for local times (the app sets the machine's; tests keep 0).
+    public var utcOffset: Int64 = 0
     /// Where the console looks (`consul 127.0.0.1:8500`), for the title row.
     public var header = ""
     public var now: Int64 = 0  // milliseconds since the epoch, from ticks

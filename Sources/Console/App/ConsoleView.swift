@@ -74,7 +74,7 @@ public enum ConsoleView {
     static func statusBar(_ state: ConsoleState, _ keymap: Keymap, _ grid: inout Grid) {
         let theme = state.theme
         let bar = theme[.status]
-        var left: [Span] = [Span(" consul ", bar)]
+        var left: [Span] = [Span(" ", bar)]
         for kind in state.feeds.keys.sorted() {
             guard let status = state.feeds[kind] else { continue }
             var style = bar

@@ -14,11 +14,15 @@ public struct ConsoleConfigFile: Equatable {
         public let description: String
     }
 
-    /// `path`, else `$XDG_CONFIG_HOME/opsdeck/config`, else `~/.config/opsdeck/config`; a default file
-    /// that does not exist is no error, a named one is.
+    /// opsdeck's config directory: `$XDG_CONFIG_HOME/opsdeck`, else `~/.config/opsdeck`.
+    public static func directory(environment: [String: String]) -> String? {
+        (environment["XDG_CONFIG_HOME"] ?? environment["HOME"].map { "\($0)/.config" }).map { "\($0)/opsdeck" }
+    }
+
+    /// `path`, else `config` in the config directory; a default file that does not exist is no error, a
+    /// named one is.
     public static func load(path: String?, environment: [String: String]) throws -> ConsoleConfigFile {
-        let configHome = environment["XDG_CONFIG_HOME"] ?? environment["HOME"].map { "\($0)/.config" }
-        guard let file = path ?? configHome.map({ "\($0)/opsdeck/config" }) else { return ConsoleConfigFile() }
+        guard let file = path ?? directory(environment: environment).map({ "\($0)/config" }) else { return ConsoleConfigFile() }
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
             if path != nil { throw Problem(description: "--config \(file): cannot read it") }
             return ConsoleConfigFile()

@@ -14,21 +14,29 @@ public enum Feed: Hashable, Sendable {
     case health(service: String)
     /// One instance's Monitor RPC, polled.
     case monitor(instance: String, address: String)
+    /// One chart's series from Graphite's render API, refreshed at the range's resolution.
+    case graphite(GraphiteQuery)
+    /// The metric paths Graphite knows (for `:metric` completion), refreshed each minute.
+    case metricNames
+    /// A service's dashboard file, read once (no file: the built-in dashboard).
+    case dashboard(service: String)
 
-    /// Which line of the status bar reports it.
-    public var kind: FeedKind {
+    /// Which line of the status bar reports it (nil: none; its failures are messages).
+    public var kind: FeedKind? {
         switch self {
         case .services: return .services
         case .checks: return .checks
         case .health: return .instances
         case .monitor: return .monitor
+        case .graphite, .metricNames: return .graphite
+        case .dashboard: return nil
         }
     }
 }
 
 /// The status bar's lines: feeds of one kind share one (every instance's Monitor is one line).
 public enum FeedKind: String, CaseIterable, Sendable, Comparable {
-    case services, checks, instances, monitor
+    case services, checks, instances, monitor, graphite
 
     public static func < (a: FeedKind, b: FeedKind) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -43,6 +51,10 @@ public enum FeedEvent: Equatable, Sendable {
     case monitor(instance: String, MonitorSample)
     /// A polling round over every wanted instance ended.
     case monitorRound(ok: Int, failed: Int, at: Int64)
+    case graphite(GraphiteQuery, [MetricSeries], at: Int64)
+    case metricNames([String], at: Int64)
+    /// The dashboard file's text, nil when there is none.
+    case dashboard(service: String, text: String?)
     /// The feed could not read; it retries on its own.
     case failed(Feed, reason: String, retryInMilliseconds: Int64, at: Int64)
 }
@@ -67,13 +79,15 @@ public struct FeedStatus: Equatable, Sendable {
 }
 
 extension FeedEvent {
-    /// The status-bar line it reports on.
-    public var kind: FeedKind {
+    /// The status-bar line it reports on (nil: none).
+    public var kind: FeedKind? {
         switch self {
         case .services: return .services
         case .checks: return .checks
         case .health: return .instances
         case .monitor, .monitorRound: return .monitor
+        case .graphite, .metricNames: return .graphite
+        case .dashboard: return nil
         case .failed(let feed, _, _, _): return feed.kind
         }
     }
@@ -88,6 +102,9 @@ extension FeedEvent {
         case .monitor(let instance, _):
             return subscriptions.contains { if case .monitor(instance, _) = $0 { return true } else { return false } }
         case .monitorRound: return subscriptions.contains { $0.kind == .monitor }
+        case .graphite(let query, _, _): return subscriptions.contains(.graphite(query))
+        case .metricNames: return subscriptions.contains(.metricNames)
+        case .dashboard(let service, _): return subscriptions.contains(.dashboard(service: service))
         case .failed(let feed, _, _, _): return subscriptions.contains(feed)
         }
     }
@@ -95,9 +112,9 @@ extension FeedEvent {
     /// That line after this event (nil: the event does not change it).
     func status(after previous: FeedStatus?) -> FeedStatus? {
         switch self {
-        case .services(_, let at), .checks(_, let at), .health(_, _, let at):
+        case .services(_, let at), .checks(_, let at), .health(_, _, let at), .graphite(_, _, let at), .metricNames(_, let at):
             return FeedStatus(phase: .live, lastUpdate: at)
-        case .monitor:
+        case .monitor, .dashboard:
             return nil
         case .monitorRound(let ok, let failed, let at):
             let detail = "\(ok)/\(ok + failed)"

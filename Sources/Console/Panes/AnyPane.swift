@@ -25,6 +25,8 @@ public struct AnyPane: Equatable, Sendable {
 
     mutating func run(_ command: LineCommand, _ context: PaneContext) -> [Outcome] { base.run(command, context) }
 
+    func completions(for command: String, _ context: PaneContext) -> [String] { base.completions(for: command, context) }
+
     mutating func mouse(_ event: MouseEvent, _ context: PaneContext) -> [Outcome] { base.mouse(event, context) }
 
     func title(_ context: PaneContext) -> String { base.title(context) }
@@ -65,6 +67,7 @@ public struct PaneRegistry: Sendable {
     public static let standard = PaneRegistry([
         ServicesPane.self,
         InstancesPane.self,
+        MetricsPane.self,
     ])
 
     public var ids: [PaneID] { types.map { $0.id } }

@@ -30,6 +30,8 @@ public protocol Pane: Equatable, Sendable {
     mutating func perform(_ command: Command, _ context: PaneContext) -> [Outcome]
     /// One of its `:` commands.
     mutating func run(_ command: LineCommand, _ context: PaneContext) -> [Outcome]
+    /// Candidates for the argument of its `:` command `command` (argument completion `.pane`).
+    func completions(for command: String, _ context: PaneContext) -> [String]
     /// A click or the wheel, at a position relative to the pane's area.
     mutating func mouse(_ event: MouseEvent, _ context: PaneContext) -> [Outcome]
     /// The title in the pane's frame.
@@ -43,6 +45,7 @@ extension Pane {
     public func subscriptions(_ context: PaneContext) -> Set<Feed> { [] }
     public mutating func update(_ event: PaneEvent, _ context: PaneContext) -> [Outcome] { [] }
     public mutating func run(_ command: LineCommand, _ context: PaneContext) -> [Outcome] { [] }
+    public func completions(for command: String, _ context: PaneContext) -> [String] { [] }
     public mutating func mouse(_ event: MouseEvent, _ context: PaneContext) -> [Outcome] { [] }
 }
 
@@ -112,15 +115,18 @@ public struct PaneContext: Sendable {
     public var feeds: [FeedKind: FeedStatus]
     public var isFocused: Bool
     public var theme: Theme
+    /// Seconds to add to UTC for the local time (times on charts and logs).
+    public var utcOffset: Int64
 
     public init(now: Int64, size: Size, selection: Selection, feeds: [FeedKind: FeedStatus], isFocused: Bool,
-                theme: Theme) {
+                theme: Theme, utcOffset: Int64 = 0) {
         self.now = now
         self.size = size
         self.selection = selection
         self.feeds = feeds
         self.isFocused = isFocused
         self.theme = theme
+        self.utcOffset = utcOffset
     }
 }
 
@@ -128,12 +134,15 @@ public struct PaneContext: Sendable {
 public struct Selection: Equatable, Sendable {
     public var service: String?
     public var instance: String?
+    /// A moment the operator points at (the metrics pane's cursor), seconds since the epoch; nil: now.
+    public var time: Int64?
     /// Every service Consul lists, for `:` argument completion and checks.
     public var services: [String] = []
 
-    public init(service: String? = nil, instance: String? = nil, services: [String] = []) {
+    public init(service: String? = nil, instance: String? = nil, time: Int64? = nil, services: [String] = []) {
         self.service = service
         self.instance = instance
+        self.time = time
         self.services = services
     }
 }
@@ -171,6 +180,7 @@ public enum Outcome: Equatable, Sendable {
     /// The service everything follows (nil: none).
     case selectService(String?)
     case selectInstance(String?)
+    case selectTime(Int64?)
     case focus(PaneID)
     /// One-shot work for the runtime.
     case effect(ConsoleEffect)

@@ -26,6 +26,8 @@ public struct LineCommandSpec: Equatable, Sendable {
         case themes
         /// The console's panes.
         case panes
+        /// Whatever the pane that owns the command offers (`Pane.completions`).
+        case pane
         case values([String])
     }
 

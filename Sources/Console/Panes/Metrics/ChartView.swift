@@ -1,0 +1,88 @@
+import TUI
+
+/// One chart as the metrics pane and `opsdeck metrics --output chart` draw it: a title row, the
+/// lines, the time axis, and a legend row per series (last, min, max and mean over the range, or the
+/// value at the cursor).
+public struct ChartView: Sendable {
+    public struct Line: Sendable {
+        public var label: String
+        public var series: MetricSeries
+        public init(label: String, series: MetricSeries) {
+            self.label = label
+            self.series = series
+        }
+    }
+
+    public var title: String
+    public var unit: ValueUnit
+    public var lines: [Line]
+    public var from: Int64
+    public var until: Int64
+    public var cursor: Int64?
+    public var utcOffset: Int64
+    /// Drawn with a marked title (the chart the pane's keys act on).
+    public var selected = false
+    /// Said instead of "no data" (a failure to read it, say).
+    public var note: String?
+
+    public init(title: String, unit: ValueUnit, lines: [Line], from: Int64, until: Int64, cursor: Int64? = nil,
+                utcOffset: Int64 = 0) {
+        self.title = title
+        self.unit = unit
+        self.lines = lines
+        self.from = from
+        self.until = until
+        self.cursor = cursor
+        self.utcOffset = utcOffset
+    }
+
+    /// Legend rows shown in `height` rows: what the chart leaves (at least 3 rows of lines and the axis).
+    static func legendRows(_ count: Int, height: Int) -> Int { max(0, min(count, height - 5)) }
+
+    public func render(into grid: inout Grid, _ rect: Rect, theme: Theme) {
+        guard rect.height >= 2, rect.width >= 8 else { return }
+        let (titleRow, rest) = rect.splitTop(1)
+        var title = [Span((selected ? "▸ " : "  ") + title, selected ? theme[.title] : theme[.header])]
+        if let cursor { title.append(Span("  at " + TimeChart.timeLabel(cursor, span: 0, utcOffset: utcOffset), theme[.accent])) }
+        grid.put(title, x: titleRow.x, y: titleRow.y, clip: titleRow)
+        let legendCount = Self.legendRows(lines.count, height: rest.height)
+        let (plot, legend) = rest.splitBottom(legendCount)
+        let chart = TimeChart(series: lines.enumerated().map { i, line in
+            TimeChart.Series(values: line.series.values, start: line.series.start, step: line.series.step, style: theme.series(i))
+        }, from: from, until: until, unit: unit, cursor: cursor, utcOffset: utcOffset)
+        if let note, chart.yRange == nil {
+            grid.put(note, x: plot.x + 1, y: plot.y + plot.height / 2, style: theme[.muted], clip: plot)
+        } else {
+            chart.render(into: &grid, plot, axisStyle: theme[.muted], cursorStyle: theme[.cursor])
+        }
+        for (row, (i, line)) in lines.enumerated().prefix(legendCount).enumerated() {
+            let y = legend.y + row
+            let clip = Rect(x: legend.x, y: y, width: legend.width, height: 1)
+            var text = Self.summary(line.series, unit: unit, from: from, until: until, cursor: cursor)
+            if row == legendCount - 1 && lines.count > legendCount { text += "  (+\(lines.count - legendCount) more)" }
+            grid.put([Span("● ", theme.series(i)), Span(line.label + "  ", theme.series(i)), Span(text, theme[.text])],
+                     x: legend.x + 2, y: y, clip: clip)
+        }
+    }
+
+    /// A series over the range in words: `last 12/s  min 0/s  max 45/s  mean 10/s`, or `at 10:41:00 12/s`
+    /// with a cursor; `no data in this range`, `flat at 3/s`.
+    public static func summary(_ series: MetricSeries, unit: ValueUnit, from: Int64, until: Int64, cursor: Int64? = nil) -> String {
+        let points = series.values.indices.compactMap { i -> (Int64, Double)? in
+            let t = series.time(at: i)
+            guard let v = series.values[i], v.isFinite, (from...until).contains(t) else { return nil }
+            return (t, v)
+        }
+        guard let last = points.last else { return "no data in this range" }
+        if let cursor {
+            // The slot that holds the cursor's time.
+            let at = points.last { $0.0 <= cursor && cursor < $0.0 + series.step }
+            return at.map { "at cursor " + unit.format($0.1) } ?? "no value at the cursor"
+        }
+        let values = points.map(\.1)
+        let lo = values.min()!, hi = values.max()!
+        if lo == hi { return "flat at \(unit.format(lo))" }
+        let mean = values.reduce(0, +) / Double(values.count)
+        return "last \(unit.format(last.1))  min \(unit.format(lo))  max \(unit.format(hi))  mean \(unit.format(mean))"
+    }
+}

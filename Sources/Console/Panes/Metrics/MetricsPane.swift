@@ -1,0 +1,248 @@
+import ConsulModels
+import TUI
+
+/// The selected service's StatsD metrics from Graphite as live braille charts: its dashboard's charts,
+/// service-wide lines and, with an instance selected, that instance's beside them; a time range, and a
+/// time cursor whose moment the other panes can follow.
+public struct MetricsPane: Pane {
+    public static let id: PaneID = "metrics"
+    public static let placement = PanePlacement(row: .bottom, width: .flexible(minimum: 40))
+    /// The ranges `[` and `]` step through, in seconds.
+    public static let ranges: [Int64] = [300, 900, 3_600, 21_600, 86_400, 604_800]
+    /// A chart's room at the least: title, three rows of lines, the time axis, a legend row.
+    static let chartHeight = 7, chartWidth = 56
+
+    public enum Command: String, PaneCommand {
+        case up, down, top, bottom, shorter, longer, earlier, later, live
+    }
+
+    public static let bindings: [Binding<Command>] = [
+        Binding(.down, [.down, .character("j")], "Select the next chart"),
+        Binding(.up, [.up, .character("k")], "Select the previous chart"),
+        Binding(.top, [.home, .character("g")], "First chart"),
+        Binding(.bottom, [.end, .character("G")], "Last chart"),
+        Binding(.shorter, [.character("[")], "A shorter time range (5m 15m 1h 6h 24h 7d)"),
+        Binding(.longer, [.character("]")], "A longer time range", hint: "range"),
+        Binding(.earlier, [.left, .character("h")], "Time cursor one slot back (values at that moment)", hint: "cursor"),
+        Binding(.later, [.right, .character("l")], "Time cursor one slot forward"),
+        Binding(.live, [.escape], "Back to live: no cursor"),
+    ]
+
+    public static let lineCommands = [
+        LineCommandSpec("range", argument: .init("DURATION", required: true, completion: .values(["5m", "15m", "1h", "6h", "24h", "7d"])),
+                        help: "Show the last DURATION (5m to 30d, e.g. 2h or 1h30m)"),
+        LineCommandSpec("metric", argument: .init("TARGET", required: false, completion: .pane),
+                        help: "Chart any Graphite target, functions too (no TARGET: remove those charts)"),
+    ]
+
+    public var service: String?
+    public var instance: String?
+    public var dashboard = Dashboard.builtin
+    /// Where the dashboard came from, or why the built-in one is shown.
+    public var dashboardNote = "built-in"
+    /// Targets added with `:metric`, charted before the dashboard's.
+    public var custom: [String] = []
+    public var range: Int64 = 900
+    public var selected = 0
+    /// The time cursor (seconds since the epoch), nil when live.
+    public var cursor: Int64?
+    /// Graphite's answers by query.
+    public var data: [GraphiteQuery: Answer] = [:]
+    public struct Answer: Equatable, Sendable {
+        public var series: [MetricSeries]
+        /// When it came (milliseconds since the epoch).
+        public var at: Int64
+    }
+    /// Metric paths for `:metric` completion.
+    public var metricNames: [String] = []
+
+    public init() {}
+
+    /// The charts shown: the `:metric` ones, then the dashboard's.
+    public var charts: [Dashboard.Chart] {
+        custom.map { Dashboard.Chart(title: $0, unit: .count, series: [.init(.service, "", $0)]) } + dashboard.charts
+    }
+
+    // MARK: layout
+
+    /// Where each chart on screen goes in a pane of `size`: a grid of chart slots, on the page that holds
+    /// the selected chart.
+    func slots(_ size: Size) -> [(chart: Int, rect: Rect)] {
+        let columns = max(1, size.width / Self.chartWidth), rows = max(1, size.height / Self.chartHeight)
+        let perPage = columns * rows
+        let first = selected / perPage * perPage
+        let width = size.width / columns, height = size.height / rows
+        return (first..<min(charts.count, first + perPage)).map { index in
+            let slot = index - first
+            return (index, Rect(x: slot % columns * width, y: slot / columns * height,
+                                width: slot % columns == columns - 1 ? size.width - (columns - 1) * width : width,
+                                height: slot / columns == rows - 1 ? size.height - (rows - 1) * height : height))
+        }
+    }
+
+    /// The Graphite query for chart `index` drawn `width` columns wide.
+    func query(_ index: Int, width: Int) -> GraphiteQuery {
+        let chart = charts[index]
+        let shown = chart.series.filter { $0.scope == .service || instance != nil }
+        return GraphiteQuery(targets: shown.map(\.target), instance: shown.contains { $0.scope == .instance } ? instance : nil,
+                             range: range, points: TimeChart.dots(columns: max(1, width - 8)))
+    }
+
+    public func subscriptions(_ context: PaneContext) -> Set<Feed> {
+        guard let service, context.size.width > 0 else { return [] }
+        var feeds: Set<Feed> = [.dashboard(service: service), .metricNames]
+        for slot in slots(context.size) { feeds.insert(.graphite(query(slot.chart, width: slot.rect.width))) }
+        return feeds
+    }
+
+    // MARK: updates
+
+    public mutating func update(_ event: PaneEvent, _ context: PaneContext) -> [Outcome] {
+        switch event {
+        case .selectionChanged:
+            if context.selection.service != service {
+                service = context.selection.service
+                dashboard = .builtin
+                dashboardNote = "built-in"
+                data = [:]
+                selected = 0
+            }
+            instance = context.selection.instance
+        case .feed(.dashboard(let name, let text)):
+            guard name == service else { return [] }
+            guard let text else {
+                dashboard = .builtin
+                dashboardNote = "built-in"
+                return []
+            }
+            do {
+                dashboard = try Dashboard.parse(text, file: "dashboards/\(name).dashboard")
+                dashboardNote = "\(name).dashboard"
+                selected = min(selected, charts.count - 1)
+            } catch {
+                dashboard = .builtin
+                dashboardNote = "built-in"
+                return [.message("\(error); showing the built-in dashboard", isError: true)]
+            }
+        case .feed(.graphite(let query, let series, let at)):
+            data[query] = Answer(series: series, at: at)
+            // Bounded: answers for charts, ranges or sizes no longer shown go, oldest first.
+            while data.count > 48, let oldest = data.min(by: { $0.value.at < $1.value.at })?.key { data[oldest] = nil }
+        case .feed(.metricNames(let names, _)):
+            metricNames = names
+        default:
+            break
+        }
+        return []
+    }
+
+    public mutating func perform(_ command: Command, _ context: PaneContext) -> [Outcome] {
+        switch command {
+        case .up: selected = max(0, selected - 1)
+        case .down: selected = min(charts.count - 1, selected + 1)
+        case .top: selected = 0
+        case .bottom: selected = charts.count - 1
+        case .shorter: range = Self.ranges.last { $0 < range } ?? range
+        case .longer: range = Self.ranges.first { $0 > range } ?? range
+        case .earlier, .later:
+            let until = context.now / 1000, step = self.step(context)
+            let start = cursor ?? (until - until % step)
+            cursor = min(until, max(until - range, start + (command == .earlier ? -step : step)))
+            return [.selectTime(cursor)]
+        case .live:
+            cursor = nil
+            return [.selectTime(nil)]
+        }
+        return []
+    }
+
+    /// One slot of the selected chart's data (Graphite's step), else a hundredth of the range.
+    func step(_ context: PaneContext) -> Int64 {
+        let answered = slots(context.size).first { $0.chart == selected }
+            .flatMap { data[query($0.chart, width: $0.rect.width)]?.series.first?.step }
+        return answered ?? max(10, range / 100)
+    }
+
+    public mutating func run(_ command: LineCommand, _ context: PaneContext) -> [Outcome] {
+        switch command.name {
+        case "range":
+            guard let text = command.argument, let duration = GoDuration.parse(text, days: true),
+                  duration >= .seconds(60), duration <= .seconds(30 * 86_400) else {
+                return [.message("range: a duration from 1m to 30d, like 5m, 2h, 1h30m or 7d", isError: true)]
+            }
+            range = duration.components.seconds
+        case "metric":
+            guard let target = command.argument else {
+                custom = []
+                selected = min(selected, charts.count - 1)
+                return [.message("charts added with :metric removed", isError: false)]
+            }
+            if !custom.contains(target) { custom.append(target) }
+            selected = custom.firstIndex(of: target)!
+        default:
+            break
+        }
+        return [.focus(Self.id)]
+    }
+
+    public func completions(for command: String, _ context: PaneContext) -> [String] {
+        command == "metric" ? metricNames : []
+    }
+
+    // MARK: drawing
+
+    public func title(_ context: PaneContext) -> String {
+        let range = Self.rangeName(range)
+        guard let service else { return "metrics" }
+        return "metrics  \(service)\(instance.map { " › \($0)" } ?? "")  last \(range)  (\(dashboardNote))"
+    }
+
+    public func render(into grid: inout Grid, _ rect: Rect, _ context: PaneContext) {
+        guard service != nil else {
+            grid.put("no service selected", x: rect.x + 1, y: rect.y + 1, style: context.theme[.muted], clip: rect)
+            return
+        }
+        let until = context.now / 1000, from = until - range
+        for slot in slots(Size(width: rect.width, height: rect.height)) {
+            let chart = charts[slot.chart]
+            let answer = data[query(slot.chart, width: slot.rect.width)]
+            var view = ChartView(title: chart.title, unit: chart.unit, lines: lines(chart, answer?.series ?? []),
+                                 from: from, until: until, cursor: cursor, utcOffset: context.utcOffset)
+            view.selected = slot.chart == selected && context.isFocused
+            if answer == nil {
+                if case .retrying(let reason, _)? = context.feeds[.graphite]?.phase {
+                    view.note = "cannot read Graphite: \(reason)"
+                } else {
+                    view.note = "waiting for Graphite…"
+                }
+            }
+            view.render(into: &grid, Rect(x: rect.x + slot.rect.x, y: rect.y + slot.rect.y, width: slot.rect.width,
+                                          height: slot.rect.height), theme: context.theme)
+        }
+    }
+
+    /// Legend labels: the dashboard's, in target order, when Graphite answered one series per target;
+    /// else Graphite's own names, shortened.
+    func lines(_ chart: Dashboard.Chart, _ series: [MetricSeries]) -> [ChartView.Line] {
+        let specs = chart.series.filter { $0.scope == .service || instance != nil }
+        return series.enumerated().map { i, s in
+            let label = series.count == specs.count ? specs[i].label.replacingOccurrences(of: "{instance}", with: instance ?? "") : ""
+            return ChartView.Line(label: label.isEmpty ? Self.shortName(s.target) : label, series: s)
+        }
+    }
+
+    /// `collectd.host.statsd.derive-search_requests` → `derive-search_requests`.
+    static func shortName(_ target: String) -> String {
+        let parts = target.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count > 3, parts[0] == "collectd", parts[2] == "statsd" { return parts[3...].joined(separator: ".") }
+        return target
+    }
+
+    /// 900 → `15m`, 86400 → `24h`, 604800 → `7d`.
+    static func rangeName(_ seconds: Int64) -> String {
+        if seconds % 86_400 == 0 && seconds > 86_400 { return "\(seconds / 86_400)d" }
+        if seconds % 3_600 == 0 { return "\(seconds / 3_600)h" }
+        if seconds % 60 == 0 { return "\(seconds / 60)m" }
+        return "\(seconds)s"
+    }
+}

@@ -1,0 +1,145 @@
+import Console
+import ConsulModels
+import Testing
+import TUI
+
+@Suite(.timeLimit(.minutes(1))) struct MetricsPaneTests {
+    /// The standard console at 120x40: services and instances above, the metrics pane below (118x15 inside).
+    func console() -> (ConsoleState, ConsoleReducer) {
+        var (state, reducer) = Fixture.loaded()
+        state.size = Size(width: 120, height: 40)
+        _ = reducer.keys(&state, [.end])  // search-service
+        return (state, reducer)
+    }
+
+    var graphiteFeeds: (ConsoleState) -> [GraphiteQuery] {
+        { $0.subscriptions.compactMap { if case .graphite(let q) = $0 { return q } else { return nil } }.sorted { $0.targets[0] < $1.targets[0] } }
+    }
+
+    @Test func theDashboardOfTheSelectedServiceIsWantedChartByChart() throws {
+        let (state, _) = console()
+        let metrics = try #require(state.pane(MetricsPane.self))
+        #expect(metrics.service == "search-service" && metrics.dashboard == .builtin)
+        #expect(state.subscriptions.isSuperset(of: [.dashboard(service: "search-service"), .metricNames]))
+        // 118 columns inside: two charts side by side, two rows of them: four queries, service-wide only.
+        let queries = graphiteFeeds(state)
+        #expect(queries.count == 4)
+        #expect(queries.allSatisfy { $0.instance == nil && $0.range == 900 && $0.points == 2 * (59 - 8) })
+        #expect(queries.map { $0.targets.count } == [1, 1, 1, 3])  // errors, calls, n_things, latency (3)
+        #expect(state.feeds[.graphite] == FeedStatus(phase: .connecting))
+    }
+
+    @Test func anInstanceAddsItsOwnSeriesBesideTheService() {
+        var (state, reducer) = console()
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
+        #expect(state.selection.instance == "search-service-1")
+        let calls = graphiteFeeds(state).first { $0.targets[0].hasSuffix("derive-search_requests") }
+        #expect(calls?.targets == ["collectd.*.statsd.derive-search_requests",
+                                   "collectd.*.statsd.derive-search_instance_{instance}_requests"])
+        #expect(calls?.instance == "search-service-1")
+    }
+
+    @Test func answersDrawAndTheLegendSaysLastMinMaxMean() throws {
+        var (state, reducer) = console()
+        let query = try #require(graphiteFeeds(state).first { $0.targets[0].hasSuffix("derive-search_requests") })
+        let until = Fixture.t0 / 1000
+        let values: [Double?] = (0..<90).map { i in i % 30 == 7 ? nil : Double(i % 10) }
+        _ = reducer.reduce(&state, .feed(.graphite(query, [MetricSeries(target: "collectd.vm.statsd.derive-search_requests",
+                                                                         start: until - 900, step: 10, values: values)],
+                                                   at: Fixture.t0)))
+        #expect(state.feeds[.graphite]?.phase == .live)
+        let screen = ConsoleView.render(state, reducer).text
+        #expect(screen.contains("all  last 9/s  min 0/s  max 9/s  mean 4.41/s"))  // nulls are not zeros
+        #expect(screen.contains("waiting for Graphite…"))  // the other charts
+        // An answer for a query no longer wanted (another range) is dropped.
+        var other = query
+        other.range = 3_600
+        _ = reducer.reduce(&state, .feed(.graphite(other, [], at: Fixture.t0)))
+        #expect(state.pane(MetricsPane.self)?.data[other] == nil)
+    }
+
+    @Test func rangesStepAndTheCursorPointsAtAMoment() {
+        var (state, reducer) = console()
+        _ = reducer.keys(&state, [.tab, .tab])  // to the metrics pane
+        #expect(state.focus == MetricsPane.id)
+        _ = reducer.keys(&state, [.character("]"), .character("]")])
+        #expect(state.pane(MetricsPane.self)?.range == 21_600)
+        #expect(graphiteFeeds(state).allSatisfy { $0.range == 21_600 })
+        _ = reducer.keys(&state, [.character("["), .character("["), .character("["), .character("["), .character("[")])
+        #expect(state.pane(MetricsPane.self)?.range == 300)
+        // The cursor starts at the last slot and moves by one; the selection carries its time.
+        _ = reducer.keys(&state, [.left, .left])
+        let now = Fixture.t0 / 1000
+        #expect(state.selection.time == now - now % 10 - 20)  // no answer yet: slots of 10 s
+        _ = reducer.keys(&state, [.escape])
+        #expect(state.selection.time == nil && state.pane(MetricsPane.self)?.cursor == nil)
+    }
+
+    @Test func rangeAndMetricCommands() {
+        var (state, reducer) = console()
+        _ = reducer.command(&state, "range 2h")
+        #expect(state.pane(MetricsPane.self)?.range == 7_200 && state.focus == MetricsPane.id)
+        _ = reducer.command(&state, "range 10s")
+        #expect(state.message?.text == "range: a duration from 1m to 30d, like 5m, 2h, 1h30m or 7d")
+        _ = reducer.command(&state, "range 7d")
+        #expect(state.pane(MetricsPane.self)?.range == 604_800)
+        // :metric completes from Graphite's paths and charts any target first.
+        let names = ["collectd.vm.statsd.derive-search_requests", "collectd.vm.statsd.gauge-search_n_things"]
+        _ = reducer.reduce(&state, .feed(.metricNames(names, at: Fixture.t0)))
+        _ = reducer.type(&state, ":metric coll")
+        _ = reducer.keys(&state, [.tab])
+        guard case .command(let editor) = state.mode else { Issue.record("not at the command line"); return }
+        #expect(editor.string == "metric collectd.vm.statsd." && state.completions == names)
+        _ = reducer.keys(&state, [.escape])
+        _ = reducer.command(&state, "metric sumSeries(collectd.*.statsd.derive-search_requests)")
+        let metrics = state.pane(MetricsPane.self)
+        #expect(metrics?.charts.first?.title == "sumSeries(collectd.*.statsd.derive-search_requests)" && metrics?.selected == 0)
+        #expect(graphiteFeeds(state).contains { $0.targets == ["sumSeries(collectd.*.statsd.derive-search_requests)"] })
+        _ = reducer.command(&state, "metric")
+        #expect(state.pane(MetricsPane.self)?.custom.isEmpty == true)
+    }
+
+    @Test func aDashboardFileReplacesTheBuiltInOneAndABadOneIsSaid() {
+        var (state, reducer) = console()
+        _ = reducer.reduce(&state, .feed(.dashboard(service: "search-service", text: "chart mine unit=rate\n  service x = a.b.c\n")))
+        #expect(state.pane(MetricsPane.self)?.dashboard.charts.map(\.title) == ["mine"])
+        #expect(graphiteFeeds(state).map(\.targets) == [["a.b.c"]])
+        _ = reducer.reduce(&state, .feed(.dashboard(service: "search-service", text: "chart\n")))
+        #expect(state.pane(MetricsPane.self)?.dashboard == .builtin)
+        #expect(state.message?.text == "dashboards/search-service.dashboard, line 1: a chart needs a title: chart TITLE [unit=rate]; showing the built-in dashboard")
+    }
+
+    @Test func dashboardFilesAreParsedWithTheirMistakesPlaced() throws {
+        let dashboard = try Dashboard.parse("""
+            # comment
+            chart calls unit=rate
+              service all = a.b
+              instance {instance} = a.{instance}.b
+            chart plain
+              service = c
+            """, file: "f")
+        #expect(dashboard.charts.map(\.title) == ["calls", "plain"])
+        #expect(dashboard.charts[0].unit == .rate && dashboard.charts[1].unit == .count)
+        #expect(dashboard.charts[0].series == [.init(.service, "all", "a.b"), .init(.instance, "{instance}", "a.{instance}.b")])
+        #expect(dashboard.charts[1].series == [.init(.service, "", "c")])
+        #expect(throws: Dashboard.ParseError(description: "f, line 1: a series comes after its `chart` line")) {
+            try Dashboard.parse("service a = b", file: "f")
+        }
+        #expect(throws: Dashboard.ParseError(description: "f, line 1: unit is one of count, rate, seconds")) {
+            try Dashboard.parse("chart x unit=furlongs", file: "f")
+        }
+        #expect(throws: Dashboard.ParseError(description: "f, line 2: expected service LABEL = TARGET")) {
+            try Dashboard.parse("chart x\nservice nothing", file: "f")
+        }
+        #expect(throws: Dashboard.ParseError(description: "f: no chart in it")) { try Dashboard.parse("# empty", file: "f") }
+        #expect(Dashboard.builtin.charts.count == 5)
+    }
+
+    @Test func legendsSayFlatAndEmptyInWords() {
+        let flat = MetricSeries(target: "t", start: 100, step: 10, values: [3, 3, nil, 3])
+        #expect(ChartView.summary(flat, unit: .rate, from: 100, until: 200) == "flat at 3/s")
+        #expect(ChartView.summary(flat, unit: .rate, from: 500, until: 600) == "no data in this range")
+        #expect(ChartView.summary(flat, unit: .rate, from: 100, until: 200, cursor: 125) == "no value at the cursor")
+        #expect(ChartView.summary(flat, unit: .rate, from: 100, until: 200, cursor: 135) == "at cursor 3/s")
+    }
+}
