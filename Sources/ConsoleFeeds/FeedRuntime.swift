@@ -203,7 +203,7 @@ extension Duration {
 
 extension MetricSeries {
     /// Graphite's points, evenly spaced (one slot each), as the console keeps them.
-    init(_ series: GraphiteSeries) {
+    public init(_ series: GraphiteSeries) {
         let start = series.points.first?.timestamp ?? 0
         let step = series.points.count > 1 ? series.points[1].timestamp - start : 10
         self.init(target: series.target, start: start, step: max(1, step), values: series.points.map(\.value))

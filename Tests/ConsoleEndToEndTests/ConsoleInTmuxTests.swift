@@ -7,11 +7,13 @@ import Testing
     static let opsdeck = Stack.repositoryRoot.appendingPathComponent(".build/debug/opsdeck").path
     static let searchServer = Stack.repositoryRoot.appendingPathComponent(".build/debug/search-server").path
 
-    /// Instances of a service only this test uses, checked by devconsul every second.
-    func startInstances(_ service: String, count: Int) throws -> [ChildProcess] {
+    /// Instances of a service only this test uses, checked by devconsul every second; with `metrics`, they
+    /// send StatsD to the stack's collectd.
+    func startInstances(_ service: String, count: Int, metrics: Bool = false) throws -> [ChildProcess] {
         try (1...count).map { i in
             try ChildProcess(Self.searchServer, ["serve", "--service-name", service, "--instance-id", "\(service)-\(i)",
-                                                 "--statsd-address", "", "--check-interval-s", "1", "--log-level", "warning"],
+                                                 "--statsd-address", metrics ? "127.0.0.1:\(Stack.statsdPort)" : "",
+                                                 "--check-interval-s", "1", "--log-level", "info"],
                              environment: ["PGHOST": "127.0.0.1", "PGPORT": "\(Stack.postgresPort)", "PGDATABASE": "opsdeck",
                                            "PGUSER": "postgres", "CONSUL_HTTP_ADDR": "127.0.0.1:8500"])
         }

@@ -25,7 +25,7 @@ import TUI
         let queries = graphiteFeeds(state)
         #expect(queries.count == 4)
         #expect(queries.allSatisfy { $0.instance == nil && $0.range == 900 && $0.points == 2 * (59 - 8) })
-        #expect(queries.map { $0.targets.count } == [1, 1, 1, 3])  // errors, calls, n_things, latency (3)
+        #expect(queries.map { $0.targets.count } == [1, 1, 3, 1])  // errors, calls, latency (3), n_things
         #expect(state.feeds[.graphite] == FeedStatus(phase: .connecting))
     }
 
@@ -33,18 +33,19 @@ import TUI
         var (state, reducer) = console()
         _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
         #expect(state.selection.instance == "search-service-1")
-        let calls = graphiteFeeds(state).first { $0.targets[0].hasSuffix("derive-search_requests") }
-        #expect(calls?.targets == ["collectd.*.statsd.derive-search_requests",
-                                   "collectd.*.statsd.derive-search_instance_{instance}_requests"])
+        let calls = graphiteFeeds(state).first { $0.targets[0].contains("derive-search_requests,") }
+        // Labelled series are asked for under their labels; {instance} is the runtime's to expand.
+        #expect(calls?.targets == ["alias(collectd.*.statsd.derive-search_requests, 'all')",
+                                   "alias(collectd.*.statsd.derive-search_instance_{instance}_requests, '{instance}')"])
         #expect(calls?.instance == "search-service-1")
     }
 
     @Test func answersDrawAndTheLegendSaysLastMinMaxMean() throws {
         var (state, reducer) = console()
-        let query = try #require(graphiteFeeds(state).first { $0.targets[0].hasSuffix("derive-search_requests") })
+        let query = try #require(graphiteFeeds(state).first { $0.targets[0].contains("derive-search_requests,") })
         let until = Fixture.t0 / 1000
         let values: [Double?] = (0..<90).map { i in i % 30 == 7 ? nil : Double(i % 10) }
-        _ = reducer.reduce(&state, .feed(.graphite(query, [MetricSeries(target: "collectd.vm.statsd.derive-search_requests",
+        _ = reducer.reduce(&state, .feed(.graphite(query, [MetricSeries(target: "all",
                                                                          start: until - 900, step: 10, values: values)],
                                                    at: Fixture.t0)))
         #expect(state.feeds[.graphite]?.phase == .live)
@@ -103,7 +104,7 @@ import TUI
         var (state, reducer) = console()
         _ = reducer.reduce(&state, .feed(.dashboard(service: "search-service", text: "chart mine unit=rate\n  service x = a.b.c\n")))
         #expect(state.pane(MetricsPane.self)?.dashboard.charts.map(\.title) == ["mine"])
-        #expect(graphiteFeeds(state).map(\.targets) == [["a.b.c"]])
+        #expect(graphiteFeeds(state).map(\.targets) == [["alias(a.b.c, 'x')"]])
         _ = reducer.reduce(&state, .feed(.dashboard(service: "search-service", text: "chart\n")))
         #expect(state.pane(MetricsPane.self)?.dashboard == .builtin)
         #expect(state.message?.text == "dashboards/search-service.dashboard, line 1: a chart needs a title: chart TITLE [unit=rate]; showing the built-in dashboard")

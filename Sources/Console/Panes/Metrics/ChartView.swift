@@ -60,9 +60,21 @@ public struct ChartView: Sendable {
             let clip = Rect(x: legend.x, y: y, width: legend.width, height: 1)
             var text = Self.summary(line.series, unit: unit, from: from, until: until, cursor: cursor)
             if row == legendCount - 1 && lines.count > legendCount { text += "  (+\(lines.count - legendCount) more)" }
-            grid.put([Span("● ", theme.series(i)), Span(line.label + "  ", theme.series(i)), Span(text, theme[.text])],
+            // The figures matter more than the whole of a long label: the label gives way in its middle
+            // (series of one chart differ at their ends: `…_requests`, `…_monitor_requests`).
+            let room = max(8, legend.width - 6 - DisplayWidth.of(text))
+            let label = DisplayWidth.of(line.label) <= room ? line.label
+                : String(line.label.prefix(room / 2 - 1)) + "…" + String(line.label.suffix(room - room / 2))
+            grid.put([Span("● ", theme.series(i)), Span(label + "  ", theme.series(i)), Span(text, theme[.text])],
                      x: legend.x + 2, y: y, clip: clip)
         }
+    }
+
+    /// `collectd.host.statsd.derive-search_requests` → `derive-search_requests`: what tells series apart.
+    public static func shortLabel(_ target: String) -> String {
+        let parts = target.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count > 3, parts[0] == "collectd", parts[2] == "statsd" { return parts[3...].joined(separator: ".") }
+        return target
     }
 
     /// A series over the range in words: `last 12/s  min 0/s  max 45/s  mean 10/s`, or `at 10:41:00 12/s`

@@ -80,11 +80,15 @@ public struct MetricsPane: Pane {
         }
     }
 
-    /// The Graphite query for chart `index` drawn `width` columns wide.
+    /// The Graphite query for chart `index` drawn `width` columns wide. A labelled series is asked for
+    /// under its label (Graphite's `alias`), so the answer names its series whatever comes back.
     func query(_ index: Int, width: Int) -> GraphiteQuery {
         let chart = charts[index]
         let shown = chart.series.filter { $0.scope == .service || instance != nil }
-        return GraphiteQuery(targets: shown.map(\.target), instance: shown.contains { $0.scope == .instance } ? instance : nil,
+        let targets = shown.map { spec in
+            spec.label.isEmpty ? spec.target : "alias(\(spec.target), '\(spec.label.filter { $0 != "'" && $0 != "\\" })')"
+        }
+        return GraphiteQuery(targets: targets, instance: shown.contains { $0.scope == .instance } ? instance : nil,
                              range: range, points: TimeChart.dots(columns: max(1, width - 8)))
     }
 
@@ -206,8 +210,8 @@ public struct MetricsPane: Pane {
         for slot in slots(Size(width: rect.width, height: rect.height)) {
             let chart = charts[slot.chart]
             let answer = data[query(slot.chart, width: slot.rect.width)]
-            var view = ChartView(title: chart.title, unit: chart.unit, lines: lines(chart, answer?.series ?? []),
-                                 from: from, until: until, cursor: cursor, utcOffset: context.utcOffset)
+            var view = ChartView(title: chart.title, unit: chart.unit, lines: [], from: from, until: until, cursor: cursor,
+                                 utcOffset: context.utcOffset)
             view.selected = slot.chart == selected && context.isFocused
             if answer == nil {
                 if case .retrying(let reason, _)? = context.feeds[.graphite]?.phase {
@@ -216,26 +220,11 @@ public struct MetricsPane: Pane {
                     view.note = "waiting for Graphite…"
                 }
             }
+            let lines = (answer?.series ?? []).map { ChartView.Line(label: ChartView.shortLabel($0.target), series: $0) }
+            view.lines = lines
             view.render(into: &grid, Rect(x: rect.x + slot.rect.x, y: rect.y + slot.rect.y, width: slot.rect.width,
                                           height: slot.rect.height), theme: context.theme)
         }
-    }
-
-    /// Legend labels: the dashboard's, in target order, when Graphite answered one series per target;
-    /// else Graphite's own names, shortened.
-    func lines(_ chart: Dashboard.Chart, _ series: [MetricSeries]) -> [ChartView.Line] {
-        let specs = chart.series.filter { $0.scope == .service || instance != nil }
-        return series.enumerated().map { i, s in
-            let label = series.count == specs.count ? specs[i].label.replacingOccurrences(of: "{instance}", with: instance ?? "") : ""
-            return ChartView.Line(label: label.isEmpty ? Self.shortName(s.target) : label, series: s)
-        }
-    }
-
-    /// `collectd.host.statsd.derive-search_requests` → `derive-search_requests`.
-    static func shortName(_ target: String) -> String {
-        let parts = target.split(separator: ".", omittingEmptySubsequences: false)
-        if parts.count > 3, parts[0] == "collectd", parts[2] == "statsd" { return parts[3...].joined(separator: ".") }
-        return target
     }
 
     /// 900 → `15m`, 86400 → `24h`, 604800 → `7d`.

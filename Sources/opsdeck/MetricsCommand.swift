@@ -1,0 +1,151 @@
+import ArgumentParser
+import Console
+import ConsoleFeeds
+import ConsulModels
+import Foundation
+import Telemetry
+import TerminalSafety
+import TUI
+
+/// `opsdeck metrics`: Graphite series as the metrics pane draws them, or as CSV or JSON.
+struct MetricsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics",
+        abstract: "Print Graphite series: a braille chart as the metrics pane draws it, CSV or JSON.",
+        discussion: """
+            TARGET is anything Graphite's render API takes: a path, a wildcard, a function.
+            search-server's metrics are stored by collectd as collectd.<host>.statsd.<type>-<name>:
+
+              opsdeck metrics collectd.*.statsd.derive-search_requests --from 15m
+              opsdeck metrics 'collectd.*.statsd.latency-search_latency-percentile-90' --unit seconds
+              opsdeck metrics 'collectd.*.statsd.derive-search_instance_*_requests' --output csv
+
+            --from and --until are durations ago (90s, 15m, 1h30m, 7d) or `now`. The chart fits the
+            terminal's width (or --width); its legend gives each series' last, min, max and mean.
+            csv: a header of targets, then one row per time (RFC 3339, UTC), empty where Graphite has
+            no value. json: one object per point, {"target","time","timestamp","value"}, value null
+            where there is none.
+
+            Exit status: 0 when Graphite answered (even with no data: the chart says so), 1 when it
+            could not be read or refused a target (its message is printed), 64 on a usage error.
+            """
+    )
+
+    @Argument(help: "Graphite targets.")
+    var targets: [String] = []
+
+    @OptionGroup var graphiteOptions: GraphiteOptions
+
+    @Option(help: ArgumentHelp("How far back: a duration ago (15m, 1h, 7d).", valueName: "duration"))
+    var from = "1h"
+
+    @Option(help: ArgumentHelp("Until when: a duration ago, or now.", valueName: "duration"))
+    var until = "now"
+
+    @Option(help: ArgumentHelp("chart, csv or json.", valueName: "format"))
+    var output = "chart"
+
+    @Option(help: ArgumentHelp("What the values are, for the chart's axis: count, rate or seconds.", valueName: "unit"))
+    var unit = "count"
+
+    @Option(help: ArgumentHelp("Chart width in columns (default: the terminal's, else 80).", valueName: "columns"))
+    var width: Int?
+
+    @Option(help: ArgumentHelp("Chart height in rows, legend included.", valueName: "rows"))
+    var height = 14
+
+    func validate() throws {
+        if targets.isEmpty { throw ValidationError("name a target, e.g. opsdeck metrics collectd.*.statsd.derive-search_requests") }
+        guard ["chart", "csv", "json"].contains(output) else { throw ValidationError("--output \(output): expected chart, csv or json") }
+        guard ValueUnit(rawValue: unit) != nil else { throw ValidationError("--unit \(unit): expected count, rate or seconds") }
+        guard (try? Self.secondsAgo(from)) != nil else { throw ValidationError("--from \(from): expected a duration such as 15m, 1h or 7d") }
+        guard (try? Self.secondsAgo(until)) != nil else { throw ValidationError("--until \(until): expected now or a duration such as 5m") }
+        if let width, !(8...1_000).contains(width) { throw ValidationError("--width \(width): from 8 to 1000") }
+        if !(4...200).contains(height) { throw ValidationError("--height \(height): from 4 to 200") }
+    }
+
+    /// `now` is 0; a duration is its seconds (1 s at least, 30 days at most).
+    static func secondsAgo(_ text: String) throws -> Int64 {
+        if text == "now" { return 0 }
+        guard let duration = GoDuration.parse(text, days: true), duration >= .seconds(1), duration <= .seconds(366 * 86_400)
+        else { throw ValidationError(text) }
+        return duration.components.seconds
+    }
+
+    func run() async throws {
+        let fromAgo = try Self.secondsAgo(from), untilAgo = try Self.secondsAgo(until)
+        let columns = width ?? Self.terminalWidth()
+        let graphite = GraphiteClient(baseURL: graphiteOptions.url)
+        let series: [GraphiteSeries]
+        do {
+            series = try await graphite.render(targets: targets, from: "-\(fromAgo)s", until: untilAgo == 0 ? "now" : "-\(untilAgo)s",
+                                               maxDataPoints: output == "chart" ? TimeChart.dots(columns: columns - 8) : nil)
+        } catch let error as GraphiteError {
+            throw Self.failure(TerminalText.sanitize(error.description))
+        } catch {
+            throw Self.failure("cannot read Graphite at \(graphiteOptions.url): \(error)")
+        }
+        let rows = series.map { MetricSeries($0) }
+        switch output {
+        case "csv": print(Self.csv(rows), terminator: "")
+        case "json": print(Self.json(rows), terminator: "")
+        default:
+            let now = Int64(Date().timeIntervalSince1970)
+            var view = ChartView(title: targets.joined(separator: ", "), unit: ValueUnit(rawValue: unit) ?? .count,
+                                 lines: rows.map { .init(label: TerminalText.sanitize(ChartView.shortLabel($0.target)), series: $0) },
+                                 from: now - fromAgo, until: now - untilAgo, utcOffset: Int64(TimeZone.current.secondsFromGMT()))
+            view.note = rows.isEmpty ? "Graphite has no series for this target" : nil
+            var grid = Grid(width: columns, height: height)
+            view.render(into: &grid, grid.bounds, theme: .monochrome)
+            print(grid.lines().joined(separator: "\n"))
+        }
+    }
+
+    /// Says why on stderr; the exit status is 1.
+    static func failure(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("opsdeck metrics: \(message)\n".utf8))
+        return ExitCode(1)
+    }
+
+    static func terminalWidth() -> Int {
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 8 { return Int(size.ws_col) }
+        return Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 80
+    }
+
+    /// A header of targets, then a row per time; empty where a series has no value.
+    static func csv(_ series: [MetricSeries]) -> String {
+        var rows: [Int64: [String]] = [:]
+        for (column, s) in series.enumerated() {
+            for (i, value) in s.values.enumerated() {
+                rows[s.time(at: i), default: Array(repeating: "", count: series.count)][column] = value.map { "\($0)" } ?? ""
+            }
+        }
+        let header = (["time"] + series.map { csvField(TerminalText.sanitize($0.target)) }).joined(separator: ",")
+        return ([header] + rows.keys.sorted().map { t in ([rfc3339(t)] + rows[t]!).joined(separator: ",") })
+            .joined(separator: "\n") + "\n"
+    }
+
+    static func csvField(_ text: String) -> String {
+        text.contains(where: { $0 == "," || $0 == "\"" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+
+    /// One object per point.
+    static func json(_ series: [MetricSeries]) -> String {
+        var out = ""
+        for s in series {
+            for (i, value) in s.values.enumerated() {
+                let object: [String: Any] = ["target": TerminalText.sanitize(s.target), "time": rfc3339(s.time(at: i)),
+                                             "timestamp": s.time(at: i), "value": value ?? NSNull()]
+                if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+                    out += String(decoding: data, as: UTF8.self) + "\n"
+                }
+            }
+        }
+        return out
+    }
+
+    static func rfc3339(_ seconds: Int64) -> String {
+        Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(.iso8601)
+    }
+}

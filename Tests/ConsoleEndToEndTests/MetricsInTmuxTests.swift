@@ -1,0 +1,79 @@
+import Foundation
+import StackSupport
+import Testing
+
+/// The metrics pane and `opsdeck metrics` against the stack's real StatsD → collectd → carbon →
+/// graphite-web chain, with a search-server instance under load.
+@Suite(.timeLimit(.minutes(3))) struct MetricsInTmuxTests {
+    static let opsdeck = ConsoleInTmuxTests.opsdeck
+    static let searchBench = Stack.repositoryRoot.appendingPathComponent(".build/debug/search-bench").path
+
+    /// The number in a legend's `last 183/s`, for the series labelled `label`.
+    func lastValue(_ screen: String, label: String) -> Double? {
+        guard let line = screen.split(separator: "\n").first(where: { $0.contains("● \(label)  last ") }),
+              let range = line.range(of: "● \(label)  last ") else { return nil }
+        let number = line[range.upperBound...].prefix { $0.isNumber || $0 == "." }
+        let scale: Double = line[range.upperBound...].dropFirst(number.count).hasPrefix("k") ? 1_000 : 1
+        return Double(number).map { $0 * scale }
+    }
+
+    @Test func callsUnderLoadReachTheChartsAndTheCommand() async throws {
+        try await Stack.ensureUp()
+        let service = "e2m-\(UInt32.random(in: 0...UInt32.max))"  // short: the sidebar shows it whole
+        let instance = try ConsoleInTmuxTests().startInstances(service, count: 1, metrics: true)[0]
+        defer { instance.signal(SIGTERM) }
+        let port = try await eventuallyPort(instance)
+        let load = try ChildProcess(Self.searchBench, ["--target", "127.0.0.1:\(port)", "--seconds", "90"])
+        defer { load.signal(SIGTERM) }
+
+        // The console on the service: its instance selected, its own calls/s beside the service-wide line.
+        let tmux = try Tmux(width: 150, height: 44, command: "\(Self.opsdeck) --consul 127.0.0.1:8500")
+        try await tmux.waitFor("the service listed") { $0.contains(service) }
+        try tmux.sendText(":instances \(service)")
+        try tmux.send("Enter")
+        let screen = try await tmux.waitFor("calls/s of \(service)-1 above zero in the metrics pane", timeout: .seconds(90)) {
+            (lastValue($0, label: "\(service)-1") ?? 0) > 0
+        }
+        #expect(screen.contains("metrics  \(service) › \(service)-1  last 15m"))
+        #expect((lastValue(screen, label: "all") ?? 0) > 0)  // the service-wide line counts it too
+        #expect(screen.contains("● graphite"))
+        try tmux.send("q")
+
+        // The command line twin reads the same series.
+        let target = "collectd.*.statsd.derive-search_instance_\(service)-1_requests"
+        let csv = try ChildProcess(Self.opsdeck, ["metrics", target, "--from", "5m", "--output", "csv"])
+        #expect(try await csv.waitForExit() == 0)
+        let rows = csv.stdout.split(separator: "\n")
+        #expect(rows.first == "time,collectd.opsdeck.statsd.derive-search_instance_\(service)-1_requests")
+        #expect(rows.dropFirst().contains { ($0.split(separator: ",").last.flatMap { Double($0) } ?? 0) > 0 })
+        let chart = try ChildProcess(Self.opsdeck, ["metrics", target, "--from", "5m", "--width", "90", "--unit", "rate"])
+        #expect(try await chart.waitForExit() == 0)
+        #expect(chart.stdout.split(separator: "\n").allSatisfy { $0.count <= 90 })
+        #expect(chart.stdout.contains("_requests  last "))
+    }
+
+    @Test func theCommandSaysWhatWentWrong() async throws {
+        try await Stack.ensureUp()
+        let bad = try ChildProcess(Self.opsdeck, ["metrics", "nosuchfunction(a.b)"])
+        #expect(try await bad.waitForExit() == 1)
+        #expect(bad.stderr.contains("unknown function: nosuchfunction"))
+        let down = try ChildProcess(Self.opsdeck, ["metrics", "a.b", "--graphite", "http://127.0.0.1:\(try freePort())"])
+        #expect(try await down.waitForExit() == 1)
+        #expect(down.stderr.contains("opsdeck metrics: cannot read Graphite at"))
+        let usage = try ChildProcess(Self.opsdeck, ["metrics", "a.b", "--from", "5q"])
+        #expect(try await usage.waitForExit() == 64)
+        #expect(usage.stderr.contains("--from 5q: expected a duration"))
+    }
+
+    /// The port a search-server reports in its `serving address=` line.
+    func eventuallyPort(_ server: ChildProcess) async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if let range = server.stdout.range(of: "serving address=127.0.0.1:") {
+                if let port = Int(server.stdout[range.upperBound...].prefix { $0.isNumber }) { return port }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw StackError(message: "the instance never said where it serves:\n\(server.stdout)")
+    }
+}
