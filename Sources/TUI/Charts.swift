@@ -14,11 +14,13 @@ public struct BrailleCanvas {
     public var dotWidth: Int { width * 2 }
     public var dotHeight: Int { height * 4 }
 
+    /// Braille's dot bits by column (left, right) and row: dots 1-2-3-7 and 4-5-6-8.
+    private static let masks: (left: [UInt8], right: [UInt8]) = ([0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80])
+
     /// Dot (x, y), y = 0 at the top.
     public mutating func set(_ x: Int, _ y: Int) {
         guard x >= 0, y >= 0, x < dotWidth, y < dotHeight else { return }
-        let masks: [[UInt8]] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]]
-        bits[(y / 4) * width + x / 2] |= masks[x % 2][y % 4]
+        bits[(y / 4) * width + x / 2] |= (x % 2 == 0 ? Self.masks.left : Self.masks.right)[y % 4]
     }
 
     /// A straight line of dots (Bresenham).
@@ -44,8 +46,9 @@ public struct BrailleCanvas {
     /// Draws the dots set; empty cells are left as they are (so several canvases can overlay).
     public func render(into grid: inout Grid, at origin: (x: Int, y: Int), style: Style) {
         for y in 0..<height {
-            for x in 0..<width {
-                if let c = character(x: x, y: y) { grid.put(String(c), x: origin.x + x, y: origin.y + y, style: style) }
+            for x in 0..<width where bits[y * width + x] != 0 {
+                // Braille is one column wide and never a control: the cell is set directly.
+                grid.set(origin.x + x, origin.y + y, Cell(Character(Unicode.Scalar(0x2800 + UInt32(bits[y * width + x]))!), style: style))
             }
         }
     }

@@ -9,12 +9,21 @@ public struct GraphiteClient: Sendable {
     private let timeout: TimeAmount
 
     /// - Parameter baseURL: e.g. "http://127.0.0.1:8002" (no trailing slash needed).
-    public init(baseURL: String = "http://127.0.0.1:8002", http: HTTPClient = .shared,
+    public init(baseURL: String = "http://127.0.0.1:8002", http: HTTPClient = GraphiteClient.defaultHTTPClient,
                 timeout: TimeAmount = .seconds(10)) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.http = http
         self.timeout = timeout
     }
+
+    /// A refused connection is reported at once (async-http-client's default retries connecting until the
+    /// request's deadline, so a Graphite that is down would look merely slow).
+    public static let defaultHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(3)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     /// Series for `targets` (paths, wildcards or functions) over a range such as from "-10min".
     public func render(targets: [String], from: String = "-10min", until: String? = nil,

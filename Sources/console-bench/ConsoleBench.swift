@@ -47,6 +47,27 @@ enum ConsoleBench {
             print("  full redraw runs (no diff)  \(micro(fullTime))   cells drawn per frame: 12000")
             print("  render + diff               \(micro(renderTime + diffTime))  (a 30 fps budget is 33333 µs)")
         }
+        chartRender(frames: frames, theme: theme)
+    }
+
+    /// One 200x20 chart of 4 series of 1,000 points each (the goal: at most 1 ms a render).
+    static func chartRender(frames: Int, theme: Theme) {
+        let start: Int64 = 1_796_032_800
+        let series = (0..<4).map { s in
+            TimeChart.Series(values: (0..<1_000).map { i in i % 97 == s ? nil : 50 + 40 * sin(Double(i + s * 50) / 30) },
+                             start: start, step: 10, style: theme.series(s))
+        }
+        let chart = TimeChart(series: series, from: start, until: start + 9_990, unit: .rate, cursor: start + 5_000)
+        let clock = ContinuousClock()
+        let began = clock.now
+        for _ in 0..<frames {
+            var grid = Grid(width: 200, height: 20)
+            chart.render(into: &grid, grid.bounds, axisStyle: theme[.muted], cursorStyle: theme[.cursor])
+        }
+        let total = clock.now - began
+        let micro = (Double(total.components.seconds) * 1e6 + Double(total.components.attoseconds) / 1e12) / Double(frames)
+        print("chart 200x20, 4 series x 1000 points, \(frames) renders:")
+        print(String(format: "  render (series -> grid)     %8.1f µs  (goal: at most 1000 µs)", micro))
     }
 
     static func decode<T: Decodable>(_ json: String) -> T { try! JSONDecoder().decode(T.self, from: Data(json.utf8)) }

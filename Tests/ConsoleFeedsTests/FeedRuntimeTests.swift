@@ -5,6 +5,7 @@ import DevConsul
 import Foundation
 import StackSupport
 import Synchronization
+import Telemetry
 import Testing
 import TUI
 
@@ -114,5 +115,36 @@ import TUI
         let deadline = ContinuousClock.now + .seconds(5)
         while actions.withLock({ $0.count }) < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(Set(actions.withLock { $0 }) == ["loaded light", "failed no theme 'nope'"])
+    }
+}
+
+/// The built-in dashboard names the series search-server sends, as `CollectdPaths` computes them: the
+/// dashboard is data, and this holds it to the one place that knows the paths.
+@Suite struct BuiltinDashboardTests {
+    @Test func everyTargetIsAPathCollectdWrites() {
+        let instance = "search-service-1"
+        func path(_ series: CollectdPaths.Series, _ metric: String) -> String {
+            CollectdPaths.path(series, statsdName: "search_\(metric)")
+        }
+        func instancePath(_ series: CollectdPaths.Series, _ metric: String) -> String {
+            CollectdPaths.path(series, statsdName: CollectdPaths.instanceStatsDName(metric, instance: instance))
+        }
+        let expanded = Dashboard.builtin.charts.flatMap(\.series).map {
+            $0.target.replacingOccurrences(of: "{instance}", with: CollectdPaths.graphiteSafe(instance))
+        }
+        let expected = [
+            path(.counterRate, "requests"), instancePath(.counterRate, "requests"),
+            path(.counterRate, "errors") + "_*", instancePath(.counterRate, "errors") + "_*",
+            path(.timerAverage, "latency"),
+            path(.timerAverage, "latency").replacingOccurrences(of: "-average", with: "-percentile-90"),
+            path(.timerAverage, "latency").replacingOccurrences(of: "-average", with: "-upper"),
+            instancePath(.timerAverage, "latency").replacingOccurrences(of: "-average", with: "-percentile-90"),
+            path(.gauge, "n_things"), instancePath(.gauge, "n_things"),
+            path(.gauge, "log_records_dropped"), instancePath(.gauge, "log_records_dropped"),
+        ]
+        #expect(expanded.count == expected.count)
+        for (target, path) in zip(expanded, expected) {
+            #expect(target == path || target.contains(path + ","), "\(target) does not read \(path)")
+        }
     }
 }

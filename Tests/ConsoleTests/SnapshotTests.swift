@@ -121,6 +121,28 @@ import TUI
         #expect(!grid.cells.contains { $0.character.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E } })
     }
 
+    /// The metrics pane zoomed: calls/s of the service and of the selected instance, a gap where Graphite
+    /// had no value, the cursor on a moment, the other charts waiting.
+    @Test func metricsPaneWithACursor() throws {
+        var (state, reducer) = Fixture.loaded()
+        state.size = Size(width: 100, height: 24)
+        _ = reducer.keys(&state, [.end])
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
+        _ = reducer.command(&state, "range 5m")
+        _ = reducer.keys(&state, [.character("z")])
+        let query = try #require(state.subscriptions.lazy.compactMap { feed -> GraphiteQuery? in
+            if case .graphite(let q) = feed, q.targets[0].contains("derive-search_requests,") { return q } else { return nil }
+        }.first)
+        let until = Fixture.t0 / 1000
+        let wave: [Double?] = (0..<30).map { i in (10...12).contains(i) ? nil : 40 + 30 * sin(Double(i) / 4) }
+        _ = reducer.reduce(&state, .feed(.graphite(query, [
+            MetricSeries(target: "all", start: until - 300, step: 10, values: wave),
+            MetricSeries(target: "search-service-1", start: until - 300, step: 10, values: wave.map { $0.map { $0 / 3 } }),
+        ], at: Fixture.t0)))
+        _ = reducer.keys(&state, [.left, .left, .left])
+        try expectSnapshot(render(state), "metrics")
+    }
+
     @Test func tooSmall() throws {
         var state = ConsoleState()
         state.size = Size(width: 15, height: 4)
