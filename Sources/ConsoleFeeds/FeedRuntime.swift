@@ -108,10 +108,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
             return watch(feed, consul.watchHealth(service: service)) { .health(service: service, $0, at: $1) }
         case .graphite(let query):
             return repeating(feed, every: .seconds(query.refreshSeconds)) { [graphite] in
-                let targets = query.targets.map {
-                    $0.replacingOccurrences(of: "{instance}", with: CollectdPaths.graphiteSafe(query.instance ?? ""))
-                }
-                let series = try await graphite.render(targets: targets, from: "-\(query.range)s", until: "now",
+                let series = try await graphite.render(targets: query.expandedTargets, from: "-\(query.range)s", until: "now",
                                                        maxDataPoints: query.points)
                 return .graphite(query, series.map(MetricSeries.init), at: epochMilliseconds())
             }

@@ -19,6 +19,13 @@ struct MetricsCommand: AsyncParsableCommand {
               opsdeck metrics collectd.*.statsd.derive-search_requests --from 15m
               opsdeck metrics 'collectd.*.statsd.latency-search_latency-percentile-90' --unit seconds
               opsdeck metrics 'collectd.*.statsd.derive-search_instance_*_requests' --output csv
+              opsdeck metrics --dashboard search-service --instance search-service-1
+              opsdeck metrics --dashboard search-service --list-targets
+
+            --dashboard draws every chart of a service's dashboard, as the console's metrics pane does:
+            $XDG_CONFIG_HOME/opsdeck/dashboards/<service>.dashboard, else the built-in one for
+            search-server; --instance adds that instance's own series. --list-targets prints the
+            Graphite targets it reads instead, one chart per line, for Graphite's own UI or curl.
 
             --from and --until are durations ago (90s, 15m, 1h30m, 7d) or `now`. The chart fits the
             terminal's width (or --width); its legend gives each series' last, min, max and mean.
@@ -33,6 +40,15 @@ struct MetricsCommand: AsyncParsableCommand {
 
     @Argument(help: "Graphite targets.")
     var targets: [String] = []
+
+    @Option(help: ArgumentHelp("Chart a service's dashboard (its file, else the built-in one).", valueName: "service"))
+    var dashboard: String?
+
+    @Option(help: ArgumentHelp("With --dashboard: the instance whose own series are drawn too.", valueName: "id"))
+    var instance: String?
+
+    @Flag(help: "With --dashboard: print each chart's Graphite targets (tab-separated), one chart per line, and exit.")
+    var listTargets = false
 
     @OptionGroup var graphiteOptions: GraphiteOptions
 
@@ -55,7 +71,11 @@ struct MetricsCommand: AsyncParsableCommand {
     var height = 14
 
     func validate() throws {
-        if targets.isEmpty { throw ValidationError("name a target, e.g. opsdeck metrics collectd.*.statsd.derive-search_requests") }
+        if targets.isEmpty && dashboard == nil {
+            throw ValidationError("name a target, e.g. opsdeck metrics collectd.*.statsd.derive-search_requests, or --dashboard SERVICE")
+        }
+        if !targets.isEmpty && dashboard != nil { throw ValidationError("targets or --dashboard, not both") }
+        if (instance != nil || listTargets) && dashboard == nil { throw ValidationError("--instance and --list-targets go with --dashboard") }
         guard ["chart", "csv", "json"].contains(output) else { throw ValidationError("--output \(output): expected chart, csv or json") }
         guard ValueUnit(rawValue: unit) != nil else { throw ValidationError("--unit \(unit): expected count, rate or seconds") }
         guard (try? Self.secondsAgo(from)) != nil else { throw ValidationError("--from \(from): expected a duration such as 15m, 1h or 7d") }
@@ -72,32 +92,58 @@ struct MetricsCommand: AsyncParsableCommand {
         return duration.components.seconds
     }
 
+    /// What to chart: the targets given, as one chart, or each chart of a dashboard with the targets the
+    /// metrics pane would ask for (`{instance}` expanded as the console's runtime does).
+    func charts() throws -> [(title: String, unit: ValueUnit, targets: [String])] {
+        guard let service = dashboard else { return [(targets.joined(separator: ", "), ValueUnit(rawValue: unit) ?? .count, targets)] }
+        var pane = MetricsPane()
+        pane.instance = instance
+        if let directory = ConsoleConfigFile.directory(environment: ProcessInfo.processInfo.environment),
+           let text = try? String(contentsOfFile: "\(directory)/dashboards/\(service).dashboard", encoding: .utf8) {
+            do { pane.dashboard = try Dashboard.parse(text, file: "dashboards/\(service).dashboard") } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        return pane.charts.indices.map { index in
+            let query = pane.query(index, width: 80)
+            return (pane.charts[index].title, pane.charts[index].unit, query.expandedTargets)
+        }
+    }
+
     func run() async throws {
         let fromAgo = try Self.secondsAgo(from), untilAgo = try Self.secondsAgo(until)
         let columns = width ?? Self.terminalWidth()
         let graphite = GraphiteClient(baseURL: graphiteOptions.url)
-        let series: [GraphiteSeries]
-        do {
-            series = try await graphite.render(targets: targets, from: "-\(fromAgo)s", until: untilAgo == 0 ? "now" : "-\(untilAgo)s",
-                                               maxDataPoints: output == "chart" ? TimeChart.dots(columns: columns - 8) : nil)
-        } catch let error as GraphiteError {
-            throw Self.failure(TerminalText.sanitize(error.description))
-        } catch {
-            throw Self.failure("cannot read Graphite at \(graphiteOptions.url): \(error)")
+        let charts = try charts()
+        if listTargets {
+            for chart in charts { print(chart.targets.joined(separator: "\t")) }
+            return
         }
-        let rows = series.map { MetricSeries($0) }
-        switch output {
-        case "csv": print(Self.csv(rows), terminator: "")
-        case "json": print(Self.json(rows), terminator: "")
-        default:
-            let now = Int64(Date().timeIntervalSince1970)
-            var view = ChartView(title: targets.joined(separator: ", "), unit: ValueUnit(rawValue: unit) ?? .count,
-                                 lines: rows.map { .init(label: TerminalText.sanitize(ChartView.shortLabel($0.target)), series: $0) },
-                                 from: now - fromAgo, until: now - untilAgo, utcOffset: Int64(TimeZone.current.secondsFromGMT()))
-            view.note = rows.isEmpty ? "Graphite has no series for this target" : nil
-            var grid = Grid(width: columns, height: height)
-            view.render(into: &grid, grid.bounds, theme: .monochrome)
-            print(grid.lines().joined(separator: "\n"))
+        for (number, chart) in charts.enumerated() {
+            let series: [GraphiteSeries]
+            do {
+                series = try await graphite.render(targets: chart.targets, from: "-\(fromAgo)s",
+                                                   until: untilAgo == 0 ? "now" : "-\(untilAgo)s",
+                                                   maxDataPoints: output == "chart" ? TimeChart.dots(columns: columns - 8) : nil)
+            } catch let error as GraphiteError {
+                throw Self.failure(TerminalText.sanitize(error.description))
+            } catch {
+                throw Self.failure("cannot read Graphite at \(graphiteOptions.url): \(error)")
+            }
+            let rows = series.map { MetricSeries($0) }
+            switch output {
+            case "csv": print((number == 0 ? "" : "\n") + Self.csv(rows), terminator: "")
+            case "json": print(Self.json(rows), terminator: "")
+            default:
+                let now = Int64(Date().timeIntervalSince1970)
+                var view = ChartView(title: chart.title, unit: chart.unit,
+                                     lines: rows.map { .init(label: TerminalText.sanitize(ChartView.shortLabel($0.target)), series: $0) },
+                                     from: now - fromAgo, until: now - untilAgo, utcOffset: Int64(TimeZone.current.secondsFromGMT()))
+                view.note = rows.isEmpty ? "Graphite has no series for this target" : nil
+                var grid = Grid(width: columns, height: height)
+                view.render(into: &grid, grid.bounds, theme: .monochrome)
+                print(grid.lines().joined(separator: "\n"))
+            }
         }
     }
 

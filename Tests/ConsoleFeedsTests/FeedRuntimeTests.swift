@@ -143,6 +143,11 @@ import TUI
             path(.gauge, "log_records_dropped"), instancePath(.gauge, "log_records_dropped"),
         ]
         #expect(expanded.count == expected.count)
+        // The console's own expansion of {instance} is the sending side's.
+        for id in ["search-service-1", "a.b/c d", "ünï"] {
+            #expect(GraphiteQuery(targets: ["x.{instance}"], instance: id, range: 60, points: 1).expandedTargets
+                    == ["x.\(CollectdPaths.graphiteSafe(id))"])
+        }
         for (target, path) in zip(expanded, expected) {
             #expect(target == path || target.contains(path + ","), "\(target) does not read \(path)")
         }

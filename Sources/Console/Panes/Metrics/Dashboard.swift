@@ -153,6 +153,13 @@ public struct GraphiteQuery: Hashable, Sendable {
         self.points = points
     }
 
+    /// The targets with `{instance}` as collectd writes the instance's id: letters, digits, `-` and `_`
+    /// (the rule `CollectdPaths.graphiteSafe` applies on the sending side; a test holds them together).
+    public var expandedTargets: [String] {
+        let safe = String((instance ?? "").map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") ? $0 : "_" })
+        return targets.map { $0.replacingOccurrences(of: "{instance}", with: safe) }
+    }
+
     /// Graphite keeps 10 s slots for a day, then minutes: asking more often than a slot changes gains
     /// nothing.
     public var refreshSeconds: Int64 { range <= 3_600 ? 10 : range <= 86_400 ? 60 : 600 }

@@ -82,7 +82,7 @@ public struct MetricsPane: Pane {
 
     /// The Graphite query for chart `index` drawn `width` columns wide. A labelled series is asked for
     /// under its label (Graphite's `alias`), so the answer names its series whatever comes back.
-    func query(_ index: Int, width: Int) -> GraphiteQuery {
+    public func query(_ index: Int, width: Int) -> GraphiteQuery {
         let chart = charts[index]
         let shown = chart.series.filter { $0.scope == .service || instance != nil }
         let targets = shown.map { spec in
