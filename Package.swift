@@ -60,12 +60,12 @@ let package = Package(
         .target(name: "TerminalSafety"),
         // The console, pure: state, panes, shell, layout, views and the UI loop. No network stack: the
         // feeds that bring it data live in ConsoleFeeds.
-        .target(name: "Console", dependencies: ["TUI", "ConsulModels"]),
+        .target(name: "Console", dependencies: ["TUI", "ConsulModels", "LogLines"]),
         // The console's runtime: Consul watches, Monitor polling over gRPC, one-shot effects.
         .target(
             name: "ConsoleFeeds",
             dependencies: [
-                "Console", "Consul", "SearchAPI", "Telemetry", "TUI",
+                "Console", "Consul", "LogTail", "SearchAPI", "Telemetry", "TUI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -105,13 +105,17 @@ let package = Package(
             name: "DevConsulCommand",
             dependencies: ["DevConsul", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Kafka records as values (no librdkafka).
+        .target(name: "KafkaModels"),
         .target(
             name: "Kafka",
-            dependencies: ["CRdKafka"],
+            dependencies: ["CRdKafka", "KafkaModels"],
             linkerSettings: [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", "\(rdkafkaPrefix)/lib"])]
         ),
         // `opsdeck tail`: partition merge, filters, formats, terminal safety (pure) and the Kafka tailer.
-        .target(name: "LogTail", dependencies: ["Kafka", "TerminalSafety"]),
+        // Log lines, pure: entries, filters, formats, start points (shared by `opsdeck tail` and the console).
+        .target(name: "LogLines", dependencies: ["KafkaModels", "TerminalSafety"]),
+        .target(name: "LogTail", dependencies: ["Kafka", "LogLines", "TerminalSafety"]),
         .executableTarget(
             name: "opsdeck",
             dependencies: ["LogTail", "Kafka", "Console", "ConsoleFeeds", "TUI", "Consul", "BuiltinThemes", "TerminalSafety", "Telemetry",
@@ -185,9 +189,9 @@ let package = Package(
         .testTarget(name: "KafkaIntegrationTests", dependencies: ["Kafka", "StackSupport"]),
         .testTarget(name: "LogTailTests", dependencies: ["LogTail", "Kafka"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
-        .testTarget(name: "ConsoleEndToEndTests", dependencies: ["StackSupport"]),
+        .testTarget(name: "ConsoleEndToEndTests", dependencies: ["StackSupport", "Kafka"]),
         // The pure console's tests link no network stack (no Consul client, gRPC or NIO).
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "ConsulModels"], exclude: ["Snapshots"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "ConsulModels", "LogLines", "KafkaModels"], exclude: ["Snapshots"]),
         .testTarget(name: "ConsoleFeedsTests", dependencies: ["ConsoleFeeds", "Console", "Consul", "DevConsul", "TUI", "StackSupport", "Telemetry"]),
         .testTarget(name: "TerminalSafetyTests", dependencies: ["TerminalSafety"]),
         .testTarget(name: "LogTailIntegrationTests", dependencies: ["LogTail", "Kafka", "StackSupport"]),

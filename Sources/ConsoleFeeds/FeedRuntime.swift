@@ -1,6 +1,7 @@
 import Console
 import Consul
 import Foundation
+import LogTail
 import Synchronization
 import Telemetry
 import TUI
@@ -13,6 +14,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     private let graphite: GraphiteClient
     /// Where `<service>.dashboard` files are looked for.
     private let dashboardDirectory: String?
+    /// Kafka's bootstrap servers, and librdkafka properties for every tail.
+    private let kafka: (brokers: String, properties: [String: String])
     private let send: @Sendable (ConsoleAction) -> Void
     private let loadTheme: @Sendable (String) throws -> Theme
     private let poller: MonitorPoller
@@ -31,8 +34,10 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
 
     /// `loadTheme` reads a theme file (run off the UI thread, for `:theme`).
     public init(consul: ConsulClient, graphite: GraphiteClient = GraphiteClient(), dashboardDirectory: String? = nil,
+                kafkaBrokers: String = "127.0.0.1:9092", kafkaProperties: [String: String] = [:],
                 loadTheme: @escaping @Sendable (String) throws -> Theme, send: @escaping @Sendable (ConsoleAction) -> Void) {
         self.consul = consul
+        self.kafka = (kafkaBrokers, kafkaProperties)
         self.graphite = graphite
         self.dashboardDirectory = dashboardDirectory
         self.send = send
@@ -62,7 +67,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
             switch feed {
             case .monitor(let instance, let address):
                 targets[instance] = address
-            case .services, .checks, .health, .graphite, .metricNames, .dashboard:
+            case .services, .checks, .health, .graphite, .metricNames, .dashboard, .logs:
                 if running[feed] == nil {
                     running[feed] = start(feed)
                     tasksStarted += 1
@@ -125,8 +130,44 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                 let text = service.contains("/") ? nil : file.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }
                 send(.feed(.dashboard(service: service, text: text)))
             }
+        case .logs(let query):
+            return tail(query)
         case .monitor:
             preconditionFailure("Monitor feeds run in the poller")
+        }
+    }
+
+    /// `opsdeck tail`'s merge, following: records reach the pane in batches as they are merged; the
+    /// broker's comings and goings are the feed's liveness. A topic not there yet is waited for.
+    private func tail(_ query: LogQuery) -> Task<Void, Never> {
+        let feed = Feed.logs(query), send = send, ended = ended
+        var request = TailRequest(bootstrapServers: kafka.brokers, topics: [query.topic], start: query.start)
+        request.properties = kafka.properties
+        return Task {
+            defer { ended.count.withLock { $0 += 1 } }
+            while !Task.isCancelled {
+                do {
+                    try await KafkaTail(request).run(deliver: { records in
+                        send(.feed(.logs(query, records.map(LogEntry.init), at: epochMilliseconds())))
+                    }, notice: { notice in
+                        switch notice {
+                        case .reading, .brokerReachable:
+                            send(.feed(.logs(query, [], at: epochMilliseconds())))
+                        case .brokerUnreachable(let reason):
+                            send(.feed(.failed(feed, reason: "broker unreachable: \(reason)", retryInMilliseconds: 1_000, at: epochMilliseconds())))
+                        case .waitingForTopic(let topic):
+                            send(.feed(.failed(feed, reason: "no topic \(topic) yet", retryInMilliseconds: 1_000, at: epochMilliseconds())))
+                        case .problem(let text):
+                            send(.feed(.failed(feed, reason: text, retryInMilliseconds: 1_000, at: epochMilliseconds())))
+                        }
+                    })
+                    return
+                } catch {
+                    guard !Task.isCancelled else { return }
+                    send(.feed(.failed(feed, reason: "\(error)", retryInMilliseconds: 5_000, at: epochMilliseconds())))
+                    try? await Task.sleep(for: .seconds(5))
+                }
+            }
         }
     }
 

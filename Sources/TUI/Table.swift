@@ -92,7 +92,7 @@ public struct Table {
 
     /// On the selected row the selection's background wins, the cell's foreground stays (a red
     /// "critical" is still red when selected).
-    static func selected(_ style: Style, _ theme: Theme) -> Style {
+    public static func selected(_ style: Style, _ theme: Theme) -> Style {
         let selection = theme[.selection]
         var s = style
         s.background = selection.background

@@ -53,6 +53,10 @@ struct ConsoleCommand: ParsableCommand {
     @OptionGroup var consulOptions: ConsulOptions
     @OptionGroup var graphiteOptions: GraphiteOptions
 
+    @Option(help: ArgumentHelp("Kafka bootstrap servers for the logs pane (default: $OPSDECK_KAFKA_BROKERS or 127.0.0.1:9092).",
+                               valueName: "host:port,..."))
+    var brokers: String?
+
     @Option(help: ArgumentHelp("Colour theme (dark, light, mono, or a file of yours).", valueName: "name"))
     var theme: String?
 
@@ -100,6 +104,7 @@ struct ConsoleCommand: ParsableCommand {
         let runtime = FeedRuntime(consul: ConsulClient(configuration: consulConfiguration),
                                   graphite: GraphiteClient(baseURL: graphiteOptions.url),
                                   dashboardDirectory: ConsoleConfigFile.directory(environment: environment).map { "\($0)/dashboards" },
+                                  kafkaBrokers: brokers ?? environment["OPSDECK_KAFKA_BROKERS"] ?? "127.0.0.1:9092",
                                   loadTheme: loadTheme, send: inbox.send)
         TerminalGuard.install(inbox: inbox)
         let backend = NcursesBackend(useColor: !colourOff, mouse: !noMouse, wakeDescriptor: inbox.wakeDescriptor)

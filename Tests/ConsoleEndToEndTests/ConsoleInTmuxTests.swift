@@ -9,11 +9,11 @@ import Testing
 
     /// Instances of a service only this test uses, checked by devconsul every second; with `metrics`, they
     /// send StatsD to the stack's collectd.
-    func startInstances(_ service: String, count: Int, metrics: Bool = false) throws -> [ChildProcess] {
+    func startInstances(_ service: String, count: Int, metrics: Bool = false, flags: [String] = []) throws -> [ChildProcess] {
         try (1...count).map { i in
             try ChildProcess(Self.searchServer, ["serve", "--service-name", service, "--instance-id", "\(service)-\(i)",
                                                  "--statsd-address", metrics ? "127.0.0.1:\(Stack.statsdPort)" : "",
-                                                 "--check-interval-s", "1", "--log-level", "info"],
+                                                 "--check-interval-s", "1", "--log-level", "info"] + flags,
                              environment: ["PGHOST": "127.0.0.1", "PGPORT": "\(Stack.postgresPort)", "PGDATABASE": "opsdeck",
                                            "PGUSER": "postgres", "CONSUL_HTTP_ADDR": "127.0.0.1:8500"])
         }
@@ -66,10 +66,12 @@ import Testing
         }
         print("instance death shown after \(shownAfter) (check interval 1 s)")
 
-        // Tab moves the focus (the heavy frame) to the metrics below, then round to the services; z zooms
-        // them to the full screen, with every column, and back.
+        // Tab moves the focus (the heavy frame) to the metrics below, the logs beside them, then round to
+        // the services; z zooms them to the full screen, with every column, and back.
         try tmux.send("Tab")
         try await tmux.waitFor("the metrics focused") { screen in screen.contains("┏ metrics  \(service)") }
+        try tmux.send("Tab")
+        try await tmux.waitFor("the logs focused") { screen in screen.contains("┏ logs  \(service)") }
         try tmux.send("Tab")
         try await tmux.waitFor("the services focused") { screen in
             lines(screen)[1].hasPrefix("┏ services") && lines(screen)[1].contains("┌ \(service)")
@@ -163,7 +165,7 @@ import Testing
         try FileManager.default.createDirectory(at: home.appendingPathComponent("opsdeck"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: home) }
         try "theme mono\nbind quit x\nbind services.open o\n".write(to: home.appendingPathComponent("opsdeck/config"), atomically: true, encoding: .utf8)
-        let tmux = try Tmux(command: "\(Self.opsdeck) --consul 127.0.0.1:8500", environment: ["XDG_CONFIG_HOME": home.path])
+        let tmux = try Tmux(width: 180, command: "\(Self.opsdeck) --consul 127.0.0.1:8500", environment: ["XDG_CONFIG_HOME": home.path])
         // The hint bar shows the keys in force: the config was read.
         try await tmux.waitFor("the services pane with the remapped hints") { screen in
             screen.contains("search-service") && lines(screen)[35].hasSuffix("o open  ? help  : command  x quit")

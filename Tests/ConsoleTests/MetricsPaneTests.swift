@@ -4,10 +4,12 @@ import Testing
 import TUI
 
 @Suite(.timeLimit(.minutes(1))) struct MetricsPaneTests {
-    /// The standard console at 120x40: services and instances above, the metrics pane below (118x15 inside).
+    /// The standard console at 120x40 without the logs pane: services and instances above, the metrics
+    /// pane below (118x15 inside).
     func console() -> (ConsoleState, ConsoleReducer) {
         var (state, reducer) = Fixture.loaded()
         state.size = Size(width: 120, height: 40)
+        _ = reducer.command(&state, "hide logs")
         _ = reducer.keys(&state, [.end])  // search-service
         return (state, reducer)
     }

@@ -126,7 +126,7 @@ import TUI
         _ = reducer.type(&state, "ho")
         _ = reducer.keys(&state, [.tab])
         _ = reducer.keys(&state, [.tab])
-        #expect(state.completions == ["instances", "metrics", "services"])  // the panes
+        #expect(state.completions == ["instances", "logs", "metrics", "services"])  // the panes
         _ = reducer.type(&state, "i")
         _ = reducer.keys(&state, [.tab])
         guard case .command(let shown) = state.mode else { Issue.record("not at the command line"); return }
@@ -261,9 +261,9 @@ import TUI
         #expect(state.focus == ServicesPane.id)
         _ = reducer.keys(&state, [.tab])
         #expect(state.focus == InstancesPane.id)
-        _ = reducer.keys(&state, [.tab, .tab])
+        _ = reducer.keys(&state, [.tab, .tab, .tab])
         #expect(state.focus == ServicesPane.id)
-        _ = reducer.keys(&state, [.backTab, .backTab])
+        _ = reducer.keys(&state, [.backTab, .backTab, .backTab])
         #expect(state.focus == InstancesPane.id)
         _ = reducer.keys(&state, [.character("z")])
         #expect(state.zoomed && ConsoleView.frames(state, reducer.registry) == [InstancesPane.id: Rect(x: 0, y: 1, width: 100, height: 13)])
@@ -281,6 +281,7 @@ import TUI
         #expect(state.feeds.keys.sorted() == [.services, .checks])
         #expect(ConsoleView.frames(state, reducer.registry).keys.sorted() == [ServicesPane.id])
         _ = reducer.command(&state, "hide metrics")
+        _ = reducer.command(&state, "hide logs")
         _ = reducer.command(&state, "hide services")
         #expect(state.message?.text == "services is the last pane shown")
         _ = reducer.command(&state, "show instances")

@@ -1,4 +1,5 @@
 import ConsulModels
+import LogLines
 
 /// A long-running input the console can want: a value that names the work, not the work itself.
 ///
@@ -20,6 +21,8 @@ public enum Feed: Hashable, Sendable {
     case metricNames
     /// A service's dashboard file, read once (no file: the built-in dashboard).
     case dashboard(service: String)
+    /// A log topic's records, merged across partitions in time order (`opsdeck tail`'s merge).
+    case logs(LogQuery)
 
     /// Which line of the status bar reports it (nil: none; its failures are messages).
     public var kind: FeedKind? {
@@ -30,13 +33,25 @@ public enum Feed: Hashable, Sendable {
         case .monitor: return .monitor
         case .graphite, .metricNames: return .graphite
         case .dashboard: return nil
+        case .logs: return .logs
         }
+    }
+}
+
+/// Which records a logs pane reads: a topic, from where.
+public struct LogQuery: Hashable, Sendable {
+    public var topic: String
+    public var start: TailStart
+
+    public init(topic: String, start: TailStart) {
+        self.topic = topic
+        self.start = start
     }
 }
 
 /// The status bar's lines: feeds of one kind share one (every instance's Monitor is one line).
 public enum FeedKind: String, CaseIterable, Sendable, Comparable {
-    case services, checks, instances, monitor, graphite
+    case services, checks, instances, monitor, graphite, logs
 
     public static func < (a: FeedKind, b: FeedKind) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -55,6 +70,8 @@ public enum FeedEvent: Equatable, Sendable {
     case metricNames([String], at: Int64)
     /// The dashboard file's text, nil when there is none.
     case dashboard(service: String, text: String?)
+    /// Records in merged order (none: the tail is reading and live).
+    case logs(LogQuery, [LogEntry], at: Int64)
     /// The feed could not read; it retries on its own.
     case failed(Feed, reason: String, retryInMilliseconds: Int64, at: Int64)
 }
@@ -88,6 +105,7 @@ extension FeedEvent {
         case .monitor, .monitorRound: return .monitor
         case .graphite, .metricNames: return .graphite
         case .dashboard: return nil
+        case .logs: return .logs
         case .failed(let feed, _, _, _): return feed.kind
         }
     }
@@ -105,6 +123,7 @@ extension FeedEvent {
         case .graphite(let query, _, _): return subscriptions.contains(.graphite(query))
         case .metricNames: return subscriptions.contains(.metricNames)
         case .dashboard(let service, _): return subscriptions.contains(.dashboard(service: service))
+        case .logs(let query, _, _): return subscriptions.contains(.logs(query))
         case .failed(let feed, _, _, _): return subscriptions.contains(feed)
         }
     }
@@ -112,7 +131,8 @@ extension FeedEvent {
     /// That line after this event (nil: the event does not change it).
     func status(after previous: FeedStatus?) -> FeedStatus? {
         switch self {
-        case .services(_, let at), .checks(_, let at), .health(_, _, let at), .graphite(_, _, let at), .metricNames(_, let at):
+        case .services(_, let at), .checks(_, let at), .health(_, _, let at), .graphite(_, _, let at), .metricNames(_, let at),
+             .logs(_, _, let at):
             return FeedStatus(phase: .live, lastUpdate: at)
         case .monitor, .dashboard:
             return nil

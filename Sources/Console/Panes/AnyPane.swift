@@ -68,6 +68,7 @@ public struct PaneRegistry: Sendable {
         ServicesPane.self,
         InstancesPane.self,
         MetricsPane.self,
+        LogsPane.self,
     ])
 
     public var ids: [PaneID] { types.map { $0.id } }

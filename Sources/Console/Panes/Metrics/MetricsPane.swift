@@ -112,6 +112,8 @@ public struct MetricsPane: Pane {
                 selected = 0
             }
             instance = context.selection.instance
+            // Another pane pointed at a moment (a log line's time): the cursor goes there.
+            cursor = context.selection.time
         case .feed(.dashboard(let name, let text)):
             guard name == service else { return [] }
             guard let text else {

@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+import KafkaModels
 import TerminalSafety
 
 /// How `opsdeck tail` writes records.

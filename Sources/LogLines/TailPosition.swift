@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where `opsdeck tail` starts reading, from `--from`.
-public enum TailStart: Sendable, Equatable {
+public enum TailStart: Sendable, Hashable {
     /// Only records written after the tail starts.
     case end
     /// Everything the broker still holds.
@@ -85,7 +85,7 @@ public enum TailPosition {
         return withFraction.date(from: text) ?? plain.date(from: text)
     }
 
-    static func milliseconds(_ date: Date) -> Int64 {
+    public static func milliseconds(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
     }
 }

@@ -69,3 +69,7 @@ public struct RecordFilter {
 
     public func makeWindow<Item>(of _: Item.Type = Item.self) -> Window<Item> { Window(size: context) }
 }
+
+// Compiled regexes are immutable values once built: sharing a filter between threads is safe even though
+// `Regex<AnyRegexOutput>` is not declared Sendable.
+extension RecordFilter: @unchecked Sendable {}

@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+import KafkaModels
 
 /// A record as a log line: who wrote it, how severe, what it says.
 ///

@@ -1,0 +1,125 @@
+import LogLines
+import TerminalSafety
+
+/// A log record as the logs pane keeps it: what it shows, made safe once, when it arrives.
+public struct LogLine: Equatable, Sendable {
+    /// Milliseconds since the epoch (the record's time).
+    public var time: Int64
+    public var instance: String
+    public var level: String
+    /// Message and fields on one row, control characters shown as visible text (`^[`), never sent.
+    public var text: String
+    /// What filters see: the line as printed (instance, level, message and fields), as `opsdeck tail`'s.
+    public var printed: String
+
+    public init(_ entry: LogEntry) {
+        time = entry.record.timestampMilliseconds ?? 0
+        instance = TerminalText.sanitize(entry.instance)
+        level = TerminalText.sanitize(entry.level ?? "-")
+        text = TerminalText.sanitize(entry.text).replacingOccurrences(of: "\n" + TerminalText.continuationIndent, with: " ⏎ ")
+        printed = "\(instance) \(level) \(text)"
+    }
+}
+
+/// Which lines show: `opsdeck tail`'s include and exclude (one implementation, `RecordFilter`), one
+/// instance's only, and whether lines that do not match stay (marked matches among them).
+public struct LogFilter: Equatable, Sendable {
+    public private(set) var include = ""
+    public private(set) var exclude = ""
+    /// Only this instance's lines (nil: every instance's).
+    public var instance: String?
+    /// Lines that do not match the include pattern stay shown; matches are marked.
+    public var keepUnmatched = false
+    private var compiled = try! RecordFilter()
+
+    public init() {}
+
+    public static func == (a: LogFilter, b: LogFilter) -> Bool {
+        a.include == b.include && a.exclude == b.exclude && a.instance == b.instance && a.keepUnmatched == b.keepUnmatched
+    }
+
+    /// Sets the patterns; a bad one throws (with the pattern in its message) and changes nothing.
+    public mutating func set(include: String, exclude: String) throws {
+        compiled = try RecordFilter(include: include.isEmpty ? [] : [include], exclude: exclude.isEmpty ? [] : [exclude])
+        self.include = include
+        self.exclude = exclude
+    }
+
+    /// Shown at all, and a match of the include pattern.
+    public func classify(_ line: LogLine) -> (shown: Bool, matches: Bool) {
+        if let instance, line.instance != instance { return (false, false) }
+        let (excluded, matches) = compiled.classify(line.printed)
+        return (!excluded && (matches || keepUnmatched), matches && !include.isEmpty)
+    }
+}
+
+/// The lines a logs pane holds: at most `capacity`, the oldest dropped (and counted) first, and the
+/// positions of those its filter shows, kept as lines arrive so that drawing never scans the buffer.
+public struct LogBuffer: Equatable, Sendable {
+    public let capacity: Int
+    public private(set) var lines: [LogLine] = []
+    /// Lines dropped to stay within the capacity.
+    public private(set) var dropped = 0
+    public private(set) var filter = LogFilter()
+    /// Absolute numbers (counting dropped lines) of the lines shown, oldest first, and which match.
+    private var shown: [Int] = []
+    private var matching: Set<Int> = []
+    /// Absolute number of `lines[0]`.
+    private var base = 0
+
+    public init(capacity: Int = 100_000) { self.capacity = max(1, capacity) }
+
+    public var shownCount: Int { shown.count }
+
+    /// The `i`th shown line, oldest first, and whether it matches the include pattern.
+    public func shownLine(_ i: Int) -> (line: LogLine, matches: Bool) {
+        let absolute = shown[i]
+        return (lines[absolute - base], matching.contains(absolute))
+    }
+
+    /// Adds lines; returns how many of them show.
+    @discardableResult
+    public mutating func append(_ new: [LogLine]) -> Int {
+        var added = 0
+        for line in new {
+            let absolute = base + lines.count
+            lines.append(line)
+            let (isShown, matches) = filter.classify(line)
+            if isShown { shown.append(absolute); added += 1 }
+            if matches { matching.insert(absolute) }
+        }
+        // Drop a tenth more than needed at a time, so the cost of dropping is spread over many lines.
+        if lines.count > capacity {
+            let excess = lines.count - capacity + capacity / 10
+            let drop = min(lines.count, excess)
+            lines.removeFirst(drop)
+            base += drop
+            dropped += drop
+            let gone = shown.prefix { $0 < base }.count
+            shown.removeFirst(gone)
+            matching = matching.filter { $0 >= base }
+        }
+        return added
+    }
+
+    /// A new filter: the whole buffer is classified again, once.
+    public mutating func setFilter(_ new: LogFilter) {
+        filter = new
+        shown = []
+        matching = []
+        for (i, line) in lines.enumerated() {
+            let (isShown, matches) = filter.classify(line)
+            if isShown { shown.append(base + i) }
+            if matches { matching.insert(base + i) }
+        }
+    }
+
+    /// Empties it (another service, another start point), keeping the filter.
+    public mutating func clear() {
+        base += lines.count
+        lines = []
+        shown = []
+        matching = []
+        dropped = 0
+    }
+}

@@ -1,0 +1,282 @@
+import Foundation
+import LogLines
+import TUI
+
+/// The selected service's log topic, merged across partitions in time order as `opsdeck tail` merges
+/// it (the same code), in a pane: only the selected instance's lines when one is selected, live
+/// filters, follow and pause, and the jump between a moment on a chart and the lines of that moment.
+public struct LogsPane: Pane {
+    public static let id: PaneID = "logs"
+    public static let placement = PanePlacement(row: .bottom, width: .flexible(minimum: 40))
+    /// Where a new service's tail starts: its last lines, so the pane is never blank on arrival.
+    public static let defaultStart = TailStart.last(200)
+
+    public enum Command: String, PaneCommand {
+        case up, down, pageUp = "page-up", pageDown = "page-down", top, live
+        case filter, exclude, keep, instances, jump, chart
+    }
+
+    public static let bindings: [Binding<Command>] = [
+        Binding(.live, [.end, .character("G")], "Back to the newest lines, following", hint: "live"),
+        Binding(.up, [.up, .character("k")], "One line back (pauses; new lines are counted)"),
+        Binding(.down, [.down, .character("j")], "One line forward"),
+        Binding(.pageUp, [.pageUp], "A page back"),
+        Binding(.pageDown, [.pageDown], "A page forward"),
+        Binding(.top, [.home, .character("g")], "The oldest line held"),
+        Binding(.filter, [.character("/")], "Show lines matching a regular expression (empty: all)"),
+        Binding(.exclude, [.character("-")], "Hide lines matching a regular expression"),
+        Binding(.keep, [.character("m")], "Keep unmatched lines shown, matches marked (and back)"),
+        Binding(.instances, [.character("a")], "The selected instance's lines only, or every instance's"),
+        Binding(.jump, [.character("t")], "Jump to the chart cursor's moment (the metrics pane's ←/→)", hint: "jump"),
+        Binding(.chart, [.character("c")], "Move the chart cursor to this line's time"),
+    ]
+
+    public static let lineCommands = [
+        LineCommandSpec("logs", argument: .init("FROM", required: true, completion: .values(["end", "-100", "-1000", "5m", "15m", "1h"])),
+                        help: "Read the logs again from FROM: end, -N (the last N), 15m (ago), or an RFC 3339 time"),
+    ]
+
+    public var service: String?
+    public var start = LogsPane.defaultStart
+    public var buffer = LogBuffer()
+    /// Lines from the newest one the view is scrolled back (0: following).
+    public var scroll = 0
+    /// Lines that arrived while paused.
+    public var unseen = 0
+    /// Only the selected instance's lines, when one is selected.
+    public var instanceOnly = true
+    /// The moment jumped to (milliseconds), marked among the lines.
+    public var mark: Int64?
+    /// Which pattern the bottom line is being typed for.
+    public var editing: Command?
+
+    public init() {}
+
+    public func subscriptions(_ context: PaneContext) -> Set<Feed> {
+        guard let service, context.size.width > 0 else { return [] }
+        return [.logs(LogQuery(topic: service, start: start))]
+    }
+
+    // MARK: updates
+
+    public mutating func update(_ event: PaneEvent, _ context: PaneContext) -> [Outcome] {
+        switch event {
+        case .selectionChanged:
+            if context.selection.service != service {
+                service = context.selection.service
+                restart(from: Self.defaultStart)
+            }
+            var filter = buffer.filter
+            filter.instance = instanceOnly ? context.selection.instance : nil
+            if filter != buffer.filter { buffer.setFilter(filter) }
+        case .feed(.logs(let query, let entries, _)):
+            guard query.topic == service, !entries.isEmpty else { return [] }
+            let added = buffer.append(entries.map(LogLine.init))
+            if scroll > 0 {
+                // Paused: the view stays on the same lines while new ones are counted below it.
+                scroll = min(scroll + added, buffer.shownCount)
+                unseen += added
+            }
+        case .prompt(let event):
+            return prompt(event)
+        default:
+            break
+        }
+        return []
+    }
+
+    private mutating func restart(from start: TailStart) {
+        self.start = start
+        buffer.clear()
+        scroll = 0
+        unseen = 0
+    }
+
+    private mutating func prompt(_ event: PromptEvent) -> [Outcome] {
+        guard let editing else { return [] }
+        let text: String
+        switch event {
+        case .edited(let typed): text = typed
+        case .submitted(let typed):
+            text = typed
+            self.editing = nil
+        case .cancelled:
+            text = editing == .filter ? buffer.filter.include : buffer.filter.exclude
+            self.editing = nil
+        }
+        var filter = buffer.filter
+        do {
+            try filter.set(include: editing == .filter ? text : filter.include, exclude: editing == .exclude ? text : filter.exclude)
+        } catch {
+            // Half-typed patterns are often invalid: said only when submitted.
+            if case .submitted = event {
+                let text = "\(error)".replacingOccurrences(of: "--include ", with: "filter ").replacingOccurrences(of: "--exclude ", with: "exclude ")
+                return [.message(text + "; the filter before stays", isError: true)]
+            }
+            return []
+        }
+        buffer.setFilter(filter)
+        scroll = min(scroll, buffer.shownCount)
+        return []
+    }
+
+    public mutating func perform(_ command: Command, _ context: PaneContext) -> [Outcome] {
+        let page = max(1, context.size.height - 1)
+        switch command {
+        case .up: scrollBy(1)
+        case .down: scrollBy(-1)
+        case .pageUp: scrollBy(page)
+        case .pageDown: scrollBy(-page)
+        case .top: scrollBy(buffer.shownCount)
+        case .live:
+            scroll = 0
+            unseen = 0
+        case .filter, .exclude:
+            editing = command
+            return [.prompt(command == .filter ? "/" : "-", text: command == .filter ? buffer.filter.include : buffer.filter.exclude)]
+        case .keep:
+            var filter = buffer.filter
+            filter.keepUnmatched.toggle()
+            buffer.setFilter(filter)
+        case .instances:
+            instanceOnly.toggle()
+            var filter = buffer.filter
+            filter.instance = instanceOnly ? context.selection.instance : nil
+            buffer.setFilter(filter)
+            return [.message(instanceOnly && context.selection.instance != nil
+                             ? "logs: \(context.selection.instance!) only" : "logs: every instance", isError: false)]
+        case .jump:
+            guard let time = context.selection.time else {
+                return [.message("no chart cursor: move one with ←/→ in the metrics pane first", isError: true)]
+            }
+            // A minute of lines before the moment, the moment marked, and on from there.
+            mark = time * 1000
+            restart(from: .time(time * 1000 - 60_000))
+        case .chart:
+            guard let line = currentLine else { return [] }
+            return [.selectTime(line.time / 1000)]
+        }
+        return []
+    }
+
+    private mutating func scrollBy(_ lines: Int) {
+        scroll = max(0, min(buffer.shownCount - 1, scroll + lines))
+        if scroll == 0 { unseen = 0 }
+    }
+
+    /// The line the keys act on: the newest one shown.
+    var currentLine: LogLine? {
+        let index = buffer.shownCount - 1 - scroll
+        return index >= 0 ? buffer.shownLine(index).line : nil
+    }
+
+    public mutating func run(_ command: LineCommand, _ context: PaneContext) -> [Outcome] {
+        guard let text = command.argument else { return [] }
+        do {
+            let start = try TailPosition.parseStart(text, now: Date(timeIntervalSince1970: Double(context.now) / 1000))
+            mark = nil
+            restart(from: start)
+            return [.focus(Self.id)]
+        } catch {
+            return [.message("logs: \(error)".replacingOccurrences(of: "--from ", with: ""), isError: true)]
+        }
+    }
+
+    // MARK: drawing
+
+    public func title(_ context: PaneContext) -> String {
+        guard let service else { return "logs" }
+        var parts = ["logs  \(service)" + (buffer.filter.instance.map { " › \($0) only" } ?? "")]
+        if !buffer.filter.include.isEmpty { parts.append("/\(buffer.filter.include)") }
+        if !buffer.filter.exclude.isEmpty { parts.append("-\(buffer.filter.exclude)") }
+        parts.append("\(buffer.shownCount) of \(buffer.lines.count)" + (buffer.dropped > 0 ? " (\(buffer.dropped) oldest dropped)" : ""))
+        parts.append(scroll == 0 ? "following" : "paused" + (unseen > 0 ? ", \(unseen) new (G)" : ""))
+        return parts.joined(separator: "  ")
+    }
+
+    public func render(into grid: inout Grid, _ rect: Rect, _ context: PaneContext) {
+        let theme = context.theme
+        guard service != nil else {
+            grid.put("no service selected", x: rect.x + 1, y: rect.y + 1, style: theme[.muted], clip: rect)
+            return
+        }
+        guard buffer.shownCount > 0 else {
+            let text: String
+            switch context.feeds[.logs]?.phase {
+            case .retrying(let reason, _)?: text = "cannot read the logs: \(reason)"
+            case .live?: text = buffer.lines.isEmpty ? "no log lines yet" : "no line matches the filter"
+            default: text = "connecting to Kafka…"
+            }
+            grid.put(text, x: rect.x + 1, y: rect.y + rect.height / 2, style: theme[.muted], clip: rect)
+            return
+        }
+        // The newest visible line at the bottom; with a mark, a divider before the first line past it.
+        let end = buffer.shownCount - scroll
+        var rows: [(line: LogLine, matches: Bool)?] = []
+        var index = end - 1
+        while rows.count < rect.height && index >= 0 {
+            let entry = buffer.shownLine(index)
+            rows.append(entry)
+            if let mark, entry.line.time >= mark, index == 0 || buffer.shownLine(index - 1).line.time < mark {
+                if rows.count < rect.height { rows.append(nil) }
+            }
+            index -= 1
+        }
+        let instanceWidth = min(24, max(8, rows.compactMap { $0.map { DisplayWidth.of($0.line.instance) } }.max() ?? 8))
+        for (row, entry) in rows.reversed().enumerated() {
+            let y = rect.maxY - rows.count + row
+            let clip = Rect(x: rect.x, y: y, width: rect.width, height: 1)
+            guard let (line, matches) = entry else {
+                let label = " " + TimeChart.timeLabel((mark ?? 0) / 1000, span: 0, utcOffset: context.utcOffset) + " chart cursor "
+                grid.put(String(repeating: "─", count: 2) + label + String(repeating: "─", count: max(0, rect.width)),
+                         x: rect.x, y: y, style: theme[.accent], clip: clip)
+                continue
+            }
+            let current = scroll > 0 && row == rows.count - 1
+            if current { grid.fill(clip, style: theme[.selection]) }
+            var spans = [
+                Span(Self.clock(line.time, utcOffset: context.utcOffset) + " ", theme[.muted]),
+                Span(Self.pad(line.instance, instanceWidth) + " ", theme.series(Self.colourIndex(line.instance))),
+                Span(line.level.padding(toLength: 8, withPad: " ", startingAt: 0), Self.levelStyle(line.level, theme)),
+                Span(line.text, matches ? theme[.highlight] : theme[.text]),
+            ]
+            if current { spans = spans.map { Span($0.text, Table.selected($0.style, theme)) } }
+            grid.put(spans, x: rect.x, y: y, clip: clip)
+        }
+    }
+
+    /// `text` and spaces to `width` columns (wide characters count two), cut with `…` when longer.
+    static func pad(_ text: String, _ width: Int) -> String {
+        var out = "", used = 0
+        for c in text {
+            let w = DisplayWidth.of(c)
+            if used + w > width - (DisplayWidth.of(text) > width ? 1 : 0) { return out + "…" + String(repeating: " ", count: max(0, width - used - 1)) }
+            out.append(c)
+            used += w
+        }
+        return out + String(repeating: " ", count: max(0, width - used))
+    }
+
+    /// `HH:MM:SS.mmm` in local time.
+    static func clock(_ milliseconds: Int64, utcOffset: Int64) -> String {
+        let ms = ((milliseconds % 1000) + 1000) % 1000
+        return TimeChart.timeLabel(milliseconds / 1000, span: 0, utcOffset: utcOffset)
+            + "." + (ms < 10 ? "00" : ms < 100 ? "0" : "") + "\(ms)"
+    }
+
+    /// The same instance gets the same colour every time (FNV-1a of its name over the theme's series).
+    static func colourIndex(_ instance: String) -> Int {
+        var hash: UInt32 = 2_166_136_261
+        for byte in instance.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return Int(hash % UInt32(Theme.Role.series.count))
+    }
+
+    static func levelStyle(_ level: String, _ theme: Theme) -> Style {
+        switch level {
+        case "critical", "error": return theme[.critical]
+        case "warning": return theme[.warning]
+        case "debug", "trace": return theme[.muted]
+        default: return theme[.text]
+        }
+    }
+}

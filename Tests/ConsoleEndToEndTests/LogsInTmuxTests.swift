@@ -1,0 +1,56 @@
+import Foundation
+import Kafka
+import StackSupport
+import Testing
+
+/// The logs pane against the stack's broker: search-server instances shipping their logs to a topic
+/// named after their service, the console following it.
+@Suite(.timeLimit(.minutes(3))) struct LogsInTmuxTests {
+    @Test func linesOfTheSelectedInstanceFollowFilterAndWidenToAll() async throws {
+        try await Stack.ensureUp()
+        let service = "e2l-\(UInt32.random(in: 0...UInt32.max))"
+        try await offPool {
+            try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap).createTopic(service, partitions: 3)
+        }
+        let e2e = ConsoleInTmuxTests()
+        let instances = try e2e.startInstances(service, count: 2, flags: ["--kafka-topic", service, "--log-level", "debug"])
+        defer { instances.forEach { $0.signal(SIGTERM) } }
+        let port = try await MetricsInTmuxTests().eventuallyPort(instances[0])
+        let tmux = try Tmux(width: 160, height: 50, command: "\(ConsoleInTmuxTests.opsdeck) --consul 127.0.0.1:8500")
+        try await tmux.waitFor("the service listed") { $0.contains(service) }
+        try tmux.sendText(":instances \(service)")
+        try tmux.send("Enter")
+        // Instance 1 is selected: the pane shows its lines only, its start-up among them.
+        try await tmux.waitFor("instance 1's own lines") { screen in
+            screen.contains("logs  \(service) › \(service)-1 only") && screen.contains("\(service)-1 info    serving")
+                && !screen.contains("\(service)-2 info    serving")
+        }
+        // Searches sent to it show within seconds (debug lines, one per call).
+        let started = ContinuousClock.now
+        let load = try ChildProcess(MetricsInTmuxTests.searchBench, ["--target", "127.0.0.1:\(port)", "--seconds", "30"])
+        defer { load.signal(SIGTERM) }
+        try await tmux.waitFor("search lines in the pane", timeout: .seconds(30)) { $0.contains("\(service)-1 debug   search") }
+        print("first search line shown \(ContinuousClock.now - started) after the load started (search-bench's 1 s warm-up included)")
+
+        // Focus the logs (Tab: metrics, then logs), filter as typed, then every instance's lines.
+        try tmux.send("Tab")
+        try tmux.send("Tab")
+        try await tmux.waitFor("the logs focused") { $0.contains("┏ logs  \(service)") }
+        try tmux.sendText("/serving")
+        try tmux.send("Enter")
+        try await tmux.waitFor("only serving lines") { screen in
+            screen.contains("/serving") && !screen.contains("debug   search")
+        }
+        try tmux.send("a")
+        try await tmux.waitFor("both instances' serving lines") { screen in
+            screen.contains("\(service)-1 info    serving") && screen.contains("\(service)-2 info    serving")
+        }
+        // Scrolling back pauses; G follows again.
+        try tmux.send("k")
+        try await tmux.waitFor("paused") { $0.contains("paused") }
+        try tmux.send("G")
+        try await tmux.waitFor("following") { $0.contains("following") }
+        try tmux.send("q")
+        try await tmux.waitFor("exit") { $0.contains("EXITED 0") }
+    }
+}

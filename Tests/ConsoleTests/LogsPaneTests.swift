@@ -1,0 +1,132 @@
+import Console
+import KafkaModels
+import LogLines
+import Testing
+import TUI
+
+@Suite(.timeLimit(.minutes(1))) struct LogsPaneTests {
+    /// A search-server JSON record, as the runtime hands it over.
+    static func entry(_ instance: String, _ level: String, _ message: String, at ms: Int64, offset: Int64 = 0) -> LogEntry {
+        let json = #"{"ts":"x","level":"\#(level)","instance":"\#(instance)","message":\#(Fixture.json(message)),"meta":{}}"#
+        return LogEntry(KafkaRecord(topic: "search-service", partition: 0, offset: offset, timestampMilliseconds: ms,
+                                    key: Array(instance.utf8), value: Array(json.utf8)))
+    }
+
+    /// search-service selected, its first instance too, the console at 120x40 with the logs pane focused.
+    func console() -> (ConsoleState, ConsoleReducer, LogQuery) {
+        var (state, reducer) = Fixture.loaded()
+        state.size = Size(width: 120, height: 40)
+        _ = reducer.keys(&state, [.end])
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
+        _ = reducer.keys(&state, [.tab, .tab, .tab])
+        return (state, reducer, LogQuery(topic: "search-service", start: LogsPane.defaultStart))
+    }
+
+    func feed(_ reducer: ConsoleReducer, _ state: inout ConsoleState, _ query: LogQuery, _ entries: [LogEntry]) {
+        _ = reducer.reduce(&state, .feed(.logs(query, entries, at: Fixture.t0)))
+    }
+
+    var logs: (ConsoleState) -> LogsPane { { $0.pane(LogsPane.self)! } }
+
+    @Test func theSelectedServicesTopicIsTailedAndItsInstancesLinesShown() {
+        var (state, reducer, query) = console()
+        #expect(state.focus == LogsPane.id)
+        #expect(state.subscriptions.contains(.logs(query)))
+        feed(reducer, &state, query, (0..<6).map { i in Self.entry("search-service-\(i % 2 + 1)", "info", "line \(i)", at: Fixture.t0 + Int64(i)) })
+        #expect(logs(state).buffer.shownCount == 3)  // search-service-1's only
+        _ = reducer.keys(&state, [.character("z")])
+        let screen = ConsoleView.render(state, reducer).text
+        _ = reducer.keys(&state, [.character("z")])
+        #expect(screen.contains("logs  search-service › search-service-1 only  3 of 6  following"))
+        #expect(screen.contains("search-service-1 info    line 4") && !screen.contains("line 5"))
+        _ = reducer.keys(&state, [.character("a")])
+        #expect(logs(state).buffer.shownCount == 6 && state.message?.text == "logs: every instance")
+        // Another service: its topic, from its last lines, nothing of the old one kept.
+        _ = reducer.keys(&state, [.tab, .character("k")])
+        #expect(state.subscriptions.contains(.logs(LogQuery(topic: "consul", start: LogsPane.defaultStart))))
+        #expect(logs(state).buffer.lines.isEmpty)
+    }
+
+    @Test func scrollingBackPausesAndCountsWhatArrives() {
+        var (state, reducer, query) = console()
+        _ = reducer.keys(&state, [.character("a")])
+        feed(reducer, &state, query, (0..<50).map { Self.entry("i", "info", "old \($0)", at: Fixture.t0 + Int64($0)) })
+        _ = reducer.keys(&state, [.up, .up])
+        #expect(logs(state).scroll == 2)
+        feed(reducer, &state, query, (0..<5).map { Self.entry("i", "info", "new \($0)", at: Fixture.t0 + 100 + Int64($0)) })
+        // The view stays on the same lines; the title counts the new ones.
+        #expect(logs(state).scroll == 7 && logs(state).unseen == 5)
+        let screen = ConsoleView.render(state, reducer).text
+        #expect(screen.contains("paused, 5 new (G)") && screen.contains("old 47") && !screen.contains("new 0"))
+        _ = reducer.keys(&state, [.character("G")])
+        #expect(logs(state).scroll == 0 && logs(state).unseen == 0)
+        #expect(ConsoleView.render(state, reducer).text.contains("new 4"))
+    }
+
+    @Test func filtersApplyToWhatIsHeldAtOnce() {
+        var (state, reducer, query) = console()
+        _ = reducer.keys(&state, [.character("a")])
+        feed(reducer, &state, query, (0..<1_000).map { i in
+            Self.entry("search-service-\(i % 3 + 1)", i % 10 == 0 ? "warning" : "info", "call \(i) results=\(i % 7)", at: Fixture.t0 + Int64(i))
+        })
+        _ = reducer.type(&state, "/results=3")
+        #expect(logs(state).buffer.shownCount == 143)  // live, as typed
+        _ = reducer.keys(&state, [.enter])
+        _ = reducer.type(&state, "-warning")
+        _ = reducer.keys(&state, [.enter])
+        #expect(logs(state).buffer.shownCount == 128)  // 15 of the 143 are warnings
+        _ = reducer.keys(&state, [.character("z")])
+        #expect(ConsoleView.render(state, reducer).text.contains("/results=3  -warning  128 of 1000"))
+        // Keep unmatched lines: everything not excluded shows, the matches marked.
+        _ = reducer.keys(&state, [.character("m")])
+        #expect(logs(state).buffer.shownCount == 900)
+        // A bad pattern is said when submitted, and the last good one stays (`/` edits the one in force).
+        _ = reducer.type(&state, "/([")
+        _ = reducer.keys(&state, [.enter])
+        #expect(state.message?.text.hasPrefix("filter results=3([: not a valid regular expression") == true)
+        #expect(state.message?.text.hasSuffix("; the filter before stays") == true)
+        #expect(logs(state).buffer.filter.include == "results=3")
+    }
+
+    @Test func theBufferIsBoundedAndSaysWhatItDropped() {
+        var buffer = LogBuffer(capacity: 100)
+        buffer.append((0..<250).map { LogLine(Self.entry("i", "info", "\($0)", at: Int64($0))) })
+        #expect(buffer.lines.count <= 100 && buffer.dropped + buffer.lines.count == 250)
+        #expect(buffer.shownLine(buffer.shownCount - 1).line.text == "249")
+        #expect(buffer.shownCount == buffer.lines.count)
+    }
+
+    @Test func aChartMomentAndALineMomentAreOneKeyApart() {
+        var (state, reducer, _) = console()
+        _ = reducer.keys(&state, [.character("t")])
+        #expect(state.message?.text == "no chart cursor: move one with ←/→ in the metrics pane first")
+        // The cursor on the metrics pane, then t in the logs pane: the tail starts a minute before it.
+        _ = reducer.keys(&state, [.backTab, .left, .left, .tab])
+        let moment = state.selection.time!
+        _ = reducer.keys(&state, [.character("t")])
+        let jumped = LogQuery(topic: "search-service", start: .time(moment * 1000 - 60_000))
+        #expect(state.subscriptions.contains(.logs(jumped)) && logs(state).mark == moment * 1000)
+        _ = reducer.keys(&state, [.character("a")])
+        feed(reducer, &state, jumped, [Self.entry("i", "info", "before", at: moment * 1000 - 5_000),
+                                       Self.entry("i", "error", "after", at: moment * 1000 + 2_000)])
+        let screen = ConsoleView.render(state, reducer).lines()
+        let divider = screen.firstIndex { $0.contains("chart cursor ─") }
+        #expect(divider != nil && screen[divider! - 1].contains("before") && screen[divider! + 1].contains("after"))
+        // c on a line sends the chart's cursor to its time.
+        _ = reducer.keys(&state, [.character("c")])
+        #expect(state.selection.time == moment + 2 && state.pane(MetricsPane.self)?.cursor == moment + 2)
+    }
+
+    @Test func hostileAndWideTextIsShownNotObeyed() throws {
+        var (state, reducer, query) = console()
+        state.size = Size(width: 100, height: 24)
+        _ = reducer.keys(&state, [.character("z"), .character("a")])
+        feed(reducer, &state, query, [
+            Self.entry("search-service-1", "warning", "\u{1B}[2J\u{1B}]0;owned\u{07}cleared?\r\ncarriage", at: Fixture.t0),
+            Self.entry("漢字-instance", "info", "wide 漢字 and bidi \u{202E}reversed", at: Fixture.t0 + 1),
+            Self.entry("search-service-2", "error", String(repeating: "long ", count: 40), at: Fixture.t0 + 2),
+        ])
+        try SnapshotTests().expectSnapshot(ConsoleView.render(state, reducer), "logs")
+        #expect(!ConsoleView.render(state, reducer).cells.contains { $0.character.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E } })
+    }
+}
