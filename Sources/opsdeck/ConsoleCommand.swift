@@ -33,10 +33,12 @@ struct ConsoleCommand: ParsableCommand {
         commandName: "console",
         abstract: "The interactive console (what `opsdeck` runs with no command).",
         discussion: """
-            A dashboard of panes: the services in Consul (live from blocking queries, with instances
-            counted by health) and, beside them, the selected service's instances: address, every check
-            with its output, a strip of recent health, and each instance's Monitor RPC polled every 2 s
-            (1 s deadline) with the call's round trip. Panes follow the selected service.
+            A dashboard of panes that follow the selected service: the services in Consul (live from
+            blocking queries, instances counted by health); the service's instances (every check with its
+            output, a strip of recent health, each instance's Monitor RPC polled every 2 s); its metrics
+            from Graphite as braille charts ([ ] range, ←/→ time cursor, :metric TARGET); and its log
+            topic from Kafka, merged as `opsdeck tail` merges it (/ filter, - exclude, a every instance,
+            k pause, G follow, t jump to the chart cursor's moment, c chart cursor to a line's time).
 
             Keys: ? help, : command line (tab completes: services, instances NAME, theme NAME, show PANE,
             hide PANE, zoom, help, q), tab/shift-tab focus the next/previous pane (or click it), z zooms
