@@ -86,7 +86,11 @@ import TUI
         runtime.reconcile([.monitor(instance: "a", address: address), .monitor(instance: "b", address: address)])
         try await recorder.waitFor("a failed Monitor round") { if case .monitorRound(0, 2, _) = $0 { return true } else { return false } }
         #expect(await runtime.monitorClients() == 1)
-        #expect(recorder.all.contains { if case .monitor("a", let s) = $0 { return s.outcome == .failed("unreachable") } else { return false } })
+        // Refused at once, or still refused when the 1 s deadline passes on a loaded machine: a failure either way.
+        #expect(recorder.all.contains { event in
+            guard case .monitor("a", let sample) = event, case .failed(let reason) = sample.outcome else { return false }
+            return reason == "unreachable" || reason == "timeout"
+        })
 
         runtime.reconcile([])
         #expect(runtime.runningFeeds.isEmpty)
