@@ -56,6 +56,8 @@ public struct TimeChart: Sendable {
         guard lo <= hi else { return nil }
         if lo >= 0 { lo = 0 }
         if hi == lo { hi = lo == 0 ? 1 : lo + abs(lo) }
+        // Values near ±Double.greatestFiniteMagnitude: a span that overflows cannot place a dot.
+        guard (hi - lo).isFinite else { return nil }
         return (lo, hi)
     }
 
@@ -174,8 +176,9 @@ public enum ValueUnit: String, Sendable, CaseIterable {
         guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "∞" : "-∞") }
         let magnitude = abs(value)
         if magnitude == 0 { return "0" }
+        // 999.7 rounds to 1000: written as the next unit up (1k), as any other thousand is.
         let large: [(Double, String)] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
-        for (scale, suffix) in large where magnitude >= scale { return short(value / scale) + suffix }
+        for (scale, suffix) in large where magnitude >= scale * 0.9995 { return short(value / scale) + suffix }
         if magnitude < 1e-5 { return short(value * 1e6) + "µ" }
         if magnitude < 0.01 { return short(value * 1e3) + "m" }
         return short(value)

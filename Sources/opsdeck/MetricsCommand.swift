@@ -80,6 +80,9 @@ struct MetricsCommand: AsyncParsableCommand {
         guard ValueUnit(rawValue: unit) != nil else { throw ValidationError("--unit \(unit): expected count, rate or seconds") }
         guard (try? Self.secondsAgo(from)) != nil else { throw ValidationError("--from \(from): expected a duration such as 15m, 1h or 7d") }
         guard (try? Self.secondsAgo(until)) != nil else { throw ValidationError("--until \(until): expected now or a duration such as 5m") }
+        if let from = try? Self.secondsAgo(from), let until = try? Self.secondsAgo(until), until >= from {
+            throw ValidationError("--from \(self.from) --until \(self.until): until must be more recent than from")
+        }
         if let width, !(8...1_000).contains(width) { throw ValidationError("--width \(width): from 8 to 1000") }
         if !(4...200).contains(height) { throw ValidationError("--height \(height): from 4 to 200") }
     }
@@ -156,7 +159,7 @@ struct MetricsCommand: AsyncParsableCommand {
     static func terminalWidth() -> Int {
         var size = winsize()
         if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 8 { return Int(size.ws_col) }
-        return Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 80
+        return min(1_000, max(8, Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 80))
     }
 
     /// A header of targets, then a row per time; empty where a series has no value.

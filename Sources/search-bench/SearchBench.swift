@@ -18,10 +18,13 @@ struct SearchBench: AsyncParsableCommand {
     @Option(help: "Concurrent callers (each waits for its answer before the next call).") var concurrency = 1
     @Option(help: "Seconds of measured load (after a 1 s warm-up).") var seconds = 10.0
     @Option(help: "Point to look up, lat,lng.") var point = "48.8566,2.3522"
+    @Option(help: "Calls per second at most, over all callers (0: as fast as they can; tests use a few dozen).")
+    var rate = 0.0
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+        guard rate >= 0 else { throw ValidationError("--rate must be 0 (no limit) or more") }
         guard parsePoint() != nil else { throw ValidationError("--point must be lat,lng (for example 48.8566,2.3522)") }
         guard hostPort() != nil else { throw ValidationError("--target must be host:port") }
     }
@@ -63,6 +66,8 @@ struct SearchBench: AsyncParsableCommand {
                  concurrency: Int, seconds: Double) async throws -> (latencies: [Double], errors: Int) {
         let clock = ContinuousClock()
         let end = clock.now + .milliseconds(Int(seconds * 1000))
+        // Each caller's share of the rate: a call at most every `gap`.
+        let gap: Duration? = rate > 0 ? .milliseconds(Int(1000 * Double(concurrency) / rate)) : nil
         return try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
@@ -77,6 +82,7 @@ struct SearchBench: AsyncParsableCommand {
                         } catch {
                             errors += 1
                         }
+                        if let gap { try? await Task.sleep(until: start + gap, clock: clock) }
                     }
                     return (latencies, errors)
                 }

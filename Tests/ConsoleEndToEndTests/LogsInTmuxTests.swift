@@ -27,7 +27,7 @@ import Testing
         }
         // Searches sent to it show within seconds (debug lines, one per call).
         let started = ContinuousClock.now
-        let load = try ChildProcess(MetricsInTmuxTests.searchBench, ["--target", "127.0.0.1:\(port)", "--seconds", "30"])
+        let load = try ChildProcess(MetricsInTmuxTests.searchBench, ["--target", "127.0.0.1:\(port)", "--seconds", "30", "--rate", "20"])
         defer { load.signal(SIGTERM) }
         try await tmux.waitFor("search lines in the pane", timeout: .seconds(30)) { $0.contains("\(service)-1 debug   search") }
         print("first search line shown \(ContinuousClock.now - started) after the load started (search-bench's 1 s warm-up included)")

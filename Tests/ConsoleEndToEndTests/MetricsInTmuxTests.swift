@@ -23,7 +23,8 @@ import Testing
         let instance = try ConsoleInTmuxTests().startInstances(service, count: 1, metrics: true)[0]
         defer { instance.signal(SIGTERM) }
         let port = try await eventuallyPort(instance)
-        let load = try ChildProcess(Self.searchBench, ["--target", "127.0.0.1:\(port)", "--seconds", "90"])
+        // 50 calls a second: enough for the charts, little enough to leave the other tests their cores.
+        let load = try ChildProcess(Self.searchBench, ["--target", "127.0.0.1:\(port)", "--seconds", "90", "--rate", "50"])
         defer { load.signal(SIGTERM) }
 
         // The console on the service: its instance selected, its own calls/s beside the service-wide line.
@@ -63,6 +64,9 @@ import Testing
         let usage = try ChildProcess(Self.opsdeck, ["metrics", "a.b", "--from", "5q"])
         #expect(try await usage.waitForExit() == 64)
         #expect(usage.stderr.contains("--from 5q: expected a duration"))
+        let empty = try ChildProcess(Self.opsdeck, ["metrics", "a.b", "--from", "5m", "--until", "1h"])
+        #expect(try await empty.waitForExit() == 64)
+        #expect(empty.stderr.contains("until must be more recent than from"))
     }
 
     /// The port a search-server reports in its `serving address=` line.

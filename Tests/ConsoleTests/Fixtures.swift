@@ -75,6 +75,8 @@ extension ConsoleReducer {
 }
 
 extension ConsoleState {
+    /// The Consul and Monitor feeds wanted (the services and instances panes'), without the logs tail.
+    var consulFeeds: Set<Feed> { subscriptions.filter { ![.logs, .graphite].contains($0.kind) && $0.kind != nil } }
     var services: ServicesPane { pane(ServicesPane.self)! }
     var instances: InstancesPane { pane(InstancesPane.self)! }
 }

@@ -19,7 +19,12 @@ import TUI
         _ = reducer.keys(&state, [.end])
         _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
         _ = reducer.keys(&state, [.tab, .tab, .tab])
-        return (state, reducer, LogQuery(topic: "search-service", start: LogsPane.defaultStart))
+        return (state, reducer, Self.logsQuery(state)!)
+    }
+
+    /// The logs feed the state wants.
+    static func logsQuery(_ state: ConsoleState) -> LogQuery? {
+        state.subscriptions.lazy.compactMap { if case .logs(let q) = $0 { return q } else { return nil } }.first
     }
 
     func feed(_ reducer: ConsoleReducer, _ state: inout ConsoleState, _ query: LogQuery, _ entries: [LogEntry]) {
@@ -31,7 +36,7 @@ import TUI
     @Test func theSelectedServicesTopicIsTailedAndItsInstancesLinesShown() {
         var (state, reducer, query) = console()
         #expect(state.focus == LogsPane.id)
-        #expect(state.subscriptions.contains(.logs(query)))
+        #expect(query.topic == "search-service" && query.start == LogsPane.defaultStart)
         feed(reducer, &state, query, (0..<6).map { i in Self.entry("search-service-\(i % 2 + 1)", "info", "line \(i)", at: Fixture.t0 + Int64(i)) })
         #expect(logs(state).buffer.shownCount == 3)  // search-service-1's only
         _ = reducer.keys(&state, [.character("z")])
@@ -43,7 +48,7 @@ import TUI
         #expect(logs(state).buffer.shownCount == 6 && state.message?.text == "logs: every instance")
         // Another service: its topic, from its last lines, nothing of the old one kept.
         _ = reducer.keys(&state, [.tab, .character("k")])
-        #expect(state.subscriptions.contains(.logs(LogQuery(topic: "consul", start: LogsPane.defaultStart))))
+        #expect(Self.logsQuery(state)?.topic == "consul" && Self.logsQuery(state)?.start == LogsPane.defaultStart)
         #expect(logs(state).buffer.lines.isEmpty)
     }
 
@@ -88,12 +93,33 @@ import TUI
         #expect(logs(state).buffer.filter.include == "results=3")
     }
 
-    @Test func theBufferIsBoundedAndSaysWhatItDropped() {
+    @Test func theBufferIsBoundedAndSaysWhatItDropped() throws {
         var buffer = LogBuffer(capacity: 100)
-        buffer.append((0..<250).map { LogLine(Self.entry("i", "info", "\($0)", at: Int64($0))) })
+        var filter = LogFilter()
+        try filter.set(include: "7", exclude: "")
+        buffer.setFilter(filter)
+        for chunk in stride(from: 0, to: 250, by: 25) {
+            buffer.append((chunk..<chunk + 25).map { LogLine(Self.entry("i", "info", "n\($0)", at: Int64($0))) })
+        }
         #expect(buffer.lines.count <= 100 && buffer.dropped + buffer.lines.count == 250)
-        #expect(buffer.shownLine(buffer.shownCount - 1).line.text == "249")
-        #expect(buffer.shownCount == buffer.lines.count)
+        // What shows is exactly the held lines with a 7, oldest first, after every drop.
+        let held = buffer.lines.map(\.text).filter { $0.contains("7") }
+        #expect((0..<buffer.shownCount).map { buffer.shownLine($0).line.text } == held)
+        #expect(held.last == "n247" && buffer.shownLine(0).matches)
+    }
+
+    @Test func readingAgainFromTheSameStartIsANewTailAndZoomingAwayKeepsIt() {
+        var (state, reducer, query) = console()
+        _ = reducer.command(&state, "logs end")
+        let first = state.subscriptions.first { if case .logs = $0 { return true } else { return false } }
+        _ = reducer.command(&state, "logs end")
+        let second = state.subscriptions.first { if case .logs = $0 { return true } else { return false } }
+        #expect(first != second && first != .logs(query))
+        // Zoomed onto another pane, the logs pane is off screen: its tail keeps running.
+        _ = reducer.keys(&state, [.backTab, .character("z")])
+        #expect(state.subscriptions.contains(second!))
+        _ = reducer.command(&state, "logs soon")
+        #expect(state.message?.text.hasPrefix("logs: soon: expected end, beginning, -N") == true)
     }
 
     @Test func aChartMomentAndALineMomentAreOneKeyApart() {
@@ -104,8 +130,8 @@ import TUI
         _ = reducer.keys(&state, [.backTab, .left, .left, .tab])
         let moment = state.selection.time!
         _ = reducer.keys(&state, [.character("t")])
-        let jumped = LogQuery(topic: "search-service", start: .time(moment * 1000 - 60_000))
-        #expect(state.subscriptions.contains(.logs(jumped)) && logs(state).mark == moment * 1000)
+        let jumped = Self.logsQuery(state)!
+        #expect(jumped.start == .time(moment * 1000 - 60_000) && logs(state).mark == moment * 1000)
         _ = reducer.keys(&state, [.character("a")])
         feed(reducer, &state, jumped, [Self.entry("i", "info", "before", at: moment * 1000 - 5_000),
                                        Self.entry("i", "error", "after", at: moment * 1000 + 2_000)])
@@ -115,6 +141,10 @@ import TUI
         // c on a line sends the chart's cursor to its time.
         _ = reducer.keys(&state, [.character("c")])
         #expect(state.selection.time == moment + 2 && state.pane(MetricsPane.self)?.cursor == moment + 2)
+        // More lines after the moment than the pane holds: the view stays on the moment, not the newest.
+        feed(reducer, &state, jumped, (0..<60).map { Self.entry("i", "info", "later \($0)", at: moment * 1000 + 3_000 + Int64($0)) })
+        let anchored = ConsoleView.render(state, reducer).text
+        #expect(anchored.contains("chart cursor ─") && anchored.contains("after") && !anchored.contains("later 59"))
     }
 
     @Test func hostileAndWideTextIsShownNotObeyed() throws {

@@ -107,6 +107,10 @@ import TUI
         _ = reducer.reduce(&state, .feed(.dashboard(service: "search-service", text: "chart mine unit=rate\n  service x = a.b.c\n")))
         #expect(state.pane(MetricsPane.self)?.dashboard.charts.map(\.title) == ["mine"])
         #expect(graphiteFeeds(state).map(\.targets) == [["alias(a.b.c, 'x')"]])
+        // The selection past the end of a shorter dashboard is brought back in.
+        _ = reducer.keys(&state, [.tab, .tab, .character("G")])
+        _ = reducer.reduce(&state, .feed(.dashboard(service: "search-service", text: "chart one\n service = a\n")))
+        #expect(state.pane(MetricsPane.self)?.selected == 0 && ConsoleView.render(state, reducer).text.contains("one"))
         _ = reducer.reduce(&state, .feed(.dashboard(service: "search-service", text: "chart\n")))
         #expect(state.pane(MetricsPane.self)?.dashboard == .builtin)
         #expect(state.message?.text == "dashboards/search-service.dashboard, line 1: a chart needs a title: chart TITLE [unit=rate]; showing the built-in dashboard")

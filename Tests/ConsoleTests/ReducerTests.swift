@@ -19,18 +19,18 @@ import TUI
         var (state, reducer) = Fixture.loaded()
         // The first row is selected as soon as there are rows, and its instances are watched.
         #expect(state.selection.service == "billing")
-        #expect(state.subscriptions == [.services, .checks, .health(service: "billing")])
+        #expect(state.consulFeeds == [.services, .checks, .health(service: "billing")])
         #expect(state.feeds[.instances] == FeedStatus(phase: .connecting))
 
         #expect(reducer.keys(&state, [.down, .down, .down]).isEmpty)
         #expect(state.services.cursor.selected == 2)  // clamped at the last row
         #expect(state.selection.service == "search-service")
-        #expect(state.subscriptions == [.services, .checks, .health(service: "search-service")])
+        #expect(state.consulFeeds == [.services, .checks, .health(service: "search-service")])
 
         let entries = Array(Fixture.searchInstances.prefix(2))
         _ = reducer.reduce(&state, .feed(.health(service: "search-service", entries, at: Fixture.t0 + 10)))
         // Each listed instance's Monitor is wanted now.
-        #expect(state.subscriptions == [.services, .checks, .health(service: "search-service"),
+        #expect(state.consulFeeds == [.services, .checks, .health(service: "search-service"),
                                         .monitor(instance: "search-service-1", address: "127.0.0.1:40001"),
                                         .monitor(instance: "search-service-2", address: "127.0.0.1:40002")])
         #expect(state.feeds[.instances] == FeedStatus(phase: .live, lastUpdate: Fixture.t0 + 10))
@@ -55,7 +55,7 @@ import TUI
         #expect(state.focus == InstancesPane.id)
         _ = reducer.keys(&state, [.escape, .up])
         #expect(state.focus == ServicesPane.id && state.selection.service == "consul")
-        #expect(state.subscriptions == [.services, .checks, .health(service: "consul")])
+        #expect(state.consulFeeds == [.services, .checks, .health(service: "consul")])
         #expect(state.instances.entries.isEmpty && state.instances.service == "consul")
         #expect(state.feeds[.instances] == FeedStatus(phase: .connecting) && state.feeds[.monitor] == nil)
     }
@@ -66,7 +66,7 @@ import TUI
         var plain = Fixture.entry("search-service", "web-1", port: 8080, status: "passing")
         plain.service.tags = ["http"]
         _ = reducer.reduce(&state, .feed(.health(service: "search-service", [Fixture.searchInstances[0], plain], at: Fixture.t0)))
-        #expect(state.subscriptions.filter { $0.kind == .monitor } == [.monitor(instance: "search-service-1", address: "127.0.0.1:40001")])
+        #expect(state.consulFeeds.filter { $0.kind == .monitor } == [.monitor(instance: "search-service-1", address: "127.0.0.1:40001")])
     }
 
     @Test func healthHistoryIsSampledEachTickAndBounded() {
@@ -275,10 +275,10 @@ import TUI
         var (state, reducer) = Fixture.loaded()
         _ = reducer.keys(&state, [.end])
         _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
-        #expect(state.subscriptions.count == 6)
+        #expect(state.consulFeeds.count == 6)
         _ = reducer.command(&state, "hide instances")
-        #expect(state.subscriptions == [.services, .checks])
-        #expect(state.feeds.keys.sorted() == [.services, .checks])
+        #expect(state.consulFeeds == [.services, .checks])
+        #expect(state.feeds.keys.sorted() == [.services, .checks, .logs])
         #expect(ConsoleView.frames(state, reducer.registry).keys.sorted() == [ServicesPane.id])
         _ = reducer.command(&state, "hide metrics")
         _ = reducer.command(&state, "hide logs")

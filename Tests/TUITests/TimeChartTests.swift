@@ -86,5 +86,10 @@ import TUI
         #expect(ValueUnit.seconds.format(0.00004) == "40µs")
         #expect(ValueUnit.seconds.format(2.5) == "2.5s")
         #expect(ValueUnit.count.format(.nan) == "NaN" && ValueUnit.count.format(.infinity) == "∞")
+        #expect(ValueUnit.count.format(999.7) == "1k" && ValueUnit.count.format(999.4) == "999")
+    }
+
+    @Test func valuesTooFarApartForAnAxisAreNoData() {
+        #expect(draw([[-1e308, 1e308]], width: 30, height: 4)[1] == " no data in this range")
     }
 }

@@ -42,10 +42,13 @@ public enum Feed: Hashable, Sendable {
 public struct LogQuery: Hashable, Sendable {
     public var topic: String
     public var start: TailStart
+    /// Bumped to read again from the same start (`:logs end` twice): a new feed, not the running one.
+    public var generation: Int
 
-    public init(topic: String, start: TailStart) {
+    public init(topic: String, start: TailStart, generation: Int = 0) {
         self.topic = topic
         self.start = start
+        self.generation = generation
     }
 }
 

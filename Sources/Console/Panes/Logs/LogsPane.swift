@@ -49,12 +49,18 @@ public struct LogsPane: Pane {
     public var mark: Int64?
     /// Which pattern the bottom line is being typed for.
     public var editing: Command?
+    /// After a jump, the view stays on the marked moment as lines arrive, until a key moves it.
+    public var anchored = false
+    /// Counts restarts, so that reading again from the same start is a new feed.
+    public var generation = 0
 
     public init() {}
 
+    /// The tail runs while the pane is on the dashboard, even zoomed away or squeezed out by a small
+    /// terminal: stopping it there would lose the lines written meanwhile and repeat the last ones.
     public func subscriptions(_ context: PaneContext) -> Set<Feed> {
-        guard let service, context.size.width > 0 else { return [] }
-        return [.logs(LogQuery(topic: service, start: start))]
+        guard let service else { return [] }
+        return [.logs(LogQuery(topic: service, start: start, generation: generation))]
     }
 
     // MARK: updates
@@ -64,6 +70,7 @@ public struct LogsPane: Pane {
         case .selectionChanged:
             if context.selection.service != service {
                 service = context.selection.service
+                mark = nil
                 restart(from: Self.defaultStart)
             }
             var filter = buffer.filter
@@ -72,11 +79,16 @@ public struct LogsPane: Pane {
         case .feed(.logs(let query, let entries, _)):
             guard query.topic == service, !entries.isEmpty else { return [] }
             let added = buffer.append(entries.map(LogLine.init))
-            if scroll > 0 {
+            if anchored, let mark {
+                // After a jump: the first line at or past the marked moment stays in the middle of the view.
+                let first = (0..<buffer.shownCount).first { buffer.shownLine($0).line.time >= mark } ?? buffer.shownCount
+                scroll = max(0, buffer.shownCount - 1 - first - context.size.height / 2)
+            } else if scroll > 0 {
                 // Paused: the view stays on the same lines while new ones are counted below it.
-                scroll = min(scroll + added, buffer.shownCount)
+                scroll += added
                 unseen += added
             }
+            clampScroll()
         case .prompt(let event):
             return prompt(event)
         default:
@@ -87,9 +99,17 @@ public struct LogsPane: Pane {
 
     private mutating func restart(from start: TailStart) {
         self.start = start
+        generation += 1
         buffer.clear()
         scroll = 0
         unseen = 0
+        anchored = false
+    }
+
+    /// The view never points past the oldest line shown (lines drop out; filters change what shows).
+    private mutating func clampScroll() {
+        scroll = max(0, min(scroll, buffer.shownCount - 1))
+        if scroll == 0 { unseen = 0 }
     }
 
     private mutating func prompt(_ event: PromptEvent) -> [Outcome] {
@@ -116,12 +136,14 @@ public struct LogsPane: Pane {
             return []
         }
         buffer.setFilter(filter)
-        scroll = min(scroll, buffer.shownCount)
+        clampScroll()
         return []
     }
 
     public mutating func perform(_ command: Command, _ context: PaneContext) -> [Outcome] {
         let page = max(1, context.size.height - 1)
+        defer { clampScroll() }
+        if [.up, .down, .pageUp, .pageDown, .top, .live].contains(command) { anchored = false }
         switch command {
         case .up: scrollBy(1)
         case .down: scrollBy(-1)
@@ -152,6 +174,7 @@ public struct LogsPane: Pane {
             // A minute of lines before the moment, the moment marked, and on from there.
             mark = time * 1000
             restart(from: .time(time * 1000 - 60_000))
+            anchored = true
         case .chart:
             guard let line = currentLine else { return [] }
             return [.selectTime(line.time / 1000)]
@@ -160,8 +183,8 @@ public struct LogsPane: Pane {
     }
 
     private mutating func scrollBy(_ lines: Int) {
-        scroll = max(0, min(buffer.shownCount - 1, scroll + lines))
-        if scroll == 0 { unseen = 0 }
+        scroll += lines
+        clampScroll()
     }
 
     /// The line the keys act on: the newest one shown.

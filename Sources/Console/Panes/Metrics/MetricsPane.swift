@@ -70,7 +70,7 @@ public struct MetricsPane: Pane {
     func slots(_ size: Size) -> [(chart: Int, rect: Rect)] {
         let columns = max(1, size.width / Self.chartWidth), rows = max(1, size.height / Self.chartHeight)
         let perPage = columns * rows
-        let first = selected / perPage * perPage
+        let first = min(selected, max(0, charts.count - 1)) / perPage * perPage
         let width = size.width / columns, height = size.height / rows
         return (first..<min(charts.count, first + perPage)).map { index in
             let slot = index - first
@@ -119,6 +119,7 @@ public struct MetricsPane: Pane {
             guard let text else {
                 dashboard = .builtin
                 dashboardNote = "built-in"
+                selected = min(selected, charts.count - 1)
                 return []
             }
             do {
@@ -128,6 +129,7 @@ public struct MetricsPane: Pane {
             } catch {
                 dashboard = .builtin
                 dashboardNote = "built-in"
+                selected = min(selected, charts.count - 1)
                 return [.message("\(error); showing the built-in dashboard", isError: true)]
             }
         case .feed(.graphite(let query, let series, let at)):
