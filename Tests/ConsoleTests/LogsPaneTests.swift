@@ -46,6 +46,12 @@ import TUI
         #expect(screen.contains("search-service-1 info    line 4") && !screen.contains("line 5"))
         _ = reducer.keys(&state, [.character("a")])
         #expect(logs(state).buffer.shownCount == 6 && state.message?.text == "logs: every instance")
+        _ = reducer.keys(&state, [.character("a")])
+        // From the instances pane, one key shows the selected instance's lines.
+        _ = reducer.keys(&state, [.tab, .tab, .character("j"), .character("L")])
+        #expect(state.focus == LogsPane.id && state.selection.instance == "search-service-2")
+        #expect(logs(state).buffer.shownCount == 3 && logs(state).buffer.shownLine(0).line.instance == "search-service-2")
+        _ = reducer.keys(&state, [.character("a")])
         // Another service: its topic, from its last lines, nothing of the old one kept.
         _ = reducer.keys(&state, [.tab, .character("k")])
         #expect(Self.logsQuery(state)?.topic == "consul" && Self.logsQuery(state)?.start == LogsPane.defaultStart)

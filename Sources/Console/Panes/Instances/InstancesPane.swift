@@ -12,11 +12,12 @@ public struct InstancesPane: Pane {
     public static let monitorTag = "grpc"
 
     public enum Command: String, PaneCommand {
-        case back, filter, up, down, pageUp = "page-up", pageDown = "page-down", top, bottom, sort, reverse
+        case back, logs, filter, up, down, pageUp = "page-up", pageDown = "page-down", top, bottom, sort, reverse
     }
 
     public static let bindings: [Binding<Command>] = [
         Binding(.back, [.escape, .left, .character("h")], "Back: clear the filter, else to the services", hint: "back"),
+        Binding(.logs, [.character("L")], "This instance's logs (the logs pane, focused)", hint: "logs"),
     ] + ListKeys.bindings(of: "instance", up: .up, down: .down, pageUp: .pageUp, pageDown: .pageDown, top: .top,
                           bottom: .bottom, filter: .filter, sort: .sort, reverse: .reverse)
 
@@ -115,6 +116,10 @@ public struct InstancesPane: Pane {
             guard !cursor.filter.isEmpty else { return [.focus(ServicesPane.id)] }
             cursor.filter = ""
             followSelection(context)
+        case .logs:
+            // The incident path: from a red row to its lines in one key (the logs pane shows the selected
+            // instance's own lines).
+            return [.focus(LogsPane.id)]
         case .filter: return [.prompt("/", text: cursor.filter)]
         case .up: cursor.move(.up, rows: count, visible: visible)
         case .down: cursor.move(.down, rows: count, visible: visible)

@@ -24,7 +24,7 @@ public struct LogsPane: Pane {
         Binding(.pageDown, [.pageDown], "A page forward"),
         Binding(.top, [.home, .character("g")], "The oldest line held"),
         Binding(.filter, [.character("/")], "Show lines matching a regular expression (empty: all)"),
-        Binding(.exclude, [.character("-")], "Hide lines matching a regular expression"),
+        Binding(.exclude, [.character("-"), .character("!")], "Hide lines matching a regular expression"),
         Binding(.keep, [.character("m")], "Keep unmatched lines shown, matches marked (and back)"),
         Binding(.instances, [.character("a")], "The selected instance's lines only, or every instance's"),
         Binding(.jump, [.character("t")], "Jump to the chart cursor's moment (the metrics pane's ←/→)", hint: "jump"),
