@@ -32,9 +32,12 @@ import Testing
         try await tmux.waitFor("the service listed") { $0.contains(service) }
         try tmux.sendText(":instances \(service)")
         try tmux.send("Enter")
-        let screen = try await tmux.waitFor("calls/s of \(service)-1 above zero in the metrics pane", timeout: .seconds(90)) {
+        // collectd flushes every 10 s, a new series is readable a flush later, the pane refreshes every 10 s.
+        let loadStarted = ContinuousClock.now
+        let screen = try await tmux.waitFor("calls/s of \(service)-1 above zero in the metrics pane", timeout: .seconds(60)) {
             (lastValue($0, label: "\(service)-1") ?? 0) > 0
         }
+        print("calls/s on the chart \(ContinuousClock.now - loadStarted) after the load started")
         #expect(screen.contains("metrics  \(service) › \(service)-1  last 15m"))
         #expect((lastValue(screen, label: "all") ?? 0) > 0)  // the service-wide line counts it too
         #expect(screen.contains("● graphite"))

@@ -153,7 +153,8 @@ import TUI
                     == ["x.\(CollectdPaths.graphiteSafe(id))"])
         }
         for (target, path) in zip(expanded, expected) {
-            #expect(target == path || target.contains(path + ","), "\(target) does not read \(path)")
+            #expect(target == path || target.contains("(" + path + ")") || target.contains("(" + path + ","),
+                    "\(target) does not read \(path)")
         }
     }
 }

@@ -27,7 +27,7 @@ import TUI
         let queries = graphiteFeeds(state)
         #expect(queries.count == 4)
         #expect(queries.allSatisfy { $0.instance == nil && $0.range == 900 && $0.points == 2 * (59 - 8) })
-        #expect(queries.map { $0.targets.count } == [1, 1, 3, 1])  // errors, calls, latency (3), n_things
+        #expect(queries.map { $0.targets.count } == [3, 1, 1, 1])  // latency (3, averageSeries first), calls, n_things, errors
         #expect(state.feeds[.graphite] == FeedStatus(phase: .connecting))
     }
 
@@ -35,16 +35,16 @@ import TUI
         var (state, reducer) = console()
         _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
         #expect(state.selection.instance == "search-service-1")
-        let calls = graphiteFeeds(state).first { $0.targets[0].contains("derive-search_requests,") }
+        let calls = graphiteFeeds(state).first { $0.targets[0].contains("derive-search_requests)") }
         // Labelled series are asked for under their labels; {instance} is the runtime's to expand.
-        #expect(calls?.targets == ["alias(collectd.*.statsd.derive-search_requests, 'all')",
+        #expect(calls?.targets == ["alias(sumSeries(collectd.*.statsd.derive-search_requests), 'all')",
                                    "alias(collectd.*.statsd.derive-search_instance_{instance}_requests, '{instance}')"])
         #expect(calls?.instance == "search-service-1")
     }
 
     @Test func answersDrawAndTheLegendSaysLastMinMaxMean() throws {
         var (state, reducer) = console()
-        let query = try #require(graphiteFeeds(state).first { $0.targets[0].contains("derive-search_requests,") })
+        let query = try #require(graphiteFeeds(state).first { $0.targets[0].contains("derive-search_requests)") })
         let until = Fixture.t0 / 1000
         let values: [Double?] = (0..<90).map { i in i % 30 == 7 ? nil : Double(i % 10) }
         _ = reducer.reduce(&state, .feed(.graphite(query, [MetricSeries(target: "all",

@@ -131,7 +131,7 @@ import TUI
         _ = reducer.command(&state, "range 5m")
         _ = reducer.keys(&state, [.character("z")])
         let query = try #require(state.subscriptions.lazy.compactMap { feed -> GraphiteQuery? in
-            if case .graphite(let q) = feed, q.targets[0].contains("derive-search_requests,") { return q } else { return nil }
+            if case .graphite(let q) = feed, q.targets[0].contains("derive-search_requests)") { return q } else { return nil }
         }.first)
         let until = Fixture.t0 / 1000
         let wave: [Double?] = (0..<30).map { i in (10...12).contains(i) ? nil : 40 + 30 * sin(Double(i) / 4) }

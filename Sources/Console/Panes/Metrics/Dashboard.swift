@@ -93,23 +93,25 @@ public struct Dashboard: Equatable, Sendable {
     /// search-server's metrics as collectd stores them (`CollectdPaths` computes the same paths; a test
     /// holds the two together): calls, errors by code, latency, n_things, log records dropped.
     public static let builtinText = """
-        # search-server's StatsD metrics, service-wide, and the selected instance's own beside them.
+        # search-server's StatsD metrics, service-wide, and the selected instance's own beside them. The
+        # service's lines combine every host's collectd (one line however many hosts send): rates and drops
+        # are summed, latencies averaged or maxed.
         chart calls/s unit=rate
-          service  all = collectd.*.statsd.derive-search_requests
+          service  all = sumSeries(collectd.*.statsd.derive-search_requests)
           instance {instance} = collectd.*.statsd.derive-search_instance_{instance}_requests
         chart errors/s by code unit=rate
-          service  = aliasSub(collectd.*.statsd.derive-search_errors_*, '^.*errors_', '')
+          service  = aliasSub(sumSeriesWithWildcards(collectd.*.statsd.derive-search_errors_*, 1), '^.*errors_', '')
           instance = aliasSub(collectd.*.statsd.derive-search_instance_{instance}_errors_*, '^.*errors_', '{instance} ')
         chart latency unit=seconds
-          service  average = collectd.*.statsd.latency-search_latency-average
-          service  p90 = collectd.*.statsd.latency-search_latency-percentile-90
-          service  upper = collectd.*.statsd.latency-search_latency-upper
+          service  average = averageSeries(collectd.*.statsd.latency-search_latency-average)
+          service  p90 = maxSeries(collectd.*.statsd.latency-search_latency-percentile-90)
+          service  upper = maxSeries(collectd.*.statsd.latency-search_latency-upper)
           instance {instance} p90 = collectd.*.statsd.latency-search_instance_{instance}_latency-percentile-90
         chart n_things unit=count
-          service  all = collectd.*.statsd.gauge-search_n_things
+          service  all = maxSeries(collectd.*.statsd.gauge-search_n_things)
           instance {instance} = collectd.*.statsd.gauge-search_instance_{instance}_n_things
         chart log records dropped unit=count
-          service  all = collectd.*.statsd.gauge-search_log_records_dropped
+          service  all = sumSeries(collectd.*.statsd.gauge-search_log_records_dropped)
           instance {instance} = collectd.*.statsd.gauge-search_instance_{instance}_log_records_dropped
         """
 
