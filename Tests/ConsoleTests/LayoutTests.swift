@@ -103,3 +103,17 @@ struct SplitMix64: RandomNumberGenerator {
 extension Result {
     var failureValue: Failure? { if case .failure(let e) = self { return e } else { return nil } }
 }
+
+/// Instance addresses as Consul gives them, IPv6 included (the poller used to skip `[::1]:50051`).
+@Suite struct HostPortTests {
+    @Test func formatsAndParsesBothFamilies() {
+        #expect(HostPort.format("127.0.0.1", 50051) == "127.0.0.1:50051")
+        #expect(HostPort.format("::1", 50051) == "[::1]:50051")
+        #expect(HostPort.parse("[::1]:50051")! == ("::1", 50051))
+        #expect(HostPort.parse("10.0.0.7:8080")! == ("10.0.0.7", 8080))
+        #expect(HostPort.parse("search.internal:443")! == ("search.internal", 443))
+        for bad in ["::1:50051", "[::1]", "[::1]50051", "host", "host:", ":80", "host:0", "host:70000", "host:x"] {
+            #expect(HostPort.parse(bad) == nil, "\(bad)")
+        }
+    }
+}

@@ -142,7 +142,8 @@ import Testing
             try await consul.put(key: prefix + "b", text: "2")
             guard case .value(let second, _) = await iterator.next() else { Issue.record("no change seen"); return }
             #expect(second.map(\.text) == ["1", "2"])
-            #expect(clock.now - start < .seconds(2))  // woken by the write, not by the 30 s wait
+            // Woken by the write, not by the 30 s wait (10 s leaves room for a loaded machine).
+            #expect(clock.now - start < .seconds(10))
 
             try await consul.delete(key: prefix + "a")
             guard case .value(let third, _) = await iterator.next() else { Issue.record("no delete seen"); return }
