@@ -46,10 +46,15 @@ public struct DevConsulAgent: Sendable {
         let responder = DNSResponder(onlyPassing: c.dnsOnlyPassing)
 
         let http = try await HTTPServer.bind(host: c.host, port: c.httpPort)
-        let udp = try await DNSServer.bindUDP(host: c.host, port: c.dnsPort)
-        // TCP DNS shares the UDP port number (when that was chosen by the system, take the same one).
+        let udp: DNSServer.UDPChannel, tcp: NIOAsyncChannel<DNSServer.TCPConnection, Never>
+        do {
+            (udp, tcp) = try await Self.bindDNS(host: c.host, port: c.dnsPort)
+        } catch {
+            // A bound NIOAsyncChannel must be closed through executeThenClose, or its deinit traps.
+            try? await http.executeThenClose { _ in }
+            throw error
+        }
         let dnsPort = udp.channel.localAddress?.port ?? c.dnsPort
-        let tcp = try await DNSServer.bindTCP(host: c.host, port: dnsPort)
         let answer: @Sendable ([UInt8], DNSResponder.Transport) -> [UInt8]? = { bytes, transport in
             guard let query = try? DNSQuery.parse(bytes) else { return nil }
             return state.read { responder.respond(to: query, catalog: $0, transport: transport) }.encode()
@@ -62,6 +67,25 @@ public struct DevConsulAgent: Sendable {
             group.addTask { await runner.reapForever() }
             try await group.next()
             group.cancelAll()
+        }
+    }
+
+    /// DNS on UDP and TCP at one port number. With port 0 the system picks the UDP port, and that number
+    /// may be taken on TCP (by anything on the machine): then another UDP port is tried. A channel bound
+    /// and not kept is closed through executeThenClose (NIO traps on a channel dropped without it).
+    static func bindDNS(host: String, port: Int) async throws
+        -> (DNSServer.UDPChannel, NIOAsyncChannel<DNSServer.TCPConnection, Never>) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let udp = try await DNSServer.bindUDP(host: host, port: port)
+            do {
+                let tcp = try await DNSServer.bindTCP(host: host, port: udp.channel.localAddress?.port ?? port)
+                return (udp, tcp)
+            } catch {
+                try? await udp.executeThenClose { _, _ in }
+                guard port == 0, attempt < 10 else { throw error }
+            }
         }
     }
 
