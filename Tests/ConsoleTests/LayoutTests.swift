@@ -46,17 +46,20 @@ import TUI
         LineCommandSpec("instances", aliases: ["inst"], argument: .init("SERVICE", required: false, completion: .services), help: ""),
         LineCommandSpec("show", argument: .init("PANE", required: true, completion: .values(["logs", "metrics"])), help: ""),
         LineCommandSpec("quit", aliases: ["q"], help: ""),
+        LineCommandSpec("metric", argument: .init("TARGET", required: false, rest: true), help: ""),
     ])
 
     @Test func parsesNamesAliasesAndArguments() throws {
         #expect(try parser.parse("inst web").get() == LineCommand("instances", "web"))
         #expect(try parser.parse("  q ").get() == LineCommand("quit"))
         #expect(parser.parse("").failureValue == .empty)
+        // A rest-of-line argument keeps its spaces.
+        #expect(try parser.parse("metric  aliasSub(a.b, 'x y', '')").get() == LineCommand("metric", "aliasSub(a.b, 'x y', '')"))
         #expect(parser.parse("quit now").failureValue?.description == ":quit: too many arguments (:quit)")
         #expect(parser.parse("show").failureValue?.description == ":show needs PANE: :show PANE")
         #expect(parser.parse("shwo x").failureValue?.description == "unknown command :shwo: did you mean :show?")
         #expect(parser.parse("zzzzzz").failureValue?.description
-                == "unknown command :zzzzzz (commands: instances [SERVICE], show PANE, quit)")
+                == "unknown command :zzzzzz (commands: instances [SERVICE], show PANE, quit, metric [TARGET])")
     }
 
     @Test func completesTheLastWord() {

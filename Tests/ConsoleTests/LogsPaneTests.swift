@@ -124,6 +124,8 @@ import TUI
         // Zoomed onto another pane, the logs pane is off screen: its tail keeps running.
         _ = reducer.keys(&state, [.backTab, .character("z")])
         #expect(state.subscriptions.contains(second!))
+        _ = reducer.command(&state, "logs --from 15m")
+        #expect(Self.logsQuery(state)?.start == .time(Fixture.t0 - 15 * 60_000))
         _ = reducer.command(&state, "logs soon")
         #expect(state.message?.text.hasPrefix("logs: soon: expected end, beginning, -N") == true)
     }

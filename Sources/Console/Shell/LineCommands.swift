@@ -9,11 +9,14 @@ public struct LineCommandSpec: Equatable, Sendable {
         public var name: String
         public var required: Bool
         public var completion: Completion
+        /// The argument is the rest of the line, spaces and all (a Graphite target with functions).
+        public var rest: Bool
 
-        public init(_ name: String, required: Bool, completion: Completion = .none) {
+        public init(_ name: String, required: Bool, completion: Completion = .none, rest: Bool = false) {
             self.name = name
             self.required = required
             self.completion = completion
+            self.rest = rest
         }
     }
 
@@ -91,8 +94,12 @@ public struct LineCommandParser: Sendable {
             return .failure(.unknown(name, suggestion: Self.closest(to: name, in: specs.map(\.name)),
                                      commands: specs.map(\.usage)))
         }
-        let argument = words.count > 1 ? words[1] : nil
-        if words.count > 2 || (argument != nil && spec.argument == nil) { return .failure(.extraArgument(spec)) }
+        var argument = words.count > 1 ? words[1] : nil
+        if spec.argument?.rest == true, words.count > 1 {
+            argument = line.drop { $0 == " " }.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
+        } else if words.count > 2 || (argument != nil && spec.argument == nil) {
+            return .failure(.extraArgument(spec))
+        }
         if argument == nil && spec.argument?.required == true { return .failure(.missingArgument(spec)) }
         return .success(LineCommand(spec.name, argument))
     }

@@ -32,8 +32,9 @@ public struct LogsPane: Pane {
     ]
 
     public static let lineCommands = [
-        LineCommandSpec("logs", argument: .init("FROM", required: true, completion: .values(["end", "-100", "-1000", "5m", "15m", "1h"])),
-                        help: "Read the logs again from FROM: end, -N (the last N), 15m (ago), or an RFC 3339 time"),
+        LineCommandSpec("logs", argument: .init("FROM", required: true, completion: .values(["end", "-100", "-1000", "5m", "15m", "1h"]),
+                                                rest: true),
+                        help: "Read the logs again from FROM (or --from FROM, as opsdeck tail): end, -N, 15m ago, a time"),
     ]
 
     public var service: String?
@@ -194,7 +195,9 @@ public struct LogsPane: Pane {
     }
 
     public mutating func run(_ command: LineCommand, _ context: PaneContext) -> [Outcome] {
-        guard let text = command.argument else { return [] }
+        guard var text = command.argument else { return [] }
+        // `opsdeck tail`'s spelling works too: `:logs --from 15m`.
+        if text.hasPrefix("--from") { text = text.dropFirst(6).trimmingCharacters(in: CharacterSet(charactersIn: " =")) }
         do {
             let start = try TailPosition.parseStart(text, now: Date(timeIntervalSince1970: Double(context.now) / 1000))
             mark = nil

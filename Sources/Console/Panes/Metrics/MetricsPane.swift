@@ -31,7 +31,7 @@ public struct MetricsPane: Pane {
     public static let lineCommands = [
         LineCommandSpec("range", argument: .init("DURATION", required: true, completion: .values(["5m", "15m", "1h", "6h", "24h", "7d"])),
                         help: "Show the last DURATION (5m to 30d, e.g. 2h or 1h30m)"),
-        LineCommandSpec("metric", argument: .init("TARGET", required: false, completion: .pane),
+        LineCommandSpec("metric", argument: .init("TARGET", required: false, completion: .pane, rest: true),
                         help: "Chart any Graphite target, functions too (no TARGET: remove those charts)"),
     ]
 
