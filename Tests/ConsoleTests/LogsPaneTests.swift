@@ -165,6 +165,9 @@ import TUI
             Self.entry("search-service-2", "error", String(repeating: "long ", count: 40), at: Fixture.t0 + 2),
         ])
         try SnapshotTests().expectSnapshot(ConsoleView.render(state, reducer), "logs")
+        // Wrapped, without times: the long line continues under the message column.
+        _ = reducer.keys(&state, [.character("w"), .character("T")])
+        try SnapshotTests().expectSnapshot(ConsoleView.render(state, reducer), "logs-wrapped")
         #expect(!ConsoleView.render(state, reducer).cells.contains { $0.character.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E } })
     }
 }

@@ -13,7 +13,7 @@ public struct LogsPane: Pane {
 
     public enum Command: String, PaneCommand {
         case up, down, pageUp = "page-up", pageDown = "page-down", top, live
-        case filter, exclude, keep, instances, jump, chart
+        case filter, exclude, keep, instances, jump, chart, wrap, timestamps
     }
 
     public static let bindings: [Binding<Command>] = [
@@ -29,6 +29,8 @@ public struct LogsPane: Pane {
         Binding(.instances, [.character("a")], "The selected instance's lines only, or every instance's"),
         Binding(.jump, [.character("t")], "Jump to the chart cursor's moment (the metrics pane's ←/→)", hint: "jump"),
         Binding(.chart, [.character("c")], "Move the chart cursor to this line's time"),
+        Binding(.wrap, [.character("w")], "Wrap long lines, or cut them at the edge"),
+        Binding(.timestamps, [.character("T")], "Show or hide the time column"),
     ]
 
     public static let lineCommands = [
@@ -54,6 +56,8 @@ public struct LogsPane: Pane {
     public var anchored = false
     /// Counts restarts, so that reading again from the same start is a new feed.
     public var generation = 0
+    public var wrap = false
+    public var showTime = true
 
     public init() {}
 
@@ -179,6 +183,8 @@ public struct LogsPane: Pane {
         case .chart:
             guard let line = currentLine else { return [] }
             return [.selectTime(line.time / 1000)]
+        case .wrap: wrap.toggle()
+        case .timestamps: showTime.toggle()
         }
         return []
     }
@@ -237,38 +243,66 @@ public struct LogsPane: Pane {
             return
         }
         // The newest visible line at the bottom; with a mark, a divider before the first line past it.
-        let end = buffer.shownCount - scroll
-        var rows: [(line: LogLine, matches: Bool)?] = []
-        var index = end - 1
-        while rows.count < rect.height && index >= 0 {
-            let entry = buffer.shownLine(index)
-            rows.append(entry)
-            if let mark, entry.line.time >= mark, index == 0 || buffer.shownLine(index - 1).line.time < mark {
-                if rows.count < rect.height { rows.append(nil) }
+        // Screen rows from the newest visible line up: a line is one row, or several when wrapping; with a
+        // mark, a divider row before the first line past it.
+        var screenRows: [[Span]] = []
+        var index = buffer.shownCount - scroll - 1
+        let instanceWidth = min(24, max(8, (max(0, index - rect.height)...max(0, index)).lazy
+            .filter { $0 < buffer.shownCount }.map { DisplayWidth.of(buffer.shownLine($0).line.instance) }.max() ?? 8))
+        while screenRows.count < rect.height && index >= 0 {
+            let (line, matches) = buffer.shownLine(index)
+            let current = scroll > 0 && index == buffer.shownCount - scroll - 1
+            screenRows.insert(contentsOf: rows(line, matches: matches, current: current, instanceWidth: instanceWidth,
+                                               width: rect.width, context), at: 0)
+            if let mark, line.time >= mark, index == 0 || buffer.shownLine(index - 1).line.time < mark {
+                let label = " " + TimeChart.timeLabel(mark / 1000, span: 0, utcOffset: context.utcOffset) + " chart cursor "
+                screenRows.insert([Span("──" + label + String(repeating: "─", count: rect.width), theme[.accent])], at: 0)
             }
             index -= 1
         }
-        let instanceWidth = min(24, max(8, rows.compactMap { $0.map { DisplayWidth.of($0.line.instance) } }.max() ?? 8))
-        for (row, entry) in rows.reversed().enumerated() {
-            let y = rect.maxY - rows.count + row
-            let clip = Rect(x: rect.x, y: y, width: rect.width, height: 1)
-            guard let (line, matches) = entry else {
-                let label = " " + TimeChart.timeLabel((mark ?? 0) / 1000, span: 0, utcOffset: context.utcOffset) + " chart cursor "
-                grid.put(String(repeating: "─", count: 2) + label + String(repeating: "─", count: max(0, rect.width)),
-                         x: rect.x, y: y, style: theme[.accent], clip: clip)
-                continue
-            }
-            let current = scroll > 0 && row == rows.count - 1
-            if current { grid.fill(clip, style: theme[.selection]) }
-            var spans = [
-                Span(Self.clock(line.time, utcOffset: context.utcOffset) + " ", theme[.muted]),
-                Span(Self.pad(line.instance, instanceWidth) + " ", theme.series(Self.colourIndex(line.instance))),
-                Span(line.level.padding(toLength: 8, withPad: " ", startingAt: 0), Self.levelStyle(line.level, theme)),
-                Span(line.text, matches ? theme[.highlight] : theme[.text]),
-            ]
-            if current { spans = spans.map { Span($0.text, Table.selected($0.style, theme)) } }
-            grid.put(spans, x: rect.x, y: y, clip: clip)
+        // `insert(at: 0)` above builds the rows oldest first; only the last `height` fit.
+        for (row, spans) in screenRows.suffix(rect.height).reversed().enumerated() {
+            let y = rect.maxY - 1 - row
+            grid.put(spans, x: rect.x, y: y, clip: Rect(x: rect.x, y: y, width: rect.width, height: 1))
         }
+    }
+
+    /// One line's screen rows, newest last: the columns, then, when wrapping, the rest of the text on rows
+    /// indented under the message.
+    func rows(_ line: LogLine, matches: Bool, current: Bool, instanceWidth: Int, width: Int, _ context: PaneContext) -> [[Span]] {
+        let theme = context.theme
+        var prefix: [Span] = []
+        if showTime { prefix.append(Span(Self.clock(line.time, utcOffset: context.utcOffset) + " ", theme[.muted])) }
+        prefix += [Span(Self.pad(line.instance, instanceWidth) + " ", theme.series(Self.colourIndex(line.instance))),
+                   Span(Self.pad(line.level, 8), Self.levelStyle(line.level, theme))]
+        let indent = prefix.reduce(0) { $0 + DisplayWidth.of($1.text) }
+        let textStyle = matches ? theme[.highlight] : theme[.text]
+        var pieces = [line.text]
+        if wrap && width - indent >= 8 {
+            pieces = Self.split(line.text, width: width - indent)
+        }
+        var result = [prefix + [Span(pieces[0], textStyle)]]
+        for piece in pieces.dropFirst() { result.append([Span(String(repeating: " ", count: indent)), Span(piece, textStyle)]) }
+        if current {
+            // The line the keys act on: the selection's colours over the whole width.
+            result = result.map { spans in
+                let used = spans.reduce(0) { $0 + DisplayWidth.of($1.text) }
+                return (spans + [Span(String(repeating: " ", count: max(0, width - used)))]).map { Span($0.text, Table.selected($0.style, theme)) }
+            }
+        }
+        return result
+    }
+
+    /// `text` cut into pieces of at most `width` columns.
+    static func split(_ text: String, width: Int) -> [String] {
+        var pieces: [String] = [], piece = "", used = 0
+        for c in text {
+            let w = DisplayWidth.of(c)
+            if used + w > width { pieces.append(piece); piece = ""; used = 0 }
+            piece.append(c)
+            used += w
+        }
+        return pieces + [piece]
     }
 
     /// `text` and spaces to `width` columns (wide characters count two), cut with `…` when longer.
