@@ -38,7 +38,8 @@ struct ConsoleCommand: ParsableCommand {
             output, a strip of recent health, each instance's Monitor RPC polled every 2 s); its metrics
             from Graphite as braille charts ([ ] range, ←/→ time cursor, :metric TARGET); and its log
             topic from Kafka, merged as `opsdeck tail` merges it (/ filter, - exclude, a every instance,
-            k pause, G follow, t jump to the chart cursor's moment, c chart cursor to a line's time).
+            k pause, G follow, w wrap, T times, t jump to the chart cursor's moment, c chart cursor to a
+            line's time; L on an instance row shows its lines).
 
             Keys: ? help, : command line (tab completes: services, instances NAME, theme NAME, show PANE,
             hide PANE, zoom, help, q), tab/shift-tab focus the next/previous pane (or click it), z zooms
