@@ -129,7 +129,11 @@ public final class PartitionReader: Sendable {
             throw KafkaError(err, context: "assign")
         }
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
-        let credits = DispatchSemaphore(value: maxBatchesInFlight)
+        // Created at 0 and raised to the limit: libdispatch traps when a semaphore is freed holding less
+        // than its initial value, which is what a reader stopped with credits taken would do (seen once:
+        // `opsdeck tail` died of SIGILL at the end of a bounded read).
+        let credits = DispatchSemaphore(value: 0)
+        for _ in 0..<maxBatchesInFlight { credits.signal() }
         continuation.onTermination = { [stopRequested] _ in
             stopRequested.raise()
             credits.signal()  // wake a poller waiting for room
