@@ -168,7 +168,7 @@ let package = Package(
         .target(name: "StackSupport", path: "Tests/StackSupport"),
         .testTarget(name: "SearchAPITests", dependencies: ["SearchAPI", "GRPCHealth", "StackSupport"]),
         .testTarget(name: "ConsulTests", dependencies: ["Consul"]),
-        .testTarget(name: "DevConsulTests", dependencies: ["DevConsul", "Consul"]),
+        .testTarget(name: "DevConsulTests", dependencies: ["DevConsul", "Consul", "StackSupport"]),
         .testTarget(name: "ConsulIntegrationTests", dependencies: [
             "Consul", "DevConsul", "GRPCHealth", "StackSupport",
             .product(name: "GRPCCore", package: "grpc-swift-2"),

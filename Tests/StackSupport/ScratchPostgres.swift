@@ -52,16 +52,27 @@ public final class ScratchPostgres: Sendable {
 
 /// A TCP port nobody listens on right now (bound to 0, read, released).
 public func freePort() throws -> Int {
+    let (fd, port) = try boundTCPSocket(listening: false)
+    close(fd)
+    return port
+}
+
+/// A TCP socket bound to a free port on 127.0.0.1 (listening if asked): the caller closes it.
+public func boundTCPSocket(listening: Bool) throws -> (fd: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && (!listening || listen(fd, 1) == 0) && getsockname(fd, $0, &length) == 0
+        }
     }
-    guard bound else { throw StackError(message: "no free port: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
+    guard bound else {
+        close(fd)
+        throw StackError(message: "no free port: errno \(errno)")
+    }
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }
 

@@ -14,6 +14,20 @@ public struct TableCursor: Equatable, Sendable {
         case by(Int)
     }
 
+    /// The move a table pane's list command names (its raw value: `up`, `down`, `page-up`, `page-down`,
+    /// `top`, `bottom`, as `ListKeys.bindings` binds them), so every table moves the same way.
+    public static func move<Command: PaneCommand>(for command: Command) -> Move? {
+        switch command.rawValue {
+        case "up": return .up
+        case "down": return .down
+        case "page-up": return .pageUp
+        case "page-down": return .pageDown
+        case "top": return .top
+        case "bottom": return .bottom
+        default: return nil
+        }
+    }
+
     /// Moves within `rows` rows; a page is the rows the table shows (`visible`).
     public mutating func move(_ move: Move, rows: Int, visible: Int) {
         let page = max(1, visible - 1)

@@ -121,12 +121,8 @@ public struct InstancesPane: Pane {
             // instance's own lines).
             return [.focus(LogsPane.id)]
         case .filter: return [.prompt("/", text: cursor.filter)]
-        case .up: cursor.move(.up, rows: count, visible: visible)
-        case .down: cursor.move(.down, rows: count, visible: visible)
-        case .pageUp: cursor.move(.pageUp, rows: count, visible: visible)
-        case .pageDown: cursor.move(.pageDown, rows: count, visible: visible)
-        case .top: cursor.move(.top, rows: count, visible: visible)
-        case .bottom: cursor.move(.bottom, rows: count, visible: visible)
+        case .up, .down, .pageUp, .pageDown, .top, .bottom:
+            if let move = TableCursor.move(for: command) { cursor.move(move, rows: count, visible: visible) }
         case .sort:
             cursor.nextSortColumn(of: Column.allCases.count)
             followSelection(context)

@@ -54,9 +54,14 @@ public struct ServiceSummary: Equatable, Sendable {
         case .warning: return "\(warning)"
         case .critical: return "\(critical)"
         case .health:
-            let parts = [(passing, "●"), (warning, "▲"), (critical, "✖")].filter { $0.0 > 0 }.map { "\($0.0)\($0.1)" }
+            let parts = healthParts.map { "\($0.count)\($0.symbol)" }
             return parts.isEmpty ? "-" : parts.joined(separator: " ")
         }
+    }
+
+    /// The counts that are not zero, worst last, with their symbol and theme role: `2● 1✖`.
+    var healthParts: [(count: Int, symbol: String, role: Theme.Role)] {
+        [(passing, "●", .ok), (warning, "▲", .warning), (critical, "✖", .critical)].filter { $0.0 > 0 }
     }
 
     /// Services with instance counts by health, filtered and sorted: each instance counts once, at its

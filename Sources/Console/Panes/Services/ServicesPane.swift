@@ -74,12 +74,8 @@ public struct ServicesPane: Pane {
             cursor.filter = ""
             followSelection(context)
         case .filter: return [.prompt("/", text: cursor.filter)]
-        case .up: cursor.move(.up, rows: rows.count, visible: visible)
-        case .down: cursor.move(.down, rows: rows.count, visible: visible)
-        case .pageUp: cursor.move(.pageUp, rows: rows.count, visible: visible)
-        case .pageDown: cursor.move(.pageDown, rows: rows.count, visible: visible)
-        case .top: cursor.move(.top, rows: rows.count, visible: visible)
-        case .bottom: cursor.move(.bottom, rows: rows.count, visible: visible)
+        case .up, .down, .pageUp, .pageDown, .top, .bottom:
+            if let move = TableCursor.move(for: command) { cursor.move(move, rows: rows.count, visible: visible) }
         case .sort:
             // The next of the columns on screen.
             let shown = Self.columns(width: context.size.width)
@@ -152,11 +148,10 @@ public struct ServicesPane: Pane {
         case .warning: return [count(s.warning, theme[.warning])]
         case .critical: return [count(s.critical, theme[.critical])]
         case .health:
-            // `2● 1✖`: the counts that are not zero, each in its colour.
-            let parts = [(s.passing, "●", theme[.ok]), (s.warning, "▲", theme[.warning]), (s.critical, "✖", theme[.critical])]
-                .filter { $0.0 > 0 }
+            // `2● 1✖`, each count in its colour.
+            let parts = s.healthParts
             guard !parts.isEmpty else { return [Span("-", theme[.muted])] }
-            return parts.enumerated().map { i, part in Span((i == 0 ? "" : " ") + "\(part.0)\(part.1)", part.2) }
+            return parts.enumerated().map { i, part in Span((i == 0 ? "" : " ") + "\(part.count)\(part.symbol)", theme[part.role]) }
         }
     }
 }
