@@ -128,9 +128,12 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
+        // Positions and outlines on the globe, pure (the store, the search pane's map and the CLI share them).
+        .target(name: "Geo"),
         .target(
             name: "Store",
             dependencies: [
+                "Geo",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

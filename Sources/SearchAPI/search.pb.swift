@@ -64,6 +64,10 @@ public nonisolated struct SearchRequest: Sendable {
   /// Clears the value of `lng`. Subsequent reads from it will return its default value.
   public mutating func clearLng() {self._lng = nil}
 
+  /// Added fields (absent in the original contract).
+  /// Ask for each result's outline, simplified to fit a terminal map (at most 1,000 vertices).
+  public var withOutline: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -116,6 +120,51 @@ public nonisolated struct SearchResponse: Sendable {
   /// data set: naturalearth | dcw
   public var source: String = String()
 
+  /// only when the request set with_outline
+  public var outline: AreaOutline {
+    get {_outline ?? AreaOutline()}
+    set {_outline = newValue}
+  }
+  /// Returns true if `outline` has been explicitly set.
+  public var hasOutline: Bool {self._outline != nil}
+  /// Clears the value of `outline`. Subsequent reads from it will return its default value.
+  public mutating func clearOutline() {self._outline = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _outline: AreaOutline? = nil
+}
+
+/// An area's shape, simplified (PostGIS ST_SimplifyPreserveTopology) with a tolerance scaled to its extent,
+/// so that it draws well in a terminal and stays small on the wire.
+public nonisolated struct AreaOutline: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// outer rings and holes, as the polygons have them
+  public var rings: [OutlineRing] = []
+
+  /// vertices of the stored polygon, before simplification
+  public var sourceVertices: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A closed ring: lat[i], lng[i] is its i-th vertex (degrees); the last vertex repeats the first.
+public nonisolated struct OutlineRing: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var lat: [Float] = []
+
+  public var lng: [Float] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -166,7 +215,7 @@ public nonisolated struct MonitorResponse: Sendable {
 
 nonisolated extension SearchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = "SearchRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}query\0\u{3}page_number\0\u{3}result_per_page\0\u{1}lat\0\u{1}lng\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}query\0\u{3}page_number\0\u{3}result_per_page\0\u{1}lat\0\u{1}lng\0\u{3}with_outline\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -179,6 +228,7 @@ nonisolated extension SearchRequest: SwiftProtobuf.Message, SwiftProtobuf._Messa
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.resultPerPage) }()
       case 4: try { try decoder.decodeSingularFloatField(value: &self._lat) }()
       case 5: try { try decoder.decodeSingularFloatField(value: &self._lng) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.withOutline) }()
       default: break
       }
     }
@@ -204,6 +254,9 @@ nonisolated extension SearchRequest: SwiftProtobuf.Message, SwiftProtobuf._Messa
     try { if let v = self._lng {
       try visitor.visitSingularFloatField(value: v, fieldNumber: 5)
     } }()
+    if self.withOutline != false {
+      try visitor.visitSingularBoolField(value: self.withOutline, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -213,6 +266,7 @@ nonisolated extension SearchRequest: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if lhs.resultPerPage != rhs.resultPerPage {return false}
     if lhs._lat != rhs._lat {return false}
     if lhs._lng != rhs._lng {return false}
+    if lhs.withOutline != rhs.withOutline {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -270,7 +324,7 @@ nonisolated extension SearchResponses: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension SearchResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = "SearchResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}response\0\u{1}id\0\u{1}kind\0\u{1}code\0\u{1}source\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}response\0\u{1}id\0\u{1}kind\0\u{1}code\0\u{1}source\0\u{1}outline\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -283,12 +337,17 @@ nonisolated extension SearchResponse: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 3: try { try decoder.decodeSingularStringField(value: &self.kind) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.code) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._outline) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.response.isEmpty {
       try visitor.visitSingularStringField(value: self.response, fieldNumber: 1)
     }
@@ -304,6 +363,9 @@ nonisolated extension SearchResponse: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if !self.source.isEmpty {
       try visitor.visitSingularStringField(value: self.source, fieldNumber: 5)
     }
+    try { if let v = self._outline {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -313,6 +375,77 @@ nonisolated extension SearchResponse: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if lhs.kind != rhs.kind {return false}
     if lhs.code != rhs.code {return false}
     if lhs.source != rhs.source {return false}
+    if lhs._outline != rhs._outline {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension AreaOutline: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "AreaOutline"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rings\0\u{3}source_vertices\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.rings) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.sourceVertices) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.rings.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rings, fieldNumber: 1)
+    }
+    if self.sourceVertices != 0 {
+      try visitor.visitSingularInt32Field(value: self.sourceVertices, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: AreaOutline, rhs: AreaOutline) -> Bool {
+    if lhs.rings != rhs.rings {return false}
+    if lhs.sourceVertices != rhs.sourceVertices {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension OutlineRing: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = "OutlineRing"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}lat\0\u{1}lng\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedFloatField(value: &self.lat) }()
+      case 2: try { try decoder.decodeRepeatedFloatField(value: &self.lng) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.lat.isEmpty {
+      try visitor.visitPackedFloatField(value: self.lat, fieldNumber: 1)
+    }
+    if !self.lng.isEmpty {
+      try visitor.visitPackedFloatField(value: self.lng, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: OutlineRing, rhs: OutlineRing) -> Bool {
+    if lhs.lat != rhs.lat {return false}
+    if lhs.lng != rhs.lng {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

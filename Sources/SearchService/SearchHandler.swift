@@ -10,6 +10,8 @@ import Telemetry
 /// What the handler needs from the store; `AreaStore` is the PostGIS implementation.
 public protocol AreaSearching: Sendable {
     func search(_ query: AreaQuery) async throws -> AreaPage
+    /// Simplified outlines, asked for only by requests with `with_outline`.
+    func outlines(of ids: [Int64]) async throws -> [Int64: Outline]
     func count() async throws -> Int
 }
 
@@ -75,6 +77,8 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
                 try await Task.sleep(for: .milliseconds(settings.simulatedLatencyMilliseconds))
             }
             let page = try await storeCall(settings) { [store] in try await store.search(query) }
+            let outlines = request.withOutline && !page.areas.isEmpty
+                ? try await storeCall(settings) { [store] in try await store.outlines(of: page.areas.map(\.id)) } : [:]
             let elapsed = clock.now - start
             stats.record(milliseconds: elapsed.milliseconds, failed: false)
             searches.forEach { $0.increment() }
@@ -91,6 +95,7 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
                         $0.kind = area.kind
                         $0.code = area.code ?? ""
                         $0.source = area.source
+                        if let outline = outlines[area.id] { $0.outline = Self.wire(outline) }
                     }
                 }
                 responses.total = Int32(clamping: page.total)
@@ -137,6 +142,18 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
             $0.logRecordsDropped = Int64(dropped)
             $0.logLevel = settings.logLevel.rawValue
             $0.metricsDropped = Int64(context.metricsDropped)
+        }
+    }
+
+    static func wire(_ outline: Outline) -> AreaOutline {
+        AreaOutline.with {
+            $0.sourceVertices = Int32(clamping: outline.sourceVertices)
+            $0.rings = outline.rings.map { ring in
+                OutlineRing.with {
+                    $0.lat = ring.map { Float($0.latitude) }
+                    $0.lng = ring.map { Float($0.longitude) }
+                }
+            }
         }
     }
 

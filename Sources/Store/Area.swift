@@ -1,3 +1,5 @@
+@_exported import Geo
+
 /// A named polygon from the demo data sets (a country, or a state/province).
 public struct Area: Sendable, Equatable, Hashable {
     public var id: Int64
@@ -15,17 +17,6 @@ public struct Area: Sendable, Equatable, Hashable {
         self.kind = kind
         self.code = code
         self.source = source
-    }
-}
-
-/// A WGS 84 position in degrees.
-public struct GeoPoint: Sendable, Equatable, Hashable {
-    public var latitude: Double
-    public var longitude: Double
-
-    public init(latitude: Double, longitude: Double) {
-        self.latitude = latitude
-        self.longitude = longitude
     }
 }
 
@@ -68,3 +59,4 @@ extension AreaQuery {
         return "%\(escaped)%"
     }
 }
+

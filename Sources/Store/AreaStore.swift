@@ -72,6 +72,31 @@ public struct AreaStore: Sendable {
         return page
     }
 
+    /// The outlines of these areas, simplified to at most `Outline.maxVertices` vertices each.
+    ///
+    /// The tolerance starts at 1/512 of the area's larger side (about a braille dot on a wide terminal) and
+    /// doubles until the outline fits; an area that fits at no tolerance tried is drawn as its bounding box.
+    /// `ST_SimplifyPreserveTopology`, not `ST_Simplify`: rings neither cross nor vanish.
+    public func outlines(of ids: [Int64]) async throws -> [Int64: Outline] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await client.query("""
+            SELECT a.id, ST_NPoints(a.geom),
+                   coalesce((SELECT ST_AsGeoJSON(s.g, 4)
+                             FROM unnest(ARRAY[1, 2, 4, 8, 16, 32, 64]::float8[]) WITH ORDINALITY AS f(factor, n),
+                                  LATERAL (SELECT ST_SimplifyPreserveTopology(a.geom, f.factor *
+                                              greatest(ST_XMax(a.geom) - ST_XMin(a.geom), ST_YMax(a.geom) - ST_YMin(a.geom)) / 512) AS g) s
+                             WHERE ST_NPoints(s.g) <= \(Outline.maxVertices)
+                             ORDER BY f.n LIMIT 1),
+                            ST_AsGeoJSON(ST_Envelope(a.geom), 4))
+            FROM area a WHERE a.id = ANY(\(ids))
+            """, logger: logger)
+        var outlines: [Int64: Outline] = [:]
+        for try await (id, vertices, geoJSON) in rows.decode((Int64, Int, String).self) {
+            outlines[id] = Outline(rings: try GeoJSONRings.parse(geoJSON), sourceVertices: vertices)
+        }
+        return outlines
+    }
+
     /// How many areas the store holds.
     public func count() async throws -> Int {
         let rows = try await client.query("SELECT count(*) FROM area", logger: logger)

@@ -17,6 +17,12 @@ import Testing
             let matches = areas.filter { query.nameContains.map($0.name.lowercased().contains) ?? true }
             return AreaPage(areas: Array(matches.dropFirst(query.offset).prefix(query.limit)), total: matches.count)
         }
+        func outlines(of ids: [Int64]) async throws -> [Int64: Outline] {
+            Dictionary(uniqueKeysWithValues: ids.map { id in
+                (id, Outline(rings: [[GeoPoint(latitude: 0, longitude: Double(id)), GeoPoint(latitude: 1, longitude: Double(id)),
+                                      GeoPoint(latitude: 0, longitude: Double(id))]], sourceVertices: 10))
+            })
+        }
         func count() async throws -> Int {
             try await Task.sleep(for: delay)
             return areas.count
@@ -29,6 +35,7 @@ import Testing
             try? await Task.sleep(for: .seconds(30))
             return AreaPage(areas: [], total: 0)
         }
+        func outlines(of ids: [Int64]) async throws -> [Int64: Outline] { [:] }
         func count() async throws -> Int { _ = try await search(AreaQuery()); return 0 }
     }
 
@@ -49,6 +56,17 @@ import Testing
     func context() -> ServerContext {
         ServerContext(descriptor: Search.Method.search.descriptor, remotePeer: "in-process:test",
                       localPeer: "in-process:test", cancellation: .init())
+    }
+
+    @Test func outlinesComeOnlyWhenAskedFor() async throws {
+        let (handler, _) = handler(Areas(areas: Self.countries))
+        let plain = try await handler.search(request: .with { $0.query = "land 2" }, context: context())
+        #expect(!plain.responses.isEmpty && plain.responses.allSatisfy { !$0.hasOutline })
+        let asked = try await handler.search(request: .with { $0.query = "land 2"; $0.withOutline = true }, context: context())
+        let first = try #require(asked.responses.first)
+        #expect(first.outline.sourceVertices == 10)
+        #expect(first.outline.rings.map(\.lng) == [[Float(first.id), Float(first.id), Float(first.id)]])
+        #expect(first.outline.rings.map(\.lat) == [[0, 1, 0]])
     }
 
     @Test func aPageCarriesNamesAndTheAddedFields() async throws {

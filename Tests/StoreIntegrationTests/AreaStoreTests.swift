@@ -148,6 +148,36 @@ import Testing
         }
     }
 
+    /// The search pane draws these: France's outline holds Paris and fits the vertex bound.
+    @Test func franceOutlineContainsParisWithinTheVertexBound() async throws {
+        try await withStore { store in
+            let france = try #require(try await store.search(AreaQuery(nameContains: "France")).areas.first { $0.name == "France" })
+            let outline = try #require(try await store.outlines(of: [france.id])[france.id])
+            #expect(outline.contains(GeoPoint(latitude: 48.8566, longitude: 2.3522)))
+            #expect(!outline.contains(GeoPoint(latitude: 51.5074, longitude: -0.1278)))  // London
+            #expect(outline.vertexCount <= Outline.maxVertices && outline.vertexCount > 10)
+            #expect(outline.rings.allSatisfy { $0.first == $0.last })
+        }
+    }
+
+    /// A polygon with 20,000 vertices is simplified below the bound and keeps its shape (its centre
+    /// inside, a point beyond its radius outside); an id with no area gives no outline.
+    @Test func aDetailedPolygonIsSimplifiedBelowTheBound() async throws {
+        let name = "Manyvertex \(UInt32.random(in: 0...UInt32.max))"
+        try await withAreas([(name, "ST_Buffer(ST_SetSRID(ST_MakePoint(-30, -20), 4326), 4, 'quad_segs=5000')")]) { store, _ in
+            let area = try #require(try await store.search(AreaQuery(nameContains: name)).areas.first)
+            let outlines = try await store.outlines(of: [area.id, -1])
+            let outline = try #require(outlines[area.id])
+            #expect(outlines.count == 1)
+            #expect(outline.sourceVertices > 20_000)
+            #expect(outline.vertexCount <= Outline.maxVertices && outline.vertexCount >= 16)
+            #expect(outline.contains(GeoPoint(latitude: -20, longitude: -30)))
+            #expect(!outline.contains(GeoPoint(latitude: -20, longitude: -25)))
+            let bounds = try #require(outline.bounds)
+            #expect(abs(bounds.north - -16) < 0.05 && abs(bounds.west - -34) < 0.05)
+        }
+    }
+
     /// Two nested squares in open Atlantic water (no real area there): the smaller must come first.
     @Test func smallerAreasComeFirst() async throws {
         try await Stack.ensureUp()
