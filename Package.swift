@@ -60,12 +60,23 @@ let package = Package(
         .target(name: "TerminalSafety"),
         // The console, pure: state, panes, shell, layout, views and the UI loop. No network stack: the
         // feeds that bring it data live in ConsoleFeeds.
-        .target(name: "Console", dependencies: ["TUI", "ConsulModels", "LogLines"]),
+        .target(name: "Console", dependencies: ["TUI", "ConsulModels", "LogLines", "SearchModels"]),
+        // Ad-hoc searches, pure: the prompt's parser, answers, and the rows both the pane and the CLI print.
+        .target(name: "SearchModels", dependencies: ["Geo"]),
+        // Sends searches: discovery through Consul DNS (HTTP fallback), round-robin, deadline, one retry.
+        .target(
+            name: "SearchClient",
+            dependencies: [
+                "Consul", "SearchAPI", "SearchModels",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            ]
+        ),
         // The console's runtime: Consul watches, Monitor polling over gRPC, one-shot effects.
         .target(
             name: "ConsoleFeeds",
             dependencies: [
-                "Console", "Consul", "LogTail", "SearchAPI", "Telemetry", "TUI",
+                "Console", "Consul", "LogTail", "SearchAPI", "SearchClient", "Telemetry", "TUI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -119,6 +130,7 @@ let package = Package(
         .executableTarget(
             name: "opsdeck",
             dependencies: ["LogTail", "Kafka", "Console", "ConsoleFeeds", "TUI", "Consul", "BuiltinThemes", "TerminalSafety", "Telemetry",
+                           "SearchClient", "SearchModels",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(

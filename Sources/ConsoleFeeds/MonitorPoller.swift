@@ -3,6 +3,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import SearchAPI
+import SearchClient
 import SwiftProtobuf
 
 /// Calls Monitor on every wanted instance, all at once (at most `concurrency` in flight),
@@ -91,15 +92,22 @@ public actor MonitorPoller {
     private func client(for address: String) -> GRPCClient<HTTP2ClientTransport.Posix>? {
         if let existing = clients[address] { return existing.client }
         guard let (host, port) = HostPort.parse(address),
-              let transport = try? HTTP2ClientTransport.Posix(
-                target: host.contains(":") ? .ipv6(address: host, port: port)
-                    : host.allSatisfy({ $0.isNumber || $0 == "." }) ? .ipv4(address: host, port: port) : .dns(host: host, port: port),
-                transportSecurity: .plaintext)
-        else { return nil }
+              let transport = try? GRPCTargets.transport(host: host, port: port) else { return nil }
         let client = GRPCClient(transport: transport)
         let task = Task<Void, Never> { _ = try? await client.runConnections() }
         clients[address] = (client, task)
         return client
+    }
+
+    /// One Monitor call to `address` on a connection of its own (`opsdeck monitor`).
+    public static func callOnce(address: String, deadline: Duration) async -> MonitorSample {
+        guard let (host, port) = HostPort.parse(address), let transport = try? GRPCTargets.transport(host: host, port: port) else {
+            return MonitorSample(outcome: .failed("bad address \(address)"), roundTripMilliseconds: 0, at: epochMilliseconds())
+        }
+        let client = GRPCClient(transport: transport)
+        let connections = Task { try? await client.runConnections() }
+        defer { client.beginGracefulShutdown(); connections.cancel() }
+        return await call(client, deadline: deadline)
     }
 
     static func call(_ client: GRPCClient<HTTP2ClientTransport.Posix>, deadline: Duration) async -> MonitorSample {

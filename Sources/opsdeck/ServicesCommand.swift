@@ -41,14 +41,7 @@ struct ServicesCommand: AsyncParsableCommand {
             return
         }
         let columns = ServiceSummary.Column.full
-        let table = [columns.map(\.title)] + rows.map { row in columns.map { TerminalText.sanitize(row.text($0)) } }
-        let widths = columns.indices.map { i in table.map { $0[i].count }.max() ?? 0 }
-        for line in table {
-            let cells = columns.indices.map { i -> String in
-                let pad = String(repeating: " ", count: widths[i] - line[i].count)
-                return i < 2 ? line[i] + pad : pad + line[i]  // names left, counts right
-            }
-            print(cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-        }
+        let table = TextTable(header: columns.map(\.title), rightAligned: Set(2..<columns.count))  // names left, counts right
+        table.lines(rows.map { row in columns.map { TerminalText.sanitize(row.text($0)) } }).forEach { print($0) }
     }
 }

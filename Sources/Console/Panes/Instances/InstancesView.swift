@@ -44,25 +44,26 @@ struct InstancesView {
     }
 
     func row(_ e: ServiceEntry, _ theme: Theme) -> [[Span]] {
-        let id = e.service.id
+        let row = InstanceRow(entry: e, sample: pane.monitor[e.service.id])
         var cells: [[Span]] = [
-            [Span(id)], [Span(HostPort.format(e.address, e.service.port))],
-            [Span(e.aggregateStatus.rawValue, Format.statusStyle(e.aggregateStatus, theme))],
-            historyStrip(pane.history[id] ?? [], width: 10, theme),
+            [Span(row.text(.instance))], [Span(row.text(.address))],
+            [Span(row.text(.health), Format.statusStyle(e.aggregateStatus, theme))],
+            historyStrip(pane.history[e.service.id] ?? [], width: 10, theme),
         ]
-        switch pane.monitor[id]?.outcome {
-        case .ok(let m):
-            cells += [[Span("\(m.nThings)")], [Span(Format.duration(m.uptimeSeconds))], [Span("\(m.requests)")],
-                      [Span("\(m.errors)", m.errors > 0 ? theme[.warning] : theme[.text])],
-                      [Span(Format.milliseconds(m.p50Milliseconds))], [Span(Format.milliseconds(m.p99Milliseconds))],
-                      [Span(Format.milliseconds(pane.monitor[id]!.roundTripMilliseconds))]]
-        case .failed(let reason):
-            cells += Array(repeating: [Span("-", theme[.muted])], count: 6) + [[Span("✖ " + reason, theme[.critical])]]
-        case nil:
-            let polled = e.service.tags.contains(InstancesPane.monitorTag)
-            cells += Array(repeating: [Span(polled ? "…" : "-", theme[.muted])], count: 7)
+        let answered: Bool
+        switch row.sample?.outcome {
+        case .ok(let m)?:
+            answered = true
+            cells += InstanceRow.Column.monitor.map { column in
+                column == .errors ? [Span(row.text(column), m.errors > 0 ? theme[.warning] : theme[.text])] : [Span(row.text(column))]
+            }
+        default:
+            answered = false
+            cells += InstanceRow.Column.monitor.map { [Span(row.text($0), theme[.muted])] }
         }
-        return cells + [[Span(e.node.name, theme[.muted])]]
+        let failed = if case .failed? = row.sample?.outcome { true } else { false }
+        cells.append(answered ? [Span(row.text(.roundTrip))] : [Span(row.text(.roundTrip), failed ? theme[.critical] : theme[.muted])])
+        return cells + [[Span(row.text(.node), theme[.muted])]]
     }
 
     func detail(_ entry: ServiceEntry, _ theme: Theme) -> [[Span]] {
