@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "ConsoleFeeds",
             dependencies: [
-                "Console", "Consul", "LogTail", "SearchAPI", "SearchClient", "Telemetry", "TUI",
+                "Console", "Consul", "LogTail", "SearchAPI", "SearchClient", "SearchModels", "Telemetry", "TUI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -206,9 +206,11 @@ let package = Package(
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
         .testTarget(name: "ConsoleEndToEndTests", dependencies: ["StackSupport", "Kafka"]),
         // The pure console's tests link no network stack (no Consul client, gRPC or NIO).
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "ConsulModels", "LogLines", "KafkaModels"], exclude: ["Snapshots"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "ConsulModels", "LogLines", "KafkaModels", "SearchModels"],
+                    exclude: ["Snapshots"]),
         .testTarget(name: "ConsoleFeedsTests", dependencies: ["ConsoleFeeds", "Console", "Consul", "DevConsul", "TUI", "StackSupport", "Telemetry"]),
         .testTarget(name: "TerminalSafetyTests", dependencies: ["TerminalSafety"]),
+        .testTarget(name: "SearchModelsTests", dependencies: ["SearchModels"]),
         .testTarget(name: "LogTailIntegrationTests", dependencies: ["LogTail", "Kafka", "StackSupport"]),
         .testTarget(name: "TelemetryIntegrationTests", dependencies: ["Telemetry", "StackSupport"]),
     ]

@@ -2,6 +2,8 @@ import Console
 import Consul
 import Foundation
 import LogTail
+import SearchClient
+import SearchModels
 import Synchronization
 import Telemetry
 import TUI
@@ -19,6 +21,11 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     private let send: @Sendable (ConsoleAction) -> Void
     private let loadTheme: @Sendable (String) throws -> Theme
     private let poller: MonitorPoller
+    /// How the search pane finds instances, and one caller per service searched (its connections and its
+    /// round-robin outlive a search).
+    private let searchDiscovery: InstanceDiscovery
+    private var searchCallers: [String: SearchCaller] = [:]
+    private let searchHistory: SearchHistory?
     /// Target changes reach the poller in the order they were made (a Task per change would not keep it:
     /// "stop polling the old service" could land after "poll the new one").
     private let targets: AsyncStream<[String: String]>.Continuation
@@ -35,6 +42,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     /// `loadTheme` reads a theme file (run off the UI thread, for `:theme`).
     public init(consul: ConsulClient, graphite: GraphiteClient = GraphiteClient(), dashboardDirectory: String? = nil,
                 kafkaBrokers: String = "127.0.0.1:9092", kafkaProperties: [String: String] = [:],
+                searchDiscovery: InstanceDiscovery? = nil, searchHistory: SearchHistory? = nil,
                 loadTheme: @escaping @Sendable (String) throws -> Theme, send: @escaping @Sendable (ConsoleAction) -> Void) {
         self.consul = consul
         self.kafka = (kafkaBrokers, kafkaProperties)
@@ -42,6 +50,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         self.dashboardDirectory = dashboardDirectory
         self.send = send
         self.loadTheme = loadTheme
+        self.searchDiscovery = searchDiscovery ?? InstanceDiscovery(.consul(dns: ConsulDNS(), http: consul))
+        self.searchHistory = searchHistory
         poller = MonitorPoller { send(.feed($0)) }
         let (changes, continuation) = AsyncStream.makeStream(of: [String: String].self)
         targets = continuation
@@ -67,7 +77,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
             switch feed {
             case .monitor(let instance, let address):
                 targets[instance] = address
-            case .services, .checks, .health, .graphite, .metricNames, .dashboard, .logs:
+            case .services, .checks, .health, .graphite, .metricNames, .dashboard, .logs, .search:
                 if running[feed] == nil {
                     running[feed] = start(feed)
                     tasksStarted += 1
@@ -91,6 +101,11 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                     send(.themeFailed("\(error)", at: epochMilliseconds()))
                 }
             }
+        case .rememberSearch(let line):
+            guard let searchHistory else { return }
+            Task.detached { try? searchHistory.append(line) }  // a history that cannot be written is not worth an error
+        case .copyToClipboard:
+            break  // the UI loop writes it to the terminal
         }
     }
 
@@ -99,6 +114,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         pollerTasks.forEach { $0.cancel() }
         running.values.forEach { $0.cancel() }
         running = [:]
+        for caller in searchCallers.values { Task { await caller.close() } }
+        searchCallers = [:]
         monitorTargets = [:]
     }
 
@@ -132,9 +149,24 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
             }
         case .logs(let query):
             return tail(query)
+        case .search(let call):
+            let caller = searchCaller(call.service), send = send, ended = ended
+            return Task {
+                defer { ended.count.withLock { $0 += 1 } }
+                let result: Result<SearchAnswer, SearchFailure>
+                do throws(SearchFailure) { result = .success(try await caller.search(call.query)) } catch { result = .failure(error) }
+                send(.feed(.search(call, result)))
+            }
         case .monitor:
             preconditionFailure("Monitor feeds run in the poller")
         }
+    }
+
+    private func searchCaller(_ service: String) -> SearchCaller {
+        if let caller = searchCallers[service] { return caller }
+        let caller = SearchCaller(service: service, discovery: searchDiscovery)
+        searchCallers[service] = caller
+        return caller
     }
 
     /// `opsdeck tail`'s merge, following: records reach the pane in batches as they are merged; the

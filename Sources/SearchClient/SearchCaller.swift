@@ -16,7 +16,8 @@ public actor SearchCaller {
     /// lookup to each search without making the list fresher in practice).
     private let discoveryTTL: Duration
     private var discovered: (addresses: [ServiceAddress], via: String, at: ContinuousClock.Instant)?
-    private var next = 0
+    // Random start: each `opsdeck search` process makes one call, and they must not all go to the first instance.
+    private var next = Int.random(in: 0..<1_000)
     private var clients: [ServiceAddress: (client: GRPCClient<HTTP2ClientTransport.Posix>, task: Task<Void, Never>)] = [:]
 
     public init(service: String, discovery: InstanceDiscovery, deadline: Duration = .seconds(2),

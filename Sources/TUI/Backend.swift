@@ -9,6 +9,9 @@ public protocol TerminalBackend: AnyObject {
     func present()
     /// Waits up to `timeoutMilliseconds` (or until `wake` is readable) and returns what the user did.
     func readEvents(timeoutMilliseconds: Int32) -> [InputEvent]
+    /// Asks the terminal to put `text` on the clipboard (OSC 52): many terminals and tmux (with
+    /// set-clipboard on) do; others ignore it.
+    func copyToClipboard(_ text: String)
 }
 
 /// A terminal in memory: applies runs to a grid, so a test can read the screen as text.
@@ -19,6 +22,8 @@ public final class MemoryBackend: TerminalBackend {
     public var pendingEvents: [InputEvent] = []
     /// Batches handed out one per `readEvents` call after `pendingEvents`, to script a session.
     public var script: [[InputEvent]] = []
+    /// What was copied, oldest first.
+    public private(set) var clipboard: [String] = []
 
     public init(width: Int, height: Int) {
         screen = Grid(width: width, height: height)
@@ -39,6 +44,8 @@ public final class MemoryBackend: TerminalBackend {
     }
 
     public func present() { presents += 1 }
+
+    public func copyToClipboard(_ text: String) { clipboard.append(text) }
 
     /// Pending events at once; else the next scripted batch; an empty batch, or none left, is a short
     /// wait with nothing (so a loop driven by this backend waits as on a terminal, up to 5 ms a time).

@@ -6,6 +6,12 @@ public struct LineEditor: Equatable, Sendable {
     public private(set) var history: [String] = []
     private var recalled: Int?
     private var draft: [Character] = []
+    /// While ctrl-r searches the history: the text searched for, and where the last match was.
+    public private(set) var historySearch: HistorySearch?
+    public struct HistorySearch: Equatable, Sendable {
+        public var term: String
+        public var at: Int
+    }
     public let historyLimit: Int
 
     public init(history: [String] = [], historyLimit: Int = 100) {
@@ -28,9 +34,24 @@ public struct LineEditor: Equatable, Sendable {
     }
 
     /// Applies a key: editing (characters, ←/→, home/end, backspace, delete, ctrl-a/e/u/w), history
-    /// (↑/↓), enter (submits and records in history), esc (cancels).
+    /// (↑/↓; ctrl-r: the latest entry containing the text typed, again for an older one), enter (submits
+    /// and records in history), esc (cancels).
     public mutating func handle(_ key: Key) -> Outcome {
+        if key != .ctrl("r") { historySearch = nil }
         switch key {
+        case .ctrl("r"):
+            let term = historySearch?.term ?? string
+            let from = historySearch?.at ?? history.count
+            guard let index = history[..<min(from, history.count)].lastIndex(where: {
+                term.isEmpty || $0.lowercased().contains(term.lowercased())
+            }) else {
+                historySearch = HistorySearch(term: term, at: from)
+                return .ignored
+            }
+            if recalled == nil { draft = text }
+            recalled = index
+            historySearch = HistorySearch(term: term, at: index)
+            set(history[index])
         case .character(let c):
             text.insert(c, at: cursor)
             cursor += 1
@@ -88,6 +109,7 @@ public struct LineEditor: Equatable, Sendable {
     }
 
     public mutating func clear() {
+        historySearch = nil
         text = []
         cursor = 0
         recalled = nil
@@ -97,7 +119,8 @@ public struct LineEditor: Equatable, Sendable {
     /// Draws `prompt` and the text, scrolled so the cursor is visible, the cursor as a reverse cell.
     public func render(into grid: inout Grid, _ rect: Rect, prompt: String, style: Style) {
         grid.fill(rect, style: style)
-        let used = grid.put(prompt, x: rect.x, y: rect.y, style: style, clip: rect)
+        let label = historySearch.map { prompt + "(history '\($0.term)') " } ?? prompt
+        let used = grid.put(label, x: rect.x, y: rect.y, style: style, clip: rect)
         let room = max(1, rect.width - used - 1)
         let start = max(0, cursor - room)
         let visible = String(text[start..<min(text.count, start + room)])

@@ -55,6 +55,12 @@ public final class NcursesBackend: TerminalBackend {
 
     public func present() { refresh() }
 
+    public func copyToClipboard(_ text: String) {
+        // Between frames, on the UI thread: ncurses has flushed, so the sequence is not cut into a frame.
+        let sequence = "\u{1B}]52;c;" + Data(text.utf8).base64EncodedString() + "\u{07}"
+        FileHandle.standardOutput.write(Data(sequence.utf8))
+    }
+
     /// Forces the next frame to be drawn whole (after a resize the old screen is gone).
     public func invalidate() { clearok(opsdeck_stdscr(), true) }
 

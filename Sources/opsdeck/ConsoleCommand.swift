@@ -4,6 +4,7 @@ import Console
 import ConsoleFeeds
 import Telemetry
 import Consul
+import SearchClient
 import Foundation
 import TUI
 
@@ -60,6 +61,10 @@ struct ConsoleCommand: ParsableCommand {
                                valueName: "host:port,..."))
     var brokers: String?
 
+    @Option(help: ArgumentHelp("Consul's DNS interface, where the search pane finds instances (HTTP is the fallback).",
+                               valueName: "host:port"))
+    var dns = "127.0.0.1:8600"
+
     @Option(help: ArgumentHelp("Colour theme (dark, light, mono, or a file of yours).", valueName: "name"))
     var theme: String?
 
@@ -102,20 +107,27 @@ struct ConsoleCommand: ParsableCommand {
             themeProblem = "\(error); using monochrome"
         }
 
+        guard let (dnsHost, dnsPort) = HostPort.parse(dns) else { throw ValidationError("--dns \(dns): expected host:port") }
         let inbox = ActionInbox()
         let consulConfiguration = consulOptions.configuration()
-        let runtime = FeedRuntime(consul: ConsulClient(configuration: consulConfiguration),
+        let consul = ConsulClient(configuration: consulConfiguration)
+        let history = SearchHistory(path: SearchHistory.standardPath(environment), limit: SearchPane.historyLimit)
+        let runtime = FeedRuntime(consul: consul,
                                   graphite: GraphiteClient(baseURL: graphiteOptions.url),
                                   dashboardDirectory: ConsoleConfigFile.directory(environment: environment).map { "\($0)/dashboards" },
                                   kafkaBrokers: brokers ?? environment["OPSDECK_KAFKA_BROKERS"] ?? "127.0.0.1:9092",
-                                  loadTheme: loadTheme, send: inbox.send)
+                                  searchDiscovery: InstanceDiscovery(.consul(dns: ConsulDNS(server: dnsHost, port: dnsPort), http: consul)),
+                                  searchHistory: history, loadTheme: loadTheme, send: inbox.send)
         TerminalGuard.install(inbox: inbox)
         let backend = NcursesBackend(useColor: !colourOff, mouse: !noMouse, wakeDescriptor: inbox.wakeDescriptor)
         defer { backend.shutdown() }
         let themes = Theme.available(in: directories, builtin: BuiltinThemes.files)
         let options = ConsoleApp.Options(reducer: ConsoleReducer(registry: registry, keymap: keymap, themes: themes))
         let app = ConsoleApp(backend: backend, inbox: inbox, runtime: runtime, options: options, theme: chosen,
-                             header: "consul " + consulConfiguration.baseURL.replacingOccurrences(of: "http://", with: ""))
+                             header: "consul " + consulConfiguration.baseURL.replacingOccurrences(of: "http://", with: "")) { state in
+            let searches = history.load()
+            state.preparePane(SearchPane.self) { $0.history = searches }
+        }
         if let problem = themeProblem ?? problems.first {
             inbox.send(.themeFailed(problem, at: epochMilliseconds()))
         }

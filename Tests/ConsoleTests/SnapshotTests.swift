@@ -1,6 +1,7 @@
 import Console
 import ConsulModels
 import Foundation
+import SearchModels
 import Testing
 import TUI
 
@@ -157,4 +158,32 @@ import TUI
 
 extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
+
+extension SnapshotTests {
+    @Test func searchPaneWithResultsAndTheMap() throws {
+        var (state, reducer) = Fixture.loaded()
+        state.size = Size(width: 120, height: 30)
+        _ = reducer.command(&state, "search name:fr near 48.8566,2.3522")
+        let call = try #require(state.pane(SearchPane.self)?.pending)
+        let france = SearchPaneTests.answer(retried: true)
+        var results = france.results
+        results.append(SearchResult(id: 7, name: "Île-de-France\u{1B}[2J", kind: "state", code: "FR11", source: "dcw"))
+        _ = reducer.reduce(&state, .feed(.search(call, .success(SearchAnswer(
+            results: results, total: 2, page: 1, size: 10, instanceID: france.instanceID, address: france.address,
+            milliseconds: 1.25, failedAttempts: france.failedAttempts, discovery: "dns")))))
+        _ = reducer.keys(&state, [.character("z")])
+        try expectSnapshot(render(state), "search-map")
+    }
+
+    @Test func searchPaneWithAnError() throws {
+        var (state, reducer) = Fixture.loaded()
+        state.size = Size(width: 100, height: 24)
+        _ = reducer.command(&state, "search paris")
+        let call = try #require(state.pane(SearchPane.self)?.pending)
+        _ = reducer.reduce(&state, .feed(.search(call, .failure(SearchFailure(
+            kind: .unavailable, message: "no instance of search-service answered",
+            attempts: [.init(address: "127.0.0.1:50051", reason: "unavailable"), .init(address: "127.0.0.1:50052", reason: "deadline exceeded")])))))
+        try expectSnapshot(render(state), "search-error")
+    }
 }

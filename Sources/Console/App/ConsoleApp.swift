@@ -69,7 +69,7 @@ public final class ConsoleApp {
     public private(set) var frames = 0
 
     public init(backend: TerminalBackend, inbox: ActionInbox, runtime: ConsoleRuntime?, options: Options,
-                theme: Theme = .monochrome, header: String = "") {
+                theme: Theme = .monochrome, header: String = "", prepare: (inout ConsoleState) -> Void = { _ in }) {
         self.backend = backend
         self.inbox = inbox
         self.runtime = runtime
@@ -78,6 +78,7 @@ public final class ConsoleApp {
         state.theme = theme
         state.header = header
         state.utcOffset = Int64(TimeZone.current.secondsFromGMT())
+        prepare(&state)
     }
 
     public func run() {
@@ -125,6 +126,8 @@ public final class ConsoleApp {
             reconciled = state.subscriptions
             runtime?.reconcile(reconciled)
         }
-        for effect in effects { runtime?.perform(effect) }
+        for effect in effects {
+            if case .copyToClipboard(let text) = effect { backend.copyToClipboard(text) } else { runtime?.perform(effect) }
+        }
     }
 }

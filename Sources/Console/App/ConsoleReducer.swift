@@ -113,8 +113,8 @@ public struct ConsoleReducer: Sendable {
                 state.focus = id
             case .effect(let effect):
                 effects.append(effect)
-            case .prompt(let prompt, let text):
-                var editor = LineEditor()
+            case .prompt(let prompt, let text, let history):
+                var editor = LineEditor(history: history)
                 editor.set(text)
                 state.mode = .input(owner: owner, prompt: prompt, editor)
             }
@@ -212,6 +212,7 @@ public struct ConsoleReducer: Sendable {
         case .nextPane: cycleFocus(by: 1, &state)
         case .previousPane: cycleFocus(by: -1, &state)
         case .zoom: state.zoomed.toggle()
+        case .search: run("search", &state, &effects)
         }
     }
 

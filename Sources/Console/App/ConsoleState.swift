@@ -49,12 +49,20 @@ public struct ConsoleState: Equatable {
     public init(registry: PaneRegistry = .standard) {
         panes = registry.makePanes()
         focus = registry.ids.first ?? "none"
-        visible = Set(registry.ids)
+        visible = Set(registry.types.filter { !$0.startsHidden }.map { $0.id })
     }
 
     /// The pane with this id, typed.
     public func pane<P: Pane>(_ type: P.Type) -> P? {
         panes.lazy.compactMap { $0.typed(P.self) }.first
+    }
+
+    /// Changes a pane's state before the console starts (what it restores from disk, such as the search
+    /// history). Once running, only the reducer changes panes.
+    public mutating func preparePane<P: Pane>(_ type: P.Type, _ body: (inout P) -> Void) {
+        guard let index = panes.firstIndex(where: { $0.id == P.id }), var pane = panes[index].typed(P.self) else { return }
+        body(&pane)
+        panes[index] = AnyPane(pane)
     }
 }
 

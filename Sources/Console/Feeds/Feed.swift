@@ -1,5 +1,6 @@
 import ConsulModels
 import LogLines
+import SearchModels
 
 /// A long-running input the console can want: a value that names the work, not the work itself.
 ///
@@ -23,6 +24,8 @@ public enum Feed: Hashable, Sendable {
     case dashboard(service: String)
     /// A log topic's records, merged across partitions in time order (`opsdeck tail`'s merge).
     case logs(LogQuery)
+    /// One search, sent once; its answer (or failure) is its only report.
+    case search(SearchCall)
 
     /// Which line of the status bar reports it (nil: none; its failures are messages).
     public var kind: FeedKind? {
@@ -32,7 +35,7 @@ public enum Feed: Hashable, Sendable {
         case .health: return .instances
         case .monitor: return .monitor
         case .graphite, .metricNames: return .graphite
-        case .dashboard: return nil
+        case .dashboard, .search: return nil
         case .logs: return .logs
         }
     }
@@ -75,6 +78,7 @@ public enum FeedEvent: Equatable, Sendable {
     case dashboard(service: String, text: String?)
     /// Records in merged order (none: the tail is reading and live).
     case logs(LogQuery, [LogEntry], at: Int64)
+    case search(SearchCall, Result<SearchAnswer, SearchFailure>)
     /// The feed could not read; it retries on its own.
     case failed(Feed, reason: String, retryInMilliseconds: Int64, at: Int64)
 }
@@ -107,7 +111,7 @@ extension FeedEvent {
         case .health: return .instances
         case .monitor, .monitorRound: return .monitor
         case .graphite, .metricNames: return .graphite
-        case .dashboard: return nil
+        case .dashboard, .search: return nil
         case .logs: return .logs
         case .failed(let feed, _, _, _): return feed.kind
         }
@@ -127,6 +131,7 @@ extension FeedEvent {
         case .metricNames: return subscriptions.contains(.metricNames)
         case .dashboard(let service, _): return subscriptions.contains(.dashboard(service: service))
         case .logs(let query, _, _): return subscriptions.contains(.logs(query))
+        case .search(let call, _): return subscriptions.contains(.search(call))
         case .failed(let feed, _, _, _): return subscriptions.contains(feed)
         }
     }
@@ -137,7 +142,7 @@ extension FeedEvent {
         case .services(_, let at), .checks(_, let at), .health(_, _, let at), .graphite(_, _, let at), .metricNames(_, let at),
              .logs(_, _, let at):
             return FeedStatus(phase: .live, lastUpdate: at)
-        case .monitor, .dashboard:
+        case .monitor, .dashboard, .search:
             return nil
         case .monitorRound(let ok, let failed, let at):
             let detail = "\(ok)/\(ok + failed)"

@@ -69,6 +69,7 @@ public struct PaneRegistry: Sendable {
         InstancesPane.self,
         MetricsPane.self,
         LogsPane.self,
+        SearchPane.self,
     ])
 
     public var ids: [PaneID] { types.map { $0.id } }

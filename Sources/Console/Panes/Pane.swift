@@ -15,6 +15,8 @@ public protocol Pane: Equatable, Sendable {
     static var id: PaneID { get }
     /// Where the dashboard puts it.
     static var placement: PanePlacement { get }
+    /// Left off the dashboard until asked for (`:show`, or one of its commands focusing it).
+    static var startsHidden: Bool { get }
     /// Its default key bindings; the config file can remap them.
     static var bindings: [Binding<Command>] { get }
     /// Its `:` commands (the shell parses, completes and explains them; `run` carries them out).
@@ -42,6 +44,7 @@ public protocol Pane: Equatable, Sendable {
 
 extension Pane {
     public static var lineCommands: [LineCommandSpec] { [] }
+    public static var startsHidden: Bool { false }
     public func subscriptions(_ context: PaneContext) -> Set<Feed> { [] }
     public mutating func update(_ event: PaneEvent, _ context: PaneContext) -> [Outcome] { [] }
     public mutating func run(_ command: LineCommand, _ context: PaneContext) -> [Outcome] { [] }
@@ -184,11 +187,16 @@ public enum Outcome: Equatable, Sendable {
     case focus(PaneID)
     /// One-shot work for the runtime.
     case effect(ConsoleEffect)
-    /// Opens the bottom line for the pane's own input, with `prompt` before it and `text` in it.
-    case prompt(String, text: String)
+    /// Opens the bottom line for the pane's own input, with `prompt` before it, `text` in it, and
+    /// `history` for ↑/↓ and ctrl-r.
+    case prompt(String, text: String, history: [String] = [])
 }
 
 /// One-shot work the runtime does off the UI thread; its result comes back as an action.
 public enum ConsoleEffect: Equatable, Sendable {
     case loadTheme(String)
+    /// Puts text on the terminal's clipboard (OSC 52; the terminal decides whether it allows it).
+    case copyToClipboard(String)
+    /// Appends a line to the search prompt's history file.
+    case rememberSearch(String)
 }

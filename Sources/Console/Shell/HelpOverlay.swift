@@ -37,14 +37,15 @@ enum HelpOverlay {
         grid.overlay(grid.bounds.centered(width: width, height: height), title: "help · any key closes it", lines: lines, theme: theme)
     }
 
-    /// Words joined with ", " into lines of at most `width`.
-    static func wrap(_ words: [String], width: Int) -> [String] {
+    /// Words joined with `separator` into lines of at most `width` (a line ends with the separator's
+    /// visible part: "," for ", ").
+    static func wrap(_ words: [String], width: Int, separator: String = ", ") -> [String] {
         var lines: [String] = []
         var line = ""
         for word in words {
-            let next = line.isEmpty ? word : line + ", " + word
+            let next = line.isEmpty ? word : line + separator + word
             if DisplayWidth.of(next) > width && !line.isEmpty {
-                lines.append(line + ",")
+                lines.append(line + separator.filter { $0 != " " })
                 line = word
             } else {
                 line = next

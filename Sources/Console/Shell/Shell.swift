@@ -7,7 +7,7 @@ public enum Shell {
 
     public enum Command: String, PaneCommand {
         case help, command, quit
-        case nextPane = "next-pane", previousPane = "previous-pane", zoom
+        case nextPane = "next-pane", previousPane = "previous-pane", zoom, search
     }
 
     /// Checked after the focused pane's bindings. The hint bar shows the ones with a hint.
@@ -18,6 +18,7 @@ public enum Shell {
         Binding(.nextPane, [.tab], "Focus the next pane (or click it)"),
         Binding(.previousPane, [.backTab], "Focus the previous pane"),
         Binding(.zoom, [.character("z")], "Zoom the focused pane to the full screen, and back"),
+        Binding(.search, [.character("F")], "Find areas: the search pane and its prompt (:search QUERY at once)"),
     ]
 
     static var keyBindings: [KeyBinding] {
