@@ -197,6 +197,7 @@ let package = Package(
         ]),
         .testTarget(name: "SearchServerIntegrationTests", dependencies: [
             "SearchAPI", "GRPCHealth", "Consul", "DevConsul", "Kafka", "Store", "StackSupport", "Telemetry",
+            "SearchClient", "SearchModels",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         ]),

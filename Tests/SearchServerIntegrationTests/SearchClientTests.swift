@@ -1,0 +1,198 @@
+import Consul
+import Foundation
+import GRPCCore
+import SearchAPI
+import SearchClient
+import SearchModels
+import StackSupport
+import SwiftProtobuf
+import Testing
+
+/// `opsdeck search`'s client and the search pane's, against real search-server processes registered in the
+/// stack's Consul agent: discovery through its DNS interface (HTTP as the fallback), round-robin, and the
+/// retry that hides an instance's death from the operator.
+@Suite(.serialized, .timeLimit(.minutes(4))) struct SearchClientTests {
+    static let paris = GeoPoint(latitude: 48.8566, longitude: 2.3522)
+    let consul = ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:8500"))
+
+    /// Three servers of a service of their own, once Consul's DNS lists all three.
+    func threeServers() async throws -> (service: String, servers: [ServerProcess]) {
+        try await Stack.ensureUp()
+        let service = uniqueService()
+        let servers = try (1...3).map { try ServerProcess(service: service, instance: $0, flags: ["--check-interval-s", "1"]) }
+        let listed = try await eventually(within: .seconds(30)) { () -> [ServiceAddress]? in
+            let found = try? await ConsulDNS().instances(of: service)
+            return found?.count == 3 ? found : nil
+        }
+        guard listed != nil else {
+            throw StackError(message: "Consul DNS never listed the 3 instances of \(service); logs:\n" + servers.map(\.log).joined(separator: "\n"))
+        }
+        return (service, servers)
+    }
+
+    func stop(_ servers: [ServerProcess]) async throws {
+        for server in servers where server.isRunning { server.signal(SIGTERM) }
+        for server in servers { _ = try await server.waitForExit() }
+    }
+
+    @Test func dnsFindsTheInstancesAndCallsGoRoundRobin() async throws {
+        let (service, servers) = try await threeServers()
+        let found = try await InstanceDiscovery(.consul(dns: ConsulDNS(), http: nil)).instances(of: service)
+        #expect(found.via == "dns" && found.addresses.count == 3)
+        let caller = SearchCaller(service: service, discovery: InstanceDiscovery(.consul(dns: ConsulDNS(), http: nil)))
+        var answeredBy: Set<String> = []
+        for _ in 0..<6 {
+            let answer = try await caller.search(SearchQuery(point: Self.paris))
+            #expect(answer.results.map(\.name) == ["France"] && answer.discovery == "dns" && answer.failedAttempts.isEmpty)
+            answeredBy.insert(answer.instanceID)
+        }
+        #expect(answeredBy == Set(servers.map(\.instanceID)))
+        await caller.close()
+        try await stop(servers)
+    }
+
+    /// DNS on a port where nothing answers: Consul's HTTP health API finds the passing instances.
+    @Test func httpIsTheFallbackWhenDNSDoesNotAnswer() async throws {
+        try await Stack.ensureUp()
+        let silent = try boundTCPSocket(listening: false)  // a port nobody answers DNS on
+        defer { close(silent.fd) }
+        let discovery = InstanceDiscovery(.consul(dns: ConsulDNS(port: silent.port, timeout: .milliseconds(300)), http: consul))
+        let found = try await discovery.instances(of: "search-service")
+        #expect(found.via == "http" && found.addresses.count == 3)
+        let answer = try await SearchCaller(service: "search-service", discovery: discovery).search(SearchQuery(point: Self.paris))
+        #expect(answer.results.first?.name == "France" && answer.discovery == "http")
+        // A service nobody registered: said plainly, not retried.
+        await #expect(throws: SearchFailure.self) { try await InstanceDiscovery(.consul(dns: ConsulDNS(), http: consul)).instances(of: uniqueService()) }
+    }
+
+    /// SIGKILL one of three instances during 1,000 searches (4 at a time): every search is answered, and
+    /// the ones that hit the dead instance say they were retried.
+    @Test func killingAnInstanceDuringAThousandSearchesCostsNoFailure() async throws {
+        let (service, servers) = try await threeServers()
+        let caller = SearchCaller(service: service, discovery: InstanceDiscovery(.consul(dns: ConsulDNS(), http: consul)))
+        let done = Counter()
+        let victim = servers[1]
+        let outcomes = try await withThrowingTaskGroup(of: (failures: [String], retries: Int).self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    var failures: [String] = [], retries = 0
+                    for _ in 0..<250 {
+                        do {
+                            let answer = try await caller.search(SearchQuery(point: Self.paris))
+                            if answer.results.map(\.name) != ["France"] { failures.append("worker \(worker): \(answer.results)") }
+                            retries += answer.failedAttempts.isEmpty ? 0 : 1
+                        } catch {
+                            failures.append("worker \(worker): \(error)")
+                        }
+                        if done.increment() == 300 { victim.signal(SIGKILL) }
+                    }
+                    return (failures, retries)
+                }
+            }
+            return try await group.reduce(into: [(failures: [String], retries: Int)]()) { $0.append($1) }
+        }
+        let failures = outcomes.flatMap(\.failures), retries = outcomes.map(\.retries).reduce(0, +)
+        #expect(done.value == 1_000)
+        #expect(failures.isEmpty, "\(failures.count) user-visible failures: \(failures.prefix(5))")
+        #expect(retries >= 1, "the killed instance was never tried: the test did not test the retry")
+        #expect(!victim.isRunning)
+        print("1,000 searches with \(victim.instanceID) killed after 300: 0 failures, \(retries) retried")
+        await caller.close()
+        try await stop(servers)
+    }
+
+    /// The added request field asks for outlines; the original request's bytes (fields 1-5 only) get the
+    /// original answer, with no outline on the wire.
+    @Test func outlinesOnlyForThoseWhoAskAndFranceHoldsParis() async throws {
+        try await Stack.ensureUp()
+        let discovery = InstanceDiscovery(.consul(dns: ConsulDNS(), http: consul))
+        let answer = try await SearchCaller(service: "search-service", discovery: discovery)
+            .search(SearchQuery(point: Self.paris, withOutline: true))
+        let outline = try #require(answer.results.first { $0.name == "France" }?.outline)
+        #expect(outline.contains(Self.paris) && outline.vertexCount <= Outline.maxVertices && outline.sourceVertices >= outline.vertexCount)
+
+        let (addresses, _) = try await discovery.instances(of: "search-service")
+        let original = try SearchRequest.with { $0.lat = 48.8566; $0.lng = 2.3522 }.serializedBytes() as [UInt8]
+        #expect(original.count == 10)  // two fixed32 fields, tags 4 and 5: what the original client sends
+        try await withSearchClient(port: addresses[0].port) { search in
+            let reply = try await search.search(try SearchRequest(serializedBytes: original))
+            #expect(reply.responses.map(\.response) == ["France"])
+            #expect(reply.responses.allSatisfy { !$0.hasOutline })  // field 6 absent on the wire
+        }
+    }
+}
+
+/// The CLI twins, as scripts use them: output and exit codes.
+@Suite(.serialized, .timeLimit(.minutes(4))) struct SearchCommandLineTests {
+    func opsdeck(_ arguments: String...) throws -> (status: Int32, output: String) {
+        try Stack.run(try Stack.opsdeckBinary(), arguments)
+    }
+
+    @Test func searchPrintsFranceAndExitsAsGrepDoes() async throws {
+        try await Stack.ensureUp()
+        let paris = try opsdeck("search", "48.8566", "2.3522")
+        #expect(paris.status == 0)
+        #expect(paris.output.contains("France  country  FRA   naturalearth"), "\(paris.output)")
+        #expect(paris.output.contains("page 1/1 · 1 result · search-service-"))
+        let none = try opsdeck("search", "--name", "qqzzxx")
+        #expect(none.status == 1 && none.output.contains("0 results") && !none.output.contains("NAME"))
+        let usage = try opsdeck("search", "95", "2")
+        #expect(usage.status == 64 && usage.output.contains("did you mean 2 95?"))
+        let json = try opsdeck("search", "paris", "--output", "json", "--size", "2", "--name", "x")
+        #expect(json.status == 64 && json.output.contains("two names"))
+        let refused = try opsdeck("search", "--name", String(repeating: "a", count: 201))
+        #expect(refused.status == 2 && refused.output.contains("INVALID_ARGUMENT: query must be at most 200 characters"), "\(refused.output)")
+        let closed = try boundTCPSocket(listening: false)
+        defer { close(closed.fd) }
+        let down = try opsdeck("search", "48.8566", "2.3522", "--instance", "127.0.0.1:\(closed.port)")
+        #expect(down.status == 2 && down.output.contains("no instance of search-service answered (tried 127.0.0.1:\(closed.port): unavailable"))
+    }
+
+    /// One live instance and one dead one: every run is answered, those that tried the dead one first say so.
+    @Test func aDeadInstanceIsRetriedOnAnotherAndSaidSo() async throws {
+        try await Stack.ensureUp()
+        let live = try await InstanceDiscovery(.consul(dns: ConsulDNS(), http: nil)).instances(of: "search-service").addresses[0]
+        let closed = try boundTCPSocket(listening: false)
+        defer { close(closed.fd) }
+        var retried = 0
+        for _ in 0..<20 {
+            let run = try opsdeck("search", "48.8566,2.3522", "--output", "json", "--instance", "127.0.0.1:\(closed.port)", "--instance", "\(live)")
+            #expect(run.status == 0 && run.output.contains(#""name":"France""#), "\(run.output)")
+            if run.output.contains("retried after 127.0.0.1:\(closed.port): unavailable") { retried += 1 }
+        }
+        #expect(retried >= 1 && retried < 20, "round-robin starts at random: some runs try the dead instance first (\(retried) of 20)")
+    }
+
+    @Test func monitorShowsEveryInstanceAndTheOneThatIsDown() async throws {
+        try await Stack.ensureUp()
+        let service = uniqueService()
+        let servers = try (1...3).map { try ServerProcess(service: service, instance: $0, flags: ["--check-interval-s", "1"]) }
+        for server in servers { _ = try await server.port() }
+        _ = try await eventually(within: .seconds(30)) { () -> Bool? in
+            try await ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:8500")).health(service: service).value.count == 3 ? true : nil
+        }
+        let all = try opsdeck("monitor", service)
+        #expect(all.status == 0, "\(all.output)")
+        let lines = all.output.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("INSTANCE") == true && lines.filter { $0.hasPrefix(service) }.count == 3, "\(all.output)")
+        servers[2].signal(SIGKILL)
+        _ = try await servers[2].waitForExit()
+        let degraded = try opsdeck("monitor", service, "--output", "json")
+        #expect(degraded.status == 1)
+        let rows = degraded.output.split(separator: "\n")
+        #expect(rows.count == 3, "\(degraded.output)")
+        #expect(rows.contains { $0.contains(#""instance":"\#(servers[2].instanceID)""#) && $0.contains("✖ unreachable") }, "\(degraded.output)")
+        #expect(rows.filter { $0.contains(#""figures""#) }.count == 2)
+        for server in servers.prefix(2) { server.signal(SIGTERM) }
+        for server in servers.prefix(2) { _ = try await server.waitForExit() }
+    }
+}
+
+/// A count shared by concurrent tasks.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func increment() -> Int { count.withLock { $0 += 1; return $0 } }
+    var value: Int { count.withLock { $0 } }
+}
+
+import Synchronization
