@@ -107,7 +107,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .executableTarget(name: "console-bench", dependencies: ["Console", "TUI", "ConsulModels"]),
+        .executableTarget(name: "console-bench", dependencies: ["Console", "TUI", "ConsulModels", "SearchModels"]),
         .executableTarget(
             name: "consul-bench",
             dependencies: ["Consul", "DevConsul", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -174,7 +174,7 @@ let package = Package(
         .executableTarget(
             name: "search-bench",
             dependencies: [
-                "SearchAPI",
+                "Consul", "SearchAPI", "SearchClient", "SearchModels",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

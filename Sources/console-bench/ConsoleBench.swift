@@ -1,6 +1,7 @@
 import Console
 import ConsulModels
 import Foundation
+import SearchModels
 import TUI
 
 /// Render and diff cost of the console's frames, without a terminal (scripts/bench-console prints it
@@ -48,6 +49,31 @@ enum ConsoleBench {
             print("  render + diff               \(micro(renderTime + diffTime))  (a 30 fps budget is 33333 µs)")
         }
         chartRender(frames: frames, theme: theme)
+        mapRender(frames: frames, theme: theme)
+    }
+
+    /// The search pane's map: an outline at the vertex bound (1,000 vertices on 40 rings, a coast with
+    /// islands) with the query point, in 100x40 cells.
+    static func mapRender(frames: Int, theme: Theme) {
+        let rings = (0..<40).map { r -> [GeoPoint] in
+            let count = r == 0 ? 610 : 10, radius = r == 0 ? 8.0 : 0.3
+            let center = r == 0 ? (46.0, 2.0) : (40.0 + Double(r % 8), -8.0 + Double(r / 8) * 4)
+            let points = (0..<count).map { i -> GeoPoint in
+                let angle = Double(i) / Double(count) * 2 * .pi, wobble = 1 + 0.1 * sin(Double(i) * 0.7)
+                return GeoPoint(latitude: center.0 + radius * wobble * sin(angle), longitude: center.1 + radius * wobble * cos(angle))
+            }
+            return points + [points[0]]
+        }
+        let map = OutlineMap(outline: Outline(rings: rings, sourceVertices: 100_000), point: GeoPoint(latitude: 48.8566, longitude: 2.3522))
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<frames {
+            var grid = Grid(width: 100, height: 40)
+            map.render(into: &grid, grid.bounds, theme: theme)
+        }
+        let elapsed = clock.now - start
+        let micro = (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(frames)
+        print(String(format: "search map, 100x40, %d vertices on %d rings: %8.1f µs a render", map.outline.vertexCount, rings.count, micro))
     }
 
     /// One 200x20 chart of 4 series of 1,000 points each (the goal: at most 1 ms a render).

@@ -2,7 +2,10 @@ import ArgumentParser
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
+import Consul
 import SearchAPI
+import SearchClient
+import SearchModels
 import Synchronization
 
 /// Load generator for the Search service: N concurrent callers for a fixed time, then the rate and
@@ -20,6 +23,8 @@ struct SearchBench: AsyncParsableCommand {
     @Option(help: "Point to look up, lat,lng.") var point = "48.8566,2.3522"
     @Option(help: "Calls per second at most, over all callers (0: as fast as they can; tests use a few dozen).")
     var rate = 0.0
+    @Option(help: "raw: a bare gRPC client; opsdeck: the client of opsdeck search and the search pane (deadline, retry, answer conversion).")
+    var client = "raw"
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
@@ -27,6 +32,7 @@ struct SearchBench: AsyncParsableCommand {
         guard rate >= 0 else { throw ValidationError("--rate must be 0 (no limit) or more") }
         guard parsePoint() != nil else { throw ValidationError("--point must be lat,lng (for example 48.8566,2.3522)") }
         guard hostPort() != nil else { throw ValidationError("--target must be host:port") }
+        guard ["raw", "opsdeck"].contains(client) else { throw ValidationError("--client must be raw or opsdeck") }
     }
 
     func parsePoint() -> (Float, Float)? {
@@ -45,24 +51,38 @@ struct SearchBench: AsyncParsableCommand {
         let request = SearchRequest.with { $0.lat = lat; $0.lng = lng }
         let concurrency = self.concurrency
         let seconds = self.seconds
+        if client == "opsdeck" {
+            // One caller for every task, as the pane has one per service: its connection is shared.
+            let caller = SearchCaller(service: "bench", discovery: InstanceDiscovery(.given([ServiceAddress(host: host, port: port)])))
+            let query = SearchQuery(point: GeoPoint(latitude: Double(lat), longitude: Double(lng)))
+            let call: @Sendable () async throws -> Void = { _ = try await caller.search(query) }
+            _ = try await callers(call, concurrency: concurrency, seconds: 1)
+            report(try await callers(call, concurrency: concurrency, seconds: seconds))
+            await caller.close()
+            return
+        }
         try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(host: host, port: port),
                                                            transportSecurity: .plaintext)) { client in
             let search = Search.Client(wrapping: client)
+            let call: @Sendable () async throws -> Void = { _ = try await search.search(request) }
             // Warm-up: connections, caches and the server's first plans.
-            _ = try await callers(search, request, concurrency: concurrency, seconds: 1)
-            let result = try await callers(search, request, concurrency: concurrency, seconds: seconds)
-            let sorted = result.latencies.sorted()
-            func quantile(_ q: Double) -> Double {
-                sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1)]
-            }
-            print(String(format: "concurrency=%d calls=%d errors=%d rate=%.0f/s p50_ms=%.3f p99_ms=%.3f",
-                         concurrency, sorted.count, result.errors, Double(sorted.count) / seconds,
-                         quantile(0.50), quantile(0.99)))
+            _ = try await callers(call, concurrency: concurrency, seconds: 1)
+            report(try await callers(call, concurrency: concurrency, seconds: seconds))
         }
     }
 
+    func report(_ result: (latencies: [Double], errors: Int)) {
+        let sorted = result.latencies.sorted()
+        func quantile(_ q: Double) -> Double {
+            sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1)]
+        }
+        print(String(format: "concurrency=%d calls=%d errors=%d rate=%.0f/s p50_ms=%.3f p99_ms=%.3f",
+                     concurrency, sorted.count, result.errors, Double(sorted.count) / seconds,
+                     quantile(0.50), quantile(0.99)))
+    }
+
     /// Runs `concurrency` loops until `seconds` pass; returns each successful call's latency in ms.
-    func callers(_ search: Search.Client<HTTP2ClientTransport.Posix>, _ request: SearchRequest,
+    func callers(_ call: @escaping @Sendable () async throws -> Void,
                  concurrency: Int, seconds: Double) async throws -> (latencies: [Double], errors: Int) {
         let clock = ContinuousClock()
         let end = clock.now + .milliseconds(Int(seconds * 1000))
@@ -76,7 +96,7 @@ struct SearchBench: AsyncParsableCommand {
                     while clock.now < end {
                         let start = clock.now
                         do {
-                            _ = try await search.search(request)
+                            try await call()
                             let elapsed = clock.now - start
                             latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
                         } catch {
