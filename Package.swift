@@ -209,7 +209,8 @@ let package = Package(
         // The pure console's tests link no network stack (no Consul client, gRPC or NIO).
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "ConsulModels", "LogLines", "KafkaModels", "SearchModels"],
                     exclude: ["Snapshots"]),
-        .testTarget(name: "ConsoleFeedsTests", dependencies: ["ConsoleFeeds", "Console", "Consul", "DevConsul", "TUI", "StackSupport", "Telemetry"]),
+        .testTarget(name: "ConsoleFeedsTests", dependencies: ["ConsoleFeeds", "Console", "Consul", "DevConsul", "TUI", "StackSupport", "Telemetry",
+                                                              "SearchClient", "SearchModels"]),
         .testTarget(name: "TerminalSafetyTests", dependencies: ["TerminalSafety"]),
         .testTarget(name: "SearchModelsTests", dependencies: ["SearchModels"]),
         .testTarget(name: "LogTailIntegrationTests", dependencies: ["LogTail", "Kafka", "StackSupport"]),

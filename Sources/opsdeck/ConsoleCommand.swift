@@ -40,7 +40,11 @@ struct ConsoleCommand: ParsableCommand {
             from Graphite as braille charts ([ ] range, ←/→ time cursor, :metric TARGET); and its log
             topic from Kafka, merged as `opsdeck tail` merges it (/ filter, - exclude, a every instance,
             k pause, G follow, w wrap, T times, t jump to the chart cursor's moment, c chart cursor to a
-            line's time; L on an instance row shows its lines).
+            line's time; L on an instance row shows its lines). F (or :search QUERY) opens the search pane:
+            a prompt for ad-hoc searches (48.8566 2.3522, paris, name:fr near 48.85,2.35; ↑ and ctrl-r
+            search the history), sent to an instance found through Consul DNS (--dns) with one retry on
+            another, the results beside a braille map of the selected area; y copies the search as a
+            command.
 
             Keys: ? help, : command line (tab completes: services, instances NAME, theme NAME, show PANE,
             hide PANE, zoom, help, q), tab/shift-tab focus the next/previous pane (or click it), z zooms

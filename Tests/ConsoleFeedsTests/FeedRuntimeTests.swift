@@ -3,6 +3,8 @@ import ConsoleFeeds
 import Consul
 import DevConsul
 import Foundation
+import SearchClient
+import SearchModels
 import StackSupport
 import Synchronization
 import Telemetry
@@ -97,6 +99,53 @@ import TUI
         let deadline = ContinuousClock.now + .seconds(5)
         while await runtime.monitorClients() > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(await runtime.monitorClients() == 0)
+    }
+
+    /// A search is a feed that reports once and ends; the prompt's history is appended to its file.
+    @Test func aSearchReportsOnceAndTheHistoryIsWritten() async throws {
+        try await Stack.ensureUp()
+        let recorder = Recorder()
+        let historyPath = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-history-\(UInt32.random(in: 0...UInt32.max))/search_history").path
+        defer { try? FileManager.default.removeItem(atPath: (historyPath as NSString).deletingLastPathComponent) }
+        let runtime = FeedRuntime(consul: ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:8500")),
+                                  searchDiscovery: InstanceDiscovery(.consul(dns: ConsulDNS(), http: nil)),
+                                  searchHistory: SearchHistory(path: historyPath, limit: 10),
+                                  loadTheme: { _ in .monochrome }, send: recorder.send)
+        defer { runtime.stop() }
+        let call = SearchCall(service: "search-service", query: SearchQuery(point: GeoPoint(latitude: 48.8566, longitude: 2.3522), withOutline: true), sequence: 1)
+        runtime.reconcile([.search(call)])
+        try await recorder.waitFor("France") {
+            if case .search(call, .success(let answer)) = $0 { return answer.results.first?.name == "France" && answer.results.first?.outline != nil }
+            return false
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while runtime.tasksEnded < 1 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(runtime.tasksStarted == 1 && runtime.tasksEnded == 1)
+        #expect(recorder.all.filter { if case .search = $0 { return true } else { return false } }.count == 1)
+
+        runtime.perform(.rememberSearch("48.8566 2.3522"))
+        runtime.perform(.rememberSearch("paris"))
+        var text = ""
+        while ContinuousClock.now < deadline + .seconds(5) {
+            text = (try? String(contentsOfFile: historyPath, encoding: .utf8)) ?? ""
+            if text.split(separator: "\n").count == 2 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(Set(text.split(separator: "\n")) == ["48.8566 2.3522", "paris"])
+        #expect(SearchHistory(path: historyPath, limit: 10).load().count == 2)
+    }
+
+    /// The newest of each line, at most `limit`, oldest first; a file grown past twice the limit is cut.
+    @Test func theHistoryFileKeepsTheLatestDistinctLines() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-history-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { unlink(path) }
+        let history = SearchHistory(path: path, limit: 3)
+        #expect(history.load().isEmpty)
+        for line in ["a", "b", "a", "c", "d", "c", "e\nf"] { try history.append(line) }
+        #expect(history.load() == ["d", "c", "e f"])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "d\nc\ne f\n")  // 7 lines > 2 x 3: rewritten
+        #expect(SearchHistory.standardPath(["XDG_STATE_HOME": "/s", "HOME": "/h"]) == "/s/opsdeck/search_history")
+        #expect(SearchHistory.standardPath(["HOME": "/h"]) == "/h/.local/state/opsdeck/search_history")
     }
 
     @Test func themesLoadOffTheUIThreadAndFailuresAreSaid() async throws {
