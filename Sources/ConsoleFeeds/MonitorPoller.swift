@@ -1,4 +1,5 @@
 import Console
+import Consul
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
@@ -11,7 +12,7 @@ import SwiftProtobuf
 /// listed, so a poll measures the call and not a TCP and HTTP/2 set-up.
 public actor MonitorPoller {
     private var targets: [String: String] = [:]  // instance id -> host:port
-    private var clients: [String: (client: GRPCClient<HTTP2ClientTransport.Posix>, task: Task<Void, Never>)] = [:]
+    private var connections = GRPCConnections()
     private let send: @Sendable (FeedEvent) -> Void
     private let interval: Duration
     private let deadline: Duration
@@ -34,11 +35,7 @@ public actor MonitorPoller {
 
     public func setTargets(_ new: [String: String]) {
         // A client whose instance left, or moved, is closed.
-        for (address, entry) in clients where !new.values.contains(address) {
-            entry.client.beginGracefulShutdown()
-            entry.task.cancel()
-            clients[address] = nil
-        }
+        connections.keepOnly(Set(new.values.compactMap(Self.serviceAddress)))
         guard new != targets else { return }
         targets = new
         generation += 1
@@ -46,7 +43,7 @@ public actor MonitorPoller {
     }
 
     /// Clients held now (one per address), for tests.
-    var clientCount: Int { clients.count }
+    var clientCount: Int { connections.count }
 
     /// Polls until the task is cancelled.
     public func run() async {
@@ -54,8 +51,7 @@ public actor MonitorPoller {
             await pollOnce()
             try? await Task.sleep(for: interval)
         }
-        for entry in clients.values { entry.client.beginGracefulShutdown(); entry.task.cancel() }
-        clients = [:]
+        connections.closeAll()
     }
 
     private func pollOnce() async {
@@ -70,7 +66,9 @@ public actor MonitorPoller {
 
     private func round() async {
         let generation = generation
-        let work = targets.compactMap { id, address in client(for: address).map { (id, $0) } }
+        let work = targets.compactMap { id, address in
+            Self.serviceAddress(address).flatMap { connections.client(for: $0) }.map { (id, $0) }
+        }
         guard !work.isEmpty else { return }
         var ok = 0, failed = 0
         await withTaskGroup(of: (String, MonitorSample).self) { group in
@@ -89,24 +87,18 @@ public actor MonitorPoller {
         if self.generation == generation { send(.monitorRound(ok: ok, failed: failed, at: epochMilliseconds())) }
     }
 
-    private func client(for address: String) -> GRPCClient<HTTP2ClientTransport.Posix>? {
-        if let existing = clients[address] { return existing.client }
-        guard let (host, port) = HostPort.parse(address),
-              let transport = try? GRPCTargets.transport(host: host, port: port) else { return nil }
-        let client = GRPCClient(transport: transport)
-        let task = Task<Void, Never> { _ = try? await client.runConnections() }
-        clients[address] = (client, task)
-        return client
+    /// "host:port" or "[v6]:port" as discovery reports it.
+    static func serviceAddress(_ text: String) -> ServiceAddress? {
+        HostPort.parse(text).map { ServiceAddress(host: $0.host, port: $0.port) }
     }
 
     /// One Monitor call to `address` on a connection of its own (`opsdeck monitor`).
     public static func callOnce(address: String, deadline: Duration) async -> MonitorSample {
-        guard let (host, port) = HostPort.parse(address), let transport = try? GRPCTargets.transport(host: host, port: port) else {
+        var connections = GRPCConnections()
+        defer { connections.closeAll() }
+        guard let client = serviceAddress(address).flatMap({ connections.client(for: $0) }) else {
             return MonitorSample(outcome: .failed("bad address \(address)"), roundTripMilliseconds: 0, at: epochMilliseconds())
         }
-        let client = GRPCClient(transport: transport)
-        let connections = Task { try? await client.runConnections() }
-        defer { client.beginGracefulShutdown(); connections.cancel() }
         return await call(client, deadline: deadline)
     }
 

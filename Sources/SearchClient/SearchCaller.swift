@@ -6,8 +6,8 @@ import SearchAPI
 import SearchModels
 
 /// Sends searches to a service's instances: round-robin over what discovery finds, each call with a
-/// deadline, and an UNAVAILABLE or a missed deadline retried once on another instance. One gRPC client per
-/// address, kept while the caller lives, so a call measures the call and not a connection set-up.
+/// deadline, and an UNAVAILABLE or a missed deadline retried once on another instance (with one instance
+/// there is no other: its failure is the answer). One gRPC client per address discovery lists.
 public actor SearchCaller {
     public let service: String
     private let discovery: InstanceDiscovery
@@ -18,7 +18,7 @@ public actor SearchCaller {
     private var discovered: (addresses: [ServiceAddress], via: String, at: ContinuousClock.Instant)?
     // Random start: each `opsdeck search` process makes one call, and they must not all go to the first instance.
     private var next = Int.random(in: 0..<1_000)
-    private var clients: [ServiceAddress: (client: GRPCClient<HTTP2ClientTransport.Posix>, task: Task<Void, Never>)] = [:]
+    private var connections = GRPCConnections()
 
     public init(service: String, discovery: InstanceDiscovery, deadline: Duration = .seconds(2),
                 discoveryTTL: Duration = .seconds(2)) {
@@ -35,12 +35,16 @@ public actor SearchCaller {
         let first = addresses[next % addresses.count]
         next &+= 1
         var failed: [SearchAttempt] = []
-        // The retry goes to another instance when there is one.
-        let second = addresses.count > 1 ? addresses[next % addresses.count] : first
-        for address in [first, second] {
+        let tries = addresses.count > 1 ? [first, addresses[next % addresses.count]] : [first]
+        for address in tries {
+            // A newer search replaced this one (the pane cancels its feed): no retry, no answer.
+            guard !Task.isCancelled else { throw SearchFailure(kind: .unavailable, message: "cancelled", attempts: failed) }
+            guard let client = connections.client(for: address) else {
+                failed.append(SearchAttempt(address: address.description, reason: "not an address"))
+                continue
+            }
             do {
-                let reply = try await Search.Client(wrapping: client(for: address))
-                    .search(Self.request(query), options: callOptions)
+                let reply = try await Search.Client(wrapping: client).search(Self.request(query), options: callOptions)
                 return Self.answer(reply, address: address, milliseconds: (clock.now - start).milliseconds,
                                    failed: failed, via: via)
             } catch let error as RPCError where error.code == .unavailable || error.code == .deadlineExceeded {
@@ -56,13 +60,7 @@ public actor SearchCaller {
     }
 
     /// Closes every connection.
-    public func close() {
-        for entry in clients.values {
-            entry.client.beginGracefulShutdown()
-            entry.task.cancel()
-        }
-        clients = [:]
-    }
+    public func close() { connections.closeAll() }
 
     private var callOptions: CallOptions {
         var options = CallOptions.defaults
@@ -76,15 +74,8 @@ public actor SearchCaller {
         let (addresses, via) = try await discovery.instances(of: service)
         guard !addresses.isEmpty else { throw SearchFailure(kind: .noInstance, message: "no instance of \(service)") }
         discovered = (addresses, via, .now)
+        connections.keepOnly(Set(addresses))  // instances that left take their connections with them
         return (addresses, via)
-    }
-
-    private func client(for address: ServiceAddress) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
-        if let existing = clients[address] { return existing.client }
-        let client = GRPCClient(transport: try GRPCTargets.transport(host: address.host, port: address.port))
-        let task = Task<Void, Never> { _ = try? await client.runConnections() }
-        clients[address] = (client, task)
-        return client
     }
 
     static func request(_ query: SearchQuery) -> SearchRequest {
@@ -112,10 +103,18 @@ public actor SearchCaller {
             milliseconds: milliseconds, failedAttempts: failed, discovery: via)
     }
 
+    /// The wire's outline, keeping only vertices on the globe: what a server sends is drawn, and a NaN
+    /// or a 1e30 must not reach the map.
     static func outline(_ wire: AreaOutline) -> Outline {
-        Outline(rings: wire.rings.map { ring in
-            zip(ring.lat, ring.lng).map { GeoPoint(latitude: Double($0), longitude: Double($1)) }
-        }, sourceVertices: Int(wire.sourceVertices))
+        var rings: [[GeoPoint]] = []
+        for ring in wire.rings {
+            var points: [GeoPoint] = []
+            for (lat, lng) in zip(ring.lat, ring.lng) where abs(lat) <= 90 && abs(lng) <= 180 {  // false for NaN
+                points.append(GeoPoint(latitude: Double(lat), longitude: Double(lng)))
+            }
+            if !points.isEmpty { rings.append(points) }
+        }
+        return Outline(rings: rings, sourceVertices: Int(wire.sourceVertices))
     }
 
     static func reason(_ error: RPCError) -> String {

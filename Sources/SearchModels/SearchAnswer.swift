@@ -80,10 +80,13 @@ public struct SearchAnswer: Equatable, Sendable {
     public var summary: String {
         var parts = ["page \(page)/\(pageCount)", "\(total) result\(total == 1 ? "" : "s")",
                      "\(instanceID) (\(address)) in \(SearchAnswer.format(milliseconds))"]
-        if !failedAttempts.isEmpty {
-            parts.append("retried after " + failedAttempts.map { "\($0.address): \($0.reason)" }.joined(separator: ", "))
-        }
+        if let retries { parts.append(retries) }
         return parts.joined(separator: " · ")
+    }
+
+    /// "retried after 127.0.0.1:50051: unavailable" (nil without a retry).
+    public var retries: String? {
+        failedAttempts.isEmpty ? nil : "retried after " + failedAttempts.map { "\($0.address): \($0.reason)" }.joined(separator: ", ")
     }
 
     static func format(_ milliseconds: Double) -> String {

@@ -2,13 +2,15 @@ import Geo
 
 /// Reads what an operator types at the search prompt:
 ///
-///     48.8566 2.3522          a point (latitude, longitude)
+///     48.8566 2.3522          a point (latitude, longitude: two decimal numbers)
 ///     48.8566,2.3522          the same
-///     paris                   a name (any words that are not a point or a keyword)
+///     paris                   a name: the words that are not a point or a keyword ("district 9" too)
+///     "page one"              quoted words are always name, never keywords or numbers
 ///     name:fr near 48.85,2.35 a name and a point
 ///     ... page 2 size 20      which page, and its size
 ///
-/// Anything else is refused with what was wrong and the forms it accepts; it never guesses.
+/// Anything else is refused with what was wrong and the forms it accepts; it never guesses: a lone
+/// number with no other word is refused rather than searched as a name.
 public enum SearchQueryParser {
     public static let acceptedForms = "LAT LNG · LAT,LNG · NAME · name:NAME near LAT,LNG · then page N, size N"
 
@@ -27,6 +29,7 @@ public enum SearchQueryParser {
 
     private static func parseThrowing(_ text: String) throws(Failure) -> SearchQuery {
         var tokens = try tokenize(text)[...]
+        var numberWords = 0  // name words that are numbers: a query of only those is a mistyped point
         guard !tokens.isEmpty else { throw Failure(reason: "nothing to search for: type a place name or a point") }
         var query = SearchQuery()
         var nameWords: [String] = []
@@ -38,26 +41,30 @@ public enum SearchQueryParser {
         }
         func count(after keyword: String, range: ClosedRange<Int>) throws(Failure) -> Int {
             try once(keyword)
-            guard let word = tokens.popFirst() else { throw Failure(reason: "\(keyword) needs a number: \(keyword) \(range.lowerBound + 1)") }
+            guard let word = tokens.popFirst()?.text else { throw Failure(reason: "\(keyword) needs a number: \(keyword) \(range.lowerBound + 1)") }
             guard let value = Int(word), range.contains(value) else {
                 throw Failure(reason: "\(keyword) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(word)'")
             }
             return value
         }
-        func point() throws(Failure) -> GeoPoint {
-            try once("point")
-            let first = tokens.popFirst() ?? ""
+        /// The point at the head of the tokens, or nil when they hold one number only (it may be a word).
+        func point(required: Bool) throws(Failure) -> GeoPoint? {
+            let first = tokens.first?.text ?? ""
             let parts = first.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             let latText: String, lngText: String
             if parts.count == 2 && !parts[1].isEmpty {
                 (latText, lngText) = (parts[0], parts[1])
-            } else if parts.count <= 2, let next = tokens.first, Double(next) != nil {
                 tokens.removeFirst()
-                (latText, lngText) = (parts[0], next)
-            } else {
+            } else if parts.count <= 2, tokens.count > 1, let next = tokens.dropFirst().first, !next.quoted, isDecimal(next.text) {
+                (latText, lngText) = (parts[0], next.text)
+                tokens.removeFirst(2)
+            } else if required || parts.count == 2 {
                 throw Failure(reason: "a point needs two numbers, latitude then longitude, got '\(first)'")
+            } else {
+                return nil
             }
-            guard let lat = Double(latText), let lng = Double(lngText), lat.isFinite, lng.isFinite else {
+            try once("point")
+            guard isDecimal(latText), isDecimal(lngText), let lat = Double(latText), let lng = Double(lngText) else {
                 throw Failure(reason: "'\(latText) \(lngText)' is not a point: two numbers, latitude then longitude")
             }
             guard abs(lat) <= 90 else {
@@ -68,9 +75,13 @@ public enum SearchQueryParser {
             return GeoPoint(latitude: lat, longitude: lng)
         }
 
-        while let token = tokens.first {
+        while let (token, quoted) = tokens.first.map({ ($0.text, $0.quoted) }) {
             let lower = token.lowercased()
-            if lower == "page" {
+            if quoted {
+                tokens.removeFirst()
+                guard !token.trimmingCharacters(in: .whitespaces).isEmpty else { throw Failure(reason: "an empty name (\"\")") }
+                nameWords.append(token)
+            } else if lower == "page" {
                 tokens.removeFirst()
                 query.page = try count(after: "page", range: 1...1_000_000)
             } else if lower == "size" {
@@ -79,19 +90,23 @@ public enum SearchQueryParser {
             } else if lower == "near" {
                 tokens.removeFirst()
                 guard !tokens.isEmpty else { throw Failure(reason: "near needs a point: near LAT,LNG") }
-                query.point = try point()
+                query.point = try point(required: true)
             } else if lower.hasPrefix("name:") {
                 tokens.removeFirst()
                 try once("name:")
                 let value = String(token.dropFirst(5))
                 guard !value.isEmpty else { throw Failure(reason: "name: needs a text: name:paris") }
                 explicitName = value
-            } else if startsPoint(token) {
-                query.point = try point()
+            } else if startsPoint(token), let found = try point(required: false) {
+                query.point = found
             } else {
+                if isDecimal(token) { numberWords += 1 }
                 tokens.removeFirst()
                 nameWords.append(token)
             }
+        }
+        if numberWords > 0 && numberWords == nameWords.count && query.point == nil && explicitName == nil {
+            throw Failure(reason: "a point needs two numbers, latitude then longitude, got '\(nameWords.joined(separator: " "))'")
         }
         if explicitName != nil && !nameWords.isEmpty {
             throw Failure(reason: "two names: name:\(explicitName!) and '\(nameWords.joined(separator: " "))'")
@@ -102,31 +117,52 @@ public enum SearchQueryParser {
         return query
     }
 
-    /// A number, or "number,number": the start of a point.
+    /// A decimal number, or "number,number": the start of a point.
     private static func startsPoint(_ token: String) -> Bool {
-        token.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first.map { Double($0) != nil } ?? false
+        token.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first.map { isDecimal(String($0)) } ?? false
+    }
+
+    /// `-34.6`, `2`, `+48.85`, `.5`: what people type as coordinates. Not `nan`, `inf`, `1e3` or hex,
+    /// which Double() takes and which would make "Nan" a point rather than a name.
+    static func isDecimal(_ text: String) -> Bool {
+        var digits = 0, dots = 0
+        for (i, c) in text.enumerated() {
+            if c.isASCII && c.isNumber { digits += 1 }
+            else if c == "." { dots += 1 }
+            else if (c == "-" || c == "+") && i == 0 { continue }
+            else { return false }
+        }
+        return digits > 0 && dots <= 1 && text.count <= 32
+    }
+
+    struct Token {
+        var text: String
+        /// Began with a quote: literal text, never a keyword or a number.
+        var quoted: Bool
     }
 
     /// Words split on spaces, with "double quotes" keeping spaces (name:"new york" or "new york").
-    private static func tokenize(_ text: String) throws(Failure) -> [String] {
-        var tokens: [String] = []
+    private static func tokenize(_ text: String) throws(Failure) -> [Token] {
+        var tokens: [Token] = []
         var current = ""
-        var quoted = false, inToken = false
+        var inQuotes = false, inToken = false, quoted = false
         for character in text {
             if character == "\"" {
-                quoted.toggle()
+                if !inToken { quoted = true }  // "new york" is literal; name:"new york" is still a keyword
+                inQuotes.toggle()
                 inToken = true
-            } else if character.isWhitespace && !quoted {
-                if inToken { tokens.append(current) }
+            } else if character.isWhitespace && !inQuotes {
+                if inToken { tokens.append(Token(text: current, quoted: quoted)) }
                 current = ""
                 inToken = false
+                quoted = false
             } else {
                 current.append(character)
                 inToken = true
             }
         }
-        guard !quoted else { throw Failure(reason: "a quote is not closed") }
-        if inToken { tokens.append(current) }
+        guard !inQuotes else { throw Failure(reason: "a quote is not closed") }
+        if inToken { tokens.append(Token(text: current, quoted: quoted)) }
         return tokens
     }
 }

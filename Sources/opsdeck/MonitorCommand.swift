@@ -20,7 +20,8 @@ struct MonitorCommand: AsyncParsableCommand {
               opsdeck monitor --output json | jq .
 
             Exit status: 0 every polled instance answered, 1 one or more did not (or none is
-            registered), 2 Consul could not be read, 64 a usage error. With --watch, the last round's.
+            registered), 2 Consul could not be read or another error, 64 a usage error. --watch runs until
+            interrupted (ctrl-c).
             """
     )
 
@@ -48,6 +49,17 @@ struct MonitorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        do {
+            try await rounds()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            FileHandle.standardError.write(Data("opsdeck monitor: \(TerminalText.sanitize("\(error)"))\n".utf8))
+            throw ExitCode(2)  // 1 means an instance did not answer: anything else is an error
+        }
+    }
+
+    func rounds() async throws {
         let consul = ConsulClient(configuration: consulOptions.configuration())
         var status: Int32 = 0
         repeat {
@@ -63,7 +75,7 @@ struct MonitorCommand: AsyncParsableCommand {
         do {
             entries = try await consul.health(service: service).value.sorted { $0.service.id < $1.service.id }
         } catch {
-            FileHandle.standardError.write(Data("opsdeck monitor: cannot read Consul: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("opsdeck monitor: cannot read Consul: \(TerminalText.sanitize("\(error)"))\n".utf8))
             if watch { return 2 }
             throw ExitCode(2)
         }

@@ -35,7 +35,9 @@ struct SearchCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("A point (LAT LNG or LAT,LNG), a name, or both (name:TEXT near LAT,LNG).", valueName: "query"))
+    // allUnrecognized: a southern or western point (-34.6 -58.38) must not be read as short options.
+    @Argument(parsing: .allUnrecognized,
+              help: ArgumentHelp("A point (LAT LNG or LAT,LNG), a name, or both (name:TEXT near LAT,LNG).", valueName: "query"))
     var query: [String] = []
 
     @Option(help: ArgumentHelp("Areas whose name contains this text (case-insensitive).", valueName: "text"))
@@ -79,6 +81,10 @@ struct SearchCommand: AsyncParsableCommand {
     /// The positional words through the prompt's parser, then the options over them.
     func searchQuery() throws -> SearchQuery {
         var query = SearchQuery()
+        // What allUnrecognized let through that is an option, not a negative number, was a typo.
+        if let unknown = self.query.first(where: { $0.hasPrefix("-") && Double($0) == nil && !$0.contains(",") }) {
+            throw ValidationError("unknown option '\(unknown)' (see opsdeck search --help)")
+        }
         if !self.query.isEmpty {
             switch SearchQueryParser.parse(self.query.joined(separator: " ")) {
             case .success(let parsed): query = parsed
@@ -88,6 +94,7 @@ struct SearchCommand: AsyncParsableCommand {
             throw ValidationError("nothing to search for: give a point (opsdeck search 48.8566 2.3522) or a name (--name paris)")
         }
         if let name {
+            guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--name is empty") }
             guard query.name == nil else { throw ValidationError("two names: '\(query.name!)' and --name \(name)") }
             query.name = name
         }
@@ -104,6 +111,17 @@ struct SearchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        do {
+            try await search()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            FileHandle.standardError.write(Data("opsdeck search: \(TerminalText.sanitize("\(error)"))\n".utf8))
+            throw ExitCode(2)  // 1 means nothing found: anything else is an error
+        }
+    }
+
+    func search() async throws {
         let query = try searchQuery()
         let caller = SearchCaller(service: service, discovery: discovery(), deadline: .milliseconds(deadline))
         let answer: SearchAnswer

@@ -26,7 +26,7 @@ struct ServicesCommand: AsyncParsableCommand {
         do {
             rows = ServiceSummary.rows(catalog: try await consul.services().value, checks: try await consul.checks(in: nil).value)
         } catch {
-            FileHandle.standardError.write(Data("opsdeck services: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("opsdeck services: \(TerminalText.sanitize("\(error)"))\n".utf8))
             throw ExitCode(1)
         }
         // Names and tags come from whoever registered the service: no escape sequences to the terminal.

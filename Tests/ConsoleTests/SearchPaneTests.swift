@@ -56,7 +56,7 @@ import TUI
         #expect(!state.subscriptions.contains { if case .search = $0 { return true } else { return false } })
         let screen = ConsoleView.render(state, reducer).text
         #expect(screen.contains("France") && screen.contains("FRA") && screen.contains("search-service-2"))
-        #expect(screen.contains("retried after 127.0.0.1:50051 unavailable"))
+        #expect(screen.contains("retried after 127.0.0.1:50051: unavailable"))
         #expect(state.message?.text.contains("retried") == true)
     }
 
@@ -131,18 +131,46 @@ import TUI
         #expect(state.pane(SearchPane.self)?.history.last == "paris")
     }
 
-    @Test func theMapFramesTheAreaHoldingThePointAndMarksIt() {
-        var grid = Grid(width: 40, height: 12)
-        OutlineMap(outline: Self.france, point: Self.paris).render(into: &grid, grid.bounds, theme: .monochrome)
-        let text = grid.lines().joined(separator: "\n")
-        #expect(text.contains(String(OutlineMap.marker)))
-        // Framed on mainland France and Corsica: French Guiana, 50° away, would shrink France to a few
-        // cells; here the outline spans most of the width.
+    /// Braille cells on the widest line of a map drawn `width` x `height` (no locator below 30 columns).
+    func widestLine(_ map: OutlineMap, width: Int = 28, height: Int = 12) -> (cells: Int, text: String) {
+        var grid = Grid(width: width, height: height)
+        map.render(into: &grid, grid.bounds, theme: .monochrome)
         let widths = grid.lines().map { line in line.filter { ("\u{2801}"..."\u{28FF}").contains($0) }.count }
-        #expect((widths.max() ?? 0) >= 12)
+        return (widths.max() ?? 0, grid.lines().joined(separator: "\n"))
+    }
+
+    @Test func theMapFramesTheAreaHoldingThePointAndMarksIt() {
+        let (cells, text) = widestLine(OutlineMap(outline: Self.france, point: Self.paris))
+        #expect(text.contains(String(OutlineMap.marker)))
+        // Framed on mainland France and Corsica, France spans ~22 of 28 columns; framed with French
+        // Guiana, 50° away, it would span ~6.
+        #expect(cells >= 14, "\(text)")
         // A map with no room draws nothing rather than garbage.
         var tiny = Grid(width: 3, height: 1)
         OutlineMap(outline: Self.france, point: Self.paris).render(into: &tiny, tiny.bounds, theme: .monochrome)
         #expect(tiny.lines() == [""])  // lines() trims trailing blanks
+    }
+
+    /// Two halves of an island cut at 180° (as Natural Earth cuts Russia and Fiji) are framed together.
+    @Test func theAntimeridianDoesNotSplitTheFrame() throws {
+        func square(_ west: Double, _ east: Double) -> [GeoPoint] {
+            [.init(latitude: -20, longitude: west), .init(latitude: -20, longitude: east), .init(latitude: -15, longitude: east),
+             .init(latitude: -15, longitude: west), .init(latitude: -20, longitude: west)]
+        }
+        let fiji = Outline(rings: [square(176, 180), square(-180, -177)], sourceVertices: 10)
+        let (_, text) = widestLine(OutlineMap(outline: fiji, point: GeoPoint(latitude: -17, longitude: 178)))
+        // Framed on 176°…183° (-177° read as 183°), the point at 178° sits in the left third; framed on the
+        // western half alone it would be in the middle, and on both read raw, at the right edge.
+        let line = try #require(text.split(separator: "\n").first { $0.contains(OutlineMap.marker) })
+        let column = line.distance(from: line.startIndex, to: line.firstIndex(of: OutlineMap.marker)!)
+        #expect(column >= 4 && column <= 10, "\(text)")
+    }
+
+    /// What a broken server could send: the map draws what it can and never traps.
+    @Test func nonsenseCoordinatesDoNotTrap() {
+        let bad = Outline(rings: [[.init(latitude: .nan, longitude: 1), .init(latitude: 1e300, longitude: -1e300),
+                                   .init(latitude: 0, longitude: 0), .init(latitude: 1, longitude: .infinity)]], sourceVertices: 4)
+        _ = widestLine(OutlineMap(outline: bad, point: Self.paris))
+        _ = widestLine(OutlineMap(outline: Outline(rings: [[.init(latitude: 5, longitude: 5)]], sourceVertices: 1), point: nil))
     }
 }

@@ -26,6 +26,13 @@ import Testing
         #expect(parsed("near 48.85 2.35 name:\"new york\"") == SearchQuery(point: GeoPoint(latitude: 48.85, longitude: 2.35), name: "new york"))
         #expect(parsed("\"côte d'ivoire\"") == SearchQuery(name: "côte d'ivoire"))
         #expect(parsed("-34.6 -58.38") == SearchQuery(point: GeoPoint(latitude: -34.6, longitude: -58.38)))
+        // A number among words is part of the name; quoted words are always name; nan is a word.
+        #expect(parsed("district 9") == SearchQuery(name: "district 9"))
+        #expect(parsed("9 district") == SearchQuery(name: "9 district"))
+        #expect(parsed("\"page\" one") == SearchQuery(name: "page one"))
+        #expect(parsed("\"48.85\" \"2.35\"") == SearchQuery(name: "48.85 2.35"))
+        #expect(parsed("Nan") == SearchQuery(name: "Nan"))
+        #expect(parsed("inf 1") == SearchQuery(name: "inf 1"))
     }
 
     @Test func pageAndSizeAnywhere() {
@@ -52,7 +59,9 @@ import Testing
             ("near", "near needs a point"),
             ("1 2 3 4", "point given twice"),
             ("\"new york", "a quote is not closed"),
-            ("nan nan", "is not a point"),
+            ("4 5,", "a point needs two numbers, latitude then longitude, got '5,'"),
+            ("\"\"", "an empty name"),
+            ("paris \"  \"", "an empty name"),
             ("page 2", "nothing to search for"),
         ]
         for (text, reason) in cases {
@@ -82,8 +91,11 @@ import Testing
         let query = SearchQuery(point: Self.paris, name: "côte d'ivoire", page: 2, size: 5)
         #expect(query.commandLine == "opsdeck search 48.8566 2.3522 --name 'côte d'\\''ivoire' --page 2 --size 5")
         #expect(SearchQuery(point: Self.paris).commandLine == "opsdeck search 48.8566 2.3522")
-        // What the command line prints parses back to the same search.
-        #expect(parsed("48.8566 2.3522") == SearchQuery(point: Self.paris))
+        // A point-only command line's words parse back to the same search, west and south included.
+        for point in [Self.paris, GeoPoint(latitude: -34.6037, longitude: -58.3816)] {
+            let words = SearchQuery(point: point).commandLine.dropFirst("opsdeck search ".count)
+            #expect(parsed(String(words)) == SearchQuery(point: point))
+        }
         #expect(SearchQuery(name: "fr\"x").grpcurlCommand(address: "127.0.0.1:50051")
                 == #"grpcurl -plaintext -protoset Protos/search.protoset -d '{"query":"fr\"x"}' 127.0.0.1:50051 Search/search"#)
         #expect(SearchQuery(point: Self.paris, page: 3).grpcurlCommand(address: "[::1]:50051")

@@ -134,6 +134,10 @@ import Testing
         #expect(paris.status == 0)
         #expect(paris.output.contains("France  country  FRA   naturalearth"), "\(paris.output)")
         #expect(paris.output.contains("page 1/1 · 1 result · search-service-"))
+        let south = try opsdeck("search", "-34.6037", "-58.3816")  // negative numbers are coordinates, not options
+        #expect(south.status == 0 && south.output.contains("Argentina"), "\(south.output)")
+        let typo = try opsdeck("search", "48.8566", "2.3522", "--nmae", "x")
+        #expect(typo.status == 64 && typo.output.contains("unknown option '--nmae'"))
         let none = try opsdeck("search", "--name", "qqzzxx")
         #expect(none.status == 1 && none.output.contains("0 results") && !none.output.contains("NAME"))
         let usage = try opsdeck("search", "95", "2")

@@ -23,24 +23,29 @@ public struct OutlineMap {
         guard rect.width >= 4, rect.height >= 2, let frame = frame else { return }
         var canvas = BrailleCanvas(width: rect.width, height: rect.height)
         let project = projection(frame, dots: (canvas.dotWidth, canvas.dotHeight))
+        let box = (width: Double(canvas.dotWidth - 1), height: Double(canvas.dotHeight - 1))
         for ring in outline.rings {
-            var previous: (Int, Int)?
+            var previous: (x: Double, y: Double)?
             for vertex in ring {
-                let (x, y) = project(vertex)
-                // Parts off the frame are not drawn (and a long line far outside costs nothing).
-                if let (px, py) = previous, !((px < 0 && x < 0) || (py < 0 && y < 0)
-                    || (px >= canvas.dotWidth && x >= canvas.dotWidth) || (py >= canvas.dotHeight && y >= canvas.dotHeight)) {
-                    canvas.line(px, py, x, y)
-                } else if previous == nil {
-                    canvas.set(x, y)
+                let point = project(vertex)
+                // Only what is on the canvas is drawn: a part far off the frame costs nothing.
+                if let start = previous {
+                    if let (a, b) = Self.clip(start, point, to: box) {
+                        canvas.line(Int(a.x.rounded()), Int(a.y.rounded()), Int(b.x.rounded()), Int(b.y.rounded()))
+                    }
+                } else if Self.clip(point, point, to: box) != nil {
+                    canvas.set(Int(point.x.rounded()), Int(point.y.rounded()))
                 }
-                previous = (x, y)
+                previous = point
             }
         }
         canvas.render(into: &grid, at: (rect.x, rect.y), style: theme.series(0))
         if let point {
-            let (x, y) = project(point)
-            _ = grid.put(String(Self.marker), x: rect.x + x / 2, y: rect.y + y / 4, style: theme[.critical], clip: rect)
+            let dot = project(point)
+            if Self.clip(dot, dot, to: box) != nil {
+                _ = grid.put(String(Self.marker), x: rect.x + Int(dot.x.rounded()) / 2, y: rect.y + Int(dot.y.rounded()) / 4,
+                             style: theme[.critical], clip: rect)
+            }
         }
         if rect.width >= 30 && rect.height >= 8 { drawLocator(into: &grid, rect, frame, theme) }
     }
@@ -61,10 +66,13 @@ public struct OutlineMap {
         guard let main else { return [] }
         let m = box(main)
         let reachLat = 2 * max(m.north - m.south, 1), reachLng = 2 * max(m.east - m.west, 1)
+        let mainLng = (m.west + m.east) / 2
         return rings.filter { ring in
             let b = box(ring)
-            let lat = (b.south + b.north) / 2, lng = (b.west + b.east) / 2
-            return lat >= m.south - reachLat && lat <= m.north + reachLat && lng >= m.west - reachLng && lng <= m.east + reachLng
+            let lat = (b.south + b.north) / 2
+            // Longitudes compared around the globe: Chukotka at -175 is next to Russia's 175.
+            let apart = abs(remainder((b.west + b.east) / 2 - mainLng, 360))
+            return lat >= m.south - reachLat && lat <= m.north + reachLat && apart <= (m.east - m.west) / 2 + reachLng
         }
     }
 
@@ -102,7 +110,7 @@ public struct OutlineMap {
     }
 
     /// Degrees to dots, the same scale on both axes (after cos(latitude)), centred in the canvas.
-    func projection(_ frame: Frame, dots: (width: Int, height: Int)) -> (GeoPoint) -> (Int, Int) {
+    func projection(_ frame: Frame, dots: (width: Int, height: Int)) -> (GeoPoint) -> (x: Double, y: Double) {
         let shrink = max(0.05, cos((frame.south + frame.north) / 2 * .pi / 180))
         let spanX = (frame.east - frame.west) * shrink, spanY = frame.north - frame.south
         let scale = min(Double(dots.width - 1) / max(spanX, 1e-9), Double(dots.height - 1) / max(spanY, 1e-9))
@@ -110,8 +118,26 @@ public struct OutlineMap {
         return { p in
             let x = offsetX + (frame.longitude(p) - frame.west) * shrink * scale
             let y = offsetY + (frame.north - p.latitude) * scale
-            return (Int(x.rounded()), Int(y.rounded()))
+            return (x, y)
         }
+    }
+
+    /// The part of the segment a-b inside [0, width] x [0, height] (Liang-Barsky), nil when none is.
+    static func clip(_ a: (x: Double, y: Double), _ b: (x: Double, y: Double),
+                     to box: (width: Double, height: Double)) -> ((x: Double, y: Double), (x: Double, y: Double))? {
+        guard a.x.isFinite, a.y.isFinite, b.x.isFinite, b.y.isFinite else { return nil }
+        let dx = b.x - a.x, dy = b.y - a.y
+        var t0 = 0.0, t1 = 1.0
+        for (p, q) in [(-dx, a.x), (dx, box.width - a.x), (-dy, a.y), (dy, box.height - a.y)] {
+            if p == 0 {
+                if q < 0 { return nil }
+            } else {
+                let t = q / p
+                if p < 0 { t0 = max(t0, t) } else { t1 = min(t1, t) }
+                if t0 > t1 { return nil }
+            }
+        }
+        return ((a.x + t0 * dx, a.y + t0 * dy), (a.x + t1 * dx, a.y + t1 * dy))
     }
 
     /// A 12x4 box in the bottom-right corner: the globe in equirectangular, the equator and the prime

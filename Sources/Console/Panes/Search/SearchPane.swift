@@ -9,7 +9,7 @@ import TUI
 public struct SearchPane: Pane {
     public static let id: PaneID = "search"
     public static let placement = PanePlacement(row: .bottom, width: .flexible(minimum: 44))
-    /// Shown by `:search`, `S` or `:show search`: most of the time the dashboard is for watching.
+    /// Shown by `:search`, `F` or `:show search`: most of the time the dashboard is for watching.
     public static let startsHidden = true
     /// The service searched when the selected one does not serve `Search`.
     public static let defaultService = "search-service"
@@ -76,9 +76,8 @@ public struct SearchPane: Pane {
                 self.answer = answer
                 failure = nil
                 cursor.selected = 0
-                if !answer.failedAttempts.isEmpty {
-                    return [.message("retried: " + answer.failedAttempts.map { "\($0.address) \($0.reason)" }.joined(separator: ", ")
-                                     + " · answered by \(answer.instanceID)", isError: false)]
+                if let retries = answer.retries {
+                    return [.message("\(retries) · answered by \(answer.instanceID)", isError: false)]
                 }
             case .failure(let error):
                 failure = error.description
@@ -112,6 +111,7 @@ public struct SearchPane: Pane {
         sequence += 1
         pending = SearchCall(service: service(context), query: query, sequence: sequence)
         failure = nil
+        answer = nil  // the old page must not be paged or mapped with the new query
     }
 
     private mutating func remember(_ line: String) {
@@ -130,7 +130,8 @@ public struct SearchPane: Pane {
         case .prompt:
             return [.prompt("search: ", text: text, history: history)]
         case .nextPage, .previousPage:
-            guard var query, let answer else { return [.message("no search yet: press enter to type one", isError: true)] }
+            guard pending == nil else { return [.message("still searching", isError: false)] }
+            guard var query, let answer else { return [.message("no results to page: press enter to search", isError: true)] }
             let page = answer.page + (command == .nextPage ? 1 : -1)
             guard page >= 1 && page <= answer.pageCount else {
                 return [.message(command == .nextPage ? "this is the last page" : "this is the first page", isError: false)]

@@ -55,10 +55,7 @@ struct SearchView {
         var spans = [Span("page \(answer.page)/\(answer.pageCount) · \(answer.total) result\(answer.total == 1 ? "" : "s") · ", theme[.text]),
                      Span(answer.instanceID, theme[.header]),
                      Span(" in " + Format.milliseconds(answer.milliseconds), theme[.text])]
-        if !answer.failedAttempts.isEmpty {
-            spans.append(Span(" · retried after " + answer.failedAttempts.map { "\($0.address) \($0.reason)" }.joined(separator: ", "),
-                              theme[.warning]))
-        }
+        if let retries = answer.retries { spans.append(Span(" · " + retries, theme[.warning])) }
         return spans
     }
 }
