@@ -125,7 +125,7 @@ let package = Package(
         ),
         // `opsdeck tail`: partition merge, filters, formats, terminal safety (pure) and the Kafka tailer.
         // Log lines, pure: entries, filters, formats, start points (shared by `opsdeck tail` and the console).
-        .target(name: "LogLines", dependencies: ["KafkaModels", "TerminalSafety"]),
+        .target(name: "LogLines", dependencies: ["KafkaModels", "TerminalSafety", "ConsulModels"]),
         .target(name: "LogTail", dependencies: ["Kafka", "LogLines", "TerminalSafety"]),
         .executableTarget(
             name: "opsdeck",

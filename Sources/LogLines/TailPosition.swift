@@ -1,3 +1,4 @@
+import ConsulModels
 import Foundation
 
 /// Where `opsdeck tail` starts reading, from `--from`.
@@ -59,22 +60,13 @@ public enum TailPosition {
         throw TailArgumentError(text)
     }
 
-    /// `90s`, `15m`, `2h`, `1d`, `500ms`, `1h30m` (Go style, the form Consul and kubectl users know).
+    /// `90s`, `15m`, `2h`, `1d`, `500ms`, `1h30m` (Go style, the form Consul and kubectl users know), in
+    /// seconds. The package's one duration parser (`GoDuration`) with days: bounded (at most ~292 years,
+    /// so no caller's arithmetic overflows), never negative here.
     public static func parseDuration(_ text: String) -> Double? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
-        var rest = Substring(text)
-        var total = 0.0
-        guard !rest.isEmpty else { return nil }
-        while !rest.isEmpty {
-            let digits = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-            guard !digits.isEmpty, let value = Double(digits) else { return nil }
-            rest = rest.dropFirst(digits.count)
-            // "ms" before "m", so the longest unit wins.
-            guard let (unit, scale) = units.first(where: { rest.hasPrefix($0.0) }) else { return nil }
-            rest = rest.dropFirst(unit.count)
-            total += value * scale
-        }
-        return total
+        guard let duration = GoDuration.parse(text, days: true), duration >= .zero, !text.hasPrefix("+") else { return nil }
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 
     static func parseRFC3339(_ text: String) -> Date? {

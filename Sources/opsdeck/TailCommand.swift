@@ -181,7 +181,12 @@ struct Output {
                 let n = Foundation.write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    exit(0)  // EPIPE: the reader went away (| head); that is the end of the tail, not an error
+                    // EPIPE: the reader went away (| head); that is the end of the tail, not an error. Any
+                    // other failure (a full disk under `> all.log`) loses lines: say so, and fail.
+                    if errno == EPIPE { exit(0) }
+                    let reason = String(cString: strerror(errno))
+                    FileHandle.standardError.write(Data("opsdeck tail: cannot write the output: \(reason)\n".utf8))
+                    exit(1)
                 }
                 offset += n
             }

@@ -26,8 +26,18 @@ import Testing
         #expect(try TailPosition.parseUntil("2026-11-27T15:05:00+01:00", now: now) == 1_795_788_300_000)
     }
 
+    /// Durations are GoDuration's: bounded (a huge one is refused, not a trap), never negative.
+    @Test func hugeAndNegativeDurationsAreRefused() {
+        #expect(TailPosition.parseDuration("99999999999999999999d") == nil)
+        #expect(TailPosition.parseDuration("1e300s") == nil)
+        #expect(TailPosition.parseDuration("-5m") == nil && TailPosition.parseDuration("+5m") == nil)
+        #expect(abs((TailPosition.parseDuration("36500d") ?? 0) - 36_500 * 86_400) < 0.001)
+        #expect(throws: TailArgumentError.self) { try TailPosition.parseStart("99999999999999999999d", now: now) }
+        #expect(throws: TailArgumentError.self) { try TailPosition.parseUntil("-5m", now: now) }
+    }
+
     @Test func badValuesSayWhatIsAccepted() {
-        for bad in ["yesterday", "-0", "15x", "2026-11-27 14:05", "", "m"] {
+        for bad in ["yesterday", "-0", "15x", "2026-11-27 14:05", "", "m", "99999999999999999999d", "-5m"] {
             #expect {
                 _ = try TailPosition.parseStart(bad, now: now)
             } throws: { error in
