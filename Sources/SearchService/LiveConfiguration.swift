@@ -35,7 +35,7 @@ public final class LiveConfiguration: ServerContextProviding, Sendable {
     /// Applies a new KV snapshot; returns the keys that need a restart (empty when all applied live).
     @discardableResult
     public func apply(kv: [String: String], logger: Logger) -> [String] {
-        let (next, problems) = ServerSettings.resolve(kv: kv, environment: environment, flags: flags)
+        let (next, problems) = ServerSettings.resolve(kv: kv, environment: environment, flags: flags, previous: settings)
         for problem in problems { logger.warning("\(problem)") }
         let (previous, changes) = current.withLock { settings -> (ServerSettings, (live: [String], restart: [String])) in
             let changes = ServerSettings.changes(from: settings, to: next)

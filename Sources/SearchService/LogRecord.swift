@@ -39,10 +39,39 @@ public struct LogRecord: Sendable, Equatable, Codable {
         return (try? Array(encoder.encode(self))) ?? []
     }
 
-    /// The stdout form: `2026-11-27T12:00:00.123Z info  message key=value`.
+    /// The stdout form: `2026-11-27T12:00:00.123Z info  message key=value key="two words"`.
+    ///
+    /// One record is one line whatever it holds: a value (a client's query text) with a newline or an
+    /// escape sequence is quoted and escaped, so no client can forge a line or reach an operator's terminal.
     public func line() -> String {
-        let meta = self.meta.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let meta = self.meta.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.value($0.value))" }.joined(separator: " ")
         let padded = level.padding(toLength: 8, withPad: " ", startingAt: 0)
+        let message = Self.escaped(self.message)
         return meta.isEmpty ? "\(ts) \(padded) \(message)" : "\(ts) \(padded) \(message) \(meta)"
+    }
+
+    /// A value as logfmt writes it: bare when it is one plain word, else quoted and escaped.
+    static func value(_ text: String) -> String {
+        let plain = !text.isEmpty && text.unicodeScalars.allSatisfy {
+            $0.value > 0x20 && $0.value != 0x7F && !(0x80...0x9F).contains($0.value) && $0 != "\"" && $0 != "=" && $0 != "\\"
+        }
+        return plain ? text : "\"" + escaped(text).replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// Backslashes doubled, then control characters as \n, \r, \t or \u{1b}.
+    static func escaped(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value):
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

@@ -104,13 +104,18 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
                 responses.instanceID = instanceID
             }
         } catch {
-            let rpcError = Self.rpcError(for: error)
+            let reference = Self.newReference()
+            let rpcError = Self.rpcError(for: error, reference: reference)
             let elapsed = clock.now - start
             stats.record(milliseconds: elapsed.milliseconds, failed: true)
             searches.forEach { $0.increment() }
             countError(rpcError.code)
-            logger.log(level: rpcError.code == .invalidArgument ? .debug : .warning,
-                       "search failed", metadata: ["code": "\(rpcError.code)", "reason": "\(rpcError.message)"])
+            var metadata: Logger.Metadata = ["code": "\(rpcError.code)", "reason": "\(rpcError.message)"]
+            if rpcError.message.contains("(ref \(reference))") {
+                metadata["ref"] = "\(reference)"
+                metadata["detail"] = "\(String(reflecting: error))"  // what the client is not told
+            }
+            logger.log(level: rpcError.code == .invalidArgument ? .debug : .warning, "search failed", metadata: metadata)
             throw rpcError
         }
     }
@@ -124,7 +129,9 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
             count = try await storeCall(settings) { [store] in try await store.count() }
             things.forEach { $0.record(count) }
         } catch {
-            storeStatus = Self.rpcError(for: error).message
+            let reference = Self.newReference()
+            storeStatus = Self.rpcError(for: error, reference: reference).message
+            logger.warning("monitor: store check failed", metadata: ["ref": "\(reference)", "detail": "\(String(reflecting: error))"])
         }
         let snapshot = stats.snapshot()
         let dropped = context.logRecordsDropped
@@ -165,20 +172,29 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
 
     /// The status a client sees for a failure: its own RPCError, or UNAVAILABLE for a store that does not
     /// answer, or INTERNAL for a store that answers with an error (a bug, not an outage).
-    static func rpcError(for error: any Error) -> RPCError {
+    ///
+    /// The store's own words (PostgreSQL's error text, a connection error naming hosts) are not the
+    /// client's business: it gets a reference, and the log line with the same reference has the detail.
+    static func rpcError(for error: any Error, reference: String) -> RPCError {
         switch error {
         case let error as RPCError:
             return error
         case let error as DeadlineExceeded:
             return RPCError(code: .unavailable, message: "store unreachable: \(error)")
         case let error as PSQLError where error.code == .server:
-            let detail = error.serverInfo?[.message] ?? "server error"
-            return RPCError(code: .internalError, message: "store error: \(detail)")
+            return RPCError(code: .internalError, message: "store error (ref \(reference))")
         case is CancellationError:
             return RPCError(code: .cancelled, message: "call cancelled")
         default:
-            return RPCError(code: .unavailable, message: "store unreachable: \(String(describing: error))")
+            return RPCError(code: .unavailable, message: "store unreachable (ref \(reference))")
         }
+    }
+
+    /// Eight hex digits: enough to find one failure's line among a day's logs.
+    static func newReference() -> String {
+        let value = UInt32.random(in: 0...UInt32.max)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
     }
 
     static func metricName(_ code: RPCError.Code) -> String {

@@ -89,13 +89,19 @@ extension ServerSettings {
         public var source: String
         public var key: String
         public var value: String
-        public var description: String { "ignoring \(source) \(key)=\"\(value)\": not a valid value" }
+        /// Why, when the value is valid alone but not with the others.
+        public var reason: String?
+        public var description: String {
+            "ignoring \(source) \(key)=\"\(value)\": " + (reason ?? "not a valid value")
+        }
     }
 
     /// Layers `kv` (keys without the prefix), then `environment` (SEARCH_* variables), then `flags`
-    /// (keyed like KV) over the defaults. Unknown KV keys are ignored, bad values are reported.
-    public static func resolve(kv: [String: String], environment: [String: String],
-                               flags: [String: String]) -> (ServerSettings, [Problem]) {
+    /// (keyed like KV) over the defaults. Unknown KV keys are ignored, bad values are reported. A default
+    /// page size above the maximum is refused as a pair: the page sizes of `previous` (the settings in
+    /// effect) stay, else the defaults.
+    public static func resolve(kv: [String: String], environment: [String: String], flags: [String: String],
+                               previous: ServerSettings? = nil) -> (ServerSettings, [Problem]) {
         var settings = ServerSettings()
         var problems: [Problem] = []
         for (source, values) in [("Consul KV", kv), ("environment", environment), ("flag", flags)] {
@@ -106,6 +112,13 @@ extension ServerSettings {
                     problems.append(Problem(source: source, key: source == "flag" ? key.flag : name, value: value))
                 }
             }
+        }
+        if settings.pageLimits.defaultSize > settings.pageLimits.maxSize {
+            let kept = previous?.pageLimits ?? PageLimits()
+            problems.append(Problem(source: "settings", key: "default_page_size", value: "\(settings.pageLimits.defaultSize)",
+                                    reason: "above max_page_size \(settings.pageLimits.maxSize); keeping default_page_size "
+                                        + "\(kept.defaultSize) and max_page_size \(kept.maxSize)"))
+            settings.pageLimits = kept
         }
         return (settings, problems)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import Logging
 import SearchAPI
@@ -37,6 +38,52 @@ import Testing
         }
         func outlines(of ids: [Int64]) async throws -> [Int64: Outline] { [:] }
         func count() async throws -> Int { _ = try await search(AreaQuery()); return 0 }
+    }
+
+    /// Fails every call with a text that must stay on the server.
+    struct Failing: AreaSearching {
+        struct StoreFailure: Error, CustomStringConvertible { var description: String { "password authentication failed for user \"postgres\" at 10.0.0.5" } }
+        func search(_ query: AreaQuery) async throws -> AreaPage { throw StoreFailure() }
+        func outlines(of ids: [Int64]) async throws -> [Int64: Outline] { throw StoreFailure() }
+        func count() async throws -> Int { throw StoreFailure() }
+    }
+
+    /// Log records, kept for the test to read.
+    final class Captured: @unchecked Sendable {
+        var lines: [(Logger.Level, String, Logger.Metadata)] = []
+        let lock = NSLock()
+        func handler() -> some LogHandler { Handler(captured: self) }
+        struct Handler: LogHandler {
+            let captured: Captured
+            var metadata: Logger.Metadata = [:]
+            var logLevel: Logger.Level = .trace
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? { get { metadata[key] } set { metadata[key] = newValue } }
+            func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+                     function: String, line: UInt) {
+                captured.lock.withLock { captured.lines.append((level, message.description, metadata ?? [:])) }
+            }
+        }
+    }
+
+    /// The client gets a reference, not the store's words; the log line with that reference has them.
+    @Test func storeErrorsReachTheClientAsAReferenceAndTheLogAsDetail() async throws {
+        let captured = Captured()
+        let handler = SearchHandler(store: Failing(), context: Context(), stats: RequestStats(), instanceID: "search-test-1",
+                                    logger: Logger(label: "test") { _ in captured.handler() })
+        var message = ""
+        do {
+            _ = try await handler.search(request: .with { $0.query = "x" }, context: context())
+        } catch let error as RPCError {
+            #expect(error.code == .unavailable)
+            message = error.message
+        }
+        #expect(!message.contains("password") && !message.contains("10.0.0.5"), "\(message)")
+        let reference = try #require(message.firstMatch(of: /^store unreachable \(ref ([0-9a-f]{8})\)$/)?.1)
+        let line = try #require(captured.lock.withLock { captured.lines.first { $0.1 == "search failed" } })
+        #expect(line.2["ref"] == "\(reference)")
+        #expect("\(line.2["detail"] ?? "")".contains("password authentication failed"))
+        let report = try await handler.monitor(request: Google_Protobuf_Empty(), context: context())
+        #expect(report.storeStatus.hasPrefix("store unreachable (ref ") && !report.storeStatus.contains("password"))
     }
 
     struct Context: ServerContextProviding {

@@ -25,6 +25,23 @@ import Testing
         ])
     }
 
+    /// Each value is valid alone; together the default page would be refused by the maximum.
+    @Test func aDefaultPageAboveTheMaximumIsRefusedAndTheLastGoodPairStays() {
+        let (fresh, problems) = ServerSettings.resolve(kv: ["default_page_size": "200", "max_page_size": "100"], environment: [:], flags: [:])
+        #expect(fresh.pageLimits == PageLimits())
+        #expect(problems.map(\.description) == [
+            "ignoring settings default_page_size=\"200\": above max_page_size 100; keeping default_page_size 10 and max_page_size 100",
+        ])
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let configuration = LiveConfiguration(prefix: "svc/", kv: ["default_page_size": "20", "max_page_size": "50"], environment: [:],
+                                              flags: [:], logLevel: LiveLogLevel(.info), logger: logger)
+        #expect(configuration.settings.pageLimits == PageLimits(defaultSize: 20, maxSize: 50))
+        configuration.apply(kv: ["default_page_size": "20", "max_page_size": "5"], logger: logger)
+        #expect(configuration.settings.pageLimits == PageLimits(defaultSize: 20, maxSize: 50))  // the last good pair
+        configuration.apply(kv: ["default_page_size": "5", "max_page_size": "5"], logger: logger)
+        #expect(configuration.settings.pageLimits == PageLimits(defaultSize: 5, maxSize: 5))
+    }
+
     @Test func changesAreSplitIntoLiveAndRestart() {
         var next = ServerSettings()
         next.logLevel = .debug
