@@ -56,6 +56,11 @@ extension ConsulAPI {
         if [q.has("cas"), q.has("acquire"), q.has("release")].filter({ $0 }).count > 1 {
             throw APIFailure(400, "Conflicting flags: \(q.encoded)")
         }
+        // Locks need sessions, which devconsul does not have: no session can exist, so every acquire and
+        // release fails as Consul fails one with a missing or unknown session (never a lock granted).
+        if let session = q.value("acquire") ?? q.value("release") {
+            throw APIFailure(500, session.isEmpty ? "Missing session" : "invalid session \"\(session)\"")
+        }
         let flags = try parseUInt(q.value("flags"))
         let cas = try q.value("cas").map { try parseUInt($0) }
         guard request.body.count <= Self.maxValueSize else {

@@ -41,6 +41,11 @@ struct ConsulAPI: Sendable {
         if let dc = request.query.value("dc"), !dc.isEmpty, dc != state.read({ $0.datacenter }) {
             throw APIFailure(500, "No path to datacenter", headers: [("X-Consul-Index", "1"), ("X-Consul-KnownLeader", "false"), ("X-Consul-LastContact", "0")])
         }
+        // Consul filters with bexpr expressions; a filter ignored would answer with everything as if it
+        // had matched. Refused, as Consul refuses an expression it cannot use.
+        if request.query.has("filter") {
+            throw APIFailure(400, "Failed to create boolean expression evaluator: devconsul does not implement ?filter=; filter on the client side")
+        }
         return try await endpoint.handler(request, rest)
     }
 

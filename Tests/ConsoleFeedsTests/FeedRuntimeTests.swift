@@ -173,7 +173,7 @@ import TUI
 
 /// The built-in dashboard names the series search-server sends, as `CollectdPaths` computes them: the
 /// dashboard is data, and this holds it to the one place that knows the paths.
-@Suite struct BuiltinDashboardTests {
+@Suite(.timeLimit(.minutes(5))) struct BuiltinDashboardTests {
     @Test func everyTargetIsAPathCollectdWrites() {
         let instance = "search-service-1"
         func path(_ series: CollectdPaths.Series, _ metric: String) -> String {

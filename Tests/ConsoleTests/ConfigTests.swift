@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TUI
 
-@Suite struct ConfigTests {
+@Suite(.timeLimit(.minutes(1))) struct ConfigTests {
     @Test func themeAndBindingsFromTheConfigFile() throws {
         let config = try ConsoleConfigFile.parse("""
             # mine

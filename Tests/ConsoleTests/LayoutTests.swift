@@ -2,7 +2,7 @@ import Console
 import Testing
 import TUI
 
-@Suite struct LayoutTests {
+@Suite(.timeLimit(.minutes(1))) struct LayoutTests {
     let services = (id: PaneID("services"), placement: ServicesPane.placement)
     let instances = (id: PaneID("instances"), placement: InstancesPane.placement)
     let chart = (id: PaneID("chart"), placement: PanePlacement(row: .bottom, width: .flexible(minimum: 30)))
@@ -41,7 +41,7 @@ import TUI
     }
 }
 
-@Suite struct LineCommandTests {
+@Suite(.timeLimit(.minutes(1))) struct LineCommandTests {
     let parser = LineCommandParser([
         LineCommandSpec("instances", aliases: ["inst"], argument: .init("SERVICE", required: false, completion: .services), help: ""),
         LineCommandSpec("show", argument: .init("PANE", required: true, completion: .values(["logs", "metrics"])), help: ""),
@@ -108,7 +108,7 @@ extension Result {
 }
 
 /// Instance addresses as Consul gives them, IPv6 included (the poller used to skip `[::1]:50051`).
-@Suite struct HostPortTests {
+@Suite(.timeLimit(.minutes(1))) struct HostPortTests {
     @Test func formatsAndParsesBothFamilies() {
         #expect(HostPort.format("127.0.0.1", 50051) == "127.0.0.1:50051")
         #expect(HostPort.format("::1", 50051) == "[::1]:50051")

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The client over real sockets against an agent that runs the checks for real.
-@Suite struct ConsulClientTests {
+@Suite(.timeLimit(.minutes(5))) struct ConsulClientTests {
     @Test func registersWithATCPCheckAndBecomesPassing() async throws {
         try await ConsulUnderTest.with { consul, _ in
             let name = unique("tcp")
@@ -128,7 +128,7 @@ import Testing
     }
 }
 
-@Suite struct ConsulWatchIntegrationTests {
+@Suite(.timeLimit(.minutes(5))) struct ConsulWatchIntegrationTests {
     @Test func aPrefixWatchSeesWritesAndDeletes() async throws {
         try await ConsulUnderTest.with { consul, _ in
             let prefix = unique("watch") + "/"
@@ -248,7 +248,7 @@ import Testing
     }
 }
 
-@Suite struct ConsulDNSTests {
+@Suite(.timeLimit(.minutes(5))) struct ConsulDNSTests {
     @Test func findsHealthyInstancesThroughSRV() async throws {
         try await ConsulUnderTest.with { consul, dns in
             let name = unique("dns")
@@ -273,7 +273,7 @@ import Testing
     }
 }
 
-@Suite struct DeregisterCriticalTests {
+@Suite(.timeLimit(.minutes(5))) struct DeregisterCriticalTests {
     /// Consul raises DeregisterCriticalServiceAfter below one minute to one minute and reaps every 30 s,
     /// so a real agent removes the service 60-90 s after it turns critical (devconsul here reaps every 1 s).
     @Test(.timeLimit(.minutes(3))) func aServiceCriticalPastItsLimitIsRemoved() async throws {

@@ -2,7 +2,7 @@ import Synchronization
 import Testing
 @testable import Consul
 
-@Suite struct BlockingIndexTests {
+@Suite(.timeLimit(.minutes(1))) struct BlockingIndexTests {
     @Test func followsTheReturnedIndex() {
         #expect(BlockingIndex.next(sent: 0, returned: 42) == 42)
         #expect(BlockingIndex.next(sent: 42, returned: 57) == 57)
@@ -28,7 +28,7 @@ import Testing
     }
 }
 
-@Suite struct BackoffTests {
+@Suite(.timeLimit(.minutes(1))) struct BackoffTests {
     @Test func doublesUpToTheCap() {
         let backoff = Backoff(base: .milliseconds(250), cap: .seconds(2))
         #expect(backoff.ceiling(attempt: 1) == .milliseconds(250))
@@ -44,7 +44,7 @@ import Testing
     }
 }
 
-@Suite struct RateLimiterTests {
+@Suite(.timeLimit(.minutes(1))) struct RateLimiterTests {
     @Test func allowsABurstThenOnePerRefill() {
         var limiter = RateLimiter(burst: 2, refill: .seconds(1))
         let start = ContinuousClock.now
@@ -56,7 +56,7 @@ import Testing
     }
 }
 
-@Suite struct ConfigurationTests {
+@Suite(.timeLimit(.minutes(1))) struct ConfigurationTests {
     @Test func readsConsulsEnvironmentVariables() {
         let c = ConsulConfiguration.fromEnvironment(["CONSUL_HTTP_ADDR": "consul.internal:8501", "CONSUL_HTTP_SSL": "true",
                                                      "CONSUL_HTTP_TOKEN": "s3cr3t"])
@@ -74,7 +74,7 @@ import Testing
 }
 
 /// The watch loop against a scripted sequence of answers (its rules, without a server).
-@Suite struct ConsulWatchTests {
+@Suite(.timeLimit(.minutes(1))) struct ConsulWatchTests {
     final class Script: Sendable {
         let answers: Mutex<[Result<Indexed<String>, ConsulError>]>
         let sentIndexes = Mutex<[UInt64]>([])

@@ -1,7 +1,7 @@
 import Testing
 @testable import Consul
 
-@Suite struct GoDurationTests {
+@Suite(.timeLimit(.minutes(1))) struct GoDurationTests {
     @Test(arguments: [
         ("10s", Duration.seconds(10)), ("1m30s", .seconds(90)), ("1.5h", .seconds(5400)), ("300ms", .milliseconds(300)),
         ("0", .zero), ("2h45m", .seconds(9900)), ("250us", .microseconds(250)), ("100ns", .nanoseconds(100)),

@@ -1,7 +1,7 @@
 import Testing
 @testable import Consul
 
-@Suite struct KVEnvironmentTests {
+@Suite(.timeLimit(.minutes(1))) struct KVEnvironmentTests {
     let pairs = [
         KVPair(key: "search-service/", value: []),                      // folder marker: skipped
         KVPair(key: "search-service/log_level", value: Array("debug".utf8)),

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Consul
 
-@Suite struct ModelDecodingTests {
+@Suite(.timeLimit(.minutes(1))) struct ModelDecodingTests {
     @Test func decodesAHealthEntryAndAggregatesItsChecks() throws {
         let json = #"""
         [{"Node":{"ID":"n1","Node":"host","Address":"10.0.0.1","Datacenter":"dc1"},

@@ -4,7 +4,7 @@ import Testing
 @testable import DevConsul
 
 /// The HTTP API driven with in-memory requests: CONSUL_REFERENCE.md §11's checklist, without sockets.
-@Suite struct ConsulAPITests {
+@Suite(.timeLimit(.minutes(3))) struct ConsulAPITests {
     let api = ConsulAPI(state: AgentState(catalog: Catalog(node: "devhost", nodeID: "n1", address: "127.0.0.1", datacenter: "dc1")))
 
     func call(_ method: String, _ target: String, _ body: String = "") async -> APIResponse {
@@ -30,6 +30,18 @@ import Testing
         let withToken = await api.handle(APIRequest(method: "GET", target: "/v1/catalog/services",
                                                     headers: [("X-Consul-Token", "s3cr3t")]))
         #expect(withToken.status == 200 && withToken.text == #"{"consul":[]}"# + "\n")
+    }
+
+    /// What devconsul does not implement is refused as Consul refuses it, never a silent success.
+    @Test func locksAndFiltersAreRefusedNotFaked() async {
+        let lone = await call("PUT", "/v1/kv/lock?acquire=", "me")
+        #expect(lone.status == 500 && lone.text == "Missing session")
+        let unknown = await call("PUT", "/v1/kv/lock?acquire=3f2a", "me")
+        #expect(unknown.status == 500 && unknown.text == "invalid session \"3f2a\"")
+        #expect(await call("PUT", "/v1/kv/lock?release=3f2a", "me").status == 500)
+        #expect(await call("GET", "/v1/kv/lock").status == 404)  // nothing was written
+        let filtered = await call("GET", "/v1/health/service/x?filter=Service.Port%20%3D%3D%201")
+        #expect(filtered.status == 400 && filtered.text.contains("does not implement ?filter="))
     }
 
     @Test func registrationValidation() async {

@@ -19,7 +19,7 @@ func query(_ name: String, _ type: DNSType, edns: Int? = nil) -> DNSQuery {
     DNSQuery(id: 7, opcode: 0, recursionDesired: true, question: DNSQuestion(name: name, type: type.rawValue, qclass: 1), ednsUDPSize: edns)
 }
 
-@Suite struct DNSCodecTests {
+@Suite(.timeLimit(.minutes(3))) struct DNSCodecTests {
     @Test func parsesAQueryWithEDNS() throws {
         // id 0x1234, RD, 1 question, 1 additional (OPT 4096): web.service.consul A IN
         var bytes: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1]
@@ -53,7 +53,7 @@ func query(_ name: String, _ type: DNSType, edns: Int? = nil) -> DNSQuery {
     }
 }
 
-@Suite struct DNSResponderTests {
+@Suite(.timeLimit(.minutes(3))) struct DNSResponderTests {
     let responder = DNSResponder(serial: { 1_700_000_000 })
 
     @Test func answersOnlyHealthyInstances() {

@@ -3,7 +3,7 @@ import StackSupport
 import Testing
 
 /// Against the stack's broker (Tansu) with the librdkafka the stack built.
-@Suite struct KafkaRoundTripTests {
+@Suite(.timeLimit(.minutes(5))) struct KafkaRoundTripTests {
     /// Debian 12's librdkafka 2.0.2 has the same soname and fails against the broker; it must not load.
     @Test func loadsLibrdkafkaTwoPointOneOrNewer() {
         let version = KafkaLibrary.runtimeVersionNumbers

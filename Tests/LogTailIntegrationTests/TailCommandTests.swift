@@ -4,7 +4,7 @@ import StackSupport
 import Testing
 
 /// `opsdeck tail`, the real binary, against the stack's broker (Tansu) and a private one.
-@Suite struct TailCommandTests {
+@Suite(.timeLimit(.minutes(5))) struct TailCommandTests {
     /// Runs `opsdeck tail ARGS` to its end; returns stdout lines, and stderr.
     func tail(_ arguments: [String], brokers: String = Stack.kafkaBootstrap) async throws -> (lines: [String], stderr: String) {
         let child = try ChildProcess(try Stack.opsdeckBinary(), ["tail", "--brokers", brokers] + arguments)

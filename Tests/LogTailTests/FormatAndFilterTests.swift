@@ -9,7 +9,7 @@ func logRecord(_ json: String, key: String? = "search-service-1", offset: Int64 
                 key: key.map { Array($0.utf8) }, value: Array(json.utf8))
 }
 
-@Suite struct FormatTests {
+@Suite(.timeLimit(.minutes(1))) struct FormatTests {
     func text(_ records: [KafkaRecord], color: Bool = false, highlight: [String] = []) throws -> String {
         var formatter = try TailFormatter(output: .text, color: color, sanitizeRaw: false, highlight: highlight)
         var out: [UInt8] = []
@@ -86,7 +86,7 @@ func logRecord(_ json: String, key: String? = "search-service-1", offset: Int64 
     }
 }
 
-@Suite struct FilterTests {
+@Suite(.timeLimit(.minutes(1))) struct FilterTests {
     func run(_ lines: [String], include: [String] = [], exclude: [String] = [], context: Int = 0) throws -> [String] {
         let filter = try RecordFilter(include: include, exclude: exclude, context: context)
         var window = filter.makeWindow(of: String.self)

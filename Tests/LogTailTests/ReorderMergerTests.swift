@@ -7,7 +7,7 @@ func record(_ partition: Int32, _ offset: Int64, at time: Int64?, topic: String 
                 value: Array("\(partition)/\(offset)".utf8))
 }
 
-@Suite struct ReorderMergerTests {
+@Suite(.timeLimit(.minutes(1))) struct ReorderMergerTests {
     let keys = (0..<3).map { PartitionKey(topic: "t", partition: $0) }
 
     func drain(_ merger: inout ReorderMerger, all: Bool = false, now: Int64 = 0) -> [String] {

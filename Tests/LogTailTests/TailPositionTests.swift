@@ -2,7 +2,7 @@ import Foundation
 import LogTail
 import Testing
 
-@Suite struct TailPositionTests {
+@Suite(.timeLimit(.minutes(1))) struct TailPositionTests {
     let now = Date(timeIntervalSince1970: 1_795_000_000)
     var nowMs: Int64 { 1_795_000_000_000 }
 

@@ -6,7 +6,7 @@ import StackSupport
 import SwiftProtobuf
 import Testing
 
-@Suite struct GeneratedCodeTests {
+@Suite(.timeLimit(.minutes(3))) struct GeneratedCodeTests {
     /// The original Python client calls these exact paths; a `package` line in the proto would break it.
     @Test func methodPathsMatchTheOriginalContract() {
         #expect(Search.Method.search.descriptor.fullyQualifiedMethod == "Search/search")

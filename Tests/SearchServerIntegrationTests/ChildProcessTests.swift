@@ -4,7 +4,7 @@ import Testing
 
 /// The harness that starts servers, brokers and consoles for the integration tests: a child must not
 /// keep anything of the test process, or one test's program changes what another test observes.
-@Suite struct ChildProcessTests {
+@Suite(.timeLimit(.minutes(5))) struct ChildProcessTests {
     /// The CI failure this guards against: a descriptor open in the test process while another test
     /// spawned a long-lived program stayed open in that program, so whoever waited for it to close
     /// (Foundation's Process waiting for its child's exit) waited as long as that program ran.

@@ -10,7 +10,7 @@ import Testing
 
 /// The real search-server binary against the real stack (PostgreSQL+PostGIS with the demo data, the
 /// stack's Consul agent). Each test uses its own service name, so it also has its own KV prefix.
-@Suite(.serialized) struct SearchServerTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct SearchServerTests {
     let consul = ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:8500"))
 
     func passing(_ service: String) async throws -> [ServiceEntry] {

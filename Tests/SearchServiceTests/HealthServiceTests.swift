@@ -4,7 +4,7 @@ import SearchService
 import Synchronization
 import Testing
 
-@Suite struct HealthServiceTests {
+@Suite(.timeLimit(.minutes(3))) struct HealthServiceTests {
     /// Collects what a server-streaming handler writes.
     final class Collected: RPCWriterProtocol, Sendable {
         let statuses = Mutex<[Grpc_Health_V1_HealthCheckResponse.ServingStatus]>([])

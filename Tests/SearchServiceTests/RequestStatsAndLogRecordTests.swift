@@ -2,7 +2,7 @@ import Foundation
 @testable import SearchService
 import Testing
 
-@Suite struct RequestStatsTests {
+@Suite(.timeLimit(.minutes(3))) struct RequestStatsTests {
     @Test func quantilesAreNearestRankOverTheWindow() {
         let stats = RequestStats()
         for ms in 1...100 { stats.record(milliseconds: Double(ms), failed: ms % 10 == 0) }
@@ -24,7 +24,7 @@ import Testing
     }
 }
 
-@Suite struct LogRecordTests {
+@Suite(.timeLimit(.minutes(3))) struct LogRecordTests {
     let record = LogRecord(date: Date(timeIntervalSince1970: 1_795_000_000.25), level: .warning,
                            instance: "search-service-1", message: "store \"slow\"", source: "SearchService",
                            meta: ["b": "2", "a": "1"])

@@ -9,7 +9,7 @@ import Testing
 
 /// Handler logic without sockets or a database: the store is an in-memory double of `AreaSearching`
 /// (the PostGIS store itself is tested against the real database in StoreIntegrationTests).
-@Suite struct SearchHandlerTests {
+@Suite(.timeLimit(.minutes(3))) struct SearchHandlerTests {
     struct Areas: AreaSearching {
         var areas: [Area]
         var delay: Duration = .zero

@@ -4,7 +4,7 @@ import SearchService
 import Store
 import Testing
 
-@Suite struct SearchValidationTests {
+@Suite(.timeLimit(.minutes(3))) struct SearchValidationTests {
     let limits = PageLimits(defaultSize: 10, maxSize: 100)
 
     func query(_ build: (inout SearchRequest) -> Void) throws -> AreaQuery {

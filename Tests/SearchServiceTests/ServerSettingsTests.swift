@@ -2,7 +2,7 @@ import Logging
 import SearchService
 import Testing
 
-@Suite struct ServerSettingsTests {
+@Suite(.timeLimit(.minutes(3))) struct ServerSettingsTests {
     @Test func flagsBeatEnvironmentWhichBeatsConsulKV() {
         let (settings, problems) = ServerSettings.resolve(
             kv: ["log_level": "debug", "default_page_size": "20", "max_page_size": "50"],

@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 /// Against the stack's PostgreSQL + PostGIS with the Natural Earth demo data.
-@Suite struct AreaStoreTests {
+@Suite(.timeLimit(.minutes(5))) struct AreaStoreTests {
     func withStore(_ body: @Sendable (AreaStore) async throws -> Void) async throws {
         try await withClient { try await body(AreaStore(client: $0)) }
     }

@@ -1,7 +1,7 @@
 import Testing
 import TUI
 
-@Suite struct GridTests {
+@Suite(.timeLimit(.minutes(1))) struct GridTests {
     @Test func textIsClippedAndWideCharactersTakeTwoCells() {
         var grid = Grid(width: 10, height: 2)
         #expect(grid.put("東京 ok", x: 0, y: 0) == 7)

@@ -1,7 +1,7 @@
 import Testing
 import TUI
 
-@Suite struct InputTests {
+@Suite(.timeLimit(.minutes(1))) struct InputTests {
     @Test func keyNames() {
         #expect(Key(name: "ctrl-c") == .ctrl("c"))
         #expect(Key(name: "esc") == .escape)
@@ -66,7 +66,7 @@ import TUI
     }
 }
 
-@Suite struct ThemeTests {
+@Suite(.timeLimit(.minutes(1))) struct ThemeTests {
     @Test func themeFilesParse() throws {
         let theme = try Theme.parse(name: "t", """
             # comment

@@ -2,7 +2,7 @@ import Testing
 import TUI
 
 /// Charts as text: what an operator reads, cell by cell.
-@Suite struct TimeChartTests {
+@Suite(.timeLimit(.minutes(1))) struct TimeChartTests {
     /// Ten-second slots from 10:00:00 UTC on 2026-11-30.
     static let t0: Int64 = 1_796_032_800
 

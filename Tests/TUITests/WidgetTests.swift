@@ -1,7 +1,7 @@
 import Testing
 import TUI
 
-@Suite struct WidgetTests {
+@Suite(.timeLimit(.minutes(1))) struct WidgetTests {
     let columns: [Table.Column] = [.init("NAME", .flexible(minimum: 6)), .init("N", .fixed(3), .right), .init("NOTE", .flexible(minimum: 4))]
 
     @Test func columnWidthsShareWhatIsLeft() {

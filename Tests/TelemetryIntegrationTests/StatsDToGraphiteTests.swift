@@ -4,7 +4,7 @@ import Testing
 
 /// StatsD → collectd → carbon → graphite-web, all real. Slow by nature: collectd flushes every 10 s and
 /// a new whisper file appears on the next flush, so a new series takes ~20 s to be readable.
-@Suite struct StatsDToGraphiteTests {
+@Suite(.timeLimit(.minutes(5))) struct StatsDToGraphiteTests {
     @Test(.timeLimit(.minutes(2))) func aGaugeSentFromSwiftBecomesAGraphiteSeries() async throws {
         try await Stack.ensureUp()
         let name = uniqueName("it").replacingOccurrences(of: "-", with: "_")

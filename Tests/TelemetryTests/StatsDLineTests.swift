@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Telemetry
 
-@Suite struct StatsDLineTests {
+@Suite(.timeLimit(.minutes(5))) struct StatsDLineTests {
     @Test func formatsEachMetricType() {
         #expect(StatsDLine.counter("search.requests") == "search.requests:1|c")
         #expect(StatsDLine.counter("search.requests", 5, sampleRate: 0.1) == "search.requests:5|c|@0.1")
@@ -35,7 +35,7 @@ import Testing
     }
 }
 
-@Suite struct CollectdPathsTests {
+@Suite(.timeLimit(.minutes(5))) struct CollectdPathsTests {
     @Test func mapsStatsDNamesToCollectdSeries() {
         #expect(CollectdPaths.path(.gauge, statsdName: "search.n_things") == "collectd.*.statsd.gauge-search_n_things")
         #expect(CollectdPaths.path(.counterRate, statsdName: "search.requests", host: "opsdeck")
@@ -45,7 +45,7 @@ import Testing
     }
 }
 
-@Suite struct GraphiteDecodingTests {
+@Suite(.timeLimit(.minutes(5))) struct GraphiteDecodingTests {
     @Test func decodesRenderJSONWithNulls() throws {
         let json = #"[{"target":"collectd.h.statsd.gauge-x","tags":{},"datapoints":[[null,1700000000],[2.5,1700000010],[3,1700000020]]}]"#
         let series = try GraphiteSeries.decodeRender(Data(json.utf8))

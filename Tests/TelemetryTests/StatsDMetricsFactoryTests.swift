@@ -1,7 +1,7 @@
 import Telemetry
 import Testing
 
-@Suite struct StatsDMetricsFactoryTests {
+@Suite(.timeLimit(.minutes(5))) struct StatsDMetricsFactoryTests {
     @Test func dimensionValuesFollowTheLabel() {
         #expect(StatsDMetricsFactory.name(label: "search_errors", dimensions: [("code", "unavailable")]) == "search_errors.unavailable")
         #expect(StatsDMetricsFactory.name(label: "search_requests", dimensions: []) == "search_requests")

@@ -1,7 +1,7 @@
 import TerminalSafety
 import Testing
 
-@Suite struct TerminalTextTests {
+@Suite(.timeLimit(.minutes(1))) struct TerminalTextTests {
     @Test func escapeSequencesBecomeVisibleText() {
         #expect(TerminalText.sanitize("\u{1B}[2J\u{1B}]0;pwned\u{07}ok") == "^[[2J^[]0;pwned^Gok")
         #expect(TerminalText.sanitize("progress 50%\roverwritten") == "progress 50%^Moverwritten")
