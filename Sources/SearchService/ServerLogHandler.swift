@@ -84,25 +84,84 @@ public struct ServerLogHandler: LogHandler {
         if let explicit { merged.merge(explicit) { _, new in new } }
         let record = LogRecord(date: Date(), level: level, instance: instanceID, message: message.description,
                                source: source, meta: merged.mapValues { "\($0)" })
-        StandardOutput.write(record.line())
+        LineWriter.standardOutput.write(record.line())
         shipper?.ship(record)
     }
 }
 
-/// Line-at-a-time writes to stdout from any thread.
-enum StandardOutput {
-    private static let lock = Mutex(())
+/// Lines to a file descriptor from any thread, never blocking the caller: a bounded queue drained by a
+/// thread of its own. When the reader stalls (a full pipe, a stopped `less`) the queue fills and further
+/// lines are dropped and counted, as the Kafka path does: a slow stdout costs log lines, never requests.
+public final class LineWriter: Sendable {
+    private struct Queue {
+        var lines: [[UInt8]] = []
+        var dropped = 0
+        /// Lines taken by the writer thread and not yet written.
+        var writing = 0
+    }
+    private let queue = Mutex(Queue())
+    private let wake = DispatchSemaphore(value: 0)
+    private let descriptor: Int32
+    private let capacity: Int
 
-    static func write(_ line: String) {
-        // One write(2) per line, unbuffered: a crash loses nothing and lines from threads never interleave.
+    /// The server's stdout. What is queued when the process exits (a startup error's last line) is
+    /// written first.
+    public static let standardOutput: LineWriter = {
+        let writer = LineWriter(descriptor: STDOUT_FILENO)
+        atexit { LineWriter.standardOutput.flush(timeout: .seconds(1)) }
+        return writer
+    }()
+
+    public init(descriptor: Int32, capacity: Int = 10_000) {
+        self.descriptor = descriptor
+        self.capacity = capacity
+        let thread = Thread { [self] in drain() }
+        thread.name = "log-writer"
+        thread.start()
+    }
+
+    /// Queues a line (the newline is added); false when the queue was full and the line was dropped.
+    @discardableResult
+    public func write(_ line: String) -> Bool {
         let bytes = Array((line + "\n").utf8)
-        lock.withLock { _ in
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { Foundation.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-                if written <= 0 { if errno == EINTR { continue } else { return } }
-                offset += written
+        let queued = queue.withLock { q -> Bool in
+            guard q.lines.count < capacity else { q.dropped += 1; return false }
+            q.lines.append(bytes)
+            return true
+        }
+        if queued { wake.signal() }
+        return queued
+    }
+
+    /// Lines dropped because the queue was full.
+    public var dropped: Int { queue.withLock { $0.dropped } }
+
+    /// Waits up to `timeout` for every queued line to be written (at shutdown; off the cooperative pool).
+    public func flush(timeout: Duration) {
+        let deadline = ContinuousClock.now + timeout
+        while queue.withLock({ !$0.lines.isEmpty || $0.writing > 0 }) && ContinuousClock.now < deadline { usleep(1_000) }
+    }
+
+    private func drain() {
+        while true {
+            wake.wait()
+            let batch = queue.withLock { q -> [[UInt8]] in
+                defer { q.lines.removeAll(keepingCapacity: true) }
+                q.writing = q.lines.count
+                return q.lines
             }
+            // One write(2) per line: lines never interleave, a crash loses only the queue.
+            for line in batch { writeAll(line) }
+            queue.withLock { $0.writing = 0 }
+        }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+            if written <= 0 { if errno == EINTR { continue } else { return } }
+            offset += written
         }
     }
 }

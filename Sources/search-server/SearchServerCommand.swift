@@ -127,11 +127,11 @@ struct Serve: AsyncParsableCommand {
         groupConfiguration.maximumCancellationDuration = .seconds(2)
         let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
-        logShipper?.flush(milliseconds: 2_000)
+        await Self.offPool { logShipper?.flush(milliseconds: 2_000); LineWriter.standardOutput.flush(timeout: .seconds(1)) }
 
         if case .restartRequested(let keys) = server.outcome {
             logger.notice("restarting to apply configuration", metadata: ["keys": "\(keys.joined(separator: ","))"])
-            logShipper?.flush(milliseconds: 1_000)
+            await Self.offPool { logShipper?.flush(milliseconds: 1_000); LineWriter.standardOutput.flush(timeout: .seconds(1)) }
             Self.reexec()
         }
     }
@@ -153,6 +153,14 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// Replaces this process with a fresh copy of itself: same PID, arguments and environment.
+    /// Runs blocking work (rd_kafka_flush, waiting for stdout) on a thread of its own, not on Swift's
+    /// cooperative pool, whose few threads the rest of the shutdown needs.
+    static func offPool(_ work: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread { work(); done.resume() }.start()
+        }
+    }
+
     static func reexec() -> Never {
         let arguments = CommandLine.arguments
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
@@ -169,7 +177,8 @@ final class DropCounters: Sendable {
     func set(_ shipper: LogShipper?, _ statsd: StatsDClient?) { sinks.withLock { $0 = (shipper, statsd) } }
     func read() -> (logs: Int, metrics: Int) {
         let (shipper, statsd) = sinks.withLock { $0 }
-        return (shipper?.droppedRecords ?? 0, statsd?.droppedPackets ?? 0)
+        // A log record is dropped when it cannot reach Kafka or stdout (a stalled reader).
+        return ((shipper?.droppedRecords ?? 0) + LineWriter.standardOutput.dropped, statsd?.droppedPackets ?? 0)
     }
 }
 

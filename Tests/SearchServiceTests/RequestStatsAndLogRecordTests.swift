@@ -49,3 +49,36 @@ import Testing
         #expect(line == #"2025-11-18T11:06:40.250Z debug    search\nFAKE esc="\u{1b}[2J" name="a \"b\" c\\d" ok=48.85,2.35 point="" query="x\n2026-11-18T11:06:40.250Z error    store down""#)
     }
 }
+
+/// The log's stdout writer never blocks a caller: a reader that stalls costs lines (counted), not time.
+@Suite(.timeLimit(.minutes(1))) struct LineWriterTests {
+    @Test func aStalledReaderDropsAndCountsLinesWithoutBlockingTheCaller() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        let writer = LineWriter(descriptor: fds[1], capacity: 10)
+        let line = String(repeating: "x", count: 1_000)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var accepted = 0
+        for i in 0..<500 where writer.write("\(i) \(line)") { accepted += 1 }
+        // 500 KB into a 64 KiB pipe nobody reads: a blocking write would never return.
+        #expect(clock.now - start < .seconds(2))
+        #expect(writer.dropped == 500 - accepted && writer.dropped > 0)
+        // The reader comes back: what was accepted arrives whole, in order.
+        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+        var received = Data()
+        let deadline = clock.now + .seconds(10)
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while received.filter({ $0 == 10 }).count < accepted && clock.now < deadline {
+            let n = read(fds[0], &buffer, buffer.count)
+            if n > 0 { received.append(contentsOf: buffer[0..<n]) } else { usleep(1_000) }
+        }
+        let lines = String(decoding: received, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == accepted)
+        #expect(lines.allSatisfy { $0.hasSuffix(line) })
+        let numbers = lines.compactMap { Int($0.prefix { $0 != " " }) }
+        #expect(numbers == numbers.sorted() && numbers.first == 0)
+        close(fds[1])
+    }
+}
