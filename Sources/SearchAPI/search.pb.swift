@@ -206,6 +206,9 @@ public nonisolated struct MonitorResponse: Sendable {
   /// StatsD packets the kernel refused
   public var metricsDropped: Int64 = 0
 
+  /// store calls past their deadline that still run (new ones fail fast past a bound)
+  public var storeCallsAbandoned: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -453,7 +456,7 @@ nonisolated extension OutlineRing: SwiftProtobuf.Message, SwiftProtobuf._Message
 
 nonisolated extension MonitorResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = "MonitorResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}n_things\0\u{3}uptime_seconds\0\u{1}requests\0\u{1}errors\0\u{3}latency_p50_ms\0\u{3}latency_p99_ms\0\u{1}version\0\u{3}instance_id\0\u{3}store_status\0\u{3}log_records_dropped\0\u{3}log_level\0\u{3}metrics_dropped\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}n_things\0\u{3}uptime_seconds\0\u{1}requests\0\u{1}errors\0\u{3}latency_p50_ms\0\u{3}latency_p99_ms\0\u{1}version\0\u{3}instance_id\0\u{3}store_status\0\u{3}log_records_dropped\0\u{3}log_level\0\u{3}metrics_dropped\0\u{3}store_calls_abandoned\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -473,6 +476,7 @@ nonisolated extension MonitorResponse: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.logRecordsDropped) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.logLevel) }()
       case 12: try { try decoder.decodeSingularInt64Field(value: &self.metricsDropped) }()
+      case 13: try { try decoder.decodeSingularInt64Field(value: &self.storeCallsAbandoned) }()
       default: break
       }
     }
@@ -515,6 +519,9 @@ nonisolated extension MonitorResponse: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if self.metricsDropped != 0 {
       try visitor.visitSingularInt64Field(value: self.metricsDropped, fieldNumber: 12)
     }
+    if self.storeCallsAbandoned != 0 {
+      try visitor.visitSingularInt64Field(value: self.storeCallsAbandoned, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -531,6 +538,7 @@ nonisolated extension MonitorResponse: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.logRecordsDropped != rhs.logRecordsDropped {return false}
     if lhs.logLevel != rhs.logLevel {return false}
     if lhs.metricsDropped != rhs.metricsDropped {return false}
+    if lhs.storeCallsAbandoned != rhs.storeCallsAbandoned {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -31,6 +31,8 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
     private let store: any AreaSearching
     private let context: any ServerContextProviding
     private let stats: RequestStats
+    /// Store calls abandoned at their deadline and still running (bounded: see `withDeadline`).
+    private let abandoned: AbandonedOperations
     private let instanceID: String
     private let started: ContinuousClock.Instant
     private let logger: Logger
@@ -44,8 +46,9 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
     private let logDrops: [Gauge]
 
     public init(store: any AreaSearching, context: any ServerContextProviding, stats: RequestStats,
-                instanceID: String, logger: Logger) {
+                instanceID: String, logger: Logger, abandoned: AbandonedOperations = AbandonedOperations()) {
         self.store = store
+        self.abandoned = abandoned
         self.context = context
         self.stats = stats
         self.instanceID = instanceID
@@ -149,6 +152,7 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
             $0.logRecordsDropped = Int64(dropped)
             $0.logLevel = settings.logLevel.rawValue
             $0.metricsDropped = Int64(context.metricsDropped)
+            $0.storeCallsAbandoned = Int64(abandoned.count)
         }
     }
 
@@ -167,7 +171,7 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
     /// A store call under the configured deadline.
     private func storeCall<T: Sendable>(_ settings: ServerSettings,
                                         _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withDeadline(.milliseconds(settings.storeTimeoutMilliseconds), body)
+        try await withDeadline(.milliseconds(settings.storeTimeoutMilliseconds), abandoned: abandoned, body)
     }
 
     /// The status a client sees for a failure: its own RPCError, or UNAVAILABLE for a store that does not
@@ -180,6 +184,8 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
         case let error as RPCError:
             return error
         case let error as DeadlineExceeded:
+            return RPCError(code: .unavailable, message: "store unreachable: \(error)")
+        case let error as TooManyAbandoned:
             return RPCError(code: .unavailable, message: "store unreachable: \(error)")
         case let error as PSQLError where error.code == .server:
             return RPCError(code: .internalError, message: "store error (ref \(reference))")
