@@ -182,8 +182,8 @@ let package = Package(
         ),
         .target(name: "StackSupport", path: "Tests/StackSupport"),
         .testTarget(name: "SearchAPITests", dependencies: ["SearchAPI", "GRPCHealth", "StackSupport"]),
-        .testTarget(name: "ConsulTests", dependencies: ["Consul"]),
-        .testTarget(name: "DevConsulTests", dependencies: ["DevConsul", "Consul", "StackSupport"]),
+        .testTarget(name: "ConsulTests", dependencies: ["Consul", "FuzzSupport"]),
+        .testTarget(name: "DevConsulTests", dependencies: ["DevConsul", "Consul", "StackSupport", "FuzzSupport"]),
         .testTarget(name: "ConsulIntegrationTests", dependencies: [
             "Consul", "DevConsul", "GRPCHealth", "StackSupport",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -191,7 +191,7 @@ let package = Package(
         ]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "SearchServiceTests", dependencies: [
-            "SearchService", "SearchAPI", "GRPCHealth", "Store",
+            "SearchService", "SearchAPI", "GRPCHealth", "Store", "FuzzSupport",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -211,7 +211,9 @@ let package = Package(
                     exclude: ["Snapshots"]),
         .testTarget(name: "ConsoleFeedsTests", dependencies: ["ConsoleFeeds", "Console", "Consul", "DevConsul", "TUI", "StackSupport", "Telemetry",
                                                               "SearchClient", "SearchModels"]),
-        .testTarget(name: "TerminalSafetyTests", dependencies: ["TerminalSafety"]),
+        // Seeded randomness for the fuzz tests (a failure names its seed; OPSDECK_FUZZ_SEED replays it).
+        .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
+        .testTarget(name: "TerminalSafetyTests", dependencies: ["TerminalSafety", "FuzzSupport"]),
         .testTarget(name: "SearchModelsTests", dependencies: ["SearchModels"]),
         .testTarget(name: "LogTailIntegrationTests", dependencies: ["LogTail", "Kafka", "StackSupport"]),
         .testTarget(name: "TelemetryIntegrationTests", dependencies: ["Telemetry", "StackSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import Testing
 @testable import Consul
 
@@ -55,5 +56,29 @@ import Testing
         #expect(ConsulDNS.decodeAddrTarget("7f000001.addr.dc1.consul.") == "127.0.0.1")
         #expect(ConsulDNS.decodeAddrTarget("c000020a.addr.dc1.consul") == "192.0.2.10")
         #expect(ConsulDNS.decodeAddrTarget("host.node.dc1.consul.") == nil)
+    }
+}
+
+/// Damaged answers from an agent (or anything listening on its port) are refused as errors, never a trap.
+@Suite(.timeLimit(.minutes(1))) struct ModelDecodingFuzzTests {
+    @Test func damagedJSONNeverTraps() {
+        var random = SeededGenerator()
+        let health = Array(#"""
+        [{"Node":{"ID":"n1","Node":"host","Address":"10.0.0.1","Datacenter":"dc1"},
+          "Service":{"ID":"web-1","Service":"web","Tags":["a"],"Address":"","Port":8080,"Meta":{"k":"v"}},
+          "Checks":[{"CheckID":"serfHealth","Status":"passing"},{"CheckID":"service:web-1","Status":"warning","Output":"slow"}]}]
+        """#.utf8)
+        let kv = Array(#"[{"Key":"a/b","Value":"aGVsbG8=","Flags":0,"CreateIndex":1,"ModifyIndex":2,"LockIndex":0}]"#.utf8)
+        let tokens = Array(#"{}[]:,"\-0.e+1E9 nulltruefalse\u0000\ud800"#.utf8)
+        var decoded = 0
+        let count = SeededGenerator.iterations(30_000)
+        for i in 0..<count {
+            let damaged = random.mutate(i % 2 == 0 ? health : kv, extra: [tokens.randomElement(using: &random)!])
+            if (try? JSONDecoder().decode([ServiceEntry].self, from: Data(damaged))) != nil { decoded += 1 }
+            if (try? JSONDecoder().decode([KVPair].self, from: Data(damaged))) != nil { decoded += 1 }
+            _ = try? JSONDecoder().decode([HealthCheck].self, from: Data(damaged))
+        }
+        print("Consul JSON fuzz: \(count) damaged answers (seed \(random.seed)), \(decoded) still decoded")
+        #expect(count > 0)
     }
 }

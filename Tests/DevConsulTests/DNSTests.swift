@@ -1,4 +1,5 @@
 import Consul
+import FuzzSupport
 import Testing
 @testable import DevConsul
 
@@ -105,5 +106,32 @@ func query(_ name: String, _ type: DNSType, edns: Int? = nil) -> DNSQuery {
         #expect(responder.respond(to: query("devhost.node.consul", .a), catalog: catalog, transport: .udp).answers.map(\.data) == [.a([127, 0, 0, 1])])
         let consul = responder.respond(to: query("consul.service.consul", .srv), catalog: catalog, transport: .udp)
         #expect(consul.answers.map(\.data) == [.srv(priority: 1, weight: 1, port: 8300, target: "devhost.node.dc1.consul")])
+    }
+}
+
+/// Damaged, truncated, oversized and self-referencing packets: the codec ends every parse (an answer or
+/// a parse error), and whatever parses gets an answer that encodes within the UDP limit.
+@Suite(.timeLimit(.minutes(2))) struct DNSFuzzTests {
+    @Test func damagedPacketsAlwaysEnd() {
+        var random = SeededGenerator()
+        var valid: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1]
+        valid.appendName("web.service.consul")
+        valid += [0, 33, 0, 1]
+        valid += [0, 0, 41, 0x10, 0x00, 0, 0, 0, 0, 0, 0]
+        // Compression pointers to the header, to themselves, past the end; a huge count.
+        let pointers: [UInt8] = [0xC0, 0x0C, 0xC0, 0x00, 0xC0, 0xFF, 0x3F, 0xFF, 0xFF]
+        let catalog = makeCatalog([("w1", "web", "10.0.0.1", 80, [], .passing)])
+        let responder = DNSResponder(serial: { 1 })
+        var parsed = 0
+        let count = SeededGenerator.iterations(200_000)
+        for i in 0..<count {
+            let packet = i % 10 == 0 ? random.bytes(Int.random(in: 0...600, using: &random)) : random.mutate(valid, extra: pointers)
+            guard let query = try? DNSQuery.parse(packet) else { continue }
+            parsed += 1
+            let bytes = responder.respond(to: query, catalog: catalog, transport: .udp).encode()
+            #expect(bytes.count >= 12 && bytes.count <= max(512, query.ednsUDPSize ?? 512) && Array(bytes[0..<2]) == Array(packet[0..<2]),
+                    "seed \(random.seed): \(packet)")
+        }
+        print("DNS fuzz: \(count) packets (seed \(random.seed)), \(parsed) parsed and answered")
     }
 }

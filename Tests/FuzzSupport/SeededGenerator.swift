@@ -1,0 +1,48 @@
+import Foundation
+
+/// A seeded random generator (SplitMix64) for fuzz tests: a failure prints its seed, and
+/// `OPSDECK_FUZZ_SEED=<seed>` replays it; `OPSDECK_FUZZ_SCALE=100` runs a hundred times longer.
+public struct SeededGenerator: RandomNumberGenerator {
+    public let seed: UInt64
+    private var state: UInt64
+
+    public init(seed: UInt64? = nil) {
+        let chosen = seed ?? ProcessInfo.processInfo.environment["OPSDECK_FUZZ_SEED"].flatMap { UInt64($0) }
+            ?? UInt64.random(in: 0...UInt64.max)
+        self.seed = chosen
+        state = chosen
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// `count` times the scale the environment asks for (1 by default).
+    public static func iterations(_ count: Int) -> Int {
+        count * max(1, ProcessInfo.processInfo.environment["OPSDECK_FUZZ_SCALE"].flatMap { Int($0) } ?? 1)
+    }
+
+    public mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
+
+    /// `input` damaged a few ways at random: bytes flipped, cut, duplicated or inserted.
+    public mutating func mutate(_ input: [UInt8], extra: [UInt8] = []) -> [UInt8] {
+        var out = input
+        for _ in 0..<Int.random(in: 1...4, using: &self) {
+            switch Int.random(in: 0..<5, using: &self) {
+            case 0 where !out.isEmpty: out[Int.random(in: 0..<out.count, using: &self)] = UInt8.random(in: 0...255, using: &self)
+            case 1 where !out.isEmpty: out.removeLast(Int.random(in: 0...out.count, using: &self))
+            case 2 where !out.isEmpty:
+                let at = Int.random(in: 0..<out.count, using: &self)
+                out.insert(contentsOf: out[at..<min(out.count, at + Int.random(in: 1...8, using: &self))], at: at)
+            case 3 where !extra.isEmpty:
+                out.insert(contentsOf: extra, at: Int.random(in: 0...out.count, using: &self))
+            default: out.append(contentsOf: bytes(Int.random(in: 1...4, using: &self)))
+            }
+        }
+        return out
+    }
+}
