@@ -177,10 +177,17 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         request.properties = kafka.properties
         return Task {
             defer { ended.count.withLock { $0 += 1 } }
+            // A tail that throws starts over from the newest record shown, not from `query.start`: the
+            // pane must not get the last 200 lines twice.
+            var resume = TailResume()
             while !Task.isCancelled {
+                var attempt = request
+                attempt.start = resume.restart(from: query.start)
                 do {
-                    try await KafkaTail(request).run(deliver: { records in
-                        send(.feed(.logs(query, records.map(LogEntry.init), at: epochMilliseconds())))
+                    try await KafkaTail(attempt).run(deliver: { records in
+                        let fresh = resume.admit(records)
+                        guard !fresh.isEmpty else { return }
+                        send(.feed(.logs(query, fresh.map(LogEntry.init), at: epochMilliseconds())))
                     }, notice: { notice in
                         switch notice {
                         case .reading, .brokerReachable:

@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import LogTail
 import Testing
 
@@ -46,5 +47,25 @@ import Testing
             }
         }
         #expect(throws: TailArgumentError.self) { try TailPosition.parseUntil("soon", now: now) }
+    }
+}
+
+/// A tail that starts over shows nothing twice and skips nothing.
+@Suite(.timeLimit(.minutes(1))) struct TailResumeTests {
+    func record(_ partition: Int32, _ offset: Int64, at time: Int64) -> KafkaRecord {
+        KafkaRecord(topic: "logs", partition: partition, offset: offset, timestampMilliseconds: time, key: nil, value: Array("\(partition):\(offset)".utf8))
+    }
+
+    @Test func recordsAreAdmittedOnceAndTheRestartIsTheNewestTime() {
+        var resume = TailResume()
+        #expect(resume.restart(from: .last(200)) == .last(200))  // nothing shown yet: as asked
+        let first = [record(0, 10, at: 1_000), record(1, 4, at: 1_005), record(0, 11, at: 1_005)]
+        #expect(resume.admit(first) == first)
+        #expect(resume.restart(from: .last(200)) == .time(1_005))
+        // Started over at 1,005: the two records of that millisecond come again and are dropped; the
+        // one after them, and a partition's first record, are new.
+        let again = [record(1, 4, at: 1_005), record(0, 11, at: 1_005), record(0, 12, at: 1_006), record(2, 0, at: 1_007)]
+        #expect(resume.admit(again) == [record(0, 12, at: 1_006), record(2, 0, at: 1_007)])
+        #expect(resume.restart(from: .end) == .time(1_007))
     }
 }
