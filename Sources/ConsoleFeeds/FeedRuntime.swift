@@ -106,6 +106,16 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
             Task.detached { try? searchHistory.append(line) }  // a history that cannot be written is not worth an error
         case .copyToClipboard:
             break  // the UI loop writes it to the terminal
+        case .saveLines(let path, let lines):
+            let send = send
+            Task.detached {
+                do {
+                    let written = try Self.saveNew(path, lines)
+                    send(.notice("saved \(lines.count) lines to \(written)", isError: false, at: epochMilliseconds()))
+                } catch {
+                    send(.notice("save: \(error)", isError: true, at: epochMilliseconds()))
+                }
+            }
         }
     }
 
@@ -250,6 +260,30 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
             }
         }
     }
+
+    /// Writes `lines` to a file that must not exist yet (`~/` is the home directory); returns its path.
+    static func saveNew(_ path: String, _ lines: [String]) throws -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        let fd = open(expanded, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            let reason = errno == EEXIST ? "it exists already (choose another name)" : String(cString: strerror(errno))
+            throw SaveError(description: "cannot create \(expanded): \(reason)")
+        }
+        defer { close(fd) }
+        let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SaveError(description: "cannot write \(expanded): \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+        return expanded
+    }
+
+    struct SaveError: Error, CustomStringConvertible { var description: String }
 
     /// A short reason for the status bar.
     static func reason(_ error: any Error) -> String {

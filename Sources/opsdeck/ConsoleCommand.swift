@@ -53,6 +53,7 @@ struct ConsoleCommand: ParsableCommand {
             Config file ($XDG_CONFIG_HOME/opsdeck/config, else ~/.config/opsdeck/config), one setting per line:
               theme light
               bind quit q,ctrl-q          # ACTION is shell.quit, services.open, ... or a bare name for all panes
+              log_lines 500000            # lines the logs pane holds (default 100000)
             Themes are files NAME.theme in $OPSDECK_THEMES or $XDG_CONFIG_HOME/opsdeck/themes, else the
             built-in ones (dark, light, mono). NO_COLOR turns colour off.
             """
@@ -131,6 +132,7 @@ struct ConsoleCommand: ParsableCommand {
                              header: "consul " + consulConfiguration.baseURL.replacingOccurrences(of: "http://", with: "")) { state in
             let searches = history.load()
             state.preparePane(SearchPane.self) { $0.history = searches }
+            if let lines = settings.logLines { state.preparePane(LogsPane.self) { $0.buffer = LogBuffer(capacity: lines) } }
         }
         if let problem = themeProblem ?? problems.first {
             inbox.send(.themeFailed(problem, at: epochMilliseconds()))

@@ -20,6 +20,17 @@ import TUI
             if case .feed(let event) = action { events.withLock { $0.append(event) } }
         }
         var all: [FeedEvent] { events.withLock { $0 } }
+        let notes = Mutex<[(String, Bool)]>([])
+
+        func waitForNote(_ match: ((String, Bool)) -> Bool) async throws {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                if notes.withLock({ $0.contains(where: match) }) { return }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            Issue.record("no such notice within 10 s; notices: \(notes.withLock { $0 })")
+            throw CancellationError()
+        }
         func clear() { events.withLock { $0.removeAll() } }
 
         /// Waits for an event that `match` accepts; fails the test with `what` after 10 s.
@@ -133,6 +144,24 @@ import TUI
         }
         #expect(Set(text.split(separator: "\n")) == ["48.8566 2.3522", "paris"])
         #expect(SearchHistory(path: historyPath, limit: 10).load().count == 2)
+    }
+
+    /// `:save` writes a new file and says so; it never overwrites one.
+    @Test func savedLinesGoToANewFileOnly() async throws {
+        let recorder = Recorder()
+        let runtime = FeedRuntime(consul: ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:1")),
+                                  loadTheme: { _ in .monochrome }, send: { action in
+                                      if case .notice(let text, let isError, _) = action { recorder.notes.withLock { $0.append((text, isError)) } }
+                                  })
+        defer { runtime.stop() }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("opsdeck-save-\(UInt32.random(in: 0...UInt32.max)).log").path
+        defer { unlink(path) }
+        runtime.perform(.saveLines(path: path, lines: ["a", "b"]))
+        try await recorder.waitForNote { $0.0 == "saved 2 lines to \(path)" && !$0.1 }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "a\nb\n")
+        runtime.perform(.saveLines(path: path, lines: ["c"]))
+        try await recorder.waitForNote { $0.1 && $0.0 == "save: cannot create \(path): it exists already (choose another name)" }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "a\nb\n")
     }
 
     /// The newest of each line, at most `limit`, oldest first; a file grown past twice the limit is cut.

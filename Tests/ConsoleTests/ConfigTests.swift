@@ -56,7 +56,11 @@ import TUI
     @Test func badLinesAreReportedWithTheirPlace() throws {
         #expect(throws: ConsoleConfigFile.Problem.self) { try ConsoleConfigFile.parse("theme\ncolour red", file: "cfg") }
         #expect { try ConsoleConfigFile.parse("theme dark\ncolour red", file: "cfg") } throws: {
-            "\($0)" == "cfg, line 2: expected 'theme NAME' or 'bind ACTION KEY[,KEY...]'"
+            "\($0)" == "cfg, line 2: expected 'theme NAME', 'bind ACTION KEY[,KEY...]' or 'log_lines N'"
+        }
+        #expect(try ConsoleConfigFile.parse("log_lines 500000", file: "cfg").logLines == 500_000)
+        #expect { try ConsoleConfigFile.parse("log_lines 10", file: "cfg") } throws: {
+            "\($0)" == "cfg, line 1: log_lines must be a whole number from 1000 to 10000000"
         }
         #expect(throws: ConsoleConfigFile.Problem.self) { try ConsoleConfigFile.load(path: "/nonexistent/opsdeck", environment: [:]) }
         #expect(try ConsoleConfigFile.load(path: nil, environment: ["XDG_CONFIG_HOME": "/nonexistent"]) == ConsoleConfigFile())

@@ -99,6 +99,25 @@ import TUI
         #expect(logs(state).buffer.filter.include == "results=3")
     }
 
+    /// `y` copies the current line as printed; `:save FILE` writes every line the filters show.
+    @Test func copyTheLineAndSaveTheFilteredView() {
+        var (state, reducer, query) = console()
+        _ = reducer.keys(&state, [.character("a")])  // every instance's lines
+        feed(reducer, &state, query, (0..<6).map { i in Self.entry("search-service-\(i % 2 + 1)", i == 4 ? "error" : "info", "line \(i)", at: Fixture.t0 + Int64(i)) })
+        let copy = reducer.keys(&state, [.character("y")])
+        let newest = logs(state).buffer.shownLine(logs(state).buffer.shownCount - 1).line
+        #expect(copy == [.copyToClipboard(newest.printed)] && newest.printed.contains("line 5"))
+        #expect(state.message?.text == "copied the search-service-2 line (\(newest.printed.count) characters)")
+        _ = reducer.keys(&state, [.character("/")])
+        _ = reducer.type(&state, "line [13]")
+        _ = reducer.keys(&state, [.enter])
+        let save = reducer.command(&state, "save /tmp/incident.log")
+        guard case .saveLines(let path, let lines)? = save.first else { Issue.record("no save: \(save)"); return }
+        #expect(path == "/tmp/incident.log" && lines.count == 2 && lines[0].contains("line 1") && lines[1].contains("line 3"))
+        _ = reducer.reduce(&state, .notice("saved 2 lines to /tmp/incident.log", isError: false, at: Fixture.t0))
+        #expect(state.message?.text == "saved 2 lines to /tmp/incident.log")
+    }
+
     @Test func theBufferIsBoundedAndSaysWhatItDropped() throws {
         var buffer = LogBuffer(capacity: 100)
         var filter = LogFilter()

@@ -45,6 +45,8 @@ public struct ConsoleReducer: Sendable {
             state.message = Message(text: "theme \(theme.name)", isError: false, at: state.now)
         case .themeFailed(let text, let at):
             state.message = Message(text: text, isError: true, at: at)
+        case .notice(let text, let isError, let at):
+            state.message = Message(text: text, isError: isError, at: at)
         case .quitRequested:
             state.quit = true
         case .input(.resize(let width, let height)):

@@ -86,6 +86,8 @@ public enum ConsoleAction: Sendable {
     case feed(FeedEvent)
     case themeLoaded(Theme)
     case themeFailed(String, at: Int64)
+    /// What a one-shot effect has to say (a file written, or why not).
+    case notice(String, isError: Bool, at: Int64)
     /// SIGINT, SIGTERM or SIGHUP from outside: leave cleanly.
     case quitRequested
 }

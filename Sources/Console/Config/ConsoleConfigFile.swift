@@ -1,9 +1,12 @@
 import Foundation
 
-/// The config file: `theme NAME` and `bind ACTION KEY[,KEY...]` lines; `#` comments.
+/// The config file: `theme NAME`, `bind ACTION KEY[,KEY...]` and `log_lines N` lines; `#` comments.
 public struct ConsoleConfigFile: Equatable {
     public var theme: String?
     public var bindings: [String] = []
+    /// Lines the logs pane holds (the oldest are dropped past it).
+    public var logLines: Int?
+    public static let logLinesRange = 1_000...10_000_000
 
     public init(theme: String? = nil, bindings: [String] = []) {
         self.theme = theme
@@ -40,7 +43,13 @@ public struct ConsoleConfigFile: Equatable {
             switch words[0] {
             case "theme" where words.count == 2: result.theme = words[1]
             case "bind": result.bindings.append(line)
-            default: throw Problem(description: "\(file), line \(number + 1): expected 'theme NAME' or 'bind ACTION KEY[,KEY...]'")
+            case "log_lines" where words.count == 2:
+                guard let count = Int(words[1]), logLinesRange.contains(count) else {
+                    throw Problem(description: "\(file), line \(number + 1): log_lines must be a whole number from 1000 to 10000000")
+                }
+                result.logLines = count
+            default:
+                throw Problem(description: "\(file), line \(number + 1): expected 'theme NAME', 'bind ACTION KEY[,KEY...]' or 'log_lines N'")
             }
         }
         return result

@@ -199,4 +199,6 @@ public enum ConsoleEffect: Equatable, Sendable {
     case copyToClipboard(String)
     /// Appends a line to the search prompt's history file.
     case rememberSearch(String)
+    /// Writes lines to a new file (never over an existing one); the result comes back as a notice.
+    case saveLines(path: String, lines: [String])
 }

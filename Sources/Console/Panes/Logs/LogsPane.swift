@@ -13,7 +13,7 @@ public struct LogsPane: Pane {
 
     public enum Command: String, PaneCommand {
         case up, down, pageUp = "page-up", pageDown = "page-down", top, live
-        case filter, exclude, keep, instances, jump, chart, wrap, timestamps
+        case filter, exclude, keep, instances, jump, chart, wrap, timestamps, copy
     }
 
     public static let bindings: [Binding<Command>] = [
@@ -31,12 +31,15 @@ public struct LogsPane: Pane {
         Binding(.chart, [.character("c")], "Move the chart cursor to this line's time"),
         Binding(.wrap, [.character("w")], "Wrap long lines, or cut them at the edge"),
         Binding(.timestamps, [.character("T")], "Show or hide the time column"),
+        Binding(.copy, [.character("y")], "Copy the current line (OSC 52; :save FILE writes every line shown)"),
     ]
 
     public static let lineCommands = [
         LineCommandSpec("logs", argument: .init("FROM", required: true, completion: .values(["end", "-100", "-1000", "5m", "15m", "1h"]),
                                                 rest: true),
                         help: "Read the logs again from FROM (or --from FROM, as opsdeck tail): end, -N, 15m ago, a time"),
+        LineCommandSpec("save", argument: .init("FILE", required: true, rest: true),
+                        help: "Write the log lines shown (after filters) to a new FILE, as opsdeck tail prints them"),
     ]
 
     public var service: String?
@@ -185,6 +188,10 @@ public struct LogsPane: Pane {
             return [.selectTime(line.time / 1000)]
         case .wrap: wrap.toggle()
         case .timestamps: showTime.toggle()
+        case .copy:
+            guard let line = currentLine else { return [.message("no line to copy", isError: true)] }
+            return [.effect(.copyToClipboard(line.printed)),
+                    .message("copied the \(line.instance) line (\(line.printed.count) characters)", isError: false)]
         }
         return []
     }
@@ -202,6 +209,11 @@ public struct LogsPane: Pane {
 
     public mutating func run(_ command: LineCommand, _ context: PaneContext) -> [Outcome] {
         guard var text = command.argument else { return [] }
+        if command.name == "save" {
+            let lines = (0..<buffer.shownCount).map { buffer.shownLine($0).line.printed }
+            guard !lines.isEmpty else { return [.message("no lines to save", isError: true)] }
+            return [.effect(.saveLines(path: text, lines: lines))]
+        }
         // `opsdeck tail`'s spelling works too: `:logs --from 15m`.
         if text.hasPrefix("--from") { text = text.dropFirst(6).trimmingCharacters(in: CharacterSet(charactersIn: " =")) }
         do {
