@@ -208,6 +208,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                             send(.feed(.failed(feed, reason: "no topic \(topic) yet", retryInMilliseconds: 1_000, at: epochMilliseconds())))
                         case .problem(let text):
                             send(.feed(.failed(feed, reason: text, retryInMilliseconds: 1_000, at: epochMilliseconds())))
+                        case .behind(let records):
+                            send(.feed(.logsBehind(query, records: records, at: epochMilliseconds())))
                         }
                     })
                     return

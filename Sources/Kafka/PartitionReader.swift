@@ -87,6 +87,14 @@ public final class PartitionReader: Sendable {
         return (low, high)
     }
 
+    /// The high watermark librdkafka last heard of from fetches (no request to the broker), nil before the
+    /// first fetch: for a follower's lag, cheap enough to ask every second.
+    public func cachedHighWatermark(topic: String, partition: Int32) -> Int64? {
+        var low: Int64 = 0, high: Int64 = 0
+        let err = rd_kafka_get_watermark_offsets(handle, topic, partition, &low, &high)
+        return err == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 ? high : nil
+    }
+
     /// For each partition, the first offset whose timestamp is at or after `milliseconds` (Kafka's
     /// ListOffsets by time); nil where no such record exists yet (start at the end).
     public func offsets(atOrAfter milliseconds: Int64, topic: String, partitions: [Int32],

@@ -48,6 +48,9 @@ public enum TailNotice: Sendable, Equatable, CustomStringConvertible {
     case brokerReachable
     case waitingForTopic(String)
     case problem(String)
+    /// Records written but not read yet, over every partition (0: caught up), at most once a second and
+    /// only when it changes.
+    case behind(records: Int64)
 
     public var description: String {
         switch self {
@@ -58,6 +61,7 @@ public enum TailNotice: Sendable, Equatable, CustomStringConvertible {
         case .brokerReachable: return "broker reachable again; continuing from the last offsets read"
         case .waitingForTopic(let topic): return "topic \(topic) does not exist yet; waiting for it"
         case .problem(let text): return text
+        case .behind(let records): return records == 0 ? "caught up" : "\(records) records behind"
         }
     }
 }
@@ -149,6 +153,26 @@ public final class KafkaTail: Sendable {
             }
         }
         guard let probe = partitions.first else { return }
+        // Lag: the next offset to read per partition against the high watermarks librdkafka has seen.
+        var nextOffsets: [PartitionKey: Int64] = [:]
+        var lastBehind: Int64?
+        var lastLagCheck = Self.now()
+        func reportLag() {
+            let now = Self.now()
+            guard now - lastLagCheck >= 1_000 else { return }
+            lastLagCheck = now
+            var behind: Int64 = 0
+            for key in partitions {
+                guard let next = nextOffsets[key], let high = reader.cachedHighWatermark(topic: key.topic, partition: key.partition) else {
+                    return  // not every partition fetched yet: nothing honest to say
+                }
+                behind += max(0, high - next)
+            }
+            if behind != lastBehind {
+                lastBehind = behind
+                notice(.behind(records: behind))
+            }
+        }
 
         let events = try reader.read(starts)
         notice(.reading(topics: request.topics, partitions: partitions.count, follow: request.follow))
@@ -160,6 +184,7 @@ public final class KafkaTail: Sendable {
                 let arrived = Self.now()
                 for record in records {
                     let key = PartitionKey(topic: record.topic, partition: record.partition)
+                    nextOffsets[key] = max(nextOffsets[key] ?? 0, record.offset + 1)
                     let time = record.timestampMilliseconds ?? .max
                     if !request.follow, let end = ends[key], record.offset >= end, time > startedAt {
                         merger.finish(key)  // written after the tail started: past a bounded read's end
@@ -172,9 +197,10 @@ public final class KafkaTail: Sendable {
                     if let oldest = oldestShown, time < oldest { continue }
                     merger.add(record, now: arrived)
                 }
-            case .endOfPartition(let topic, let partition, _):
+            case .endOfPartition(let topic, let partition, let offset):
                 liveness.reachable()
                 let key = PartitionKey(topic: topic, partition: partition)
+                nextOffsets[key] = max(nextOffsets[key] ?? 0, offset)
                 merger.reachedEnd(key)
                 let pastUntil = request.until.map { Self.now() > $0 } ?? false
                 if !request.follow || pastUntil { merger.finish(key) }
@@ -192,6 +218,7 @@ public final class KafkaTail: Sendable {
                 }
             }
             flush()
+            if request.follow && !liveness.isDown { reportLag() }
             if merger.allFinished {
                 merger.releaseAll { lastN.take($0, into: &out) }
                 lastN.finish(into: &out)

@@ -154,6 +154,7 @@ struct TailCommand: AsyncParsableCommand {
                 }
                 output.write(bytes)
             }, notice: { notice in
+                if case .behind = notice { return }  // the console's status bar shows lag; the CLI stays quiet
                 FileHandle.standardError.write(Data("opsdeck tail: \(notice)\n".utf8))
             })
         } catch let failure as TailFailure {

@@ -31,6 +31,8 @@ import Testing
         defer { load.signal(SIGTERM) }
         try await tmux.waitFor("search lines in the pane", timeout: .seconds(30)) { $0.contains("\(service)-1 debug   search") }
         print("first search line shown \(ContinuousClock.now - started) after the load started (search-bench's 1 s warm-up included)")
+        // At 20 lines a second the tail keeps up: the status bar says so.
+        try await tmux.waitFor("the logs caught up in the status bar") { $0.contains("● logs caught up") }
 
         // Focus the logs (Tab: metrics, then logs), filter as typed, then every instance's lines.
         try tmux.send("Tab")

@@ -118,6 +118,20 @@ import TUI
         #expect(state.message?.text == "saved 2 lines to /tmp/incident.log")
     }
 
+    /// The tail's lag reaches the status bar: how far behind, then caught up.
+    @Test func lagAndCaughtUpShowOnTheStatusBar() {
+        var (state, reducer, query) = console()
+        feed(reducer, &state, query, [Self.entry("search-service-1", "info", "x", at: Fixture.t0)])
+        _ = reducer.reduce(&state, .feed(.logsBehind(query, records: 12_345, at: Fixture.t0)))
+        #expect(ConsoleView.render(state, reducer).lines().last?.contains("● logs 12.3k behind") == true)
+        _ = reducer.reduce(&state, .feed(.logsBehind(query, records: 0, at: Fixture.t0)))
+        feed(reducer, &state, query, [Self.entry("search-service-1", "info", "y", at: Fixture.t0 + 1)])
+        #expect(ConsoleView.render(state, reducer).lines().last?.contains("● logs caught up") == true)
+        // A report for a tail no longer wanted changes nothing.
+        _ = reducer.reduce(&state, .feed(.logsBehind(LogQuery(topic: "other", start: .end), records: 9, at: Fixture.t0)))
+        #expect(state.feeds[.logs]?.detail == "caught up")
+    }
+
     @Test func theBufferIsBoundedAndSaysWhatItDropped() throws {
         var buffer = LogBuffer(capacity: 100)
         var filter = LogFilter()

@@ -78,6 +78,8 @@ public enum FeedEvent: Equatable, Sendable {
     case dashboard(service: String, text: String?)
     /// Records in merged order (none: the tail is reading and live).
     case logs(LogQuery, [LogEntry], at: Int64)
+    /// Records written to the topic and not read yet (0: caught up).
+    case logsBehind(LogQuery, records: Int64, at: Int64)
     case search(SearchCall, Result<SearchAnswer, SearchFailure>)
     /// The feed could not read; it retries on its own.
     case failed(Feed, reason: String, retryInMilliseconds: Int64, at: Int64)
@@ -112,7 +114,7 @@ extension FeedEvent {
         case .monitor, .monitorRound: return .monitor
         case .graphite, .metricNames: return .graphite
         case .dashboard, .search: return nil
-        case .logs: return .logs
+        case .logs, .logsBehind: return .logs
         case .failed(let feed, _, _, _): return feed.kind
         }
     }
@@ -130,18 +132,30 @@ extension FeedEvent {
         case .graphite(let query, _, _): return subscriptions.contains(.graphite(query))
         case .metricNames: return subscriptions.contains(.metricNames)
         case .dashboard(let service, _): return subscriptions.contains(.dashboard(service: service))
-        case .logs(let query, _, _): return subscriptions.contains(.logs(query))
+        case .logs(let query, _, _), .logsBehind(let query, _, _): return subscriptions.contains(.logs(query))
         case .search(let call, _): return subscriptions.contains(.search(call))
         case .failed(let feed, _, _, _): return subscriptions.contains(feed)
+        }
+    }
+
+    /// 1234 → "1,234"; 12345 → "12.3k"; 1234567 → "1.2M".
+    static func count(_ n: Int64) -> String {
+        switch n {
+        case ..<10_000: return n.formatted()
+        case ..<1_000_000: return String(format: "%.1fk", Double(n) / 1_000)
+        default: return String(format: "%.1fM", Double(n) / 1_000_000)
         }
     }
 
     /// That line after this event (nil: the event does not change it).
     func status(after previous: FeedStatus?) -> FeedStatus? {
         switch self {
-        case .services(_, let at), .checks(_, let at), .health(_, _, let at), .graphite(_, _, let at), .metricNames(_, let at),
-             .logs(_, _, let at):
+        case .services(_, let at), .checks(_, let at), .health(_, _, let at), .graphite(_, _, let at), .metricNames(_, let at):
             return FeedStatus(phase: .live, lastUpdate: at)
+        case .logs(_, _, let at):
+            return FeedStatus(phase: .live, lastUpdate: at, detail: previous?.detail)
+        case .logsBehind(_, let records, let at):
+            return FeedStatus(phase: .live, lastUpdate: previous?.lastUpdate ?? at, detail: records == 0 ? "caught up" : Self.count(records) + " behind")
         case .monitor, .dashboard, .search:
             return nil
         case .monitorRound(let ok, let failed, let at):
