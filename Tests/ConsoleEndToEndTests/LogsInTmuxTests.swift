@@ -56,3 +56,59 @@ import Testing
         try await tmux.waitFor("exit") { $0.contains("EXITED 0") }
     }
 }
+
+/// The broker goes away under the logs pane and comes back: the status bar says so, and the pane goes on
+/// with nothing lost and nothing twice. A relay in front of a private broker cuts the path and restores it
+/// (the broker keeps its log; restarting Tansu, memory-only, would empty it).
+@Suite(.timeLimit(.minutes(3))) struct LogsBrokerOutageInTmuxTests {
+    func consul(_ method: String, _ path: String, _ body: String = "") throws {
+        let result = try Stack.run("/usr/bin/curl", ["-fsS", "-X", method, "-d", body, "http://127.0.0.1:8500\(path)"])
+        guard result.status == 0 else { throw StackError(message: "curl \(method) \(path): \(result.output)") }
+    }
+
+    @Test func anOutageIsShownAndThePaneContinuesWithoutLossOrRepeat() async throws {
+        try await Stack.ensureUp()
+        let service = "e2o-\(UInt32.random(in: 0...UInt32.max))"
+        let brokerPort = try freePort()
+        let relay = try TCPRelay(to: brokerPort)
+        let broker = try await offPool { try ScratchBroker(port: brokerPort, advertisedPort: relay.port) }
+        let producer = try KafkaProducer(bootstrapServers: broker.bootstrap)
+        try await offPool { try producer.createTopic(service, partitions: 3) }
+        @Sendable func write(_ prefix: String, _ count: Int) throws {
+            let base = Int64(Date().timeIntervalSince1970 * 1000)
+            for i in 0..<count {
+                try producer.send(topic: service, key: Array("\(service)-1".utf8), value: Array("\(prefix) \(i)".utf8),
+                                  partition: Int32(i % 3), timestampMilliseconds: base + Int64(i))
+            }
+            try producer.flush()
+        }
+        try consul("PUT", "/v1/agent/service/register", #"{"ID":"\#(service)-1","Name":"\#(service)","Address":"127.0.0.1","Port":1}"#)
+        defer { try? consul("PUT", "/v1/agent/service/deregister/\(service)-1") }
+        try await offPool { try write("before", 20) }
+
+        let tmux = try Tmux(width: 150, height: 70, command: "\(ConsoleInTmuxTests.opsdeck) --consul 127.0.0.1:8500 --brokers \(broker.bootstrap)")
+        try await tmux.waitFor("the service listed") { $0.contains(service) }
+        try tmux.sendText(":instances \(service)")
+        try tmux.send("Enter")
+        try tmux.send("Tab")
+        try tmux.send("Tab")
+        try tmux.send("z")  // the logs pane, zoomed: every line on screen
+        try await tmux.waitFor("the lines before the outage") { $0.contains("before 19") && $0.contains("┏ logs  \(service)") }
+
+        relay.cut()
+        try await tmux.waitFor("the outage on the status bar", timeout: .seconds(30)) { $0.contains("✖ logs: broker unreachable") }
+        try relay.restore()
+        try await offPool { try write("after", 20) }
+        let screen = try await tmux.waitFor("the lines after the return", timeout: .seconds(30)) { $0.contains("after 19") }
+        try await tmux.waitFor("the logs live again") { $0.contains("● logs") }
+        for prefix in ["before", "after"] {
+            for i in 0..<20 {
+                let count = screen.components(separatedBy: "\(prefix) \(i)\n").count - 1
+                    + screen.components(separatedBy: "\(prefix) \(i) ").count - 1
+                #expect(count == 1, "\(prefix) \(i) shown \(count) times:\n\(screen)")
+            }
+        }
+        try tmux.send("q")
+        try await tmux.waitFor("exit") { $0.contains("EXITED 0") }
+    }
+}
