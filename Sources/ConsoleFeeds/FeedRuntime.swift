@@ -184,7 +184,9 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     private func tail(_ query: LogQuery) -> Task<Void, Never> {
         let feed = Feed.logs(query), send = send, ended = ended
         var request = TailRequest(bootstrapServers: kafka.brokers, topics: [query.topic], start: query.start)
-        request.properties = kafka.properties
+        // librdkafka prefetches up to 64 MiB by default; the pane holds a bounded number of lines, and a
+        // smaller read-ahead keeps the console's memory bounded too (`-X`-style properties override it).
+        request.properties = ["queued.max.messages.kbytes": "16384"].merging(kafka.properties) { _, user in user }
         return Task {
             defer { ended.count.withLock { $0 += 1 } }
             // A tail that throws starts over from the newest record shown, not from `query.start`: the
@@ -197,7 +199,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                     try await KafkaTail(attempt).run(deliver: { records in
                         let fresh = resume.admit(records)
                         guard !fresh.isEmpty else { return }
-                        send(.feed(.logs(query, fresh.map(LogEntry.init), at: epochMilliseconds())))
+                        send(.feed(.logs(query, fresh.map { LogLine(LogEntry($0)) }, at: epochMilliseconds())))
                     }, notice: { notice in
                         switch notice {
                         case .reading, .brokerReachable:

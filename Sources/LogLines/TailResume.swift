@@ -5,8 +5,14 @@ import KafkaModels
 /// the newest record admitted, so nothing between is skipped. Records at that same millisecond are read
 /// again and dropped here by offset.
 public struct TailResume: Sendable, Equatable {
-    /// Highest offset admitted per "topic/partition".
-    private var admitted: [String: Int64] = [:]
+    /// Highest offset admitted per partition. A few partitions: a list searched from the last one used
+    /// beats hashing a topic name for every record.
+    private struct Slot: Sendable, Equatable {
+        var topic: String
+        var partition: Int32
+        var offset: Int64
+    }
+    private var admitted: [Slot] = []
     private var newest: Int64?
 
     public init() {}
@@ -15,10 +21,18 @@ public struct TailResume: Sendable, Equatable {
     public mutating func admit(_ records: [KafkaRecord]) -> [KafkaRecord] {
         var fresh: [KafkaRecord] = []
         fresh.reserveCapacity(records.count)
+        var last = 0
         for record in records {
-            let key = "\(record.topic)/\(record.partition)"
-            if let seen = admitted[key], record.offset <= seen { continue }
-            admitted[key] = record.offset
+            if !(last < admitted.count && admitted[last].partition == record.partition && admitted[last].topic == record.topic) {
+                if let index = admitted.firstIndex(where: { $0.partition == record.partition && $0.topic == record.topic }) {
+                    last = index
+                } else {
+                    admitted.append(Slot(topic: record.topic, partition: record.partition, offset: -1))
+                    last = admitted.count - 1
+                }
+            }
+            guard record.offset > admitted[last].offset else { continue }
+            admitted[last].offset = record.offset
             if let time = record.timestampMilliseconds { newest = max(newest ?? time, time) }
             fresh.append(record)
         }

@@ -113,7 +113,7 @@ struct ConsoleCommand: ParsableCommand {
         }
 
         guard let (dnsHost, dnsPort) = HostPort.parse(dns) else { throw ValidationError("--dns \(dns): expected host:port") }
-        let inbox = ActionInbox()
+        let inbox = ActionInbox(logCapacity: settings.logLines ?? LogBuffer().capacity)
         let consulConfiguration = consulOptions.configuration()
         let consul = ConsulClient(configuration: consulConfiguration)
         let history = SearchHistory(path: SearchHistory.standardPath(environment), limit: SearchPane.historyLimit)

@@ -55,3 +55,31 @@ import TUI
         #expect(runtime.performed == [.loadTheme("light")])
     }
 }
+
+/// A flood of log batches does not grow the inbox past what the logs pane would keep, and loses count of
+/// nothing.
+@Suite(.timeLimit(.minutes(1))) struct ActionInboxTests {
+    @Test func logBatchesMergeAndTheExcessIsCountedNotKept() {
+        let inbox = ActionInbox(logCapacity: 1_000)
+        let query = LogQuery(topic: "t", start: .end)
+        var sent = 0
+        inbox.send(.tick(now: 1))
+        for batch in 0..<50 {
+            let entries = (0..<100).map { i in LogsPaneTests.entry("i", "info", "line \(batch * 100 + i)", at: Int64(batch * 100 + i), offset: Int64(batch * 100 + i)) }
+            sent += entries.count
+            inbox.send(.feed(.logs(query, entries.map(LogLine.init), at: 0)))
+        }
+        let actions = inbox.drain()
+        #expect(actions.count == 3)  // the tick, the drop count, one merged batch
+        guard case .tick = actions[0], case .feed(.logsDropped(query, let dropped)) = actions[1],
+              case .feed(.logs(query, let held, _)) = actions[2] else { Issue.record("\(actions.map { "\($0)".prefix(40) })"); return }
+        #expect(held.count <= 2_000 && held.count >= 1_000)
+        #expect(dropped + held.count == sent)
+        #expect(held.last?.text == "line 4999")  // the newest kept, in order
+        // Another action in between starts a new batch: order is kept.
+        inbox.send(.feed(.logs(query, [LogLine(LogsPaneTests.entry("i", "info", "a", at: 1))], at: 0)))
+        inbox.send(.tick(now: 2))
+        inbox.send(.feed(.logs(query, [LogLine(LogsPaneTests.entry("i", "info", "b", at: 2))], at: 0)))
+        #expect(inbox.drain().count == 3)
+    }
+}

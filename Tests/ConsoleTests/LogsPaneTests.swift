@@ -28,7 +28,7 @@ import TUI
     }
 
     func feed(_ reducer: ConsoleReducer, _ state: inout ConsoleState, _ query: LogQuery, _ entries: [LogEntry]) {
-        _ = reducer.reduce(&state, .feed(.logs(query, entries, at: Fixture.t0)))
+        _ = reducer.reduce(&state, .feed(.logs(query, entries.map(LogLine.init), at: Fixture.t0)))
     }
 
     var logs: (ConsoleState) -> LogsPane { { $0.pane(LogsPane.self)! } }

@@ -15,12 +15,19 @@ public protocol ConsoleRuntime: AnyObject {
 }
 
 /// Actions from any thread to the UI thread: queued, and a byte on a pipe wakes the UI's poll().
+///
+/// Bounded where it can grow: log records arriving faster than the UI takes them are merged into the
+/// last queued batch of the same tail, and past twice `logCapacity` records (what the logs pane holds)
+/// the oldest are dropped here down to `logCapacity` and counted (`.logsDropped`), as the pane would drop
+/// them: memory stays bounded and the pane's count of dropped lines stays exact.
 public final class ActionInbox: Sendable {
     private let pending = Mutex<[ConsoleAction]>([])
     public let wakeDescriptor: Int32
     private let wakeWriter: Int32
+    private let logCapacity: Int
 
-    public init() {
+    public init(logCapacity: Int = 100_000) {
+        self.logCapacity = max(1, logCapacity)
         var fds: [Int32] = [0, 0]
         pipe(&fds)
         for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
@@ -29,7 +36,26 @@ public final class ActionInbox: Sendable {
     }
 
     public func send(_ action: ConsoleAction) {
-        pending.withLock { $0.append(action) }
+        pending.withLock { queue in
+            guard case .feed(.logs(let query, let entries, let at)) = action, let last = queue.indices.last,
+                  case .feed(.logs(query, var held, _)) = queue[last] else {
+                queue.append(action)
+                return
+            }
+            queue[last] = .quitRequested  // a placeholder, so that `held` is the batch's only reference
+            held.append(contentsOf: entries)
+            // Trimmed back to the capacity once past twice it: the cost of dropping is spread out.
+            if held.count > 2 * logCapacity {
+                let excess = held.count - logCapacity
+                held.removeFirst(excess)
+                if last > 0, case .feed(.logsDropped(query, let earlier)) = queue[last - 1] {
+                    queue[last - 1] = .feed(.logsDropped(query, count: earlier + excess))
+                } else {
+                    queue.insert(.feed(.logsDropped(query, count: excess)), at: last)
+                }
+            }
+            queue[queue.count - 1] = .feed(.logs(query, held, at: at))
+        }
         var byte: UInt8 = 1
         _ = write(wakeWriter, &byte, 1)  // a full pipe already means "wake up"
     }
@@ -84,7 +110,9 @@ public final class ConsoleApp {
     public func run() {
         state.size = Size(width: backend.size.width, height: backend.size.height)
         var previous: Grid?
-        var rendered: ConsoleState?
+        // The revision drawn, not a copy of the state drawn: a kept copy would share the logs pane's
+        // 100,000 lines, and the next append would copy them all (copy-on-write) at every batch.
+        var renderedRevision = -1
         var lastFrame: Int64 = 0
         var lastTick: Int64 = 0
         let clock = options.clock
@@ -93,7 +121,7 @@ public final class ConsoleApp {
         while !state.quit {
             let now = clock()
             var timeout = max(0, 1_000 - (now - lastTick))
-            if rendered != state { timeout = max(0, options.frameIntervalMilliseconds - (now - lastFrame)) }
+            if renderedRevision != revision { timeout = max(0, options.frameIntervalMilliseconds - (now - lastFrame)) }
             for event in backend.readEvents(timeoutMilliseconds: Int32(timeout)) {
                 if case .resize = event {
                     previous = nil
@@ -107,12 +135,12 @@ public final class ConsoleApp {
                 apply(.tick(now: after))
                 lastTick = after
             }
-            if rendered != state && after - lastFrame >= options.frameIntervalMilliseconds && !state.quit {
+            if renderedRevision != revision && after - lastFrame >= options.frameIntervalMilliseconds && !state.quit {
                 let grid = ConsoleView.render(state, options.reducer)
                 backend.draw(grid.changes(from: previous))
                 backend.present()
                 previous = grid
-                rendered = state
+                renderedRevision = revision
                 lastFrame = after
                 frames += 1
             }
@@ -120,7 +148,11 @@ public final class ConsoleApp {
         runtime?.stop()
     }
 
+    /// Bumped by every action applied: the state may have changed, so a frame is due.
+    private var revision = 0
+
     func apply(_ action: ConsoleAction) {
+        revision &+= 1
         let effects = options.reducer.reduce(&state, action)
         if state.subscriptions != reconciled {
             reconciled = state.subscriptions

@@ -76,8 +76,11 @@ public enum FeedEvent: Equatable, Sendable {
     case metricNames([String], at: Int64)
     /// The dashboard file's text, nil when there is none.
     case dashboard(service: String, text: String?)
-    /// Records in merged order (none: the tail is reading and live).
-    case logs(LogQuery, [LogEntry], at: Int64)
+    /// Records in merged order, made into the pane's lines where they were read, off the UI thread (none:
+    /// the tail is reading and live).
+    case logs(LogQuery, [LogLine], at: Int64)
+    /// Records read but dropped before the pane took them (the UI fell behind by more than it holds).
+    case logsDropped(LogQuery, count: Int)
     /// Records written to the topic and not read yet (0: caught up).
     case logsBehind(LogQuery, records: Int64, at: Int64)
     case search(SearchCall, Result<SearchAnswer, SearchFailure>)
@@ -114,7 +117,7 @@ extension FeedEvent {
         case .monitor, .monitorRound: return .monitor
         case .graphite, .metricNames: return .graphite
         case .dashboard, .search: return nil
-        case .logs, .logsBehind: return .logs
+        case .logs, .logsBehind, .logsDropped: return .logs
         case .failed(let feed, _, _, _): return feed.kind
         }
     }
@@ -132,7 +135,7 @@ extension FeedEvent {
         case .graphite(let query, _, _): return subscriptions.contains(.graphite(query))
         case .metricNames: return subscriptions.contains(.metricNames)
         case .dashboard(let service, _): return subscriptions.contains(.dashboard(service: service))
-        case .logs(let query, _, _), .logsBehind(let query, _, _): return subscriptions.contains(.logs(query))
+        case .logs(let query, _, _), .logsBehind(let query, _, _), .logsDropped(let query, _): return subscriptions.contains(.logs(query))
         case .search(let call, _): return subscriptions.contains(.search(call))
         case .failed(let feed, _, _, _): return subscriptions.contains(feed)
         }
@@ -156,7 +159,7 @@ extension FeedEvent {
             return FeedStatus(phase: .live, lastUpdate: at, detail: previous?.detail)
         case .logsBehind(_, let records, let at):
             return FeedStatus(phase: .live, lastUpdate: previous?.lastUpdate ?? at, detail: records == 0 ? "caught up" : Self.count(records) + " behind")
-        case .monitor, .dashboard, .search:
+        case .monitor, .dashboard, .search, .logsDropped:
             return nil
         case .monitorRound(let ok, let failed, let at):
             let detail = "\(ok)/\(ok + failed)"

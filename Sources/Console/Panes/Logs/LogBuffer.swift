@@ -16,7 +16,10 @@ public struct LogLine: Equatable, Sendable {
         time = entry.record.timestampMilliseconds ?? 0
         instance = TerminalText.sanitize(entry.instance)
         level = TerminalText.sanitize(entry.level ?? "-")
-        text = TerminalText.sanitize(entry.text).replacingOccurrences(of: "\n" + TerminalText.continuationIndent, with: " ⏎ ")
+        let safe = TerminalText.sanitize(entry.text)
+        // Foundation's replacingOccurrences costs more than the rest of the line's making: only a
+        // multi-line message needs it.
+        text = safe.utf8.contains(0x0A) ? safe.replacingOccurrences(of: "\n" + TerminalText.continuationIndent, with: " ⏎ ") : safe
         printed = "\(instance) \(level) \(text)"
     }
 }
@@ -101,6 +104,9 @@ public struct LogBuffer: Equatable, Sendable {
         }
         return added
     }
+
+    /// Lines dropped before they reached the buffer (the console's inbox keeps at most a buffer's worth).
+    public mutating func noteDropped(_ count: Int) { dropped += count }
 
     /// A new filter: the whole buffer is classified again, once.
     public mutating func setFilter(_ new: LogFilter) {

@@ -86,7 +86,7 @@ public struct LogsPane: Pane {
             if filter != buffer.filter { buffer.setFilter(filter) }
         case .feed(.logs(let query, let entries, _)):
             guard query.topic == service, !entries.isEmpty else { return [] }
-            let added = buffer.append(entries.map(LogLine.init))
+            let added = buffer.append(entries)
             if anchored, let mark {
                 // After a jump: the first line at or past the marked moment stays in the middle of the view.
                 let first = (0..<buffer.shownCount).first { buffer.shownLine($0).line.time >= mark } ?? buffer.shownCount
@@ -97,6 +97,9 @@ public struct LogsPane: Pane {
                 unseen += added
             }
             clampScroll()
+        case .feed(.logsDropped(let query, let count)):
+            guard query.topic == service else { return [] }
+            buffer.noteDropped(count)
         case .prompt(let event):
             return prompt(event)
         default:
