@@ -64,7 +64,8 @@ public enum TailPosition {
     /// seconds. The package's one duration parser (`GoDuration`) with days: bounded (at most ~292 years,
     /// so no caller's arithmetic overflows), never negative here.
     public static func parseDuration(_ text: String) -> Double? {
-        guard let duration = GoDuration.parse(text, days: true), duration >= .zero, !text.hasPrefix("+") else { return nil }
+        guard !text.hasPrefix("-"), !text.hasPrefix("+"), text != "0",
+              let duration = GoDuration.parse(text, days: true), duration > .zero else { return nil }
         let (seconds, attoseconds) = duration.components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

@@ -1,9 +1,9 @@
 import KafkaModels
 
 /// What a tail that starts over (after an error it could not recover from inside) must not show again,
-/// and where it starts: records are admitted once per partition offset, and the new start is the time of
-/// the newest record admitted, so nothing between is skipped. Records at that same millisecond are read
-/// again and dropped here by offset.
+/// and where it starts: records are admitted once per partition offset, and the new start is the oldest of
+/// the partitions' newest admitted times, so a partition that lagged behind the others skips nothing.
+/// What is read again from the other partitions is dropped here by offset.
 public struct TailResume: Sendable, Equatable {
     /// Highest offset admitted per partition. A few partitions: a list searched from the last one used
     /// beats hashing a topic name for every record.
@@ -11,9 +11,10 @@ public struct TailResume: Sendable, Equatable {
         var topic: String
         var partition: Int32
         var offset: Int64
+        /// The newest admitted record's time in this partition.
+        var newest: Int64?
     }
     private var admitted: [Slot] = []
-    private var newest: Int64?
 
     public init() {}
 
@@ -33,14 +34,14 @@ public struct TailResume: Sendable, Equatable {
             }
             guard record.offset > admitted[last].offset else { continue }
             admitted[last].offset = record.offset
-            if let time = record.timestampMilliseconds { newest = max(newest ?? time, time) }
+            if let time = record.timestampMilliseconds { admitted[last].newest = max(admitted[last].newest ?? time, time) }
             fresh.append(record)
         }
         return fresh
     }
 
-    /// Where to start again: `original` until a record was admitted, then the newest one's time.
+    /// Where to start again: `original` until a record was admitted, then the oldest partition's newest time.
     public func restart(from original: TailStart) -> TailStart {
-        newest.map { .time($0) } ?? original
+        admitted.compactMap(\.newest).min().map { .time($0) } ?? original
     }
 }

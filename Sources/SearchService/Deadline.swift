@@ -28,30 +28,28 @@ public final class AbandonedOperations: Sendable {
     public init(limit: Int = 256) { self.limit = limit }
 
     public var count: Int { running.load(ordering: .relaxed) }
-    func abandoned() { running.add(1, ordering: .relaxed) }
-    func ended() { running.subtract(1, ordering: .relaxed) }
+    fileprivate func abandoned() { running.add(1, ordering: .relaxed) }
+    fileprivate func ended() { running.subtract(1, ordering: .relaxed) }
 }
 
 /// Runs `operation` and returns its result, or throws `DeadlineExceeded` once `limit` has passed.
 ///
 /// Returns on time even when the operation ignores cancellation (postgres-nio keeps retrying a dead
 /// server in the background): the operation is cancelled and left to wind down on its own, counted in
-/// `abandoned` until it does; with `abandoned.limit` of them still running, throws `TooManyAbandoned` at
-/// once. When the operation wins, its timer is cancelled at once, so no sleeping task outlives the call.
+/// `abandoned` until it does (so is one whose caller was cancelled); with `abandoned.limit` of them still
+/// running, throws `TooManyAbandoned` at once (calls arriving together may pass the bound by a few). When
+/// the operation wins, its timer is cancelled at once, so no sleeping task outlives the call.
 public func withDeadline<T: Sendable>(_ limit: Duration, abandoned: AbandonedOperations? = nil,
                                       _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
     if let abandoned, abandoned.count >= abandoned.limit { throw TooManyAbandoned(count: abandoned.count) }
-    let race = Race<T>()
+    let race = Race<T>(abandoned: abandoned)
     let work = Task {
         do { race.finish(.success(try await operation())) } catch { race.finish(.failure(error)) }
-        if race.timedOut { abandoned?.ended() }
+        race.operationEnded()
     }
     race.setTimer(Task {
         guard (try? await Task.sleep(for: limit)) != nil else { return }
-        if race.finish(.failure(DeadlineExceeded(limit: limit)), timedOut: true) {
-            abandoned?.abandoned()
-            work.cancel()
-        }
+        if race.finish(.failure(DeadlineExceeded(limit: limit)), abandoning: true) { work.cancel() }
     })
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
@@ -59,7 +57,7 @@ public func withDeadline<T: Sendable>(_ limit: Duration, abandoned: AbandonedOpe
         }
     } onCancel: {
         work.cancel()
-        race.finish(.failure(CancellationError()))
+        race.finish(.failure(CancellationError()), abandoning: true)
     }
 }
 
@@ -69,10 +67,23 @@ private final class Race<T: Sendable>: Sendable {
         var continuation: CheckedContinuation<T, any Error>?
         var result: Result<T, any Error>?
         var timer: Task<Void, Never>?
-        var timedOut = false
+        /// The caller got its answer while the operation still ran; counted until it ends.
+        var abandonedRunning = false
+        var operationEnded = false
     }
 
     private let state = Mutex(State())
+    private let abandoned: AbandonedOperations?
+
+    init(abandoned: AbandonedOperations?) { self.abandoned = abandoned }
+
+    /// The operation returned or threw: if it had been abandoned, it no longer counts.
+    func operationEnded() {
+        state.withLock { s in
+            s.operationEnded = true
+            if s.abandonedRunning { s.abandonedRunning = false; abandoned?.ended() }
+        }
+    }
 
     func arm(_ continuation: CheckedContinuation<T, any Error>) {
         let early: Result<T, any Error>? = state.withLock { s in
@@ -92,16 +103,17 @@ private final class Race<T: Sendable>: Sendable {
         if decided { timer.cancel() }
     }
 
-    /// Did the deadline win (so the operation, when it ends, ends abandoned)?
-    var timedOut: Bool { state.withLock { $0.timedOut } }
-
-    /// True when this result won.
+    /// True when this result won. `abandoning`: the caller stops waiting for an operation that may
+    /// still run (the deadline, or the caller's cancellation); counted, under the same lock as its end.
     @discardableResult
-    func finish(_ result: Result<T, any Error>, timedOut: Bool = false) -> Bool {
+    func finish(_ result: Result<T, any Error>, abandoning: Bool = false) -> Bool {
         let (won, continuation, timer) = state.withLock { s -> (Bool, CheckedContinuation<T, any Error>?, Task<Void, Never>?) in
             guard s.result == nil else { return (false, nil, nil) }
             s.result = result
-            s.timedOut = timedOut
+            if abandoning && !s.operationEnded {
+                s.abandonedRunning = true
+                abandoned?.abandoned()
+            }
             defer { s.continuation = nil; s.timer = nil }
             return (true, s.continuation, s.timer)
         }

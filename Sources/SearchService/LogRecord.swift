@@ -53,7 +53,7 @@ public struct LogRecord: Sendable, Equatable, Codable {
     /// A value as logfmt writes it: bare when it is one plain word, else quoted and escaped.
     static func value(_ text: String) -> String {
         let plain = !text.isEmpty && text.unicodeScalars.allSatisfy {
-            $0.value > 0x20 && $0.value != 0x7F && !(0x80...0x9F).contains($0.value) && $0 != "\"" && $0 != "=" && $0 != "\\"
+            $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "=" && $0 != "\\"
         }
         return plain ? text : "\"" + escaped(text).replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
@@ -67,7 +67,11 @@ public struct LogRecord: Sendable, Equatable, Codable {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value):
+            // Controls, and what reorders or breaks lines on a terminal: bidi marks, embeddings, overrides
+            // and isolates ("Trojan Source"), and the Unicode line and paragraph separators.
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+                || [0x200E, 0x200F, 0x2028, 0x2029].contains(scalar.value) || (0x202A...0x202E).contains(scalar.value)
+                || (0x2066...0x2069).contains(scalar.value):
                 out += "\\u{" + String(scalar.value, radix: 16) + "}"
             default: out.unicodeScalars.append(scalar)
             }

@@ -134,7 +134,9 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
         } catch {
             let reference = Self.newReference()
             storeStatus = Self.rpcError(for: error, reference: reference).message
-            logger.warning("monitor: store check failed", metadata: ["ref": "\(reference)", "detail": "\(String(reflecting: error))"])
+            if storeStatus.contains("(ref \(reference))") {  // the detail the status does not give
+                logger.warning("monitor: store check failed", metadata: ["ref": "\(reference)", "detail": "\(String(reflecting: error))"])
+            }
         }
         let snapshot = stats.snapshot()
         let dropped = context.logRecordsDropped
@@ -198,9 +200,7 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
 
     /// Eight hex digits: enough to find one failure's line among a day's logs.
     static func newReference() -> String {
-        let value = UInt32.random(in: 0...UInt32.max)
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 8 - hex.count) + hex
+        String(format: "%08x", UInt32.random(in: 0...UInt32.max))
     }
 
     static func metricName(_ code: RPCError.Code) -> String {

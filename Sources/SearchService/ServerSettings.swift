@@ -113,6 +113,12 @@ extension ServerSettings {
                 }
             }
         }
+        let defaultGiven = kv["default_page_size"] != nil || environment["SEARCH_DEFAULT_PAGE_SIZE"] != nil
+            || flags["default_page_size"] != nil
+        if settings.pageLimits.defaultSize > settings.pageLimits.maxSize && !defaultGiven {
+            // Only a maximum below the built-in default was set: the default follows it down.
+            settings.pageLimits.defaultSize = settings.pageLimits.maxSize
+        }
         if settings.pageLimits.defaultSize > settings.pageLimits.maxSize {
             let kept = previous?.pageLimits ?? PageLimits()
             problems.append(Problem(source: "settings", key: "default_page_size", value: "\(settings.pageLimits.defaultSize)",

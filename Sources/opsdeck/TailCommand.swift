@@ -182,6 +182,7 @@ struct Output {
                 let n = Foundation.write(STDOUT_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
+                    if errno == EAGAIN { usleep(1_000); continue }  // a non-blocking stdout that is full: wait
                     // EPIPE: the reader went away (| head); that is the end of the tail, not an error. Any
                     // other failure (a full disk under `> all.log`) loses lines: say so, and fail.
                     if errno == EPIPE { exit(0) }

@@ -70,12 +70,36 @@ import TUI
             inbox.send(.feed(.logs(query, entries.map(LogLine.init), at: 0)))
         }
         let actions = inbox.drain()
-        #expect(actions.count == 3)  // the tick, the drop count, one merged batch
-        guard case .tick = actions[0], case .feed(.logsDropped(query, let dropped)) = actions[1],
+        #expect(actions.count == 3)  // the drop count (at the head), the tick, one merged batch
+        guard case .feed(.logsDropped(query, let dropped)) = actions[0], case .tick = actions[1],
               case .feed(.logs(query, let held, _)) = actions[2] else { Issue.record("\(actions.map { "\($0)".prefix(40) })"); return }
         #expect(held.count <= 2_000 && held.count >= 1_000)
         #expect(dropped + held.count == sent)
         #expect(held.last?.text == "line 4999")  // the newest kept, in order
+        // The tail's own lag reports do not break a run of batches, and only the latest is kept.
+        inbox.send(.feed(.logs(query, [LogLine(LogsPaneTests.entry("i", "info", "x", at: 1))], at: 0)))
+        inbox.send(.feed(.logsBehind(query, records: 5, at: 0)))
+        inbox.send(.feed(.logsBehind(query, records: 3, at: 0)))
+        inbox.send(.feed(.logs(query, [LogLine(LogsPaneTests.entry("i", "info", "y", at: 2))], at: 0)))
+        let merged = inbox.drain()
+        #expect(merged.count == 2)
+        if case .feed(.logs(_, let lines, _)) = merged[0] { #expect(lines.map(\.text) == ["x", "y"]) } else { Issue.record("\(merged)") }
+        if case .feed(.logsBehind(_, let records, _)) = merged[1] { #expect(records == 3) } else { Issue.record("\(merged)") }
+        // Batches split by other actions (a key, a tick) are bounded together: what a stalled UI holds
+        // stays within twice the capacity, and every line is counted.
+        var total = 0
+        for batch in 0..<100 {
+            inbox.send(.tick(now: Int64(batch)))
+            inbox.send(.feed(.logs(query, (0..<100).map { LogLine(LogsPaneTests.entry("i", "info", "n\($0)", at: Int64($0))) }, at: 0)))
+            total += 100
+        }
+        let stalled = inbox.drain()
+        var kept = 0, counted = 0
+        for action in stalled {
+            if case .feed(.logs(_, let lines, _)) = action { kept += lines.count }
+            if case .feed(.logsDropped(_, let count)) = action { counted += count }
+        }
+        #expect(kept <= 2_000 && kept + counted == total, "kept \(kept), dropped \(counted)")
         // Another action in between starts a new batch: order is kept.
         inbox.send(.feed(.logs(query, [LogLine(LogsPaneTests.entry("i", "info", "a", at: 1))], at: 0)))
         inbox.send(.tick(now: 2))

@@ -61,7 +61,12 @@ import Testing
 
 /// Damaged answers from an agent (or anything listening on its port) are refused as errors, never a trap.
 @Suite(.timeLimit(.minutes(1))) struct ModelDecodingFuzzTests {
-    @Test func damagedJSONNeverTraps() {
+    @Test func damagedJSONNeverTraps() async {
+        let decoded = await fuzzOffPool { Self.fuzz() }
+        #expect(decoded >= 0)  // what the loop proves is that it ends without a trap
+    }
+
+    static func fuzz() -> Int {
         var random = SeededGenerator()
         let health = Array(#"""
         [{"Node":{"ID":"n1","Node":"host","Address":"10.0.0.1","Datacenter":"dc1"},
@@ -79,6 +84,6 @@ import Testing
             _ = try? JSONDecoder().decode([HealthCheck].self, from: Data(damaged))
         }
         print("Consul JSON fuzz: \(count) damaged answers (seed \(random.seed)), \(decoded) still decoded")
-        #expect(count > 0)
+        return decoded
     }
 }

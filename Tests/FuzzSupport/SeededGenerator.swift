@@ -46,3 +46,31 @@ public struct SeededGenerator: RandomNumberGenerator {
         return out
     }
 }
+
+/// Runs a fuzz loop on a thread of its own and returns what it found. A loop of a million iterations on
+/// Swift's cooperative pool (two threads on two cores) would hold back every other test's timers for
+/// seconds; on its own thread it only takes its share of the CPU.
+public func fuzzOffPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { (done: CheckedContinuation<T, Never>) in
+        let thread = Thread { done.resume(returning: body()) }
+        thread.name = "fuzz"
+        thread.start()
+    }
+}
+
+/// Failures a fuzz loop collects (the first few, and how many), for one `#expect` after the loop.
+public struct FuzzFindings: Sendable, CustomStringConvertible {
+    public private(set) var count = 0
+    public private(set) var first: [String] = []
+    public let seed: UInt64
+
+    public init(seed: UInt64) { self.seed = seed }
+
+    public mutating func check(_ condition: Bool, _ message: @autoclosure () -> String) {
+        guard !condition else { return }
+        count += 1
+        if first.count < 5 { first.append(message()) }
+    }
+
+    public var description: String { "\(count) failures with OPSDECK_FUZZ_SEED=\(seed); first: \(first)" }
+}

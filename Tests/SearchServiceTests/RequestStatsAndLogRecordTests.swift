@@ -43,10 +43,10 @@ import Testing
     @Test func valuesAndMessagesCannotForgeLinesOrEscapes() {
         let forged = LogRecord(date: Date(timeIntervalSince1970: 1_763_464_000.25), level: .debug, instance: "i", message: "search\nFAKE",
                                source: "s", meta: ["query": "x\n2026-11-18T11:06:40.250Z error    store down", "point": "",
-                                                   "name": "a \"b\" c\\d", "esc": "\u{1B}[2J", "ok": "48.85,2.35"])
+                                                   "name": "a \"b\" c\\d", "esc": "\u{1B}[2J", "ok": "48.85,2.35", "rtl": "a\u{202E}b\u{2028}c"])
         let line = forged.line()
         #expect(!line.contains("\n") && !line.contains("\u{1B}"))
-        #expect(line == #"2025-11-18T11:06:40.250Z debug    search\nFAKE esc="\u{1b}[2J" name="a \"b\" c\\d" ok=48.85,2.35 point="" query="x\n2026-11-18T11:06:40.250Z error    store down""#)
+        #expect(line == #"2025-11-18T11:06:40.250Z debug    search\nFAKE esc="\u{1b}[2J" name="a \"b\" c\\d" ok=48.85,2.35 point="" query="x\n2026-11-18T11:06:40.250Z error    store down" rtl="a\u{202e}b\u{2028}c""#)
     }
 }
 

@@ -40,6 +40,9 @@ import Testing
         #expect(configuration.settings.pageLimits == PageLimits(defaultSize: 20, maxSize: 50))  // the last good pair
         configuration.apply(kv: ["default_page_size": "5", "max_page_size": "5"], logger: logger)
         #expect(configuration.settings.pageLimits == PageLimits(defaultSize: 5, maxSize: 5))
+        // A maximum alone, below the built-in default of 10: the default follows it, nothing is refused.
+        let (small, none) = ServerSettings.resolve(kv: ["max_page_size": "5"], environment: [:], flags: [:])
+        #expect(small.pageLimits == PageLimits(defaultSize: 5, maxSize: 5) && none.isEmpty)
     }
 
     @Test func changesAreSplitIntoLiveAndRestart() {

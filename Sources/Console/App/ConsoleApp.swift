@@ -37,27 +37,64 @@ public final class ActionInbox: Sendable {
 
     public func send(_ action: ConsoleAction) {
         pending.withLock { queue in
-            guard case .feed(.logs(let query, let entries, let at)) = action, let last = queue.indices.last,
-                  case .feed(.logs(query, var held, _)) = queue[last] else {
-                queue.append(action)
-                return
-            }
-            queue[last] = .quitRequested  // a placeholder, so that `held` is the batch's only reference
-            held.append(contentsOf: entries)
-            // Trimmed back to the capacity once past twice it: the cost of dropping is spread out.
-            if held.count > 2 * logCapacity {
-                let excess = held.count - logCapacity
-                held.removeFirst(excess)
-                if last > 0, case .feed(.logsDropped(query, let earlier)) = queue[last - 1] {
-                    queue[last - 1] = .feed(.logsDropped(query, count: earlier + excess))
+            switch action {
+            case .feed(.logs(let query, let lines, let at)):
+                // Into the newest batch of the same tail when only that tail's own reports follow it.
+                if let index = queue.lastIndex(where: { Self.isBatch($0, of: query) }),
+                   queue[(index + 1)...].allSatisfy({ Self.isReport($0, of: query) }),
+                   case .feed(.logs(_, var held, _)) = queue[index] {
+                    queue[index] = .quitRequested  // a placeholder, so that `held` is the batch's only reference
+                    held.append(contentsOf: lines)
+                    queue[index] = .feed(.logs(query, held, at: at))
                 } else {
-                    queue.insert(.feed(.logsDropped(query, count: excess)), at: last)
+                    queue.append(action)
                 }
+                trim(&queue, query)
+            case .feed(.logsBehind(let query, _, _)):
+                queue.removeAll { if case .feed(.logsBehind(query, _, _)) = $0 { return true } else { return false } }  // the latest lag only
+                queue.append(action)
+            default:
+                queue.append(action)
             }
-            queue[queue.count - 1] = .feed(.logs(query, held, at: at))
         }
         var byte: UInt8 = 1
         _ = write(wakeWriter, &byte, 1)  // a full pipe already means "wake up"
+    }
+
+    /// Past twice `logCapacity` lines queued for one tail (in however many batches), the oldest are dropped
+    /// down to `logCapacity` and counted in a `.logsDropped` at the head of the queue.
+    private func trim(_ queue: inout [ConsoleAction], _ query: LogQuery) {
+        var total = 0
+        for case .feed(.logs(query, let lines, _)) in queue { total += lines.count }
+        guard total > 2 * logCapacity else { return }
+        var excess = total - logCapacity, dropped = 0
+        for index in queue.indices where excess > 0 {
+            guard case .feed(.logs(query, var lines, let at)) = queue[index] else { continue }
+            queue[index] = .quitRequested
+            let cut = min(excess, lines.count)
+            lines.removeFirst(cut)
+            excess -= cut
+            dropped += cut
+            queue[index] = .feed(.logs(query, lines, at: at))
+        }
+        queue.removeAll { if case .feed(.logs(query, let lines, _)) = $0 { return lines.isEmpty } else { return false } }
+        if case .feed(.logsDropped(query, let earlier))? = queue.first {
+            queue[0] = .feed(.logsDropped(query, count: earlier + dropped))
+        } else {
+            queue.insert(.feed(.logsDropped(query, count: dropped)), at: 0)
+        }
+    }
+
+    private static func isBatch(_ action: ConsoleAction, of query: LogQuery) -> Bool {
+        if case .feed(.logs(query, _, _)) = action { return true } else { return false }
+    }
+
+    /// A tail's own reports, which do not break a run of its batches.
+    private static func isReport(_ action: ConsoleAction, of query: LogQuery) -> Bool {
+        switch action {
+        case .feed(.logsBehind(query, _, _)), .feed(.logsDropped(query, _)): return true
+        default: return false
+        }
     }
 
     public func drain() -> [ConsoleAction] {
@@ -69,8 +106,9 @@ public final class ActionInbox: Sendable {
 }
 
 /// The UI loop: input and runtime actions go through the reducer; after each, the runtime is told the
-/// wanted feeds if they changed; a frame is drawn only when the state changed, at most every
-/// `frameInterval`; a tick each second ages the status bar. Runs on the thread that calls `run()`, the
+/// wanted feeds if they changed; a frame is drawn only after something happened (an action: a key, a
+/// feed's report, the second's tick), at most every `frameInterval`; a tick each second ages the status
+/// bar. Runs on the thread that calls `run()`, the
 /// only one that touches the backend.
 public final class ConsoleApp {
     public struct Options {

@@ -141,11 +141,11 @@ extension FeedEvent {
         }
     }
 
-    /// 1234 → "1,234"; 12345 → "12.3k"; 1234567 → "1.2M".
+    /// 1234 → "1234"; 12345 → "12.3k"; 1234567 → "1.2M" (no locale: the same on every machine).
     static func count(_ n: Int64) -> String {
         switch n {
-        case ..<10_000: return n.formatted()
-        case ..<1_000_000: return String(format: "%.1fk", Double(n) / 1_000)
+        case ..<10_000: return "\(n)"
+        case ..<999_950: return String(format: "%.1fk", Double(n) / 1_000)
         default: return String(format: "%.1fM", Double(n) / 1_000_000)
         }
     }
