@@ -47,16 +47,28 @@ public struct SeededGenerator: RandomNumberGenerator {
     }
 }
 
-/// Runs a fuzz loop on a thread of its own and returns what it found. A loop of a million iterations on
-/// Swift's cooperative pool (two threads on two cores) would hold back every other test's timers for
-/// seconds; on its own thread it only takes its share of the CPU.
+/// Runs a fuzz loop on a thread of its own, at idle priority, one loop at a time, and returns what it
+/// found. A loop of a million iterations on Swift's cooperative pool (two threads on two cores) would hold
+/// back every other test's timers for seconds; several at once at normal priority would starve the tests
+/// that measure a deadline. This way the fuzzing takes what CPU the other tests leave.
 public func fuzzOffPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { (done: CheckedContinuation<T, Never>) in
-        let thread = Thread { done.resume(returning: body()) }
+        let thread = Thread {
+            // SCHED_IDLE (5 on Linux) for this thread only: it runs when nothing else wants the CPU.
+            var parameters = sched_param(sched_priority: 0)
+            _ = pthread_setschedparam(pthread_self(), 5, &parameters)
+            fuzzTurn.wait()
+            let result = body()
+            fuzzTurn.signal()
+            done.resume(returning: result)
+        }
         thread.name = "fuzz"
         thread.start()
     }
 }
+
+/// One fuzz loop at a time.
+private let fuzzTurn = DispatchSemaphore(value: 1)
 
 /// Failures a fuzz loop collects (the first few, and how many), for one `#expect` after the loop.
 public struct FuzzFindings: Sendable, CustomStringConvertible {
