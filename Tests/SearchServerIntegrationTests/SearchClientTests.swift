@@ -102,6 +102,27 @@ import Testing
         try await stop(servers)
     }
 
+    /// A hung instance (SIGSTOP: its port still accepts, nothing answers) costs a deadline, not a failure:
+    /// the call moves to another instance within the deadline, and says so.
+    @Test func aHungInstanceCostsADeadlineNotAFailure() async throws {
+        let (service, servers) = try await threeServers()
+        let hung = servers[0]
+        hung.signal(SIGSTOP)
+        defer { hung.signal(SIGCONT) }
+        let caller = SearchCaller(service: service, discovery: InstanceDiscovery(.consul(dns: ConsulDNS(), http: consul)),
+                                  deadline: .milliseconds(500))
+        var retriedAfterDeadline = 0
+        for _ in 0..<12 {
+            let answer = try await caller.search(SearchQuery(point: Self.paris))
+            #expect(answer.results.map(\.name) == ["France"] && answer.instanceID != hung.instanceID)
+            if answer.failedAttempts.contains(where: { $0.reason == "deadline exceeded" }) { retriedAfterDeadline += 1 }
+        }
+        #expect(retriedAfterDeadline >= 1, "round-robin never reached the hung instance")
+        await caller.close()
+        hung.signal(SIGCONT)
+        try await stop(servers)
+    }
+
     /// The added request field asks for outlines; the original request's bytes (fields 1-5 only) get the
     /// original answer, with no outline on the wire.
     @Test func outlinesOnlyForThoseWhoAskAndFranceHoldsParis() async throws {
