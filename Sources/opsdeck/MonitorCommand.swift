@@ -49,14 +49,7 @@ struct MonitorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        do {
-            try await rounds()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            FileHandle.standardError.write(Data("opsdeck monitor: \(TerminalText.sanitize("\(error)"))\n".utf8))
-            throw ExitCode(2)  // 1 means an instance did not answer: anything else is an error
-        }
+        try await exitingTwoOnErrors("opsdeck monitor") { try await rounds() }  // 1 means an instance did not answer
     }
 
     func rounds() async throws {

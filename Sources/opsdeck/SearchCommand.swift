@@ -111,14 +111,7 @@ struct SearchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        do {
-            try await search()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            FileHandle.standardError.write(Data("opsdeck search: \(TerminalText.sanitize("\(error)"))\n".utf8))
-            throw ExitCode(2)  // 1 means nothing found: anything else is an error
-        }
+        try await exitingTwoOnErrors("opsdeck search") { try await search() }  // 1 means nothing found
     }
 
     func search() async throws {
@@ -141,7 +134,7 @@ struct SearchCommand: AsyncParsableCommand {
             let table = TextTable(header: columns.map(\.rawValue))
             table.lines(answer.results.map { result in columns.map { TerminalText.sanitize(result.text($0)) } }).forEach { print($0) }
             if let first = answer.results.first, let outline = first.outline {
-                var grid = Grid(width: min(Self.terminalWidth(), 100), height: 20)
+                var grid = Grid(width: min(MetricsCommand.terminalWidth(), 100), height: 20)
                 OutlineMap(outline: outline, point: query.point).render(into: &grid, grid.bounds, theme: .monochrome)
                 print("\n" + TerminalText.sanitize(first.name) + " (\(outline.vertexCount) of \(outline.sourceVertices) vertices)")
                 print(grid.lines().joined(separator: "\n"))
@@ -178,5 +171,4 @@ struct SearchCommand: AsyncParsableCommand {
         return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 
-    static func terminalWidth() -> Int { MetricsCommand.terminalWidth() }
 }

@@ -127,11 +127,11 @@ struct Serve: AsyncParsableCommand {
         groupConfiguration.maximumCancellationDuration = .seconds(2)
         let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
-        await Self.offPool { logShipper?.flush(milliseconds: 2_000); LineWriter.standardOutput.flush(timeout: .seconds(1)) }
+        await Self.flushLogs(logShipper, kafkaMilliseconds: 2_000)
 
         if case .restartRequested(let keys) = server.outcome {
             logger.notice("restarting to apply configuration", metadata: ["keys": "\(keys.joined(separator: ","))"])
-            await Self.offPool { logShipper?.flush(milliseconds: 1_000); LineWriter.standardOutput.flush(timeout: .seconds(1)) }
+            await Self.flushLogs(logShipper, kafkaMilliseconds: 1_000)
             Self.reexec()
         }
     }
@@ -153,11 +153,15 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// Replaces this process with a fresh copy of itself: same PID, arguments and environment.
-    /// Runs blocking work (rd_kafka_flush, waiting for stdout) on a thread of its own, not on Swift's
-    /// cooperative pool, whose few threads the rest of the shutdown needs.
-    static func offPool(_ work: @escaping @Sendable () -> Void) async {
+    /// Lets queued log records reach Kafka and stdout, on a thread of its own: rd_kafka_flush and the stdout
+    /// drain block, and Swift's cooperative pool has few threads, which the rest of the shutdown needs.
+    static func flushLogs(_ shipper: LogShipper?, kafkaMilliseconds: Int32) async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread { work(); done.resume() }.start()
+            Thread {
+                shipper?.flush(milliseconds: kafkaMilliseconds)
+                LineWriter.standardOutput.flush(timeout: .seconds(1))
+                done.resume()
+            }.start()
         }
     }
 

@@ -1,6 +1,7 @@
 import ConsulModels
 import LogLines
 import SearchModels
+import TUI
 
 /// A long-running input the console can want: a value that names the work, not the work itself.
 ///
@@ -141,15 +142,6 @@ extension FeedEvent {
         }
     }
 
-    /// 1234 → "1234"; 12345 → "12.3k"; 1234567 → "1.2M" (no locale: the same on every machine).
-    static func count(_ n: Int64) -> String {
-        switch n {
-        case ..<10_000: return "\(n)"
-        case ..<999_950: return String(format: "%.1fk", Double(n) / 1_000)
-        default: return String(format: "%.1fM", Double(n) / 1_000_000)
-        }
-    }
-
     /// That line after this event (nil: the event does not change it).
     func status(after previous: FeedStatus?) -> FeedStatus? {
         switch self {
@@ -158,7 +150,7 @@ extension FeedEvent {
         case .logs(_, _, let at):
             return FeedStatus(phase: .live, lastUpdate: at, detail: previous?.detail)
         case .logsBehind(_, let records, let at):
-            return FeedStatus(phase: .live, lastUpdate: previous?.lastUpdate ?? at, detail: records == 0 ? "caught up" : Self.count(records) + " behind")
+            return FeedStatus(phase: .live, lastUpdate: previous?.lastUpdate ?? at, detail: records == 0 ? "caught up" : ValueUnit.count.format(Double(records)) + " behind")
         case .monitor, .dashboard, .search, .logsDropped:
             return nil
         case .monitorRound(let ok, let failed, let at):
