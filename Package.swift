@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "TerminalSafety"),
         // The console, pure: state, panes, shell, layout, views and the UI loop. No network stack: the
         // feeds that bring it data live in ConsoleFeeds.
-        .target(name: "Console", dependencies: ["TUI", "ConsulModels", "LogLines", "SearchModels"]),
+        .target(name: "Console", dependencies: ["TUI", "ConsulModels", "LogLines", "SearchModels", "SearchSettings", "TerminalSafety"]),
         // Ad-hoc searches, pure: the prompt's parser, answers, and the rows both the pane and the CLI print.
         .target(name: "SearchModels", dependencies: ["Geo"]),
         // Sends searches: discovery through Consul DNS (HTTP fallback), round-robin, deadline, one retry.
@@ -130,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "opsdeck",
             dependencies: ["LogTail", "Kafka", "Console", "ConsoleFeeds", "TUI", "Consul", "BuiltinThemes", "TerminalSafety", "Telemetry",
-                           "SearchClient", "SearchModels",
+                           "SearchClient", "SearchModels", "SearchSettings",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
@@ -150,11 +150,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The search service: handlers, validation, settings, Consul registration, log shipping.
+        // search-server's settings table, pure: keys, defaults, validation, live or restart. The server
+        // applies it; the console's config pane explains and checks KV edits with the same table.
+        .target(name: "SearchSettings", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // The search service: handlers, validation, Consul registration, log shipping.
         .target(
             name: "SearchService",
             dependencies: [
-                "SearchAPI", "GRPCHealth", "Store", "Consul", "Kafka", "Telemetry",
+                "SearchSettings", "SearchAPI", "GRPCHealth", "Store", "Consul", "Kafka", "Telemetry",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -207,7 +210,8 @@ let package = Package(
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
         .testTarget(name: "ConsoleEndToEndTests", dependencies: ["StackSupport", "Kafka"]),
         // The pure console's tests link no network stack (no Consul client, gRPC or NIO).
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "ConsulModels", "LogLines", "KafkaModels", "SearchModels"],
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "ConsulModels", "LogLines", "KafkaModels", "SearchModels",
+                                                       "SearchSettings"],
                     exclude: ["Snapshots"]),
         .testTarget(name: "ConsoleFeedsTests", dependencies: ["ConsoleFeeds", "Console", "Consul", "DevConsul", "TUI", "StackSupport", "Telemetry",
                                                               "SearchClient", "SearchModels"]),

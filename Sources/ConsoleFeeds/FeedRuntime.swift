@@ -77,7 +77,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
             switch feed {
             case .monitor(let instance, let address):
                 targets[instance] = address
-            case .services, .checks, .health, .graphite, .metricNames, .dashboard, .logs, .search:
+            case .services, .checks, .health, .graphite, .metricNames, .dashboard, .logs, .search, .kv, .kvWrite:
                 if running[feed] == nil {
                     running[feed] = start(feed)
                     tasksStarted += 1
@@ -104,8 +104,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         case .rememberSearch(let line):
             guard let searchHistory else { return }
             Task.detached { try? searchHistory.append(line) }  // a history that cannot be written is not worth an error
-        case .copyToClipboard:
-            break  // the UI loop writes it to the terminal
+        case .copyToClipboard, .editInEditor:
+            break  // the UI loop does these: they need the terminal
         case .saveLines(let path, let lines):
             let send = send
             Task.detached {
@@ -167,8 +167,31 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                 do throws(SearchFailure) { result = .success(try await caller.search(call.query)) } catch { result = .failure(error) }
                 send(.feed(.search(call, result)))
             }
+        case .kv(let prefix):
+            return watch(feed, consul.watchPrefix(prefix)) { .kv(prefix: prefix, $0, at: $1) }
+        case .kvWrite(let write):
+            let send = send, ended = ended
+            return Task {
+                defer { ended.count.withLock { $0 += 1 } }
+                send(.feed(.kvWritten(write, await Self.perform(write, consul))))
+            }
         case .monitor:
             preconditionFailure("Monitor feeds run in the poller")
+        }
+    }
+
+    /// A check-and-set write; when the check fails, the key as it is now (what the operator's edit met).
+    static func perform(_ write: KVWrite, _ consul: ConsulClient) async -> KVWriteResult {
+        do {
+            let done: Bool
+            switch write.operation {
+            case .put(let value): done = try await consul.put(key: write.key, value: value, cas: write.cas)
+            case .delete(let recurse): done = try await consul.delete(key: write.key, recurse: recurse, cas: write.cas)
+            }
+            if done { return .written }
+            return .conflict(theirs: try await consul.get(key: write.key).value)
+        } catch {
+            return .failed(reason(error))
         }
     }
 

@@ -113,7 +113,7 @@ public actor MonitorPoller {
             return MonitorSample(outcome: .ok(MonitorFigures(
                 nThings: Int(reply.nThings), uptimeSeconds: reply.uptimeSeconds, requests: reply.requests,
                 errors: reply.errors, p50Milliseconds: reply.latencyP50Ms, p99Milliseconds: reply.latencyP99Ms,
-                version: reply.version, storeStatus: reply.storeStatus)),
+                version: reply.version, storeStatus: reply.storeStatus, settings: reply.settings)),
                 roundTripMilliseconds: elapsed.milliseconds, at: epochMilliseconds())
         } catch let error as RPCError {
             let reason = error.code == .deadlineExceeded ? "timeout" : error.code == .unavailable ? "unreachable" : "\(error.code)"

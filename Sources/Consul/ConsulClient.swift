@@ -168,6 +168,11 @@ public struct QueryMeta: Sendable, Equatable {
 public struct Indexed<Value: Sendable>: Sendable {
     public var value: Value
     public var meta: QueryMeta
+
+    public init(value: Value, meta: QueryMeta) {
+        self.value = value
+        self.meta = meta
+    }
 }
 
 extension Indexed: Equatable where Value: Equatable {}

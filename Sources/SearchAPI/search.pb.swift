@@ -209,6 +209,9 @@ public nonisolated struct MonitorResponse: Sendable {
   /// store calls past their deadline that still run (new ones fail fast past a bound)
   public var storeCallsAbandoned: Int64 = 0
 
+  /// every setting in effect, by its Consul KV key (after flags and environment)
+  public var settings: Dictionary<String,String> = [:]
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -456,7 +459,7 @@ nonisolated extension OutlineRing: SwiftProtobuf.Message, SwiftProtobuf._Message
 
 nonisolated extension MonitorResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = "MonitorResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}n_things\0\u{3}uptime_seconds\0\u{1}requests\0\u{1}errors\0\u{3}latency_p50_ms\0\u{3}latency_p99_ms\0\u{1}version\0\u{3}instance_id\0\u{3}store_status\0\u{3}log_records_dropped\0\u{3}log_level\0\u{3}metrics_dropped\0\u{3}store_calls_abandoned\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}n_things\0\u{3}uptime_seconds\0\u{1}requests\0\u{1}errors\0\u{3}latency_p50_ms\0\u{3}latency_p99_ms\0\u{1}version\0\u{3}instance_id\0\u{3}store_status\0\u{3}log_records_dropped\0\u{3}log_level\0\u{3}metrics_dropped\0\u{3}store_calls_abandoned\0\u{1}settings\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -477,6 +480,7 @@ nonisolated extension MonitorResponse: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 11: try { try decoder.decodeSingularStringField(value: &self.logLevel) }()
       case 12: try { try decoder.decodeSingularInt64Field(value: &self.metricsDropped) }()
       case 13: try { try decoder.decodeSingularInt64Field(value: &self.storeCallsAbandoned) }()
+      case 14: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.settings) }()
       default: break
       }
     }
@@ -522,6 +526,9 @@ nonisolated extension MonitorResponse: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if self.storeCallsAbandoned != 0 {
       try visitor.visitSingularInt64Field(value: self.storeCallsAbandoned, fieldNumber: 13)
     }
+    if !self.settings.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.settings, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -539,6 +546,7 @@ nonisolated extension MonitorResponse: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.logLevel != rhs.logLevel {return false}
     if lhs.metricsDropped != rhs.metricsDropped {return false}
     if lhs.storeCallsAbandoned != rhs.storeCallsAbandoned {return false}
+    if lhs.settings != rhs.settings {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -155,6 +155,7 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
             $0.logLevel = settings.logLevel.rawValue
             $0.metricsDropped = Int64(context.metricsDropped)
             $0.storeCallsAbandoned = Int64(abandoned.count)
+            $0.settings = settings.values
         }
     }
 

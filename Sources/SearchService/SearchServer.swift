@@ -123,7 +123,7 @@ public final class SearchServer: Service, Sendable {
         let interval = configuration.settings.checkIntervalSeconds
         return ServiceRegistration(
             id: options.instanceID, name: options.serviceName, tags: options.tags, address: address, port: port,
-            meta: ["version": SearchHandler.version, "instance": options.instanceID],
+            meta: ["version": SearchHandler.version, "instance": options.instanceID, SettingsTable.metaKey: SettingsTable.metaValue],
             checks: [CheckDefinition(
                 id: "\(options.instanceID):grpc", name: "gRPC health",
                 probe: .grpc("\(address):\(port)/Search"), interval: .seconds(interval), timeout: .seconds(2),

@@ -1,18 +1,8 @@
 import Foundation
 import GRPCCore
 import SearchAPI
+import SearchSettings
 import Store
-
-/// Page-size rules in effect (they can change live from Consul KV).
-public struct PageLimits: Sendable, Equatable {
-    public var defaultSize: Int
-    public var maxSize: Int
-
-    public init(defaultSize: Int = 10, maxSize: Int = 100) {
-        self.defaultSize = defaultSize
-        self.maxSize = maxSize
-    }
-}
 
 /// Turns a wire `SearchRequest` into a store query, or says exactly what is wrong with it.
 public enum SearchValidation {

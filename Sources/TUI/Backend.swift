@@ -12,6 +12,9 @@ public protocol TerminalBackend: AnyObject {
     /// Asks the terminal to put `text` on the clipboard (OSC 52): many terminals and tmux (with
     /// set-clipboard on) do; others ignore it.
     func copyToClipboard(_ text: String)
+    /// Lends the terminal to another program (an editor) while `body` runs, then takes it back; the next
+    /// frame is drawn whole.
+    func suspend(_ body: () -> Void)
 }
 
 /// A terminal in memory: applies runs to a grid, so a test can read the screen as text.
@@ -46,6 +49,14 @@ public final class MemoryBackend: TerminalBackend {
     public func present() { presents += 1 }
 
     public func copyToClipboard(_ text: String) { clipboard.append(text) }
+
+    /// Times the terminal was lent out.
+    public private(set) var suspensions = 0
+
+    public func suspend(_ body: () -> Void) {
+        suspensions += 1
+        body()
+    }
 
     /// Pending events at once; else the next scripted batch; an empty batch, or none left, is a short
     /// wait with nothing (so a loop driven by this backend waits as on a terminal, up to 5 ms a time).

@@ -61,6 +61,15 @@ public final class NcursesBackend: TerminalBackend {
         FileHandle.standardOutput.write(Data(sequence.utf8))
     }
 
+    public func suspend(_ body: () -> Void) {
+        def_prog_mode()  // the modes to come back to
+        endwin()         // the terminal as the shell had it: cooked, echo, cursor, main screen
+        body()
+        reset_prog_mode()
+        invalidate()
+        refresh()
+    }
+
     /// Forces the next frame to be drawn whole (after a resize the old screen is gone).
     public func invalidate() { clearok(opsdeck_stdscr(), true) }
 

@@ -44,7 +44,10 @@ struct ConsoleCommand: ParsableCommand {
             a prompt for ad-hoc searches (48.8566 2.3522, paris, name:fr near 48.85,2.35; ↑ and ctrl-r
             search the history), sent to an instance found through Consul DNS (--dns) with one retry on
             another, the results beside a braille map of the selected area; y copies the search as a
-            command.
+            command. K (or :config SERVICE) opens the config pane: the service's Consul KV as a tree,
+            watched live; e edits (E in $EDITOR), n adds, d deletes, all check-and-set on the index
+            shown; search-server's settings explained, checked before writing, and followed onto the
+            instances ("applied live on 3 instances", "3 instances restarting… 3 back").
 
             Keys: ? help, : command line (tab completes: services, instances NAME, theme NAME, show PANE,
             hide PANE, zoom, help, q), tab/shift-tab focus the next/previous pane (or click it), z zooms

@@ -8,7 +8,7 @@ struct Opsdeck: AsyncParsableCommand {
         discussion: """
             Every view of the console has a scriptable command. Run `opsdeck help <command>` for details.
             """,
-        subcommands: [ConsoleCommand.self, ServicesCommand.self, SearchCommand.self, MonitorCommand.self, TailCommand.self, MetricsCommand.self],
+        subcommands: [ConsoleCommand.self, ServicesCommand.self, SearchCommand.self, MonitorCommand.self, TailCommand.self, MetricsCommand.self, KVCommand.self],
         defaultSubcommand: ConsoleCommand.self
     )
 }

@@ -1,4 +1,5 @@
 import Console
+import ConsulModels
 import Testing
 import TUI
 
@@ -34,6 +35,41 @@ import TUI
         #expect(!terminal.screen.text.contains("any key closes"))
         // The services pane's feeds, asked for once.
         #expect(runtime.reconciled == [[.services, .checks]])
+    }
+
+    /// `E` in the config pane: the terminal is lent to the editor, what it gives back is written
+    /// check-and-set, and the next frame is drawn whole.
+    @Test func theEditorGetsTheTerminalAndItsTextBecomesTheWrite() throws {
+        let terminal = MemoryBackend(width: 120, height: 30)
+        let inbox = ActionInbox()
+        inbox.send(.feed(.services(["search-service": ["grpc"]], at: 1)))
+        for c in ":config search-service" { inbox.send(.input(.key(.character(c)))) }
+        inbox.send(.input(.key(.enter)))
+        inbox.send(.feed(.kv(prefix: "search-service/", [KVPair(key: "search-service/notes", value: Array("one".utf8), modifyIndex: 9)], at: 1)))
+        inbox.send(.input(.key(.character("E"))))
+        inbox.send(.quitRequested)
+        var options = ConsoleApp.Options(reducer: ConsoleReducer())
+        var given: [String] = []
+        options.editor = { text in given.append(text); return .success("one\ntwo") }
+        let app = ConsoleApp(backend: terminal, inbox: inbox, runtime: RecordingRuntime(), options: options)
+        app.run()
+        #expect(given == ["one"] && terminal.suspensions == 1)
+        let write = try #require(app.state.pane(ConfigPane.self)?.pendingWrite)
+        #expect(write.key == "search-service/notes" && write.operation == .put(Array("one\ntwo".utf8)) && write.cas == 9)
+
+        // An editor that fails writes nothing, and says why.
+        let second = ActionInbox()
+        second.send(.feed(.services(["search-service": ["grpc"]], at: 1)))
+        for c in ":config search-service" { second.send(.input(.key(.character(c)))) }
+        second.send(.input(.key(.enter)))
+        second.send(.feed(.kv(prefix: "search-service/", [KVPair(key: "search-service/notes", value: Array("one".utf8), modifyIndex: 9)], at: 1)))
+        second.send(.input(.key(.character("E"))))
+        second.send(.quitRequested)
+        options.editor = { _ in .failure(ExternalEditor.Failure(description: "vi exited with 1")) }
+        let failing = ConsoleApp(backend: MemoryBackend(width: 120, height: 30), inbox: second, runtime: RecordingRuntime(), options: options)
+        failing.run()
+        #expect(failing.state.pane(ConfigPane.self)?.pendingWrite == nil)
+        #expect(failing.state.message?.text == "vi exited with 1: nothing written")
     }
 
     @Test func feedEventsFromOtherThreadsReachThePanesAndTheRuntimeFollows() {

@@ -10,10 +10,12 @@ enum Fixture {
         decode(#"{"Node":"node-1","CheckID":"service:\#(id)","Name":"\#(name)","Status":"\#(status)","Notes":"","Output":\#(json(output)),"ServiceID":"\#(id)","ServiceName":"\#(service)","ServiceTags":[],"Type":"grpc"}"#)
     }
 
-    static func entry(_ service: String, _ id: String, port: Int, status: String, output: String = "ok") -> ServiceEntry {
-        decode(#"""
+    static func entry(_ service: String, _ id: String, port: Int, status: String, output: String = "ok",
+                      meta: [String: String] = [:]) -> ServiceEntry {
+        let meta = String(decoding: try! JSONSerialization.data(withJSONObject: meta), as: UTF8.self)
+        return decode(#"""
             {"Node":{"ID":"n1","Node":"node-1","Address":"127.0.0.1","Datacenter":"dc1"},
-             "Service":{"ID":"\#(id)","Service":"\#(service)","Tags":["grpc"],"Address":"127.0.0.1","Port":\#(port),"Meta":{}},
+             "Service":{"ID":"\#(id)","Service":"\#(service)","Tags":["grpc"],"Address":"127.0.0.1","Port":\#(port),"Meta":\#(meta)},
              "Checks":[{"Node":"node-1","CheckID":"serfHealth","Name":"Serf Health Status","Status":"passing","Notes":"","Output":"Agent alive and reachable","ServiceID":"","ServiceName":"","ServiceTags":[],"Type":""},
                        {"Node":"node-1","CheckID":"service:\#(id)","Name":"gRPC health","Status":"\#(status)","Notes":"","Output":\#(json(output)),"ServiceID":"\#(id)","ServiceName":"\#(service)","ServiceTags":[],"Type":"grpc"}]}
             """#)

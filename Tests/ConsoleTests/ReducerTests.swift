@@ -60,6 +60,21 @@ import TUI
         #expect(state.feeds[.instances] == FeedStatus(phase: .connecting) && state.feeds[.monitor] == nil)
     }
 
+    /// Every instance restarting at once deregisters the service for a moment: the console must not jump
+    /// to another service (and lose what the operator was doing there).
+    @Test func aServiceThatLeavesTheCatalogForAWhileStaysSelected() {
+        var (state, reducer) = Fixture.loaded()
+        _ = reducer.command(&state, "instances search-service")
+        _ = reducer.reduce(&state, .feed(.services(["consul": [], "billing": []], at: Fixture.t0 + 1_000)))
+        #expect(state.selection.service == "search-service")
+        #expect(!state.services.rows.contains { $0.name == "search-service" })
+        _ = reducer.reduce(&state, .feed(.services(["search-service": ["grpc"], "consul": [], "billing": []], at: Fixture.t0 + 2_000)))
+        #expect(state.selection.service == "search-service" && state.services.rows[state.services.cursor.selected].name == "search-service")
+        // The operator moving the cursor still moves the selection.
+        _ = reducer.keys(&state, [.character("h"), .character("h"), .up])
+        #expect(state.selection.service == "consul")
+    }
+
     @Test func monitorIsPolledOnGRPCInstancesOnly() {
         var (state, reducer) = Fixture.loaded()
         _ = reducer.keys(&state, [.end])
@@ -126,7 +141,7 @@ import TUI
         _ = reducer.type(&state, "ho")
         _ = reducer.keys(&state, [.tab])
         _ = reducer.keys(&state, [.tab])
-        #expect(state.completions == ["instances", "logs", "metrics", "search", "services"])  // the panes
+        #expect(state.completions == ["config", "instances", "logs", "metrics", "search", "services"])  // the panes
         _ = reducer.type(&state, "i")
         _ = reducer.keys(&state, [.tab])
         guard case .command(let shown) = state.mode else { Issue.record("not at the command line"); return }

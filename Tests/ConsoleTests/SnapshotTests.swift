@@ -187,3 +187,40 @@ extension SnapshotTests {
         try expectSnapshot(render(state), "search-error")
     }
 }
+
+extension SnapshotTests {
+    /// The config pane on search-service's KV, zoomed, with the cursor on `path`.
+    func configState(_ pairs: [KVPair], selecting path: String, size: Size = Size(width: 120, height: 22)) throws -> (ConsoleState, ConsoleReducer) {
+        var (state, reducer) = ConfigPaneTests().opened(pairs: pairs, size: size)
+        _ = reducer.keys(&state, [.character("z")])
+        try ConfigPaneTests().select(path, &state, reducer)
+        return (state, reducer)
+    }
+
+    @Test func configTreeWithASettingExplained() throws {
+        let (state, _) = try configState(ConfigPaneTests.pairs, selecting: "search-service/log_level")
+        try expectSnapshot(render(state), "config-tree")
+    }
+
+    @Test func configLongValueIsCutWithItsSize() throws {
+        let long = (1...40).map { "line \($0) of a long value that goes on" }.joined(separator: "\n")
+        let (state, _) = try configState(ConfigPaneTests.pairs + [ConfigPaneTests.pair("notes", long, index: 20)],
+                                         selecting: "search-service/notes")
+        try expectSnapshot(render(state), "config-long-value")
+    }
+
+    @Test func configBinaryValueIsAHexDump() throws {
+        let (state, _) = try configState(ConfigPaneTests.pairs, selecting: "search-service/blob")
+        try expectSnapshot(render(state), "config-binary-value")
+    }
+
+    @Test func configConflictShowsBothValues() throws {
+        var (state, reducer) = try configState(ConfigPaneTests.pairs, selecting: "search-service/log_level")
+        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
+        _ = reducer.type(&state, "debug")
+        _ = reducer.keys(&state, [.enter])
+        _ = reducer.reduce(&state, .feed(.kvWritten(state.pane(ConfigPane.self)!.pendingWrite!,
+                                                    .conflict(theirs: ConfigPaneTests.pair("log_level", "warning", index: 57)))))
+        try expectSnapshot(render(state), "config-conflict")
+    }
+}

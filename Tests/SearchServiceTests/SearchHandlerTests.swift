@@ -219,6 +219,9 @@ import Testing
         #expect(report.nThings == 25 && report.requests == 1 && report.storeStatus == "ok")
         #expect(report.instanceID == "search-test-1" && report.version == SearchHandler.version)
         #expect(report.logRecordsDropped == 7 && report.logLevel == "info")
+        // Every setting in effect, by its KV key: what a console follows a KV change by.
+        #expect(report.settings == ServerSettings().values && report.settings["log_level"] == "info"
+                && report.settings["max_page_size"] == "100" && report.settings.count == ServerSettings.keys.count)
 
         var settings = ServerSettings()
         settings.storeTimeoutMilliseconds = 100

@@ -45,6 +45,23 @@ import Testing
         #expect(small.pageLimits == PageLimits(defaultSize: 5, maxSize: 5) && none.isEmpty)
     }
 
+    /// What the console and `opsdeck kv put` check before writing a setting: the server's own rules.
+    @Test func aRefusalSaysWhyTheServerWouldNotTakeAValue() {
+        #expect(ServerSettings.refusal(key: "log_level", value: "DEBUG", kv: [:]) == nil)
+        #expect(ServerSettings.refusal(key: "log_level", value: "loud", kv: [:])
+                == "log_level cannot be \"loud\": trace|debug|info|notice|warning|error|critical (default info)")
+        #expect(ServerSettings.refusal(key: "store_timeout_ms", value: "5", kv: [:])?.hasPrefix("store_timeout_ms cannot be \"5\"") == true)
+        #expect(ServerSettings.refusal(key: "default_page_size", value: "200", kv: ["max_page_size": "100"])
+                == "default_page_size 200 would be above max_page_size 100: search-server keeps both unchanged")
+        #expect(ServerSettings.refusal(key: "max_page_size", value: "20", kv: ["default_page_size": "50"])
+                == "default_page_size 50 would be above max_page_size 20: search-server keeps both unchanged")
+        // A maximum alone below the built-in default lowers the default: nothing to refuse.
+        #expect(ServerSettings.refusal(key: "max_page_size", value: "5", kv: [:]) == nil)
+        // A problem KV has already is not this value's; keys that are not settings are not judged.
+        #expect(ServerSettings.refusal(key: "log_level", value: "debug", kv: ["store_timeout_ms": "x"]) == nil)
+        #expect(ServerSettings.refusal(key: "feature_x", value: "anything", kv: [:]) == nil)
+    }
+
     @Test func changesAreSplitIntoLiveAndRestart() {
         var next = ServerSettings()
         next.logLevel = .debug

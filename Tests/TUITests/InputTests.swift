@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TUI
 
@@ -114,5 +115,31 @@ import TUI
         #expect(Color.index(231).eightColorFallback == .white)
         #expect(Color.index(236).eightColorFallback == .black)  // dark grey
         #expect(Color.default.eightColorFallback == .default)
+    }
+}
+
+/// The operator's editor, for real: a script stands in for it.
+@Suite(.timeLimit(.minutes(1))) struct ExternalEditorTests {
+    func script(_ body: String) throws -> String {
+        let path = NSTemporaryDirectory() + "opsdeck-editor-\(UInt32.random(in: 0...UInt32.max)).sh"
+        try ("#!/bin/sh\n" + body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o700)
+        return path
+    }
+
+    @Test func theEditorsTextComesBackWithoutTheNewlineItAdded() throws {
+        // Appends to what it was given, as an editor saving a file does (with a final newline).
+        let editor = try script(#"printf ' and more\n' >> "$1""#)
+        defer { unlink(editor) }
+        #expect(ExternalEditor.edit("value", command: editor) == .success("value and more"))
+        #expect(ExternalEditor.edit("two\nlines\n", command: editor) == .success("two\nlines\n and more\n"))
+    }
+
+    @Test func anEditorThatFailsIsSaid() throws {
+        let editor = try script("exit 3")
+        defer { unlink(editor) }
+        #expect(ExternalEditor.edit("value", command: editor) == .failure(.init(description: "\(editor) exited with 3")))
+        #expect(ExternalEditor.command(["EDITOR": "nano", "VISUAL": "code --wait"]) == "code --wait")
+        #expect(ExternalEditor.command(["EDITOR": " "]) == "vi")
     }
 }

@@ -116,6 +116,8 @@ public final class ConsoleApp {
         public var frameIntervalMilliseconds: Int64 = 33
         /// Milliseconds since the epoch; tests stop it to count frames without racing the tick.
         public var clock: @Sendable () -> Int64 = epochMilliseconds
+        /// Runs the operator's editor on a text (tests give a stand-in).
+        public var editor: (String) -> Result<String, ExternalEditor.Failure> = { ExternalEditor.edit($0) }
 
         public init(reducer: ConsoleReducer) {
             self.reducer = reducer
@@ -157,6 +159,10 @@ public final class ConsoleApp {
         apply(.tick(now: clock()))
         lastTick = clock()
         while !state.quit {
+            if redrawWhole {
+                previous = nil
+                redrawWhole = false
+            }
             let now = clock()
             var timeout = max(0, 1_000 - (now - lastTick))
             if renderedRevision != revision { timeout = max(0, options.frameIntervalMilliseconds - (now - lastFrame)) }
@@ -188,6 +194,8 @@ public final class ConsoleApp {
 
     /// Bumped by every action applied: the state may have changed, so a frame is due.
     private var revision = 0
+    /// The terminal was lent out: the next frame is drawn whole.
+    private var redrawWhole = false
 
     func apply(_ action: ConsoleAction) {
         revision &+= 1
@@ -197,7 +205,18 @@ public final class ConsoleApp {
             runtime?.reconcile(reconciled)
         }
         for effect in effects {
-            if case .copyToClipboard(let text) = effect { backend.copyToClipboard(text) } else { runtime?.perform(effect) }
+            switch effect {
+            case .copyToClipboard(let text):
+                backend.copyToClipboard(text)
+            case .editInEditor(let owner, let text):
+                // On the UI thread, which owns the terminal: nothing is drawn while the editor has it.
+                var result: Result<String, ExternalEditor.Failure> = .failure(.init(description: "no editor ran"))
+                backend.suspend { result = options.editor(text) }
+                redrawWhole = true
+                apply(.editorClosed(owner: owner, result))
+            default:
+                runtime?.perform(effect)
+            }
         }
     }
 }

@@ -47,6 +47,11 @@ public struct ConsoleReducer: Sendable {
             state.message = Message(text: text, isError: true, at: at)
         case .notice(let text, let isError, let at):
             state.message = Message(text: text, isError: isError, at: at)
+        case .editorClosed(let owner, .success(let text)):
+            withPane(owner, &state, &effects) { pane, context in pane.update(.prompt(.submitted(text)), context) }
+        case .editorClosed(let owner, .failure(let failure)):
+            withPane(owner, &state, &effects) { pane, context in pane.update(.prompt(.cancelled), context) }
+            state.message = Message(text: "\(failure): nothing written", isError: true, at: state.now)
         case .quitRequested:
             state.quit = true
         case .input(.resize(let width, let height)):
@@ -215,6 +220,7 @@ public struct ConsoleReducer: Sendable {
         case .previousPane: cycleFocus(by: -1, &state)
         case .zoom: state.zoomed.toggle()
         case .search: run("search", &state, &effects)
+        case .config: run("config", &state, &effects)
         }
     }
 

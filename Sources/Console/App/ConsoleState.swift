@@ -88,6 +88,8 @@ public enum ConsoleAction: Sendable {
     case themeFailed(String, at: Int64)
     /// What a one-shot effect has to say (a file written, or why not).
     case notice(String, isError: Bool, at: Int64)
+    /// The editor of an `editInEditor` effect closed: the text it left, or why not.
+    case editorClosed(owner: PaneID, Result<String, ExternalEditor.Failure>)
     /// SIGINT, SIGTERM or SIGHUP from outside: leave cleanly.
     case quitRequested
 }

@@ -27,6 +27,10 @@ public enum Feed: Hashable, Sendable {
     case logs(LogQuery)
     /// One search, sent once; its answer (or failure) is its only report.
     case search(SearchCall)
+    /// Every key under a KV prefix (one blocking query).
+    case kv(prefix: String)
+    /// One KV write, sent once; its result is its only report.
+    case kvWrite(KVWrite)
 
     /// Which line of the status bar reports it (nil: none; its failures are messages).
     public var kind: FeedKind? {
@@ -36,10 +40,42 @@ public enum Feed: Hashable, Sendable {
         case .health: return .instances
         case .monitor: return .monitor
         case .graphite, .metricNames: return .graphite
-        case .dashboard, .search: return nil
+        case .dashboard, .search, .kvWrite: return nil
         case .logs: return .logs
+        case .kv: return .config
         }
     }
+}
+
+/// A change to Consul KV the config pane asks for, check-and-set on the ModifyIndex it showed.
+public struct KVWrite: Hashable, Sendable {
+    public enum Operation: Hashable, Sendable {
+        case put([UInt8])
+        /// A key, or with `recurse` a folder and everything in it.
+        case delete(recurse: Bool)
+    }
+    public var key: String
+    public var operation: Operation
+    /// Only if the key's ModifyIndex is still this (0: only if the key does not exist); nil: unconditionally
+    /// (a folder's delete, which has no index of its own).
+    public var cas: UInt64?
+    /// Two writes of the same value are two writes.
+    public var sequence: Int
+
+    public init(key: String, operation: Operation, cas: UInt64?, sequence: Int) {
+        self.key = key
+        self.operation = operation
+        self.cas = cas
+        self.sequence = sequence
+    }
+}
+
+/// What became of a `KVWrite`.
+public enum KVWriteResult: Equatable, Sendable {
+    case written
+    /// Someone changed the key since it was shown: nothing was written. Theirs is the key now (nil: gone).
+    case conflict(theirs: KVPair?)
+    case failed(String)
 }
 
 /// Which records a logs pane reads: a topic, from where.
@@ -58,7 +94,7 @@ public struct LogQuery: Hashable, Sendable {
 
 /// The status bar's lines: feeds of one kind share one (every instance's Monitor is one line).
 public enum FeedKind: String, CaseIterable, Sendable, Comparable {
-    case services, checks, instances, monitor, graphite, logs
+    case services, checks, instances, monitor, graphite, logs, config
 
     public static func < (a: FeedKind, b: FeedKind) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -85,6 +121,9 @@ public enum FeedEvent: Equatable, Sendable {
     /// Records written to the topic and not read yet (0: caught up).
     case logsBehind(LogQuery, records: Int64, at: Int64)
     case search(SearchCall, Result<SearchAnswer, SearchFailure>)
+    /// The keys under a prefix, with values, after every change.
+    case kv(prefix: String, [KVPair], at: Int64)
+    case kvWritten(KVWrite, KVWriteResult)
     /// The feed could not read; it retries on its own.
     case failed(Feed, reason: String, retryInMilliseconds: Int64, at: Int64)
 }
@@ -117,8 +156,9 @@ extension FeedEvent {
         case .health: return .instances
         case .monitor, .monitorRound: return .monitor
         case .graphite, .metricNames: return .graphite
-        case .dashboard, .search: return nil
+        case .dashboard, .search, .kvWritten: return nil
         case .logs, .logsBehind, .logsDropped: return .logs
+        case .kv: return .config
         case .failed(let feed, _, _, _): return feed.kind
         }
     }
@@ -138,6 +178,8 @@ extension FeedEvent {
         case .dashboard(let service, _): return subscriptions.contains(.dashboard(service: service))
         case .logs(let query, _, _), .logsBehind(let query, _, _), .logsDropped(let query, _): return subscriptions.contains(.logs(query))
         case .search(let call, _): return subscriptions.contains(.search(call))
+        case .kv(let prefix, _, _): return subscriptions.contains(.kv(prefix: prefix))
+        case .kvWritten(let write, _): return subscriptions.contains(.kvWrite(write))
         case .failed(let feed, _, _, _): return subscriptions.contains(feed)
         }
     }
@@ -145,13 +187,14 @@ extension FeedEvent {
     /// That line after this event (nil: the event does not change it).
     func status(after previous: FeedStatus?) -> FeedStatus? {
         switch self {
-        case .services(_, let at), .checks(_, let at), .health(_, _, let at), .graphite(_, _, let at), .metricNames(_, let at):
+        case .services(_, let at), .checks(_, let at), .health(_, _, let at), .graphite(_, _, let at), .metricNames(_, let at),
+             .kv(_, _, let at):
             return FeedStatus(phase: .live, lastUpdate: at)
         case .logs(_, _, let at):
             return FeedStatus(phase: .live, lastUpdate: at, detail: previous?.detail)
         case .logsBehind(_, let records, let at):
             return FeedStatus(phase: .live, lastUpdate: previous?.lastUpdate ?? at, detail: records == 0 ? "caught up" : ValueUnit.count.format(Double(records)) + " behind")
-        case .monitor, .dashboard, .search, .logsDropped:
+        case .monitor, .dashboard, .search, .logsDropped, .kvWritten:
             return nil
         case .monitorRound(let ok, let failed, let at):
             let detail = "\(ok)/\(ok + failed)"
@@ -195,9 +238,11 @@ public struct MonitorFigures: Equatable, Sendable {
     public var p99Milliseconds: Double
     public var version: String
     public var storeStatus: String
+    /// The settings the instance runs with, by Consul KV key (empty from a server that does not say).
+    public var settings: [String: String]
 
     public init(nThings: Int, uptimeSeconds: Double, requests: Int64, errors: Int64, p50Milliseconds: Double,
-                p99Milliseconds: Double, version: String, storeStatus: String) {
+                p99Milliseconds: Double, version: String, storeStatus: String, settings: [String: String] = [:]) {
         self.nThings = nThings
         self.uptimeSeconds = uptimeSeconds
         self.requests = requests
@@ -206,5 +251,6 @@ public struct MonitorFigures: Equatable, Sendable {
         self.p99Milliseconds = p99Milliseconds
         self.version = version
         self.storeStatus = storeStatus
+        self.settings = settings
     }
 }

@@ -70,6 +70,7 @@ public struct PaneRegistry: Sendable {
         MetricsPane.self,
         LogsPane.self,
         SearchPane.self,
+        ConfigPane.self,
     ])
 
     public var ids: [PaneID] { types.map { $0.id } }

@@ -7,7 +7,7 @@ public enum Shell {
 
     public enum Command: String, PaneCommand {
         case help, command, quit
-        case nextPane = "next-pane", previousPane = "previous-pane", zoom, search
+        case nextPane = "next-pane", previousPane = "previous-pane", zoom, search, config
     }
 
     /// Checked after the focused pane's bindings. The hint bar shows the ones with a hint.
@@ -19,6 +19,7 @@ public enum Shell {
         Binding(.previousPane, [.backTab], "Focus the previous pane"),
         Binding(.zoom, [.character("z")], "Zoom the focused pane to the full screen, and back"),
         Binding(.search, [.character("F")], "Find areas: the search pane and its prompt (:search QUERY at once)"),
+        Binding(.config, [.character("K")], "The selected service's configuration in Consul KV (:config SERVICE)"),
     ]
 
     static var keyBindings: [KeyBinding] {

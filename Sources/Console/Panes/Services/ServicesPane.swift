@@ -51,9 +51,10 @@ public struct ServicesPane: Pane {
             return []
         }
         followSelection(context)
-        // A service chosen elsewhere (`:instances NAME`) that the filter hides stays selected while it
-        // exists: new data does not move the selection away from it.
-        if let name = context.selection.service, catalog[name] != nil, !rows.contains(where: { $0.name == name }) {
+        // New data never moves the selection away from a service the operator chose: not when the filter
+        // hides it (chosen by `:instances NAME`), and not when it leaves the catalog for a while (every
+        // instance restarting deregisters it). The panes that follow it say what they see meanwhile.
+        if let name = context.selection.service, !rows.contains(where: { $0.name == name }) {
             return []
         }
         return publishSelection(context)
@@ -124,7 +125,9 @@ public struct ServicesPane: Pane {
         let rows = rows
         let columns = Self.columns(width: rect.width)
         let cells = rows.map { s in columns.map { Self.cell($0, s, theme) } }
-        Table(columns: columns.map(\.table), rows: cells, selected: rows.isEmpty ? nil : cursor.selected,
+        // No row is lit while the selected service is not among the rows (filtered out, or gone for now).
+        let lit = rows[safe: cursor.selected]?.name == context.selection.service ? cursor.selected : nil
+        Table(columns: columns.map(\.table), rows: cells, selected: lit,
               sortColumn: columns.firstIndex { $0.rawValue == cursor.sort.column }, ascending: cursor.sort.ascending)
             .render(into: &grid, rect, theme: theme)
         if rows.isEmpty {

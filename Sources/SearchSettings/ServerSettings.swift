@@ -1,6 +1,17 @@
 import Foundation
 import Logging
 
+/// Page-size rules in effect (they can change live from Consul KV).
+public struct PageLimits: Sendable, Equatable {
+    public var defaultSize: Int
+    public var maxSize: Int
+
+    public init(defaultSize: Int = 10, maxSize: Int = 100) {
+        self.defaultSize = defaultSize
+        self.maxSize = maxSize
+    }
+}
+
 /// Everything an operator can tune, after layering (flags > environment > Consul KV > defaults).
 public struct ServerSettings: Sendable, Equatable {
     public var logLevel: Logger.Level = .info
@@ -34,6 +45,8 @@ public struct SettingKey: Sendable {
     public var environmentVariable: String { "SEARCH_" + key.uppercased() }
     /// `--log-level` for `log_level`.
     public var flag: String { "--" + key.replacingOccurrences(of: "_", with: "-") }
+    /// The value a server runs with when no layer sets it.
+    public var defaultText: String { read(ServerSettings()) }
 }
 
 extension SettingKey {
@@ -137,4 +150,40 @@ extension ServerSettings {
         }
         return (live, restart)
     }
+
+    /// Every setting's value in effect, by KV key (what Monitor echoes, so a console can see a change land).
+    public var values: [String: String] {
+        Dictionary(uniqueKeysWithValues: Self.keys.map { ($0.key, $0.read(self)) })
+    }
+
+    public static func key(named name: String) -> SettingKey? { keys.first { $0.key == name } }
+
+    /// Why a server would refuse `key` = `value` with the other KV keys as they are (nil: it would take it).
+    /// A value bad alone says what is expected; a valid value that breaks a pair (a default page size
+    /// above the maximum) says which pair. Problems the KV has already are not this value's.
+    public static func refusal(key: String, value: String, kv: [String: String]) -> String? {
+        guard let setting = Self.key(named: key) else { return nil }
+        var scratch = ServerSettings()
+        if !setting.apply(&scratch, value.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            return "\(key) cannot be \"\(value)\": \(setting.help)"
+        }
+        var proposed = kv
+        proposed[key] = value
+        let before = Set(resolve(kv: kv, environment: [:], flags: [:]).1.map(\.key))
+        let after = resolve(kv: proposed, environment: [:], flags: [:]).1
+        guard let new = after.first(where: { !before.contains($0.key) }) else { return nil }
+        if new.key == "default_page_size" && new.reason != nil {
+            let limits = proposed.mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            return "default_page_size \(limits["default_page_size"] ?? "") would be above max_page_size "
+                + "\(limits["max_page_size"] ?? PageLimits().maxSize.description): search-server keeps both unchanged"
+        }
+        return new.description
+    }
+}
+
+/// How a search-server says so in its Consul registration: a console seeing this meta knows the keys
+/// under the service's KV prefix are this table's.
+public enum SettingsTable {
+    public static let metaKey = "settings"
+    public static let metaValue = "search-server"
 }
