@@ -77,7 +77,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
             switch feed {
             case .monitor(let instance, let address):
                 targets[instance] = address
-            case .services, .checks, .health, .graphite, .metricNames, .dashboard, .logs, .search, .kv, .kvWrite:
+            case .services, .checks, .health, .graphite, .metricNames, .dashboard, .logs, .search, .kv:
                 if running[feed] == nil {
                     running[feed] = start(feed)
                     tasksStarted += 1
@@ -104,6 +104,9 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         case .rememberSearch(let line):
             guard let searchHistory else { return }
             Task.detached { try? searchHistory.append(line) }  // a history that cannot be written is not worth an error
+        case .writeKV(let write):
+            let send = send, consul = consul
+            Task.detached { send(.feed(.kvWritten(write, await Self.perform(write, consul)))) }
         case .copyToClipboard, .editInEditor:
             break  // the UI loop does these: they need the terminal
         case .saveLines(let path, let lines):
@@ -169,12 +172,6 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
             }
         case .kv(let prefix):
             return watch(feed, consul.watchPrefix(prefix)) { .kv(prefix: prefix, $0, at: $1) }
-        case .kvWrite(let write):
-            let send = send, ended = ended
-            return Task {
-                defer { ended.count.withLock { $0 += 1 } }
-                send(.feed(.kvWritten(write, await Self.perform(write, consul))))
-            }
         case .monitor:
             preconditionFailure("Monitor feeds run in the poller")
         }
@@ -185,7 +182,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         do {
             let done: Bool
             switch write.operation {
-            case .put(let value): done = try await consul.put(key: write.key, value: value, cas: write.cas)
+            case .put(let value): done = try await consul.put(key: write.key, value: value, flags: write.flags, cas: write.cas)
             case .delete(let recurse): done = try await consul.delete(key: write.key, recurse: recurse, cas: write.cas)
             }
             if done { return .written }

@@ -46,7 +46,10 @@ struct KVCommand: AsyncParsableCommand {
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a key's value (raw bytes into a pipe; made safe on a terminal).",
-            discussion: "With --recurse, every key under KEY as `key:value` lines (text) or an array (json).")
+            discussion: """
+                With --recurse, every key under KEY as `key:value` lines made safe for a terminal (text), or an \
+                array (json). On a terminal, control characters show as ^[ and continuation lines are indented.
+                """)
 
         @Argument(help: ArgumentHelp("The key (with --recurse: a prefix).", valueName: "key")) var key: String
         @Flag(help: "Every key under KEY.") var recurse = false
@@ -57,6 +60,10 @@ struct KVCommand: AsyncParsableCommand {
                 let consul = common.consul
                 if recurse {
                     let pairs = try await consul.list(prefix: key).value
+                    guard !pairs.isEmpty else {
+                        FileHandle.standardError.write(Data("opsdeck kv get: no key under \(safe(key))\n".utf8))
+                        throw ExitCode(1)
+                    }
                     if common.json { return try printJSON(pairs.map(KVJSON.object)) }
                     for pair in pairs { print(safe("\(pair.key):" + String(decoding: pair.value, as: UTF8.self))) }
                     return
@@ -86,7 +93,7 @@ struct KVCommand: AsyncParsableCommand {
         @Argument(help: ArgumentHelp("The key.", valueName: "key")) var key: String
         @Argument(help: ArgumentHelp("The value; - reads it from stdin.", valueName: "value")) var value: String
         @Option(help: ArgumentHelp("Write only at this ModifyIndex (0: only a new key).", valueName: "index")) var cas: UInt64?
-        @Option(help: ArgumentHelp("An opaque number stored with the key.", valueName: "n")) var flags: UInt64?
+        @Option(help: ArgumentHelp("An opaque number stored with the key (0 when not given, as Consul does).", valueName: "n")) var flags: UInt64?
         @Flag(help: "Write a search-server setting even when its rules refuse the value.") var force = false
         @OptionGroup var common: Common
 
@@ -108,7 +115,7 @@ struct KVCommand: AsyncParsableCommand {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a key, or every key under a prefix with --recurse.")
+        static let configuration = CommandConfiguration(abstract: "Delete a key, or a folder (KEY ending in /) and everything in it with --recurse.")
 
         @Argument(help: ArgumentHelp("The key (with --recurse: a prefix).", valueName: "key")) var key: String
         @Flag(help: "Every key under KEY.") var recurse = false
@@ -117,7 +124,10 @@ struct KVCommand: AsyncParsableCommand {
 
         func validate() throws {
             if recurse && cas != nil { throw ValidationError("--cas and --recurse: a prefix has no index of its own") }
-            if recurse && key.isEmpty { throw ValidationError("--recurse with an empty key would delete every key in Consul") }
+            // `delete search --recurse` would also take search-service/ and search-x/: a folder is named whole.
+            if recurse && !key.hasSuffix("/") { throw ValidationError("--recurse deletes a folder: end the key with / (\(key)/)") }
+            if recurse && key == "/" { throw ValidationError("--recurse on / would delete every key in Consul") }
+            if cas == 0 { throw ValidationError("--cas 0 means 'only if absent', which a delete cannot be: give the key's ModifyIndex") }
         }
 
         func run() async throws {
@@ -154,7 +164,9 @@ struct KVCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a key (or every key under a prefix) and then each change, until interrupted.",
             discussion: """
-                Blocking queries, no polling: a line appears when Consul says the key changed. Text lines are
+                Blocking queries, no polling: a line appears when Consul says the key changed. Like every \
+                Consul watch it shows states, not each write: two writes in quick succession can show as the \
+                second alone. Text lines are
                 `TIME set KEY=VALUE (ModifyIndex N)` or `TIME deleted KEY`; json is one object a line.
                 Consul going away is said on stderr and retried.
                 """)
@@ -211,8 +223,12 @@ struct KVCommand: AsyncParsableCommand {
 
 /// A write check-and-set refused: what the key is now, on stderr, and exit 1.
 private func refusedByCAS(_ verb: String, _ key: String, _ consul: ConsulClient) async throws -> Never {
-    let now = try await consul.get(key: key).value
-    let state = now.map { "its ModifyIndex is now \($0.modifyIndex)" } ?? "it does not exist"
+    let state: String
+    do {
+        state = try await consul.get(key: key).value.map { "its ModifyIndex is now \($0.modifyIndex)" } ?? "it does not exist"
+    } catch {
+        state = "its index now could not be read"  // the refusal is what matters: still exit 1
+    }
     FileHandle.standardError.write(Data("opsdeck kv \(verb): not written: \(safe(key)) changed since that index (\(state))\n".utf8))
     throw ExitCode(1)
 }
@@ -224,9 +240,8 @@ private func settingRefusal(_ key: String, _ value: String, _ consul: ConsulClie
     guard parts.count == 2, ServerSettings.key(named: parts[1]) != nil else { return nil }
     let instances = try await consul.health(service: parts[0]).value
     guard instances.contains(where: { $0.service.meta[SettingsTable.metaKey] == SettingsTable.metaValue }) else { return nil }
-    let prefix = parts[0] + "/"
-    let kv = Dictionary(try await consul.list(prefix: prefix).value.map { (String($0.key.dropFirst(prefix.count)), $0.text) },
-                        uniquingKeysWith: { a, _ in a })
+    // The keys as the server reads them (envconsul's rules).
+    let kv = KVEnvironment(prefix: parts[0] + "/").variables(from: try await consul.list(prefix: parts[0] + "/").value)
     return ServerSettings.refusal(key: parts[1], value: value, kv: kv)
 }
 

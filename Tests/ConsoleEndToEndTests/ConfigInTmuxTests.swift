@@ -18,13 +18,19 @@ import Testing
     }
 
     /// A KV write from outside, as an operator with curl would make it.
-    func curlPut(_ key: String, _ value: String) throws {
-        let result = try Stack.run("/usr/bin/curl", ["-fsS", "-X", "PUT", "--data-binary", value, "http://127.0.0.1:8500/v1/kv/\(key)"])
+    func curlPut(_ key: String, _ value: String) async throws {
+        let result = try await curl(["-X", "PUT", "--data-binary", value, "http://127.0.0.1:8500/v1/kv/\(key)"])
         #expect(result.status == 0 && result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "true", "curl PUT \(key): \(result.output)")
     }
 
-    func opsdeck(_ arguments: String...) throws -> (status: Int32, output: String) {
-        try Stack.run(Self.opsdeck, arguments, environment: ["CONSUL_HTTP_ADDR": "127.0.0.1:8500"])
+    /// Programs run off the cooperative pool: every test shares its two threads, and a blocked one stalls
+    /// other suites' feeds and deadlines.
+    func opsdeck(_ arguments: String...) async throws -> (status: Int32, output: String) {
+        try await offPool { try Stack.run(Self.opsdeck, arguments, environment: ["CONSUL_HTTP_ADDR": "127.0.0.1:8500"]) }
+    }
+
+    func curl(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await offPool { try Stack.run("/usr/bin/curl", ["-fsS"] + arguments) }
     }
 
     @Test func editingSettingsInThePaneReachesTheInstancesAndAConflictIsRefused() async throws {
@@ -36,13 +42,15 @@ import Testing
             _ = try? Stack.run("/usr/bin/curl", ["-fsS", "-X", "DELETE", "http://127.0.0.1:8500/v1/kv/\(service)/?recurse"])
         }
         // A key that is not a setting, and an "editor" that makes it two lines (as an operator in vi would).
-        try curlPut("\(service)/notes", "hello")
+        try await curlPut("\(service)/notes", "hello")
         let editor = NSTemporaryDirectory() + "opsdeck-editor-\(service).sh"
-        try "#!/bin/sh\nprintf 'line one\\nline two\\n' > \"$1\"\n".write(toFile: editor, atomically: true, encoding: .utf8)
-        chmod(editor, 0o700)
+        try "printf 'line one\\nline two\\n' > \"$1\"\n".write(toFile: editor, atomically: true, encoding: .utf8)
         defer { unlink(editor) }
-        let tmux = try Tmux(width: 160, height: 44, command: "\(Self.opsdeck) --consul 127.0.0.1:8500", environment: ["EDITOR": editor])
-        try await tmux.waitFor("the service listed") { $0.contains(service) }
+        let tmux = try Tmux(width: 160, height: 44, command: "\(Self.opsdeck) --consul 127.0.0.1:8500", environment: ["EDITOR": "/bin/sh " + editor])
+        // All three registered and passing first: a change is followed onto the instances there are.
+        try await tmux.waitFor("the service listed with three passing") { screen in
+            screen.split(separator: "\n").contains { $0.contains(service) && $0.contains("3●") }
+        }
         try tmux.sendText(":config \(service)")
         try tmux.send("Enter", "z")  // zoomed: the whole title and the detail beside the tree
         // The registration says search-server: every setting is listed, not set yet.
@@ -51,7 +59,10 @@ import Testing
         }
 
         // log_level is the fifth setting (check_interval_s, default_page_size, kafka_brokers, kafka_topic, log_level).
-        try tmux.send("g", "j", "j", "j", "j", "e")
+        try tmux.send("g", "j", "j", "j", "j")
+        // The pane knows the three instances (their Monitor echoes) before the change is made.
+        try await tmux.waitFor("what the three run with") { $0.contains("in effect: info on 3") }
+        try tmux.send("e")
         try await tmux.waitFor("the prompt on log_level") { $0.contains("\(service)/log_level =") }
         try tmux.sendText("debug")
         try tmux.send("Enter")
@@ -72,7 +83,7 @@ import Testing
         // Someone writes with curl between our read and our write: refused, both values shown.
         try tmux.send("e")
         try await tmux.waitFor("the prompt again") { $0.contains("\(service)/log_level = debug") }
-        try curlPut("\(service)/log_level", "warning")
+        try await curlPut("\(service)/log_level", "warning")
         // The prompt holds the bottom line; the tree marks the key.
         try await tmux.waitFor("their change marked") { $0.contains("● log_level") }
         try tmux.send("C-u")
@@ -80,7 +91,7 @@ import Testing
         try tmux.send("Enter")
         let conflict = try await tmux.waitFor("the conflict") { $0.contains("yours   error") && $0.contains("theirs  warning") }
         #expect(conflict.contains("not written: \(service)/log_level changed since it was shown"))
-        let stored = try Stack.run("/usr/bin/curl", ["-fsS", "http://127.0.0.1:8500/v1/kv/\(service)/log_level?raw"])
+        let stored = try await curl(["http://127.0.0.1:8500/v1/kv/\(service)/log_level?raw"])
         #expect(stored.output == "warning")
         try tmux.send("Escape")
         // Back to info, so that the restart below is in their logs (notice lines).
@@ -104,7 +115,7 @@ import Testing
         // E: the editor gets the terminal, its text is written, and the console comes back whole.
         try tmux.send("j", "j", "j", "E")  // kafka_topic, log_level, max_page_size, notes
         try await tmux.waitFor("the edited value shown") { $0.contains("line two") && $0.contains("config · \(service)/") }
-        let notes = try Stack.run("/usr/bin/curl", ["-fsS", "http://127.0.0.1:8500/v1/kv/\(service)/notes?raw"])
+        let notes = try await curl(["http://127.0.0.1:8500/v1/kv/\(service)/notes?raw"])
         #expect(notes.output == "line one\nline two")
         try tmux.send("q")
         try await tmux.waitFor("the console quit") { $0.contains("EXITED 0") }
@@ -118,32 +129,38 @@ import Testing
         defer { watcher.signal(SIGTERM) }
         try await watcher.waitUntil("the watch's first read") { _, stderr in stderr.contains("no key \(prefix)/ yet; waiting for it") }
 
-        #expect(try opsdeck("kv", "put", "\(prefix)/a", "one") == (0, "wrote \(prefix)/a (3 bytes)\n"))
-        #expect(try opsdeck("kv", "get", "\(prefix)/a") == (0, "one"))  // into a pipe: the bytes, nothing added
-        let missing = try opsdeck("kv", "get", "\(prefix)/nothing")
+        #expect(try await opsdeck("kv", "put", "\(prefix)/a", "one") == (0, "wrote \(prefix)/a (3 bytes)\n"))
+        // A watch shows states, as Consul's blocking queries do: each step waits for the watch to show the
+        // last one, or two quick writes could show as one.
+        try await watcher.waitUntil("the watch showing the first write") { out, _ in out.contains("set \(prefix)/a=one (ModifyIndex ") }
+        #expect(try await opsdeck("kv", "get", "\(prefix)/a") == (0, "one"))  // into a pipe: the bytes, nothing added
+        let missing = try await opsdeck("kv", "get", "\(prefix)/nothing")
         #expect(missing.status == 1 && missing.output == "opsdeck kv get: no key \(prefix)/nothing\n")
 
-        let json = try opsdeck("kv", "get", "\(prefix)/a", "--output", "json")
+        let json = try await opsdeck("kv", "get", "\(prefix)/a", "--output", "json")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
         let index = try #require(object["modify_index"] as? Int)
         #expect(object["value"] as? String == "one")
 
         // Check-and-set: the index read works once; after that it is stale and nothing is written.
-        #expect(try opsdeck("kv", "put", "\(prefix)/a", "two", "--cas", "\(index)").status == 0)
-        let stale = try opsdeck("kv", "put", "\(prefix)/a", "three", "--cas", "\(index)")
+        #expect(try await opsdeck("kv", "put", "\(prefix)/a", "two", "--cas", "\(index)").status == 0)
+        let stale = try await opsdeck("kv", "put", "\(prefix)/a", "three", "--cas", "\(index)")
         #expect(stale.status == 1 && stale.output.contains("not written: \(prefix)/a changed since that index (its ModifyIndex is now"))
-        #expect(try opsdeck("kv", "get", "\(prefix)/a").output == "two")
-        #expect(try opsdeck("kv", "put", "\(prefix)/a", "x", "--cas", "0").status == 1)  // 0: only a new key
+        #expect(try await opsdeck("kv", "get", "\(prefix)/a").output == "two")
+        #expect(try await opsdeck("kv", "put", "\(prefix)/a", "x", "--cas", "0").status == 1)  // 0: only a new key
 
-        #expect(try opsdeck("kv", "put", "\(prefix)/db/host", "10.0.0.5").status == 0)
-        #expect(try opsdeck("kv", "ls", "\(prefix)/") == (0, "\(prefix)/a\n\(prefix)/db/\n"))
-        #expect(try opsdeck("kv", "ls", "\(prefix)/", "--recurse").output == "\(prefix)/a\n\(prefix)/db/host\n")
-        #expect(try opsdeck("kv", "delete", "\(prefix)/db/", "--recurse").status == 0)
-        #expect(try opsdeck("kv", "put", "\(prefix)/a", "y", "--output", "yaml").status == 64)
-
-        // The watch printed each change as it happened.
-        try await watcher.waitUntil("the watch saw the writes and the delete") { out, _ in out.contains("set \(prefix)/a=one") && out.contains("set \(prefix)/a=two") && out.contains("deleted \(prefix)/db/host")
+        #expect(try await opsdeck("kv", "put", "\(prefix)/db/host", "10.0.0.5").status == 0)
+        try await watcher.waitUntil("the watch showing the new key and the check-and-set write") { out, _ in
+            out.contains("set \(prefix)/db/host=10.0.0.5") && out.contains("set \(prefix)/a=two")
         }
+        #expect(try await opsdeck("kv", "ls", "\(prefix)/") == (0, "\(prefix)/a\n\(prefix)/db/\n"))
+        #expect(try await opsdeck("kv", "ls", "\(prefix)/", "--recurse").output == "\(prefix)/a\n\(prefix)/db/host\n")
+        #expect(try await opsdeck("kv", "delete", "\(prefix)/db", "--recurse").status == 64)  // a folder is named whole
+        #expect(try await opsdeck("kv", "delete", "\(prefix)/db/", "--recurse").status == 0)
+        #expect(try await opsdeck("kv", "get", "\(prefix)/db/", "--recurse").status == 1)
+        #expect(try await opsdeck("kv", "put", "\(prefix)/a", "y", "--output", "yaml").status == 64)
+
+        try await watcher.waitUntil("the watch showing the delete") { out, _ in out.contains("deleted \(prefix)/db/host") }
         #expect(!watcher.stdout.contains("a=three"))
     }
 }

@@ -112,8 +112,9 @@ import TUI
         #expect(await runtime.monitorClients() == 0)
     }
 
-    /// The config pane's feeds against a real agent: the prefix watched, a write check-and-set on the index
-    /// read, and a write that meets a change made in between refused with the key as it is now.
+    /// The config pane's feed and writes against a real agent: the prefix watched, a write check-and-set on
+    /// the index read (its flags kept), and a write that meets a change made in between refused with the
+    /// key as it is now.
     @Test func kvWatchAndCheckAndSetWrites() async throws {
         try await DevConsulAgent.withRunning { endpoints in
             let consul = ConsulClient(configuration: ConsulConfiguration(address: endpoints.httpAddress))
@@ -125,15 +126,15 @@ import TUI
             try await recorder.waitFor("the prefix read") { if case .kv("cfg/", let pairs, _) = $0 { return pairs.first?.text == "info" } else { return false } }
             let read = try #require(try await consul.get(key: "cfg/log_level").value)
 
-            let first = KVWrite(key: "cfg/log_level", operation: .put(Array("debug".utf8)), cas: read.modifyIndex, sequence: 1)
-            runtime.reconcile([.kv(prefix: "cfg/"), .kvWrite(first)])
+            let first = KVWrite(key: "cfg/log_level", operation: .put(Array("debug".utf8)), cas: read.modifyIndex, flags: 7, sequence: 1)
+            runtime.perform(.writeKV(first))
             try await recorder.waitFor("the write done") { $0 == .kvWritten(first, .written) }
-            try await recorder.waitFor("the watch saw it") { if case .kv(_, let pairs, _) = $0 { return pairs.first?.text == "debug" } else { return false } }
+            try await recorder.waitFor("the watch saw it") { if case .kv(_, let pairs, _) = $0 { return pairs.first?.text == "debug" && pairs.first?.flags == 7 } else { return false } }
 
             // Someone else writes between our read (still the old index) and our write.
             try await consul.put(key: "cfg/log_level", text: "warning")
             let late = KVWrite(key: "cfg/log_level", operation: .put(Array("error".utf8)), cas: read.modifyIndex, sequence: 2)
-            runtime.reconcile([.kv(prefix: "cfg/"), .kvWrite(late)])
+            runtime.perform(.writeKV(late))
             try await recorder.waitFor("the conflict with theirs") {
                 if case .kvWritten(late, .conflict(let theirs)) = $0 { return theirs?.text == "warning" } else { return false }
             }
@@ -142,10 +143,10 @@ import TUI
             // A delete at a stale index is refused too; at the current one it goes.
             let current = try #require(try await consul.get(key: "cfg/log_level").value)
             let staleDelete = KVWrite(key: "cfg/log_level", operation: .delete(recurse: false), cas: read.modifyIndex, sequence: 3)
-            runtime.reconcile([.kvWrite(staleDelete)])
+            runtime.perform(.writeKV(staleDelete))
             try await recorder.waitFor("the stale delete refused") { if case .kvWritten(staleDelete, .conflict) = $0 { return true } else { return false } }
             let delete = KVWrite(key: "cfg/log_level", operation: .delete(recurse: false), cas: current.modifyIndex, sequence: 4)
-            runtime.reconcile([.kvWrite(delete)])
+            runtime.perform(.writeKV(delete))
             try await recorder.waitFor("the delete done") { $0 == .kvWritten(delete, .written) }
             #expect(try await consul.get(key: "cfg/log_level").value == nil)
         }

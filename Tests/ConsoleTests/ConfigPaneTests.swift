@@ -88,13 +88,16 @@ import TUI
         #expect(prompt == "search-service/log_level = " && editor.string == "info")
         _ = reducer.keys(&state, [.ctrl("u")])
         _ = reducer.type(&state, "DEBUG")
-        _ = reducer.keys(&state, [.enter])
+        let effects = reducer.keys(&state, [.enter])
         let write = try #require(pane(state).pendingWrite)
         #expect(write.key == "search-service/log_level" && write.operation == .put(Array("DEBUG".utf8)) && write.cas == 11)
-        #expect(state.subscriptions.contains(.kvWrite(write)))
+        #expect(effects == [.writeKV(write)])
+        // While it is on its way, no second write.
+        _ = reducer.keys(&state, [.character("e")])
+        #expect(state.message?.text == "still writing" && state.mode == .normal)
 
         _ = reducer.reduce(&state, .feed(.kvWritten(write, .written)))
-        #expect(pane(state).pendingWrite == nil && !state.subscriptions.contains(.kvWrite(write)))
+        #expect(pane(state).pendingWrite == nil)
         // The server spells it its own way: the follow waits for "debug".
         let follow = try #require(pane(state).follow)
         #expect(follow.expected == "debug" && follow.live && follow.expectedCount == 3)
@@ -168,9 +171,10 @@ import TUI
         _ = reducer.keys(&state, [.character("d"), .escape])
         #expect(pane(state).pendingWrite == nil && state.message?.text == "kept search-service/db/host")
 
-        _ = reducer.keys(&state, [.character("d"), .character("y"), .enter])
-        #expect(pane(state).pendingWrite == KVWrite(key: "search-service/db/host", operation: .delete(recurse: false), cas: 13,
-                                                    sequence: pane(state).pendingWrite?.sequence ?? -1))
+        let effects = reducer.keys(&state, [.character("d"), .character("y"), .enter])
+        let delete = try #require(pane(state).pendingWrite)
+        #expect(delete.key == "search-service/db/host" && delete.operation == .delete(recurse: false) && delete.cas == 13)
+        #expect(effects == [.writeKV(delete)])
         _ = reducer.reduce(&state, .feed(.kvWritten(pane(state).pendingWrite!, .written)))
         #expect(state.message?.text == "deleted search-service/db/host")
 
@@ -287,6 +291,80 @@ import TUI
         #expect(state.message?.isError == true)
         #expect(state.message?.text == "log_level=warning: 2 of 3 took it in 60s; the others run without it "
                 + "(a flag or SEARCH_LOG_LEVEL there overrides KV, or see their logs)")
+    }
+
+    /// The watch can show the pane's own write before the write's result arrives, and a folder's delete
+    /// removes keys with other names: neither is "elsewhere". Someone else's change to the same key is.
+    @Test func ownWritesAreKnownWhicheverArrivesFirst() throws {
+        var (state, reducer) = opened()
+        try select("search-service/db/port", &state, reducer)
+        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
+        _ = reducer.type(&state, "6432")
+        _ = reducer.keys(&state, [.enter])
+        let write = try #require(pane(state).pendingWrite)
+        var next = Self.pairs
+        next[3] = Self.pair("db/port", "6432", index: 80)
+        _ = reducer.reduce(&state, .feed(.kv(prefix: "search-service/", next, at: Fixture.t0)))  // the watch first
+        _ = reducer.reduce(&state, .feed(.kvWritten(write, .written)))
+        #expect(pane(state).changedElsewhere.isEmpty && state.message?.text == "wrote search-service/db/port")
+        // Then someone else writes the same key: theirs.
+        next[3] = Self.pair("db/port", "7432", index: 81)
+        _ = reducer.reduce(&state, .feed(.kv(prefix: "search-service/", next, at: Fixture.t0)))
+        #expect(pane(state).changedElsewhere.keys.contains("search-service/db/port"))
+
+        try select("search-service/db/", &state, reducer)
+        _ = reducer.keys(&state, [.character("d"), .character("y"), .enter])
+        let delete = try #require(pane(state).pendingWrite)
+        _ = reducer.reduce(&state, .feed(.kvWritten(delete, .written)))
+        _ = reducer.reduce(&state, .feed(.kv(prefix: "search-service/", next.filter { !$0.key.contains("/db/") }, at: Fixture.t0)))
+        #expect(state.message?.text == "deleted search-service/db/")
+    }
+
+    /// A write keeps the key's flags (Consul stores 0 when a write gives none), and a write sent before
+    /// another service was selected still says what became of it.
+    @Test func flagsAreKeptAndAResultOutlivesTheSelection() throws {
+        var (state, reducer) = opened(pairs: Self.pairs + [KVPair(key: "search-service/flagged", value: Array("a".utf8), flags: 42, modifyIndex: 30)])
+        try select("search-service/flagged", &state, reducer)
+        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
+        _ = reducer.type(&state, "b")
+        _ = reducer.keys(&state, [.enter])
+        let write = try #require(pane(state).pendingWrite)
+        #expect(write.flags == 42)
+        _ = reducer.command(&state, "config billing")
+        _ = reducer.reduce(&state, .feed(.kvWritten(write, .conflict(theirs: nil))))
+        #expect(state.message == Message(text: "not written: search-service/flagged had changed meanwhile", isError: true, at: Fixture.t0))
+    }
+
+    /// The cursor stays on its key when rows appear above it (a key added elsewhere, or the settings
+    /// listed once the registration says search-server).
+    @Test func theCursorStaysOnItsKeyWhenRowsComeAndGo() throws {
+        var (state, reducer) = Fixture.loaded()
+        state.size = Size(width: 130, height: 30)
+        _ = reducer.command(&state, "config search-service")
+        _ = reducer.reduce(&state, .feed(.kv(prefix: "search-service/", Self.pairs, at: Fixture.t0)))
+        try select("search-service/max_page_size", &state, reducer)
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", Self.instances, at: Fixture.t0)))
+        #expect(pane(state).selectedRowPath == "search-service/max_page_size")
+        _ = reducer.reduce(&state, .feed(.kv(prefix: "search-service/", [Self.pair("aaa", "1", index: 90)] + Self.pairs, at: Fixture.t0)))
+        #expect(pane(state).selectedRowPath == "search-service/max_page_size")
+        // Every instance away (restarting): the settings stay explained.
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", [], at: Fixture.t0)))
+        #expect(pane(state).isSearchServer && pane(state).selectedRowPath == "search-service/max_page_size")
+    }
+
+    /// A write that changes nothing the instances run with is said so, not followed.
+    @Test func aValueAlreadyInEffectIsNotFollowed() throws {
+        var (state, reducer) = opened()
+        for i in 1...3 {
+            _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-\(i)", sample(["log_level": "info"], at: Fixture.t0))))
+        }
+        try select("search-service/log_level", &state, reducer)
+        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
+        _ = reducer.type(&state, "INFO")
+        _ = reducer.keys(&state, [.enter])
+        _ = reducer.reduce(&state, .feed(.kvWritten(pane(state).pendingWrite!, .written)))
+        #expect(pane(state).follow == nil)
+        #expect(state.message?.text == "log_level=info was in effect already on 3 instances: nothing to apply")
     }
 
     @Test func aChangeMadeElsewhereIsMarkedAndOwnWritesAreNot() throws {

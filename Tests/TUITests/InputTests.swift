@@ -120,10 +120,11 @@ import TUI
 
 /// The operator's editor, for real: a script stands in for it.
 @Suite(.timeLimit(.minutes(1))) struct ExternalEditorTests {
+    /// A shell script to stand in for the editor, run as `/bin/sh FILE` (not executed itself: a file just
+    /// written can be "busy" for exec while another test's child still holds it open).
     func script(_ body: String) throws -> String {
         let path = NSTemporaryDirectory() + "opsdeck-editor-\(UInt32.random(in: 0...UInt32.max)).sh"
-        try ("#!/bin/sh\n" + body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o700)
+        try (body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
@@ -131,14 +132,14 @@ import TUI
         // Appends to what it was given, as an editor saving a file does (with a final newline).
         let editor = try script(#"printf ' and more\n' >> "$1""#)
         defer { unlink(editor) }
-        #expect(ExternalEditor.edit("value", command: editor) == .success("value and more"))
-        #expect(ExternalEditor.edit("two\nlines\n", command: editor) == .success("two\nlines\n and more\n"))
+        #expect(ExternalEditor.edit("value", command: "/bin/sh " + editor) == .success("value and more"))
+        #expect(ExternalEditor.edit("two\nlines\n", command: "/bin/sh " + editor) == .success("two\nlines\n and more\n"))
     }
 
     @Test func anEditorThatFailsIsSaid() throws {
         let editor = try script("exit 3")
         defer { unlink(editor) }
-        #expect(ExternalEditor.edit("value", command: editor) == .failure(.init(description: "\(editor) exited with 3")))
+        #expect(ExternalEditor.edit("value", command: "/bin/sh " + editor) == .failure(.init(description: "/bin/sh \(editor) exited with 3")))
         #expect(ExternalEditor.command(["EDITOR": "nano", "VISUAL": "code --wait"]) == "code --wait")
         #expect(ExternalEditor.command(["EDITOR": " "]) == "vi")
     }

@@ -29,8 +29,6 @@ public enum Feed: Hashable, Sendable {
     case search(SearchCall)
     /// Every key under a KV prefix (one blocking query).
     case kv(prefix: String)
-    /// One KV write, sent once; its result is its only report.
-    case kvWrite(KVWrite)
 
     /// Which line of the status bar reports it (nil: none; its failures are messages).
     public var kind: FeedKind? {
@@ -40,14 +38,16 @@ public enum Feed: Hashable, Sendable {
         case .health: return .instances
         case .monitor: return .monitor
         case .graphite, .metricNames: return .graphite
-        case .dashboard, .search, .kvWrite: return nil
+        case .dashboard, .search: return nil
         case .logs: return .logs
         case .kv: return .config
         }
     }
 }
 
-/// A change to Consul KV the config pane asks for, check-and-set on the ModifyIndex it showed.
+/// A change to Consul KV the config pane asks for, check-and-set on the ModifyIndex it showed. A one-shot
+/// effect, not a feed: hiding the pane or selecting another service must not cancel a write on its way
+/// (or send it again when the pane comes back).
 public struct KVWrite: Hashable, Sendable {
     public enum Operation: Hashable, Sendable {
         case put([UInt8])
@@ -59,13 +59,16 @@ public struct KVWrite: Hashable, Sendable {
     /// Only if the key's ModifyIndex is still this (0: only if the key does not exist); nil: unconditionally
     /// (a folder's delete, which has no index of its own).
     public var cas: UInt64?
+    /// The flags to store with a value: the key's own, kept (Consul sets 0 when a write gives none).
+    public var flags: UInt64?
     /// Two writes of the same value are two writes.
     public var sequence: Int
 
-    public init(key: String, operation: Operation, cas: UInt64?, sequence: Int) {
+    public init(key: String, operation: Operation, cas: UInt64?, flags: UInt64? = nil, sequence: Int) {
         self.key = key
         self.operation = operation
         self.cas = cas
+        self.flags = flags
         self.sequence = sequence
     }
 }
@@ -123,6 +126,7 @@ public enum FeedEvent: Equatable, Sendable {
     case search(SearchCall, Result<SearchAnswer, SearchFailure>)
     /// The keys under a prefix, with values, after every change.
     case kv(prefix: String, [KVPair], at: Int64)
+    /// What became of a `.writeKV` effect (always delivered: a write is not a feed that can stop).
     case kvWritten(KVWrite, KVWriteResult)
     /// The feed could not read; it retries on its own.
     case failed(Feed, reason: String, retryInMilliseconds: Int64, at: Int64)
@@ -179,7 +183,7 @@ extension FeedEvent {
         case .logs(let query, _, _), .logsBehind(let query, _, _), .logsDropped(let query, _): return subscriptions.contains(.logs(query))
         case .search(let call, _): return subscriptions.contains(.search(call))
         case .kv(let prefix, _, _): return subscriptions.contains(.kv(prefix: prefix))
-        case .kvWritten(let write, _): return subscriptions.contains(.kvWrite(write))
+        case .kvWritten: return true
         case .failed(let feed, _, _, _): return subscriptions.contains(feed)
         }
     }

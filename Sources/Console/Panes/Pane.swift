@@ -201,6 +201,8 @@ public enum ConsoleEffect: Equatable, Sendable {
     case rememberSearch(String)
     /// Writes lines to a new file (never over an existing one); the result comes back as a notice.
     case saveLines(path: String, lines: [String])
+    /// Writes to Consul KV; the result comes back as `FeedEvent.kvWritten`.
+    case writeKV(KVWrite)
     /// Opens `text` in the operator's editor, the terminal lent to it; what it gives back reaches `owner` as
     /// its prompt's answer (cancelled when the editor failed).
     case editInEditor(owner: PaneID, text: String)

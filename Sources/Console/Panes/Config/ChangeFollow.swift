@@ -18,7 +18,8 @@ public struct ChangeFollow: Equatable, Sendable {
     public var expectedCount: Int
     /// Each instance's latest echo of the key since the write, by instance id.
     var echoes: [String: String] = [:]
-    /// The instances Consul lists now, with whether they pass.
+    /// The instances Consul lists now, and those of them that pass.
+    var listed: Set<String> = []
     var passing: Set<String> = []
 
     /// How long to follow before saying which instances did not take the change.
@@ -30,7 +31,7 @@ public struct ChangeFollow: Equatable, Sendable {
         self.live = live
         self.since = since
         expectedCount = instances.count
-        passing = Set(instances.filter { $0.aggregateStatus == .passing }.map(\.service.id))
+        observe(health: instances)
     }
 
     public mutating func observe(instance: String, _ sample: MonitorSample) {
@@ -39,13 +40,14 @@ public struct ChangeFollow: Equatable, Sendable {
     }
 
     public mutating func observe(health entries: [ServiceEntry]) {
+        listed = Set(entries.map(\.service.id))
         passing = Set(entries.filter { $0.aggregateStatus == .passing }.map(\.service.id))
-        echoes = echoes.filter { passing.contains($0.key) || !live }
     }
 
-    /// Instances that have it (for a restart key: and pass again).
+    /// Instances listed now that run with it (for a restart key: and pass again). An instance that left
+    /// and comes back under its old id counts again once it is listed.
     public var applied: Int {
-        echoes.filter { $0.value == expected && (live || passing.contains($0.key)) }.count
+        echoes.filter { $0.value == expected && (live ? listed : passing).contains($0.key) }.count
     }
 
     public var isDone: Bool { applied >= expectedCount }

@@ -59,8 +59,13 @@ public struct ConfigPane: Pane {
     var sequence = 0
     /// What the pending write should make the instances run with, when it is a setting.
     var expectation: Expectation?
-    /// The key this pane wrote last: its next change in the watch is the pane's own.
-    var ownWrite: String?
+    /// Writes this pane sent whose change the watch has not shown yet: that change is the pane's own,
+    /// whichever of the watch and the write's result comes first. Matched by key and value, not by key
+    /// alone, so a change someone else makes to the same key is still theirs.
+    var ownWrites: [KVWrite] = []
+    /// The registration said search-server once: its settings stay explained while every instance is away
+    /// (restarting) and the registration with them.
+    var searchServerSeen = false
     /// An edit refused because the key changed meanwhile.
     public var conflict: Conflict?
     /// A written setting on its way to the instances.
@@ -82,6 +87,17 @@ public struct ConfigPane: Pane {
         var key: String
         var value: String
         var live: Bool
+        /// Every polled instance ran with the value when the write was sent: nothing will change.
+        var alreadyInEffect: Bool
+    }
+
+    /// What a write of `setting` that leaves KV as `kv` should make the instances run with. Judged when the
+    /// write is sent: by the time its result comes back, the instances may show the new value already.
+    func expectation(_ setting: SettingKey, kv: [String: String]) -> Expectation {
+        let value = setting.read(ServerSettings.resolve(kv: kv, environment: [:], flags: [:]).0)
+        let polled = polledInstances
+        let already = !polled.isEmpty && polled.allSatisfy { running[$0.service.id]?[setting.key] == value }
+        return Expectation(key: setting.key, value: value, live: setting.live, alreadyInEffect: already)
     }
 
     enum Question: Equatable, Sendable {
@@ -97,8 +113,11 @@ public struct ConfigPane: Pane {
 
     /// search-server instances say so in their registration; their keys are then its settings table's.
     public var isSearchServer: Bool {
-        instances.contains { $0.service.meta[SettingsTable.metaKey] == SettingsTable.metaValue }
+        searchServerSeen || instances.contains { $0.service.meta[SettingsTable.metaKey] == SettingsTable.metaValue }
     }
+
+    /// The instances Monitor is polled on (tagged `grpc`): the ones a change can be seen to land on.
+    var polledInstances: [ServiceEntry] { instances.filter { $0.service.tags.contains(InstancesPane.monitorTag) } }
 
     public var tree: KVTree {
         KVTree(prefix: prefix ?? "", pairs: pairs, unset: isSearchServer ? ServerSettings.keys.map(\.key) : [],
@@ -134,9 +153,8 @@ public struct ConfigPane: Pane {
     public func subscriptions(_ context: PaneContext) -> Set<Feed> {
         guard let service, let prefix else { return [] }
         var feeds: Set<Feed> = [.kv(prefix: prefix), .health(service: service)]
-        if let pendingWrite { feeds.insert(.kvWrite(pendingWrite)) }
         if follow != nil || isSearchServer {
-            for entry in instances where entry.service.tags.contains(InstancesPane.monitorTag) {
+            for entry in polledInstances {
                 feeds.insert(.monitor(instance: entry.service.id, address: HostPort.format(entry.address, entry.service.port)))
             }
         }
@@ -151,14 +169,17 @@ public struct ConfigPane: Pane {
             service = context.selection.service
         case .feed(.kv(let prefix, let new, _)):
             guard prefix == self.prefix else { return [] }
-            return took(new, context)
+            return keepingSelection { $0.took(new, context) }
         case .feed(.health(let name, let entries, _)):
             guard name == service else { return [] }
-            instances = entries
-            let ids = Set(entries.map(\.service.id))
-            running = running.filter { ids.contains($0.key) }
-            follow?.observe(health: entries)
-            return followed(context)
+            return keepingSelection { pane in
+                pane.instances = entries
+                pane.searchServerSeen = pane.isSearchServer
+                let ids = Set(entries.map(\.service.id))
+                pane.running = pane.running.filter { ids.contains($0.key) }
+                pane.follow?.observe(health: entries)
+                return pane.followed(context)
+            }
         case .feed(.monitor(let instance, let sample)):
             if case .ok(let figures) = sample.outcome, !figures.settings.isEmpty, instances.contains(where: { $0.service.id == instance }) {
                 running[instance] = figures.settings
@@ -166,7 +187,6 @@ public struct ConfigPane: Pane {
             follow?.observe(instance: instance, sample)
             return followed(context)
         case .feed(.kvWritten(let write, let result)):
-            guard write == pendingWrite else { return [] }
             return written(write, result, context)
         case .tick:
             changedElsewhere = changedElsewhere.filter { context.now - $0.value < Self.markLifetime }
@@ -184,21 +204,42 @@ public struct ConfigPane: Pane {
         return []
     }
 
+    /// Runs `body`, then puts the cursor back on the row it was on (rows come and go above it: a key
+    /// added elsewhere, the settings listed once the registration says search-server).
+    private mutating func keepingSelection(_ body: (inout ConfigPane) -> [Outcome]) -> [Outcome] {
+        let path = selectedRow?.path
+        let outcomes = body(&self)
+        let rows = tree.rows
+        if let path, let index = rows.firstIndex(where: { $0.path == path }) { cursor.selected = index }
+        cursor.clamp(rows: rows.count)
+        return outcomes
+    }
+
     /// A new answer from the watch: what changed that this pane did not write is marked and said.
     private mutating func took(_ new: [KVPair], _ context: PaneContext) -> [Outcome] {
         defer {
             pairs = new
             loaded = true
-            cursor.clamp(rows: tree.rows.count)
         }
         guard loaded else { return [] }
         let changes = KVChanges(from: pairs, to: new)
-        var elsewhere = changes.written.map(\.key), gone = changes.deleted
-        if let own = ownWrite, elsewhere.contains(own) || gone.contains(own) {
-            elsewhere.removeAll { $0 == own }
-            gone.removeAll { $0 == own }
-            ownWrite = nil
+        var elsewhere: [String] = [], gone: [String] = []
+        for pair in changes.written {
+            if let own = ownWrites.firstIndex(where: { $0.key == pair.key && $0.operation == .put(pair.value) }) {
+                ownWrites.remove(at: own)
+            } else {
+                elsewhere.append(pair.key)
+            }
         }
+        var deletes = Set<Int>()
+        for key in changes.deleted {
+            let own = ownWrites.indices.first { i in
+                guard case .delete(let recurse) = ownWrites[i].operation else { return false }
+                return ownWrites[i].key == key || (recurse && key.hasPrefix(ownWrites[i].key))
+            }
+            if let own { deletes.insert(own) } else { gone.append(key) }
+        }
+        ownWrites = ownWrites.enumerated().filter { !deletes.contains($0.offset) }.map(\.element)
         for key in elsewhere { changedElsewhere[key] = context.now }
         let said = elsewhere.map { "changed \($0)" } + gone.map { "deleted \($0)" }
         guard !said.isEmpty else { return [] }
@@ -207,21 +248,32 @@ public struct ConfigPane: Pane {
     }
 
     private mutating func written(_ write: KVWrite, _ result: KVWriteResult, _ context: PaneContext) -> [Outcome] {
-        pendingWrite = nil
-        let expectation = self.expectation
-        self.expectation = nil
+        // A write sent before another service was selected still says what became of it.
+        let ours = write == pendingWrite
+        let expectation = ours ? self.expectation : nil
+        if ours {
+            pendingWrite = nil
+            self.expectation = nil
+        }
+        if result != .written { ownWrites.removeAll { $0 == write } }
         switch result {
         case .written:
-            ownWrite = write.key
+            guard ours else { return [.message("wrote \(write.key)", isError: false)] }
             conflict = nil
             if let expectation {
+                let polled = polledInstances
+                if expectation.alreadyInEffect {
+                    return [.message("\(expectation.key)=\(expectation.value) was in effect already on \(polled.count) "
+                                     + "instance\(polled.count == 1 ? "" : "s"): nothing to apply", isError: false)]
+                }
                 follow = ChangeFollow(key: expectation.key, expected: expectation.value, live: expectation.live,
-                                      since: context.now, instances: instances)
+                                      since: context.now, instances: polled)
                 return followed(context, always: true)
             }
             if case .delete = write.operation { return [.message("deleted \(write.key)", isError: false)] }
             return [.message("wrote \(write.key)", isError: false)]
         case .conflict(let theirs):
+            guard ours else { return [.message("not written: \(write.key) had changed meanwhile", isError: true)] }
             var yours: [UInt8]?
             if case .put(let bytes) = write.operation { yours = bytes }
             conflict = Conflict(key: write.key, yours: yours, theirs: theirs)
@@ -250,7 +302,7 @@ public struct ConfigPane: Pane {
     public mutating func perform(_ command: Command, _ context: PaneContext) -> [Outcome] {
         let rows = tree.rows
         if let move = TableCursor.move(for: command) {
-            cursor.move(move, rows: rows.count, visible: max(1, context.size.height - 1))
+            cursor.move(move, rows: rows.count, visible: max(1, listRect(context.size).height - 1))
             return []
         }
         guard service != nil else { return [.message("select a service first: its configuration is under <service>/", isError: true)] }
@@ -277,12 +329,18 @@ public struct ConfigPane: Pane {
             if let conflict {
                 // Again, knowingly: against the index the key has now.
                 guard let yours = conflict.yours else {
-                    guard let theirs = conflict.theirs else { return [.message("\(conflict.key) is gone already", isError: false)] }
+                    guard let theirs = conflict.theirs else {
+                        self.conflict = nil
+                        return [.message("\(conflict.key) is gone already", isError: false)]
+                    }
                     question = .delete(path: conflict.key, cas: theirs.modifyIndex, recurse: false)
                     return [.prompt("delete \(conflict.key) as it is now? y/N ", text: "")]
                 }
                 question = .edit(key: conflict.key, cas: conflict.theirs?.modifyIndex ?? 0)
-                return [.prompt("\(conflict.key) = ", text: String(decoding: yours, as: UTF8.self))]
+                let text = String(decoding: yours, as: UTF8.self)
+                // What came from the editor goes back to it: the line editor cannot show a second line.
+                if text.contains("\n") { return [.effect(.editInEditor(owner: Self.id, text: text))] }
+                return [.prompt("\(conflict.key) = ", text: text)]
             }
             guard let row = selectedRow else { return [.message("no key here: n adds one", isError: true)] }
             guard !row.isFolder else { return [.message("\(row.path) is a folder: n adds a key in it", isError: true)] }
@@ -363,16 +421,24 @@ public struct ConfigPane: Pane {
             guard ["y", "yes"].contains(text.trimmingCharacters(in: .whitespaces).lowercased()) else {
                 return [.message("kept \(path)", isError: false)]
             }
-            sequence += 1
-            pendingWrite = KVWrite(key: path, operation: .delete(recurse: recurse), cas: cas, sequence: sequence)
             expectation = setting(for: path).map { setting in
                 var kv = settingsKV
                 kv[setting.key] = nil
-                return Expectation(key: setting.key, value: setting.read(ServerSettings.resolve(kv: kv, environment: [:], flags: [:]).0),
-                                   live: setting.live)
+                return expectation(setting, kv: kv)
             }
+            return send(KVWrite(key: path, operation: .delete(recurse: recurse), cas: cas, sequence: 0))
         }
-        return []
+    }
+
+    /// Sends a write (numbered: the same write twice is two writes) and remembers it as the pane's own.
+    private mutating func send(_ write: KVWrite) -> [Outcome] {
+        var write = write
+        sequence += 1
+        write.sequence = sequence
+        pendingWrite = write
+        ownWrites.append(write)
+        if ownWrites.count > 16 { ownWrites.removeFirst() }  // a change the watch never showed is forgotten
+        return [.effect(.writeKV(write))]
     }
 
     /// A write, after search-server's own rules for its settings (refused here with its reason rather than
@@ -384,14 +450,11 @@ public struct ConfigPane: Pane {
                 return [.message("not written: \(refusal)", isError: true)]
             }
             kv[setting.key] = text
-            let settings = ServerSettings.resolve(kv: kv, environment: [:], flags: [:]).0
-            expectation = Expectation(key: setting.key, value: setting.read(settings), live: setting.live)
+            expectation = expectation(setting, kv: kv)
         } else {
             expectation = nil
         }
-        sequence += 1
-        pendingWrite = KVWrite(key: key, operation: .put(Array(text.utf8)), cas: cas, sequence: sequence)
-        return []
+        return send(KVWrite(key: key, operation: .put(Array(text.utf8)), cas: cas, flags: pair(key)?.flags, sequence: 0))
     }
 
     public mutating func run(_ command: LineCommand, _ context: PaneContext) -> [Outcome] {
@@ -406,13 +469,19 @@ public struct ConfigPane: Pane {
         return [.selectService(name), .focus(Self.id)]
     }
 
+    /// Where the tree is in the pane's area (the detail takes the rest; see `ConfigView.layout`).
+    func listRect(_ size: Size) -> Rect {
+        ConfigView.layout(Rect(x: 0, y: 0, width: size.width, height: size.height), following: follow != nil).list
+    }
+
     public mutating func mouse(_ event: MouseEvent, _ context: PaneContext) -> [Outcome] {
-        let rows = tree.rows.count, visible = context.size.height - 1
+        let list = listRect(context.size), rows = tree.rows.count, visible = list.height - 1
         switch event.kind {
         case .wheelUp: cursor.move(.by(-1), rows: rows, visible: visible)
         case .wheelDown: cursor.move(.by(1), rows: rows, visible: visible)
         case .click:
-            guard let row = cursor.row(atY: event.y, rows: rows, visible: visible) else { return [] }
+            guard event.x >= list.x && event.x < list.maxX,
+                  let row = cursor.row(atY: event.y - list.y, rows: rows, visible: visible) else { return [] }
             cursor.selected = row
         }
         return []

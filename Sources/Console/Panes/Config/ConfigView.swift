@@ -21,14 +21,11 @@ struct ConfigView {
                      style: theme[.muted], clip: rect)
             return
         }
-        var (body, status) = rect.splitBottom(0)
-        if let follow = pane.follow {
-            (body, status) = rect.splitBottom(1)
+        let (list, detail, status) = Self.layout(rect, following: pane.follow != nil)
+        if let follow = pane.follow, let status {
             let (text, isError) = follow.summary(context.now)
             grid.put("⟳ " + text, x: status.x, y: status.y, style: isError ? theme[.critical] : theme[.warning], clip: status)
         }
-        let beside = body.width >= Self.detailBesideFrom
-        let (list, detail) = beside ? body.splitLeft(body.width * 11 / 20) : body.splitTop(max(3, body.height / 2))
         let tree = pane.tree
         let rows = tree.rows.map { row -> [[Span]] in
             let mark = pane.changedElsewhere[row.path] != nil ? "● " : "  "
@@ -51,13 +48,13 @@ struct ConfigView {
             let text = context.feeds[.config]?.phase == .connecting ? "reading \(prefix)…" : "no keys under \(prefix): n adds one"
             grid.put(text, x: list.x + 1, y: list.y + 2, style: theme[.muted], clip: list)
         }
-        let area = beside ? Rect(x: detail.x + 2, y: detail.y, width: max(0, detail.width - 2), height: detail.height)
-                          : Rect(x: detail.x + 1, y: detail.y + 1, width: max(0, detail.width - 1), height: max(0, detail.height - 1))
+        let area = detail.x > list.x ? Rect(x: detail.x + 2, y: detail.y, width: max(0, detail.width - 2), height: detail.height)
+                                     : Rect(x: detail.x + 1, y: detail.y + 1, width: max(0, detail.width - 1), height: max(0, detail.height - 1))
         var lines: [[Span]]
         if let conflict = pane.conflict {
             lines = conflictLines(conflict, width: area.width)
         } else if let row = pane.selectedRow {
-            lines = detailLines(row, width: area.width, prefix: prefix)
+            lines = detailLines(row, area, prefix: prefix)
         } else {
             lines = []
         }
@@ -66,8 +63,15 @@ struct ConfigView {
         }
     }
 
-    private func detailLines(_ row: KVTree.Row, width: Int, prefix: String) -> [[Span]] {
-        let theme = context.theme
+    /// The tree, the detail (beside it on a wide pane, under it on a narrow one) and the follow's status row.
+    static func layout(_ rect: Rect, following: Bool) -> (list: Rect, detail: Rect, status: Rect?) {
+        let (body, status) = following ? rect.splitBottom(1) : (rect, Rect(x: rect.x, y: rect.maxY, width: rect.width, height: 0))
+        let (list, detail) = body.width >= detailBesideFrom ? body.splitLeft(body.width * 11 / 20) : body.splitTop(max(3, body.height / 2))
+        return (list, detail, following ? status : nil)
+    }
+
+    private func detailLines(_ row: KVTree.Row, _ area: Rect, prefix: String) -> [[Span]] {
+        let theme = context.theme, width = area.width
         var lines: [[Span]] = [[Span(row.path, theme[.header])]]
         if row.isFolder {
             lines.append([Span("folder · \(row.keys) key\(row.keys == 1 ? "" : "s") · n adds one, d deletes it all", theme[.muted])])
@@ -82,7 +86,7 @@ struct ConfigView {
             if let seen = pane.changedElsewhere[row.path] {
                 lines.append([Span("● changed elsewhere \(Format.age(context.now - seen)) ago", theme[.warning])])
             }
-            let room = max(1, context.size.height - lines.count - (setting == nil ? 1 : 5))
+            let room = max(1, area.height - lines.count - (setting == nil ? 0 : 5))
             lines += value.lines(width: width, limit: min(room, 12)).map { [Span($0, theme[.text])] }
         } else {
             let fallback = setting?.defaultText ?? ""
