@@ -62,8 +62,11 @@ struct Catalog {
     var checks: [String: Check] = [:]
     var kv: [String: Entry] = [:]
     /// Deleted keys and the index of their deletion, so a prefix read's index never goes backwards
-    /// just because its newest key was deleted.
+    /// just because its newest key was deleted. Bounded, as Consul reaps its tombstones: past
+    /// `tombstoneLimit` the older half go, and `reapedIndex` stands in for them in every prefix's index.
     var tombstones: [String: UInt64] = [:]
+    private(set) var reapedIndex: UInt64 = 0
+    static let tombstoneLimit = 10_000
     let serfHealth: Check
     let consulService: Service
 
@@ -103,6 +106,20 @@ struct Catalog {
     /// Every check, node check first.
     var allChecks: [Check] { [serfHealth] + checks.values.sorted { $0.id < $1.id } }
 
+    /// Deletes keys at `index`, leaving tombstones (reaped past the limit).
+    mutating func deleteKV(_ names: [String], at index: UInt64) {
+        for name in names {
+            kv.removeValue(forKey: name)
+            tombstones[name] = index
+        }
+        guard tombstones.count > Self.tombstoneLimit else { return }
+        let oldest = tombstones.sorted { $0.value < $1.value }.prefix(tombstones.count - Self.tombstoneLimit / 2)
+        for (name, reaped) in oldest {
+            tombstones.removeValue(forKey: name)
+            reapedIndex = max(reapedIndex, reaped)
+        }
+    }
+
     /// The index a KV read of `key` (or of a prefix, with `recurse`) blocks on.
     func kvIndex(for key: String, recurse: Bool) -> UInt64 {
         if !recurse {
@@ -110,7 +127,9 @@ struct Catalog {
         }
         let live = kv.values.lazy.filter { $0.key.hasPrefix(key) }.map(\.modifyIndex).max() ?? 0
         let dead = tombstones.lazy.filter { $0.key.hasPrefix(key) }.map(\.value).max() ?? 0
-        let found = max(live, dead)
-        return found > 0 ? found : kvIndex
+        if live == 0 && dead == 0 { return kvIndex }
+        // A reaped tombstone may have been under this prefix: its index stays a floor (a spurious wake-up
+        // once per reaping at worst, never an index going backwards).
+        return max(live, dead, reapedIndex)
     }
 }

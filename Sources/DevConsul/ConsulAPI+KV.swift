@@ -93,11 +93,7 @@ extension ConsulAPI {
             }
             let doomed = recurse ? catalog.kv.keys.filter { $0.hasPrefix(key) } : (catalog.kv[key] == nil ? [] : [key])
             guard !doomed.isEmpty else { return true }
-            let index = catalog.touchKV()
-            for name in doomed {
-                catalog.kv.removeValue(forKey: name)
-                catalog.tombstones[name] = index
-            }
+            catalog.deleteKV(doomed, at: catalog.touchKV())
             return true
         }
         return .json(deleted)
