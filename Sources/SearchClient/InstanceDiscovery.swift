@@ -22,10 +22,12 @@ public struct InstanceDiscovery: Sendable {
             return (addresses, "given")
         case .consul(let dns, let http):
             var reasons: [String] = []
+            var answered = false  // a source answered, even with nothing: an answer, not an outage
             if let dns {
                 do {
                     let found = try await dns.instances(of: service)
                     if !found.isEmpty { return (found, "dns") }
+                    answered = true
                     reasons.append("DNS: no instance of \(service)")
                 } catch DNSLookupError.notFound {
                     // Consul answers NXDOMAIN for a service with no healthy instance: HTTP would say the same.
@@ -39,12 +41,14 @@ public struct InstanceDiscovery: Sendable {
                     let entries = try await http.health(service: service, passingOnly: true).value
                     let found = entries.map { ServiceAddress(host: $0.address, port: $0.service.port) }
                     if !found.isEmpty { return (found, "http") }
+                    answered = true
                     reasons.append("HTTP: no passing instance of \(service)")
                 } catch {
                     reasons.append("HTTP: \(error)")
                 }
             }
-            throw SearchFailure(kind: .noInstance, message: "cannot find \(service): " + reasons.joined(separator: "; "))
+            throw SearchFailure(kind: answered ? .noInstance : .consulUnreachable,
+                                message: "cannot find \(service): " + reasons.joined(separator: "; "))
         }
     }
 }

@@ -16,6 +16,9 @@ public actor SearchCaller {
     /// lookup to each search without making the list fresher in practice).
     private let discoveryTTL: Duration
     private var discovered: (addresses: [ServiceAddress], via: String, at: ContinuousClock.Instant)?
+    /// The last list discovery gave: used when Consul cannot be asked (an agent restarting must not stop
+    /// searches to instances that still run), until discovery answers again.
+    private var lastKnown: (addresses: [ServiceAddress], via: String)?
     // Random start: each `opsdeck search` process makes one call, and they must not all go to the first instance.
     private var next = Int.random(in: 0..<1_000)
     private var connections = GRPCConnections()
@@ -71,9 +74,18 @@ public actor SearchCaller {
 
     private func instances() async throws(SearchFailure) -> ([ServiceAddress], String) {
         if let discovered, ContinuousClock.now - discovered.at < discoveryTTL { return (discovered.addresses, discovered.via) }
-        let (addresses, via) = try await discovery.instances(of: service)
+        let addresses: [ServiceAddress], via: String
+        do {
+            (addresses, via) = try await discovery.instances(of: service)
+        } catch let failure where failure.kind == .consulUnreachable {
+            // Not "no healthy instance", which is an answer: Consul could not be asked at all.
+            guard let lastKnown else { throw failure }
+            discovered = (lastKnown.addresses, lastKnown.via + ", stale: Consul unreachable", .now)
+            return (lastKnown.addresses, lastKnown.via + ", stale: Consul unreachable")
+        }
         guard !addresses.isEmpty else { throw SearchFailure(kind: .noInstance, message: "no instance of \(service)") }
         discovered = (addresses, via, .now)
+        lastKnown = (addresses, via)
         connections.keepOnly(Set(addresses))  // instances that left take their connections with them
         return (addresses, via)
     }

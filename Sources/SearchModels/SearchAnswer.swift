@@ -100,8 +100,10 @@ public struct SearchFailure: Error, Equatable, Sendable, CustomStringConvertible
     public enum Kind: Equatable, Sendable {
         /// The server refused the request (INVALID_ARGUMENT with the field): retrying cannot help.
         case refused(code: String)
-        /// Discovery found no instance (or could not ask).
+        /// Discovery found no instance.
         case noInstance
+        /// Discovery could not ask Consul at all (neither DNS nor HTTP answered).
+        case consulUnreachable
         /// Every try failed (unreachable, deadline).
         case unavailable
     }
@@ -119,7 +121,7 @@ public struct SearchFailure: Error, Equatable, Sendable, CustomStringConvertible
         var text: String
         switch kind {
         case .refused(let code): text = "\(code): \(message)"
-        case .noInstance, .unavailable: text = message
+        case .noInstance, .consulUnreachable, .unavailable: text = message
         }
         if !attempts.isEmpty { text += " (tried " + attempts.map { "\($0.address): \($0.reason)" }.joined(separator: ", ") + ")" }
         return text

@@ -1,4 +1,5 @@
 import Consul
+import DevConsul
 import Foundation
 import GRPCCore
 import SearchAPI
@@ -64,6 +65,36 @@ import Testing
         #expect(answer.results.first?.name == "France" && answer.discovery == "http")
         // A service nobody registered: said plainly, not retried.
         await #expect(throws: SearchFailure.self) { try await InstanceDiscovery(.consul(dns: ConsulDNS(), http: consul)).instances(of: uniqueService()) }
+    }
+
+    /// An agent that goes away (restarting, or its machine rebooting) does not stop searches to instances
+    /// that still run: the caller keeps the list it last found, and says it is stale.
+    @Test func aConsulOutageKeepsTheInstancesLastFound() async throws {
+        try await Stack.ensureUp()
+        let running = try await InstanceDiscovery(.consul(dns: nil, http: consul)).instances(of: "search-service").addresses[0]
+        let query = SearchQuery(point: Self.paris)
+        // A private agent that lists one of the stack's instances, then stops.
+        let caller = try await DevConsulAgent.withRunning { endpoints in
+            let agent = ConsulClient(configuration: ConsulConfiguration(address: endpoints.httpAddress))
+            try await agent.register(ServiceRegistration(id: "stale-1", name: "stale", address: running.host, port: running.port))
+            let caller = SearchCaller(service: "stale", discovery: InstanceDiscovery(.consul(dns: nil, http: agent)),
+                                      discoveryTTL: .milliseconds(50))
+            #expect(try await caller.search(query).discovery == "http")
+            return caller
+        }
+        try await Task.sleep(for: .milliseconds(100))  // past the TTL: discovery is asked again, and fails
+        let answer = try await caller.search(query)
+        #expect(answer.results.first?.name == "France" && answer.discovery == "http, stale: Consul unreachable")
+        await caller.close()
+
+        // With nothing found before, the outage is said as what it is.
+        let nobody = ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:\(try freePort())"))
+        do {
+            _ = try await SearchCaller(service: "stale", discovery: InstanceDiscovery(.consul(dns: nil, http: nobody))).search(query)
+            Issue.record("a search with Consul unreachable and nothing known answered")
+        } catch {
+            #expect(error.kind == .consulUnreachable)
+        }
     }
 
     /// SIGKILL one of three instances during 1,000 searches (4 at a time): every search is answered, and
