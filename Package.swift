@@ -192,7 +192,7 @@ let package = Package(
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         ]),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "FuzzSupport"]),
         .testTarget(name: "SearchServiceTests", dependencies: [
             "SearchService", "SearchAPI", "GRPCHealth", "Store", "FuzzSupport",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -211,14 +211,14 @@ let package = Package(
         .testTarget(name: "ConsoleEndToEndTests", dependencies: ["StackSupport", "Kafka"]),
         // The pure console's tests link no network stack (no Consul client, gRPC or NIO).
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "ConsulModels", "LogLines", "KafkaModels", "SearchModels",
-                                                       "SearchSettings"],
+                                                       "SearchSettings", "FuzzSupport"],
                     exclude: ["Snapshots"]),
         .testTarget(name: "ConsoleFeedsTests", dependencies: ["ConsoleFeeds", "Console", "Consul", "DevConsul", "TUI", "StackSupport", "Telemetry",
                                                               "SearchClient", "SearchModels"]),
         // Seeded randomness for the fuzz tests (a failure names its seed; OPSDECK_FUZZ_SEED replays it).
         .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
         .testTarget(name: "TerminalSafetyTests", dependencies: ["TerminalSafety", "FuzzSupport"]),
-        .testTarget(name: "SearchModelsTests", dependencies: ["SearchModels"]),
+        .testTarget(name: "SearchModelsTests", dependencies: ["SearchModels", "FuzzSupport"]),
         .testTarget(name: "LogTailIntegrationTests", dependencies: ["LogTail", "Kafka", "StackSupport"]),
         .testTarget(name: "TelemetryIntegrationTests", dependencies: ["Telemetry", "StackSupport"]),
     ]

@@ -15,7 +15,10 @@ struct SearchBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search-bench",
         abstract: "Call Search/search as fast as N concurrent callers can; print calls/s and p50/p99.",
-        discussion: "Output is one line: `concurrency=N calls=C errors=E rate=R/s p50_ms=X p99_ms=Y`.")
+        discussion: """
+            Output is one line: `concurrency=N calls=C errors=E retried=T rate=R/s p50_ms=X p99_ms=Y max_ms=Z` \
+            (retried: calls answered after a retry on another instance, --client opsdeck only).
+            """)
 
     @Option(help: "Server address host:port.") var target = "127.0.0.1:50051"
     @Option(help: "Concurrent callers (each waits for its answer before the next call).") var concurrency = 1
@@ -25,6 +28,8 @@ struct SearchBench: AsyncParsableCommand {
     var rate = 0.0
     @Option(help: "raw: a bare gRPC client; opsdeck: the client of opsdeck search and the search pane (deadline, retry, answer conversion).")
     var client = "raw"
+    @Option(help: "With --client opsdeck: find the instances of this service through Consul (DNS on 127.0.0.1:8600, HTTP on $CONSUL_HTTP_ADDR) instead of --target.")
+    var service: String?
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
@@ -33,6 +38,7 @@ struct SearchBench: AsyncParsableCommand {
         guard parsePoint() != nil else { throw ValidationError("--point must be lat,lng (for example 48.8566,2.3522)") }
         guard hostPort() != nil else { throw ValidationError("--target must be host:port") }
         guard ["raw", "opsdeck"].contains(client) else { throw ValidationError("--client must be raw or opsdeck") }
+        if service != nil && client != "opsdeck" { throw ValidationError("--service needs --client opsdeck") }
     }
 
     func parsePoint() -> (Float, Float)? {
@@ -53,11 +59,18 @@ struct SearchBench: AsyncParsableCommand {
         let seconds = self.seconds
         if client == "opsdeck" {
             // One caller for every task, as the pane has one per service: its connection is shared.
-            let caller = SearchCaller(service: "bench", discovery: InstanceDiscovery(.given([ServiceAddress(host: host, port: port)])))
+            let discovery = service.map { _ in
+                InstanceDiscovery(.consul(dns: ConsulDNS(), http: ConsulClient(configuration: .fromEnvironment())))
+            } ?? InstanceDiscovery(.given([ServiceAddress(host: host, port: port)]))
+            let caller = SearchCaller(service: service ?? "bench", discovery: discovery)
             let query = SearchQuery(point: GeoPoint(latitude: Double(lat), longitude: Double(lng)))
-            let call: @Sendable () async throws -> Void = { _ = try await caller.search(query) }
+            let retried = Retried()
+            let call: @Sendable () async throws -> Void = {
+                if try await caller.search(query).retries != nil { retried.count.add(1, ordering: .relaxed) }
+            }
             _ = try await callers(call, concurrency: concurrency, seconds: 1)
-            report(try await callers(call, concurrency: concurrency, seconds: seconds))
+            retried.count.store(0, ordering: .relaxed)
+            report(try await callers(call, concurrency: concurrency, seconds: seconds), retried: retried.count.load(ordering: .relaxed))
             await caller.close()
             return
         }
@@ -71,14 +84,14 @@ struct SearchBench: AsyncParsableCommand {
         }
     }
 
-    func report(_ result: (latencies: [Double], errors: Int)) {
+    func report(_ result: (latencies: [Double], errors: Int), retried: Int = 0) {
         let sorted = result.latencies.sorted()
         func quantile(_ q: Double) -> Double {
             sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1)]
         }
-        print(String(format: "concurrency=%d calls=%d errors=%d rate=%.0f/s p50_ms=%.3f p99_ms=%.3f",
-                     concurrency, sorted.count, result.errors, Double(sorted.count) / seconds,
-                     quantile(0.50), quantile(0.99)))
+        print(String(format: "concurrency=%d calls=%d errors=%d retried=%d rate=%.0f/s p50_ms=%.3f p99_ms=%.3f max_ms=%.3f",
+                     concurrency, sorted.count, result.errors, retried, Double(sorted.count) / seconds,
+                     quantile(0.50), quantile(0.99), sorted.last ?? 0))
     }
 
     /// Runs `concurrency` loops until `seconds` pass; returns each successful call's latency in ms.
@@ -115,4 +128,9 @@ struct SearchBench: AsyncParsableCommand {
             return (all, errors)
         }
     }
+}
+
+/// Calls answered after a retry, counted across the callers.
+final class Retried: Sendable {
+    let count = Atomic<Int>(0)
 }
