@@ -24,6 +24,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     /// How the search pane finds instances, and one caller per service searched (its connections and its
     /// round-robin outlive a search).
     private let searchDiscovery: InstanceDiscovery
+    /// Each search call's deadline (the retry on another instance gets its own).
+    private let searchDeadline: Duration
     private var searchCallers: [String: SearchCaller] = [:]
     private let searchHistory: SearchHistory?
     /// Target changes reach the poller in the order they were made (a Task per change would not keep it:
@@ -42,7 +44,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     /// `loadTheme` reads a theme file (run off the UI thread, for `:theme`).
     public init(consul: ConsulClient, graphite: GraphiteClient = GraphiteClient(), dashboardDirectory: String? = nil,
                 kafkaBrokers: String = "127.0.0.1:9092", kafkaProperties: [String: String] = [:],
-                searchDiscovery: InstanceDiscovery? = nil, searchHistory: SearchHistory? = nil,
+                searchDiscovery: InstanceDiscovery? = nil, searchDeadline: Duration = .seconds(2), searchHistory: SearchHistory? = nil,
                 loadTheme: @escaping @Sendable (String) throws -> Theme, send: @escaping @Sendable (ConsoleAction) -> Void) {
         self.consul = consul
         self.kafka = (kafkaBrokers, kafkaProperties)
@@ -52,6 +54,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         self.loadTheme = loadTheme
         self.searchDiscovery = searchDiscovery ?? InstanceDiscovery(.consul(dns: ConsulDNS(), http: consul))
         self.searchHistory = searchHistory
+        self.searchDeadline = searchDeadline
         poller = MonitorPoller { send(.feed($0)) }
         let (changes, continuation) = AsyncStream.makeStream(of: [String: String].self)
         targets = continuation
@@ -194,7 +197,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
 
     private func searchCaller(_ service: String) -> SearchCaller {
         if let caller = searchCallers[service] { return caller }
-        let caller = SearchCaller(service: service, discovery: searchDiscovery)
+        let caller = SearchCaller(service: service, discovery: searchDiscovery, deadline: searchDeadline)
         searchCallers[service] = caller
         return caller
     }

@@ -160,6 +160,9 @@ import TUI
         defer { try? FileManager.default.removeItem(atPath: (historyPath as NSString).deletingLastPathComponent) }
         let runtime = FeedRuntime(consul: ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:8500")),
                                   searchDiscovery: InstanceDiscovery(.consul(dns: ConsulDNS(), http: nil)),
+                                  // What is tested is one report per search, not latency: a loaded machine
+                                  // (every suite starting at once) must not turn it into a missed deadline.
+                                  searchDeadline: .seconds(10),
                                   searchHistory: SearchHistory(path: historyPath, limit: 10),
                                   loadTheme: { _ in .monochrome }, send: recorder.send)
         defer { runtime.stop() }

@@ -42,6 +42,14 @@ import TUI
         try #require(pane(state).selectedRowPath == path)
     }
 
+    /// `e` on the key, its text replaced by `text`, enter.
+    func edit(_ path: String, to text: String, _ state: inout ConsoleState, _ reducer: ConsoleReducer) throws {
+        try select(path, &state, reducer)
+        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
+        _ = reducer.type(&state, text)
+        _ = reducer.keys(&state, [.enter])
+    }
+
     func sample(_ settings: [String: String], at: Int64) -> MonitorSample {
         var figures = Fixture.figures()
         figures.settings = settings
@@ -108,10 +116,7 @@ import TUI
 
     @Test func valuesSearchServerWouldRefuseAreNotWritten() throws {
         var (state, reducer) = opened()
-        try select("search-service/log_level", &state, reducer)
-        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
-        _ = reducer.type(&state, "loud")
-        _ = reducer.keys(&state, [.enter])
+        try edit("search-service/log_level", to: "loud", &state, reducer)
         #expect(pane(state).pendingWrite == nil)
         #expect(state.message?.isError == true)
         #expect(state.message?.text.hasPrefix("not written: log_level cannot be \"loud\": trace|debug|info") == true)
@@ -125,19 +130,13 @@ import TUI
         #expect(state.message?.text == "not written: default_page_size 200 would be above max_page_size 100: search-server keeps both unchanged")
 
         // A key that is not a setting takes anything.
-        try select("search-service/db/port", &state, reducer)
-        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
-        _ = reducer.type(&state, "not a number")
-        _ = reducer.keys(&state, [.enter])
+        try edit("search-service/db/port", to: "not a number", &state, reducer)
         #expect(pane(state).pendingWrite?.operation == .put(Array("not a number".utf8)))
     }
 
     @Test func aConflictingWriteIsRefusedWithBothValuesShown() throws {
         var (state, reducer) = opened()
-        try select("search-service/log_level", &state, reducer)
-        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
-        _ = reducer.type(&state, "debug")
-        _ = reducer.keys(&state, [.enter])
+        try edit("search-service/log_level", to: "debug", &state, reducer)
         let write = try #require(pane(state).pendingWrite)
         let theirs = Self.pair("log_level", "warning", index: 57)
         _ = reducer.reduce(&state, .feed(.kvWritten(write, .conflict(theirs: theirs))))
@@ -215,10 +214,7 @@ import TUI
 
     @Test func aLiveSettingIsFollowedUntilEveryInstanceEchoesIt() throws {
         var (state, reducer) = opened()
-        try select("search-service/log_level", &state, reducer)
-        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
-        _ = reducer.type(&state, "debug")
-        _ = reducer.keys(&state, [.enter])
+        try edit("search-service/log_level", to: "debug", &state, reducer)
         _ = reducer.reduce(&state, .tick(now: Fixture.t0 + 1_000))
         _ = reducer.reduce(&state, .feed(.kvWritten(pane(state).pendingWrite!, .written)))
         // A sample from before the write says nothing; one still at the old level neither.
@@ -278,10 +274,7 @@ import TUI
 
     @Test func anInstanceThatNeverTakesItIsSaidAfterThePatience() throws {
         var (state, reducer) = opened()
-        try select("search-service/log_level", &state, reducer)
-        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
-        _ = reducer.type(&state, "warning")
-        _ = reducer.keys(&state, [.enter])
+        try edit("search-service/log_level", to: "warning", &state, reducer)
         _ = reducer.reduce(&state, .feed(.kvWritten(pane(state).pendingWrite!, .written)))
         for i in 1...2 {
             _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-\(i)", sample(["log_level": "warning"], at: Fixture.t0 + 10))))
@@ -297,10 +290,7 @@ import TUI
     /// removes keys with other names: neither is "elsewhere". Someone else's change to the same key is.
     @Test func ownWritesAreKnownWhicheverArrivesFirst() throws {
         var (state, reducer) = opened()
-        try select("search-service/db/port", &state, reducer)
-        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
-        _ = reducer.type(&state, "6432")
-        _ = reducer.keys(&state, [.enter])
+        try edit("search-service/db/port", to: "6432", &state, reducer)
         let write = try #require(pane(state).pendingWrite)
         var next = Self.pairs
         next[3] = Self.pair("db/port", "6432", index: 80)
@@ -324,10 +314,7 @@ import TUI
     /// another service was selected still says what became of it.
     @Test func flagsAreKeptAndAResultOutlivesTheSelection() throws {
         var (state, reducer) = opened(pairs: Self.pairs + [KVPair(key: "search-service/flagged", value: Array("a".utf8), flags: 42, modifyIndex: 30)])
-        try select("search-service/flagged", &state, reducer)
-        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
-        _ = reducer.type(&state, "b")
-        _ = reducer.keys(&state, [.enter])
+        try edit("search-service/flagged", to: "b", &state, reducer)
         let write = try #require(pane(state).pendingWrite)
         #expect(write.flags == 42)
         _ = reducer.command(&state, "config billing")
@@ -358,10 +345,7 @@ import TUI
         for i in 1...3 {
             _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-\(i)", sample(["log_level": "info"], at: Fixture.t0))))
         }
-        try select("search-service/log_level", &state, reducer)
-        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
-        _ = reducer.type(&state, "INFO")
-        _ = reducer.keys(&state, [.enter])
+        try edit("search-service/log_level", to: "INFO", &state, reducer)
         _ = reducer.reduce(&state, .feed(.kvWritten(pane(state).pendingWrite!, .written)))
         #expect(pane(state).follow == nil)
         #expect(state.message?.text == "log_level=info was in effect already on 3 instances: nothing to apply")
@@ -369,10 +353,7 @@ import TUI
 
     @Test func aChangeMadeElsewhereIsMarkedAndOwnWritesAreNot() throws {
         var (state, reducer) = opened()
-        try select("search-service/log_level", &state, reducer)
-        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
-        _ = reducer.type(&state, "debug")
-        _ = reducer.keys(&state, [.enter])
+        try edit("search-service/log_level", to: "debug", &state, reducer)
         _ = reducer.reduce(&state, .feed(.kvWritten(pane(state).pendingWrite!, .written)))
         _ = reducer.reduce(&state, .tick(now: Fixture.t0 + 2_000))
         var next = Self.pairs

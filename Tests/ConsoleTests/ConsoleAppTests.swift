@@ -40,14 +40,19 @@ import TUI
     /// `E` in the config pane: the terminal is lent to the editor, what it gives back is written
     /// check-and-set, and the next frame is drawn whole.
     @Test func theEditorGetsTheTerminalAndItsTextBecomesTheWrite() throws {
+        // The config pane on a key, then E, then quit.
+        func session() -> ActionInbox {
+            let inbox = ActionInbox()
+            inbox.send(.feed(.services(["search-service": ["grpc"]], at: 1)))
+            for c in ":config search-service" { inbox.send(.input(.key(.character(c)))) }
+            inbox.send(.input(.key(.enter)))
+            inbox.send(.feed(.kv(prefix: "search-service/", [KVPair(key: "search-service/notes", value: Array("one".utf8), modifyIndex: 9)], at: 1)))
+            inbox.send(.input(.key(.character("E"))))
+            inbox.send(.quitRequested)
+            return inbox
+        }
         let terminal = MemoryBackend(width: 120, height: 30)
-        let inbox = ActionInbox()
-        inbox.send(.feed(.services(["search-service": ["grpc"]], at: 1)))
-        for c in ":config search-service" { inbox.send(.input(.key(.character(c)))) }
-        inbox.send(.input(.key(.enter)))
-        inbox.send(.feed(.kv(prefix: "search-service/", [KVPair(key: "search-service/notes", value: Array("one".utf8), modifyIndex: 9)], at: 1)))
-        inbox.send(.input(.key(.character("E"))))
-        inbox.send(.quitRequested)
+        let inbox = session()
         var options = ConsoleApp.Options(reducer: ConsoleReducer())
         var given: [String] = []
         options.editor = { text in given.append(text); return .success("one\ntwo") }
@@ -58,13 +63,7 @@ import TUI
         #expect(write.key == "search-service/notes" && write.operation == .put(Array("one\ntwo".utf8)) && write.cas == 9)
 
         // An editor that fails writes nothing, and says why.
-        let second = ActionInbox()
-        second.send(.feed(.services(["search-service": ["grpc"]], at: 1)))
-        for c in ":config search-service" { second.send(.input(.key(.character(c)))) }
-        second.send(.input(.key(.enter)))
-        second.send(.feed(.kv(prefix: "search-service/", [KVPair(key: "search-service/notes", value: Array("one".utf8), modifyIndex: 9)], at: 1)))
-        second.send(.input(.key(.character("E"))))
-        second.send(.quitRequested)
+        let second = session()
         options.editor = { _ in .failure(ExternalEditor.Failure(description: "vi exited with 1")) }
         let failing = ConsoleApp(backend: MemoryBackend(width: 120, height: 30), inbox: second, runtime: RecordingRuntime(), options: options)
         failing.run()
