@@ -77,13 +77,19 @@ public actor SearchCaller {
         let addresses: [ServiceAddress], via: String
         do {
             (addresses, via) = try await discovery.instances(of: service)
+        } catch let failure where failure.kind == .noInstance {
+            lastKnown = nil  // Consul's answer: what it listed before is not to be called any more
+            throw failure
         } catch let failure where failure.kind == .consulUnreachable {
             // Not "no healthy instance", which is an answer: Consul could not be asked at all.
             guard let lastKnown else { throw failure }
             discovered = (lastKnown.addresses, lastKnown.via + ", stale: Consul unreachable", .now)
             return (lastKnown.addresses, lastKnown.via + ", stale: Consul unreachable")
         }
-        guard !addresses.isEmpty else { throw SearchFailure(kind: .noInstance, message: "no instance of \(service)") }
+        guard !addresses.isEmpty else {
+            lastKnown = nil
+            throw SearchFailure(kind: .noInstance, message: "no instance of \(service)")
+        }
         discovered = (addresses, via, .now)
         lastKnown = (addresses, via)
         connections.keepOnly(Set(addresses))  // instances that left take their connections with them

@@ -24,7 +24,10 @@ public struct ConsulRegistrar: Sendable {
 
     /// Registers and keeps the registration in place until cancelled.
     public func run() async {
-        let backoff = Backoff(base: .milliseconds(500), cap: .seconds(15))
+        // Capped at 2 s: an agent that comes back empty (a dev agent, or one that lost its data) has no
+        // instance to offer until each server registers again, and one request every 2 s to an agent that
+        // is down costs nothing.
+        let backoff = Backoff(base: .milliseconds(500), cap: .seconds(2))
         var attempt = 0
         var registered = false
         while !Task.isCancelled {
