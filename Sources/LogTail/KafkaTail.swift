@@ -153,6 +153,8 @@ public final class KafkaTail: Sendable {
             }
         }
         guard let probe = partitions.first else { return }
+        // Partitions that reached their end once: the quirk's filter by time no longer applies to them.
+        var reachedEndOnce = Set<PartitionKey>()
         // Lag: the next offset to read per partition against the high watermarks librdkafka has seen.
         var nextOffsets: [PartitionKey: Int64] = [:]
         var lastBehind: Int64?
@@ -194,12 +196,13 @@ public final class KafkaTail: Sendable {
                         merger.finish(key)
                         continue
                     }
-                    if let oldest = oldestShown, time < oldest { continue }
+                    if let oldest = oldestShown, time < oldest, !reachedEndOnce.contains(key) { continue }
                     merger.add(record, now: arrived)
                 }
             case .endOfPartition(let topic, let partition, let offset):
                 liveness.reachable()
                 let key = PartitionKey(topic: topic, partition: partition)
+                reachedEndOnce.insert(key)
                 nextOffsets[key] = max(nextOffsets[key] ?? 0, offset)
                 merger.reachedEnd(key)
                 let pastUntil = request.until.map { Self.now() > $0 } ?? false

@@ -164,6 +164,18 @@ import Testing
         try await child.waitUntil("showing the new records") { out, _ in out.contains("new 8") }
         try await Task.sleep(for: .milliseconds(300))
         #expect(child.stdout.split(separator: "\n").sorted() == (0..<9).map { "new \($0)" })
+
+        // A producer whose clock lags 10 s: its records are new all the same, and shown (the broker quirk's
+        // filter by time only holds until a partition first reaches its end).
+        try await offPool {
+            let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
+            let lagging = Int64(Date().timeIntervalSince1970 * 1000) - 10_000
+            for i in 0..<3 { try producer.send(topic: topic, value: Array("late clock \(i)".utf8), partition: Int32(i), timestampMilliseconds: lagging) }
+            try producer.flush()
+        }
+        try await child.waitUntil("showing the lagging producer's records") { out, _ in
+            (0..<3).allSatisfy { out.contains("late clock \($0)") }
+        }
     }
 
     /// A full disk under `> all.log` loses lines: the tail says so and fails; a closed pipe stays quiet.
