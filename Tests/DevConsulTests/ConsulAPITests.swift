@@ -220,3 +220,49 @@ import Testing
         #expect(catalog.0.kvIndex(for: "other/", recurse: true) == catalog.0.kvIndex)
     }
 }
+
+/// Whatever arrives over HTTP (methods, paths, queries and bodies, damaged), the API answers with an
+/// HTTP status and its state stays readable: no trap, no hang (blocking waits are cut to milliseconds).
+@Suite(.timeLimit(.minutes(SeededGenerator.iterations(2)))) struct HTTPFuzzTests {
+    @Test func damagedRequestsAreAnsweredAndTheStateStaysWhole() async throws {
+        var api = ConsulAPI(state: AgentState(catalog: Catalog(node: "devhost", nodeID: "n1", address: "127.0.0.1", datacenter: "dc1")))
+        api.defaultWait = .milliseconds(2)
+        api.maxWait = .milliseconds(5)
+        var random = SeededGenerator()
+        var findings = FuzzFindings(seed: random.seed)
+        let methods = ["GET", "PUT", "DELETE", "POST", "OPTIONS", "", "BREW", "get"]
+        let paths = ["/v1/kv/", "/v1/kv/a/b", "/v1/kv/%ff%00", "/v1/catalog/services", "/v1/catalog/service/web",
+                     "/v1/health/service/web", "/v1/health/state/any", "/v1/health/state/nope", "/v1/health/checks/web",
+                     "/v1/agent/services", "/v1/agent/service/register", "/v1/agent/service/deregister/web-1",
+                     "/v1/agent/check/update/service:web-1", "/v1/agent/check/pass/x", "/v1/status/leader", "/v1/acl/tokens",
+                     "/", "/v1/", "/v1/kv", "/v1/agent/service/maintenance/web-1", "/v1/catalog/nodes"]
+        let queries = ["index=", "index=0", "index=18446744073709551615", "index=-1", "index=abc", "wait=", "wait=1ms", "wait=10m",
+                       "wait=99999999999h", "wait=-1s", "recurse", "keys", "separator=/", "separator=", "cas=0", "cas=x", "cas=99",
+                       "flags=18446744073709551616", "acquire=", "release=s", "filter=Service==web", "dc=dc1", "dc=x", "stale",
+                       "consistent", "passing", "tag=grpc", "raw", "replace-existing-checks", "%zz", "=", "&&"]
+        let register = Array(#"{"ID":"web-1","Name":"web","Tags":["grpc"],"Address":"127.0.0.1","Port":40001,"Meta":{"v":"1"}}"#.utf8)
+        let update = Array(#"{"Status":"passing","Output":"ok"}"#.utf8)
+        let count = SeededGenerator.iterations(10_000)
+        for i in 0..<count {
+            var target = paths.randomElement(using: &random)!
+            if Int.random(in: 0..<4, using: &random) == 0 { target += String(decoding: random.bytes(Int.random(in: 0...12, using: &random)), as: UTF8.self) }
+            let query = (0..<Int.random(in: 0...4, using: &random)).map { _ in queries.randomElement(using: &random)! }
+            if !query.isEmpty { target += "?" + query.joined(separator: "&") }
+            let seed = [register, update, Array("value".utf8), []].randomElement(using: &random)!
+            let body = Bool.random(using: &random) ? random.mutate(seed, extra: Array(#"{"[]}:,"\"#.utf8)) : seed
+            let request = APIRequest(method: methods.randomElement(using: &random)!, target: target,
+                                     headers: Bool.random(using: &random) ? [("X-Consul-Token", "t")] : [], body: body)
+            let started = ContinuousClock.now
+            let response = await api.handle(request)
+            findings.check((100..<600).contains(response.status), "status \(response.status) for \(request.method) \(target)")
+            findings.check(ContinuousClock.now - started < .seconds(2), "\(request.method) \(target) took \(ContinuousClock.now - started)")
+            if i % 64 == 0 { await Task.yield() }  // other tests' timers get their turn
+        }
+        print("devconsul HTTP fuzz: \(count) requests (seed \(random.seed))")
+        #expect(findings.count == 0, "\(findings)")
+        let services = await api.handle(APIRequest(method: "GET", target: "/v1/catalog/services"))
+        #expect(services.status == 200 && (try? JSONSerialization.jsonObject(with: Data(services.body))) != nil)
+        let kv = await api.handle(APIRequest(method: "GET", target: "/v1/kv/?recurse"))
+        #expect([200, 404].contains(kv.status))
+    }
+}

@@ -21,7 +21,8 @@ public struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 
-    /// `count` times the scale the environment asks for (1 by default).
+    /// `count` times the scale the environment asks for (1 by default): inputs per run, and the minutes a
+    /// fuzz suite may take (its time limit grows with the run: `scripts/fuzz 100`).
     public static func iterations(_ count: Int) -> Int {
         count * max(1, ProcessInfo.processInfo.environment["OPSDECK_FUZZ_SCALE"].flatMap { Int($0) } ?? 1)
     }
