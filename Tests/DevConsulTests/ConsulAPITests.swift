@@ -242,7 +242,9 @@ import Testing
                        "consistent", "passing", "tag=grpc", "raw", "replace-existing-checks", "%zz", "=", "&&"]
         let register = Array(#"{"ID":"web-1","Name":"web","Tags":["grpc"],"Address":"127.0.0.1","Port":40001,"Meta":{"v":"1"}}"#.utf8)
         let update = Array(#"{"Status":"passing","Output":"ok"}"#.utf8)
-        let count = SeededGenerator.iterations(10_000)
+        // The API is async, so this loop runs on the cooperative pool: kept short here (2,000 requests,
+        // yielding often) so other suites' timers keep their turn; `scripts/fuzz` runs it longer.
+        let count = SeededGenerator.iterations(2_000)
         for i in 0..<count {
             var target = paths.randomElement(using: &random)!
             if Int.random(in: 0..<4, using: &random) == 0 { target += String(decoding: random.bytes(Int.random(in: 0...12, using: &random)), as: UTF8.self) }
@@ -256,7 +258,7 @@ import Testing
             let response = await api.handle(request)
             findings.check((100..<600).contains(response.status), "status \(response.status) for \(request.method) \(target)")
             findings.check(ContinuousClock.now - started < .seconds(2), "\(request.method) \(target) took \(ContinuousClock.now - started)")
-            if i % 64 == 0 { await Task.yield() }  // other tests' timers get their turn
+            if i % 8 == 0 { await Task.yield() }
         }
         print("devconsul HTTP fuzz: \(count) requests (seed \(random.seed))")
         #expect(findings.count == 0, "\(findings)")
