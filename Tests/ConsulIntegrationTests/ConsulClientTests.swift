@@ -54,13 +54,16 @@ import Testing
             let health = SettableHealth()
             try await withHealthServer(health) { port in
                 let name = unique("grpc")
+                // The timeout (Consul's default: the interval, 1 s) set apart from it: what is tested is how
+                // a health status maps to a check's, and a check whose call misses 1 s on a machine busy
+                // starting every suite at once would prove nothing about that.
                 try await consul.register(ServiceRegistration(id: name, name: name, address: "127.0.0.1", port: port, checks: [
-                    CheckDefinition(probe: .grpc("127.0.0.1:\(port)/search"), interval: .seconds(1)),
+                    CheckDefinition(probe: .grpc("127.0.0.1:\(port)/search"), interval: .seconds(1), timeout: .seconds(5)),
                 ]))
-                let serving = try await eventually { try await consul.health(service: name, passingOnly: true).value.first }
+                let serving = try await eventually(within: .seconds(30)) { try await consul.health(service: name, passingOnly: true).value.first }
                 #expect(serving != nil)
                 health.serving.store(false, ordering: .relaxed)
-                let notServing = try await eventually { () -> ServiceEntry? in
+                let notServing = try await eventually(within: .seconds(30)) { () -> ServiceEntry? in
                     let entry = try await consul.health(service: name).value.first
                     return entry?.aggregateStatus == .critical ? entry : nil
                 }

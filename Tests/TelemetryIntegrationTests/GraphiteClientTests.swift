@@ -39,6 +39,8 @@ import Testing
         let down = GraphiteClient(baseURL: "http://127.0.0.1:\(try freePort())", timeout: .seconds(10))
         let started = ContinuousClock.now
         await #expect { try await down.render(targets: ["a.b"]) } throws: { "\($0)".contains("refused") }
-        #expect(ContinuousClock.now - started < .seconds(3), "a refused connection waited for the request's deadline")
+        // Well under the request's 10 s deadline (a refused connection must not wait for it), with room
+        // for a machine busy starting every suite at once (seen: 3.3 s).
+        #expect(ContinuousClock.now - started < .seconds(8), "a refused connection waited for the request's deadline")
     }
 }
