@@ -21,7 +21,8 @@ import Testing
         try tmux.sendText(":instances \(service)")
         try tmux.send("Enter")
         // Instance 1 is selected: the pane shows its lines only, its start-up among them.
-        try await tmux.waitFor("instance 1's own lines") { screen in
+        // (40 s: the servers' start-up lines go through Kafka while every suite starts at once.)
+        try await tmux.waitFor("instance 1's own lines", timeout: .seconds(40)) { screen in
             screen.contains("logs  \(service) › \(service)-1 only") && screen.contains("\(service)-1 info    serving")
                 && !screen.contains("\(service)-2 info    serving")
         }
