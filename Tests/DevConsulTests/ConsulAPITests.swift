@@ -258,7 +258,8 @@ import Testing
             let started = ContinuousClock.now
             let response = await api.handle(request)
             findings.check((100..<600).contains(response.status), "status \(response.status) for \(request.method) \(target)")
-            findings.check(ContinuousClock.now - started < .seconds(2), "\(request.method) \(target) took \(ContinuousClock.now - started)")
+            // A hang, not a slow answer: waits are cut to 5 ms, but the pool is shared with every suite.
+            findings.check(ContinuousClock.now - started < .seconds(30), "\(request.method) \(target) took \(ContinuousClock.now - started)")
             if i % 8 == 0 { await Task.yield() }
         }
         print("devconsul HTTP fuzz: \(count) requests (seed \(random.seed))")
