@@ -64,7 +64,7 @@ struct KVCommand: AsyncParsableCommand {
                         FileHandle.standardError.write(Data("opsdeck kv get: no key under \(safe(key))\n".utf8))
                         throw ExitCode(1)
                     }
-                    if common.json { return try printJSON(pairs.map(KVJSON.object)) }
+                    if common.json { return print(try jsonLine(pairs.map(KVJSON.object))) }
                     for pair in pairs { print(safe("\(pair.key):" + String(decoding: pair.value, as: UTF8.self))) }
                     return
                 }
@@ -72,7 +72,7 @@ struct KVCommand: AsyncParsableCommand {
                     FileHandle.standardError.write(Data("opsdeck kv get: no key \(safe(key))\n".utf8))
                     throw ExitCode(1)
                 }
-                if common.json { return try printJSON(KVJSON.object(pair)) }
+                if common.json { return print(try jsonLine(KVJSON.object(pair))) }
                 if isatty(STDOUT_FILENO) == 1 {
                     print(TerminalText.sanitize(pair.value))
                 } else {
@@ -108,7 +108,7 @@ struct KVCommand: AsyncParsableCommand {
                 guard try await consul.put(key: key, value: bytes, flags: flags, cas: cas) else {
                     try await refusedByCAS("put", key, consul)
                 }
-                if common.json { return try printJSON(["key": key, "written": true] as [String: Any]) }
+                if common.json { return print(try jsonLine(["key": key, "written": true] as [String: Any])) }
                 print("wrote \(safe(key)) (\(bytes.count) bytes)")
             }
         }
@@ -136,7 +136,7 @@ struct KVCommand: AsyncParsableCommand {
                 guard try await consul.delete(key: key, recurse: recurse, cas: cas) else {
                     try await refusedByCAS("delete", key, consul)
                 }
-                if common.json { return try printJSON(["key": key, "deleted": true] as [String: Any]) }
+                if common.json { return print(try jsonLine(["key": key, "deleted": true] as [String: Any])) }
                 print("deleted \(safe(key))" + (recurse ? " and everything under it" : ""))
             }
         }
@@ -154,7 +154,7 @@ struct KVCommand: AsyncParsableCommand {
         func run() async throws {
             try await exitingTwoOnErrors("opsdeck kv ls") {
                 let keys = try await common.consul.keys(prefix: prefix, separator: recurse ? nil : "/").value
-                if common.json { return try printJSON(keys) }
+                if common.json { return print(try jsonLine(keys)) }
                 keys.forEach { print(safe($0)) }
             }
         }
@@ -208,13 +208,13 @@ struct KVCommand: AsyncParsableCommand {
             let time = ISO8601DateFormatter().string(from: Date())
             for pair in changes.written {
                 if common.json {
-                    try printJSON(KVJSON.object(pair).merging(["time": time, "event": "set"]) { a, _ in a })
+                    print(try jsonLine(KVJSON.object(pair).merging(["time": time, "event": "set"]) { a, _ in a }))
                 } else {
                     print("\(time) set \(safe(pair.key))=\(safe(String(decoding: pair.value, as: UTF8.self))) (ModifyIndex \(pair.modifyIndex))")
                 }
             }
             for deleted in changes.deleted {
-                if common.json { try printJSON(["time": time, "event": "deleted", "key": deleted]) } else { print("\(time) deleted \(safe(deleted))") }
+                if common.json { print(try jsonLine(["time": time, "event": "deleted", "key": deleted])) } else { print("\(time) deleted \(safe(deleted))") }
             }
             fflush(nil)  // a line as soon as it happens, also into a pipe
         }
@@ -247,11 +247,6 @@ private func settingRefusal(_ key: String, _ value: String, _ consul: ConsulClie
 
 /// Remote text on a terminal: no escape sequences.
 private func safe(_ text: String) -> String { TerminalText.sanitize(text) }
-
-private func printJSON(_ object: Any) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-    print(String(decoding: data, as: UTF8.self))
-}
 
 /// A pair as `--output json` gives it: the value as text when it is UTF-8, else base64.
 enum KVJSON {

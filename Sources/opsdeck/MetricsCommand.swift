@@ -186,9 +186,7 @@ struct MetricsCommand: AsyncParsableCommand {
             for (i, value) in s.values.enumerated() {
                 let object: [String: Any] = ["target": TerminalText.sanitize(s.target), "time": rfc3339(s.time(at: i)),
                                              "timestamp": s.time(at: i), "value": value ?? NSNull()]
-                if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-                    out += String(decoding: data, as: UTF8.self) + "\n"
-                }
+                if let line = try? jsonLine(object) { out += line + "\n" }
             }
         }
         return out

@@ -102,8 +102,7 @@ struct MonitorCommand: AsyncParsableCommand {
                                          "version": TerminalText.sanitize(m.version), "store_status": TerminalText.sanitize(m.storeStatus),
                                          "round_trip_ms": row.sample!.roundTripMilliseconds]
                 }
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
+                print(try jsonLine(object))
             }
         } else {
             let table = TextTable(header: columns.map(\.rawValue),

@@ -168,7 +168,7 @@ struct SearchCommand: AsyncParsableCommand {
                 return row
             },
         ]
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        return try jsonLine(object)
     }
 
 }

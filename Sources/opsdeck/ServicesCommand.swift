@@ -35,8 +35,7 @@ struct ServicesCommand: AsyncParsableCommand {
                 let object: [String: Any] = ["service": TerminalText.sanitize(s.name), "tags": s.tags.map { TerminalText.sanitize($0) },
                                              "instances": s.instances, "passing": s.passing, "warning": s.warning,
                                              "critical": s.critical]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
+                print(try jsonLine(object))
             }
             return
         }
