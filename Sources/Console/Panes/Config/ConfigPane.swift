@@ -138,14 +138,9 @@ public struct ConfigPane: Pane {
         return counts.map { (value: $0.key, instances: $0.value) }.sorted { $0.instances > $1.instances || ($0.instances == $1.instances && $0.value < $1.value) }
     }
 
-    /// The keys right under the prefix as text, as search-server reads them.
+    /// The keys under the prefix as search-server reads them (envconsul's rules, the server's own code).
     var settingsKV: [String: String] {
-        guard let prefix else { return [:] }
-        return Dictionary(pairs.compactMap { pair in
-            let name = String(pair.key.dropFirst(prefix.count))
-            guard pair.key.hasPrefix(prefix), !name.isEmpty, !name.contains("/") else { return nil }
-            return (name, String(decoding: pair.value, as: UTF8.self))
-        }, uniquingKeysWith: { a, _ in a })
+        prefix.map { KVEnvironment(prefix: $0).variables(from: pairs) } ?? [:]
     }
 
     // MARK: feeds
