@@ -194,7 +194,7 @@ let package = Package(
         ]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "FuzzSupport"]),
         .testTarget(name: "SearchServiceTests", dependencies: [
-            "SearchService", "SearchAPI", "GRPCHealth", "Store", "FuzzSupport",
+            "SearchService", "SearchAPI", "GRPCHealth", "Store", "FuzzSupport", "StackSupport",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "Logging", package: "swift-log"),
         ]),

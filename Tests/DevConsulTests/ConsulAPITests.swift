@@ -1,6 +1,7 @@
 import Consul
 import Foundation
 import FuzzSupport
+import StackSupport
 import Testing
 @testable import DevConsul
 
@@ -198,8 +199,8 @@ import Testing
 /// bounded as Consul's are reaped, without an index ever going backwards.
 @Suite(.timeLimit(.minutes(1))) struct TombstoneTests {
     @Test func tombstonesAreBoundedAndIndexesNeverGoBack() async throws {
-        // Ten thousand writes and deletes: on a thread of its own, not the cooperative pool.
-        let catalog = try await onOwnThread { () -> (Catalog, backwards: [String]) in
+        // Ten thousand writes and deletes: off the cooperative pool.
+        let catalog = try await offPool { () -> (Catalog, backwards: [String]) in
             var catalog = Catalog(node: "n", nodeID: "id", address: "127.0.0.1", datacenter: "dc1")
             var previous: UInt64 = 0, backwards: [String] = []
             for i in 0..<(Catalog.tombstoneLimit + 10) {

@@ -88,11 +88,3 @@ public struct FuzzFindings: Sendable, CustomStringConvertible {
     public var description: String { "\(count) failures with OPSDECK_FUZZ_SEED=\(seed); first: \(first)" }
 }
 
-/// Runs blocking or CPU-bound test work (a librdkafka handle's teardown, ten thousand catalog writes) on a
-/// thread of its own, at normal priority: on Swift's cooperative pool (two threads on two cores) it would
-/// hold back every other test's timers and deadlines meanwhile.
-public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { (done: CheckedContinuation<T, Error>) in
-        Thread { done.resume(with: Result { try body() }) }.start()
-    }
-}

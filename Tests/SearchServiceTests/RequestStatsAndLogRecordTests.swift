@@ -1,6 +1,6 @@
 import Foundation
-import FuzzSupport
 @testable import SearchService
+import StackSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(3))) struct RequestStatsTests {
@@ -89,7 +89,7 @@ import Testing
     /// and counted, never waited for: the number Monitor reports as log_records_dropped.
     @Test func logRecordsKafkaCannotTakeAreDroppedAndCounted() async throws {
         // Off the pool: the producer's teardown waits on the absent broker for a while.
-        let (elapsed, dropped) = try await onOwnThread {
+        let (elapsed, dropped) = try await offPool {
             let shipper = try LogShipper(brokers: "127.0.0.1:1", topic: "dropped", instanceID: "i-1", queueLimit: 5)
             let started = ContinuousClock.now
             for i in 0..<20 {
