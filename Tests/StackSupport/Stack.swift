@@ -29,6 +29,30 @@ public enum Stack {
         guard result.status == 0 else {
             throw StackError(message: "scripts/stack up exited with \(result.status):\n\(result.output)")
         }
+        try await waitForPassingInstances()
+    }
+
+    /// The stack's search-server instances (search-1..3) passing their Consul checks, which tests that
+    /// search "search-service" rely on. `up` returns once they are registered; a check's first probe
+    /// comes up to an interval (10 s) later, longer while every suite starts at once (seen in CI: none
+    /// passing 13 s into the run, after scripts/test had restarted them).
+    static func waitForPassingInstances(within limit: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + limit
+        var last = ""
+        while ContinuousClock.now < deadline {
+            let result = try await offPool {
+                try run("/usr/bin/curl", ["-fsS", "--max-time", "5", "http://127.0.0.1:8500/v1/health/checks/search-service"])
+            }
+            last = result.output
+            if result.status == 0, let data = result.output.data(using: .utf8),
+               let checks = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]],
+               checks.count >= 3, checks.allSatisfy({ $0["Status"] as? String == "passing" }) {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw StackError(message: "the stack's search-server instances did not all pass their checks within \(limit); "
+                         + "last answer of /v1/health/checks/search-service:\n\(last)")
     }
 
     /// Runs a command to completion, returning its exit status and its combined output.
