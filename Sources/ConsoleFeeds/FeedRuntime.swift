@@ -231,6 +231,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                             send(.feed(.failed(feed, reason: "broker unreachable: \(reason)", retryInMilliseconds: 1_000, at: epochMilliseconds())))
                         case .waitingForTopic(let topic):
                             send(.feed(.failed(feed, reason: "no topic \(topic) yet", retryInMilliseconds: 1_000, at: epochMilliseconds())))
+                        case .logReplaced(let topic, let partition):
+                            resume.forget(topic: topic, partition: partition)  // its offsets start over
                         case .problem(let text):
                             send(.feed(.failed(feed, reason: text, retryInMilliseconds: 1_000, at: epochMilliseconds())))
                         case .behind(let records):

@@ -18,6 +18,11 @@ public struct TailResume: Sendable, Equatable {
 
     public init() {}
 
+    /// A partition's log was replaced (its offsets start over): what is admitted there starts over too.
+    public mutating func forget(topic: String, partition: Int32) {
+        admitted.removeAll { $0.topic == topic && $0.partition == partition }
+    }
+
     /// The records not admitted before, in their order; remembers them.
     public mutating func admit(_ records: [KafkaRecord]) -> [KafkaRecord] {
         var fresh: [KafkaRecord] = []

@@ -48,6 +48,9 @@ public enum TailNotice: Sendable, Equatable, CustomStringConvertible {
     case brokerReachable
     case waitingForTopic(String)
     case problem(String)
+    /// After an outage the partition's log is not the one read before (a memory-only broker restarted, or
+    /// the topic was deleted and made again): it is read again from its beginning.
+    case logReplaced(topic: String, partition: Int32)
     /// Records written but not read yet, over every partition (0: caught up), at most once a second and
     /// only when it changes.
     case behind(records: Int64)
@@ -61,6 +64,9 @@ public enum TailNotice: Sendable, Equatable, CustomStringConvertible {
         case .brokerReachable: return "broker reachable again; continuing from the last offsets read"
         case .waitingForTopic(let topic): return "topic \(topic) does not exist yet; waiting for it"
         case .problem(let text): return text
+        case .logReplaced(let topic, let partition):
+            return "the broker's log of \(topic)/\(partition) is not the one read before (a memory-only broker restarted, "
+                + "or the topic was made again): reading it from its beginning"
         case .behind(let records): return records == 0 ? "caught up" : "\(records) records behind"
         }
     }
@@ -92,7 +98,7 @@ public final class KafkaTail: Sendable {
     public func run(deliver: ([KafkaRecord]) -> Void, notice: @escaping (TailNotice) -> Void) async throws {
         let startedAt = Self.now()
         // Idle ticks release records that waited out the merge's grace when nothing else happens.
-        let reader = try PartitionReader(bootstrapServers: request.bootstrapServers, properties: [
+        let properties = [
             // Deliver new records within a tenth of a second when following.
             "fetch.wait.max.ms": "100",
             // The broker lost the offsets we were at (a restart of a memory-only broker, retention):
@@ -100,7 +106,9 @@ public final class KafkaTail: Sendable {
             "auto.offset.reset": "earliest",
             // Problems reach the user once, as notices, not as librdkafka's own log lines.
             "log_level": "0",
-        ].merging(request.properties) { _, user in user }, idleInterval: .milliseconds(200))
+        ].merging(request.properties) { _, user in user }
+        let reader = try PartitionReader(bootstrapServers: request.bootstrapServers, properties: properties,
+                                         idleInterval: .milliseconds(200))
         var liveness = Liveness(notice: notice)
 
         // 1. The partitions of every topic.
@@ -157,6 +165,8 @@ public final class KafkaTail: Sendable {
         var reachedEndOnce = Set<PartitionKey>()
         // Lag: the next offset to read per partition against the high watermarks librdkafka has seen.
         var nextOffsets: [PartitionKey: Int64] = [:]
+        // The reader in use: the first one, or a new one after a partition's log was replaced.
+        var active = reader
         var lastBehind: Int64?
         var lastLagCheck = Self.now()
         func reportLag() {
@@ -165,7 +175,7 @@ public final class KafkaTail: Sendable {
             lastLagCheck = now
             var behind: Int64 = 0
             for key in partitions {
-                guard let next = nextOffsets[key], let high = reader.cachedHighWatermark(topic: key.topic, partition: key.partition) else {
+                guard let next = nextOffsets[key], let high = active.cachedHighWatermark(topic: key.topic, partition: key.partition) else {
                     return  // not every partition fetched yet: nothing honest to say
                 }
                 behind += max(0, high - next)
@@ -176,59 +186,144 @@ public final class KafkaTail: Sendable {
             }
         }
 
-        let events = try reader.read(starts)
+        var events = try active.read(starts)
+        // The last record read per partition: after an outage, it must still be at its offset.
+        var lastRead: [PartitionKey: LastRead] = [:]
+        // Set by an outage or any client error (a topic gone, a partition unknown): before the next records
+        // are taken, or at the next idle tick, check that the last record read is still where it was.
+        var checkLogs = false
+        /// Partitions whose log was replaced are read again from their beginning (a new reader, the others
+        /// going on from their next offsets). True when that happened. A check that cannot decide (the
+        /// topic not there yet) is made again at the next records or idle tick.
+        func reopenIfReplaced() async throws -> Bool {
+            let (replaced, undecided) = await Self.replacedLogs(lastRead, bootstrapServers: request.bootstrapServers, properties: properties)
+            checkLogs = undecided > 0
+            guard !replaced.isEmpty else { return false }
+            for key in replaced {
+                notice(.logReplaced(topic: key.topic, partition: key.partition))
+                lastRead[key] = nil
+            }
+            let next = starts.map { start -> PartitionStart in
+                let key = PartitionKey(topic: start.topic, partition: start.partition)
+                if replaced.contains(key) { return PartitionStart(topic: start.topic, partition: start.partition, offset: .beginning) }
+                return nextOffsets[key].map { PartitionStart(topic: start.topic, partition: start.partition, offset: .at($0)) } ?? start
+            }
+            for key in replaced { nextOffsets[key] = nil }
+            active = try PartitionReader(bootstrapServers: request.bootstrapServers, properties: properties, idleInterval: .milliseconds(200))
+            events = try active.read(next)
+            return true
+        }
+
         notice(.reading(topics: request.topics, partitions: partitions.count, follow: request.follow))
+        reading: while true {
+            for await event in events {
+                try Task.checkCancellation()
+                switch event {
+                case .records(let records):
+                    // After an outage or an error: these may come from a replaced log, at offsets it reuses.
+                    if checkLogs || liveness.isDown, try await reopenIfReplaced() {
+                        liveness.reachable()
+                        continue reading
+                    }
+                    liveness.reachable()
+                    let arrived = Self.now()
+                    for record in records {
+                        let key = PartitionKey(topic: record.topic, partition: record.partition)
+                        nextOffsets[key] = max(nextOffsets[key] ?? 0, record.offset + 1)
+                        lastRead[key] = LastRead(offset: record.offset, timestamp: record.timestampMilliseconds)
+                        let time = record.timestampMilliseconds ?? .max
+                        if !request.follow, let end = ends[key], record.offset >= end, time > startedAt {
+                            merger.finish(key)  // written after the tail started: past a bounded read's end
+                            continue
+                        }
+                        if let until = request.until, time != .max, time > until {
+                            merger.finish(key)
+                            continue
+                        }
+                        if let oldest = oldestShown, time < oldest, !reachedEndOnce.contains(key) { continue }
+                        merger.add(record, now: arrived)
+                    }
+                case .endOfPartition(let topic, let partition, let offset):
+                    if liveness.isDown { checkLogs = true }
+                    liveness.reachable()
+                    let key = PartitionKey(topic: topic, partition: partition)
+                    reachedEndOnce.insert(key)
+                    nextOffsets[key] = max(nextOffsets[key] ?? 0, offset)
+                    merger.reachedEnd(key)
+                    let pastUntil = request.until.map { Self.now() > $0 } ?? false
+                    if !request.follow || pastUntil { merger.finish(key) }
+                case .error(let error):
+                    checkLogs = true
+                    liveness.failed(error)
+                case .idle:
+                    if let until = request.until, Self.now() > until + request.windowMilliseconds {
+                        partitions.forEach { merger.finish($0) }
+                    }
+                    // librdkafka says nothing when a broker comes back and no record is new: ask it.
+                    if liveness.isDown, (try? await Self.offThread({ [active] in
+                        try active.partitionCount(of: probe.topic, timeoutMilliseconds: 1_000)
+                    })) != nil {
+                        checkLogs = true
+                        liveness.reachable()
+                    }
+                    // The check cannot wait for records: a client whose partitions were replaced may never
+                    // fetch again (it holds their old leader epochs), so records would never come.
+                    if checkLogs, !liveness.isDown, try await reopenIfReplaced() { continue reading }
+                }
+                flush()
+                if request.follow && !liveness.isDown { reportLag() }
+                if merger.allFinished {
+                    merger.releaseAll { lastN.take($0, into: &out) }
+                    lastN.finish(into: &out)
+                    if !out.isEmpty { deliver(out) }
+                    return
+                }
+            }
+            return  // the reader ended (cancelled)
+        }
+    }
+
+    /// A partition's last record read: where it was and when it was stamped.
+    struct LastRead: Sendable {
+        var offset: Int64
+        var timestamp: Int64?
+    }
+
+    /// The partitions whose last record read is no longer at its offset (another record there, or the log
+    /// ends before it): their log was replaced. A private reader looks, for 5 s at most; how many
+    /// partitions it could not decide about comes back too.
+    static func replacedLogs(_ lastRead: [PartitionKey: LastRead], bootstrapServers: String,
+                             properties: [String: String]) async -> (replaced: Set<PartitionKey>, undecided: Int) {
+        guard !lastRead.isEmpty else { return ([], 0) }
+        guard let probe = try? PartitionReader(bootstrapServers: bootstrapServers, properties: properties, idleInterval: .milliseconds(200)),
+              let events = try? probe.read(lastRead.map { PartitionStart(topic: $0.key.topic, partition: $0.key.partition, offset: .at($0.value.offset)) })
+        else { return ([], lastRead.count) }
+        let deadline = ContinuousClock.now + .seconds(5)
+        var replaced = Set<PartitionKey>(), decided = Set<PartitionKey>()
         for await event in events {
-            try Task.checkCancellation()
             switch event {
             case .records(let records):
-                liveness.reachable()
-                let arrived = Self.now()
                 for record in records {
                     let key = PartitionKey(topic: record.topic, partition: record.partition)
-                    nextOffsets[key] = max(nextOffsets[key] ?? 0, record.offset + 1)
-                    let time = record.timestampMilliseconds ?? .max
-                    if !request.follow, let end = ends[key], record.offset >= end, time > startedAt {
-                        merger.finish(key)  // written after the tail started: past a bounded read's end
-                        continue
-                    }
-                    if let until = request.until, time != .max, time > until {
-                        merger.finish(key)
-                        continue
-                    }
-                    if let oldest = oldestShown, time < oldest, !reachedEndOnce.contains(key) { continue }
-                    merger.add(record, now: arrived)
+                    guard let last = lastRead[key], decided.insert(key).inserted else { continue }
+                    if record.offset != last.offset || record.timestampMilliseconds != last.timestamp { replaced.insert(key) }
                 }
-            case .endOfPartition(let topic, let partition, let offset):
-                liveness.reachable()
+            case .endOfPartition(let topic, let partition, _):
                 let key = PartitionKey(topic: topic, partition: partition)
-                reachedEndOnce.insert(key)
-                nextOffsets[key] = max(nextOffsets[key] ?? 0, offset)
-                merger.reachedEnd(key)
-                let pastUntil = request.until.map { Self.now() > $0 } ?? false
-                if !request.follow || pastUntil { merger.finish(key) }
-            case .error(let error):
-                liveness.failed(error)
-            case .idle:
-                if let until = request.until, Self.now() > until + request.windowMilliseconds {
-                    partitions.forEach { merger.finish($0) }
-                }
-                // librdkafka says nothing when a broker comes back and no record is new: ask it.
-                if liveness.isDown, (try? await Self.offThread({
-                    try reader.partitionCount(of: probe.topic, timeoutMilliseconds: 1_000)
-                })) != nil {
-                    liveness.reachable()
+                if lastRead[key] != nil, decided.insert(key).inserted { replaced.insert(key) }  // it ends before that offset
+            case .error, .idle:
+                // A fetch past a log's end may get no answer at all (Tansu sends neither records nor an
+                // out-of-range error), but it tells the log's end: one at or before the offset has no record there.
+                for (key, last) in lastRead where !decided.contains(key) {
+                    if let high = probe.cachedHighWatermark(topic: key.topic, partition: key.partition), high <= last.offset {
+                        decided.insert(key)
+                        replaced.insert(key)
+                    }
                 }
             }
-            flush()
-            if request.follow && !liveness.isDown { reportLag() }
-            if merger.allFinished {
-                merger.releaseAll { lastN.take($0, into: &out) }
-                lastN.finish(into: &out)
-                if !out.isEmpty { deliver(out) }
-                return
-            }
+            if decided.count == lastRead.count || ContinuousClock.now > deadline { break }
         }
+        return (replaced, lastRead.count - decided.count)
     }
 
     /// Runs a blocking librdkafka call off the cooperative pool, retrying (and saying so) while the
@@ -274,7 +369,8 @@ struct Liveness {
     let notice: (TailNotice) -> Void
     private(set) var isDown = false
     private var waitingFor: Set<String> = []
-    private var lastProblem: String?
+    /// Problems said since the broker was last heard from, each once (partitions report them in turn).
+    private var problemsSaid: Set<String> = []
 
     init(notice: @escaping (TailNotice) -> Void) { self.notice = notice }
 
@@ -284,16 +380,15 @@ struct Liveness {
         if transport.contains(error.code) {
             if !isDown { notice(.brokerUnreachable(reason: error.message)) }
             isDown = true
-        } else if error.message != lastProblem {
-            notice(.problem(error.message))
-            lastProblem = error.message  // once, not once per retry
+        } else if problemsSaid.insert(error.message).inserted {
+            notice(.problem(error.message))  // once, not once per retry
         }
     }
 
     mutating func reachable() {
         if isDown { notice(.brokerReachable) }
         isDown = false
-        lastProblem = nil
+        problemsSaid = []
     }
 
     mutating func waiting(for topic: String) {

@@ -71,4 +71,14 @@ import Testing
         #expect(resume.admit([record(1, 5, at: 1_006), record(0, 12, at: 1_006)]) == [record(1, 5, at: 1_006)])
         #expect(resume.restart(from: .end) == .time(1_006))
     }
+
+    /// A replaced log (a memory-only broker restarted) reuses offsets: once forgotten, its records are new
+    /// again, and the other partitions still drop what they showed.
+    @Test func aForgottenPartitionAdmitsItsReusedOffsets() {
+        var resume = TailResume()
+        _ = resume.admit([record(0, 10, at: 1_000), record(1, 4, at: 1_001)])
+        #expect(resume.admit([record(0, 3, at: 2_000)]).isEmpty)  // an old offset: dropped
+        resume.forget(topic: "logs", partition: 0)
+        #expect(resume.admit([record(0, 3, at: 2_000), record(1, 4, at: 1_001)]) == [record(0, 3, at: 2_000)])
+    }
 }
