@@ -207,14 +207,19 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     private func tail(_ query: LogQuery) -> Task<Void, Never> {
         let feed = Feed.logs(query), send = send, ended = ended
         var request = TailRequest(bootstrapServers: kafka.brokers, topics: [query.topic], start: query.start)
-        // librdkafka prefetches up to 64 MiB by default; the pane holds a bounded number of lines, and a
-        // smaller read-ahead keeps the console's memory bounded too (`-X`-style properties override it).
-        request.properties = ["queued.max.messages.kbytes": "16384"].merging(kafka.properties) { _, user in user }
+        // librdkafka prefetches up to 64 MiB and 100,000 records per partition by default; the pane holds a
+        // bounded number of lines, and a smaller read-ahead keeps the console's memory bounded too. The
+        // count matters more than the bytes for small records (each costs librdkafka a few hundred bytes
+        // of its own): 100,000 → 2,000 per partition took 60 MiB off the console under a flood, and the
+        // ingest rate did not drop (`scripts/bench-logs`). `-X`-style properties override both.
+        request.properties = ["queued.max.messages.kbytes": "16384", "queued.min.messages": "2000"]
+            .merging(kafka.properties) { _, user in user }
         return Task {
             defer { ended.count.withLock { $0 += 1 } }
             // A tail that throws starts over from the newest record shown, not from `query.start`: the
             // pane must not get the last 200 lines twice.
             var resume = TailResume()
+            var names = InstanceNames()
             while !Task.isCancelled {
                 var attempt = request
                 attempt.start = resume.restart(from: query.start)
@@ -222,7 +227,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                     try await KafkaTail(attempt).run(deliver: { records in
                         let fresh = resume.admit(records)
                         guard !fresh.isEmpty else { return }
-                        send(.feed(.logs(query, fresh.map { LogLine(LogEntry($0)) }, at: epochMilliseconds())))
+                        send(.feed(.logs(query, fresh.map { LogLine(LogEntry($0), names: &names) }, at: epochMilliseconds())))
                     }, notice: { notice in
                         switch notice {
                         case .reading, .brokerReachable:

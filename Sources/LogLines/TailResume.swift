@@ -23,12 +23,12 @@ public struct TailResume: Sendable, Equatable {
         admitted.removeAll { $0.topic == topic && $0.partition == partition }
     }
 
-    /// The records not admitted before, in their order; remembers them.
+    /// The records not admitted before, in their order; remembers them. Usually all of them: then the
+    /// same array comes back, no record copied.
     public mutating func admit(_ records: [KafkaRecord]) -> [KafkaRecord] {
-        var fresh: [KafkaRecord] = []
-        fresh.reserveCapacity(records.count)
+        var fresh: [KafkaRecord]?  // made at the first record not admitted
         var last = 0
-        for record in records {
+        for (i, record) in records.enumerated() {
             if !(last < admitted.count && admitted[last].partition == record.partition && admitted[last].topic == record.topic) {
                 if let index = admitted.firstIndex(where: { $0.partition == record.partition && $0.topic == record.topic }) {
                     last = index
@@ -37,12 +37,15 @@ public struct TailResume: Sendable, Equatable {
                     last = admitted.count - 1
                 }
             }
-            guard record.offset > admitted[last].offset else { continue }
+            guard record.offset > admitted[last].offset else {
+                if fresh == nil { fresh = Array(records[..<i]) }
+                continue
+            }
             admitted[last].offset = record.offset
             if let time = record.timestampMilliseconds { admitted[last].newest = max(admitted[last].newest ?? time, time) }
-            fresh.append(record)
+            fresh?.append(record)
         }
-        return fresh
+        return fresh ?? records
     }
 
     /// Where to start again: `original` until a record was admitted, then the oldest partition's newest time.

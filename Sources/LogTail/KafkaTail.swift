@@ -163,8 +163,9 @@ public final class KafkaTail: Sendable {
         guard let probe = partitions.first else { return }
         // Partitions that reached their end once: the quirk's filter by time no longer applies to them.
         var reachedEndOnce = Set<PartitionKey>()
-        // Lag: the next offset to read per partition against the high watermarks librdkafka has seen.
-        var nextOffsets: [PartitionKey: Int64] = [:]
+        // Per partition: the next offset to read (for the lag, against the high watermarks librdkafka has
+        // seen) and the last record read (after an outage, it must still be at its offset).
+        var positions: [PartitionKey: Position] = [:]
         // The reader in use: the first one, or a new one after a partition's log was replaced.
         var active = reader
         var lastBehind: Int64?
@@ -175,7 +176,7 @@ public final class KafkaTail: Sendable {
             lastLagCheck = now
             var behind: Int64 = 0
             for key in partitions {
-                guard let next = nextOffsets[key], let high = active.cachedHighWatermark(topic: key.topic, partition: key.partition) else {
+                guard let next = positions[key]?.next, let high = active.cachedHighWatermark(topic: key.topic, partition: key.partition) else {
                     return  // not every partition fetched yet: nothing honest to say
                 }
                 behind += max(0, high - next)
@@ -187,8 +188,6 @@ public final class KafkaTail: Sendable {
         }
 
         var events = try active.read(starts)
-        // The last record read per partition: after an outage, it must still be at its offset.
-        var lastRead: [PartitionKey: LastRead] = [:]
         // Set by an outage or any client error (a topic gone, a partition unknown): before the next records
         // are taken, or at the next idle tick, check that the last record read is still where it was.
         var checkLogs = false
@@ -196,19 +195,18 @@ public final class KafkaTail: Sendable {
         /// going on from their next offsets). True when that happened. A check that cannot decide (the
         /// topic not there yet) is made again at the next records or idle tick.
         func reopenIfReplaced() async throws -> Bool {
-            let (replaced, undecided) = await Self.replacedLogs(lastRead, bootstrapServers: request.bootstrapServers, properties: properties)
+            let (replaced, undecided) = await Self.replacedLogs(positions.compactMapValues(\.last), bootstrapServers: request.bootstrapServers, properties: properties)
             checkLogs = undecided > 0
             guard !replaced.isEmpty else { return false }
             for key in replaced {
                 notice(.logReplaced(topic: key.topic, partition: key.partition))
-                lastRead[key] = nil
             }
             let next = starts.map { start -> PartitionStart in
                 let key = PartitionKey(topic: start.topic, partition: start.partition)
                 if replaced.contains(key) { return PartitionStart(topic: start.topic, partition: start.partition, offset: .beginning) }
-                return nextOffsets[key].map { PartitionStart(topic: start.topic, partition: start.partition, offset: .at($0)) } ?? start
+                return positions[key].map { PartitionStart(topic: start.topic, partition: start.partition, offset: .at($0.next)) } ?? start
             }
-            for key in replaced { nextOffsets[key] = nil }
+            for key in replaced { positions[key] = nil }
             active = try PartitionReader(bootstrapServers: request.bootstrapServers, properties: properties, idleInterval: .milliseconds(200))
             events = try active.read(next)
             return true
@@ -229,8 +227,7 @@ public final class KafkaTail: Sendable {
                     let arrived = Self.now()
                     for record in records {
                         let key = PartitionKey(topic: record.topic, partition: record.partition)
-                        nextOffsets[key] = max(nextOffsets[key] ?? 0, record.offset + 1)
-                        lastRead[key] = LastRead(offset: record.offset, timestamp: record.timestampMilliseconds)
+                        positions[key, default: Position()].read(record)  // one look-up per record
                         let time = record.timestampMilliseconds ?? .max
                         if !request.follow, let end = ends[key], record.offset >= end, time > startedAt {
                             merger.finish(key)  // written after the tail started: past a bounded read's end
@@ -248,7 +245,7 @@ public final class KafkaTail: Sendable {
                     liveness.reachable()
                     let key = PartitionKey(topic: topic, partition: partition)
                     reachedEndOnce.insert(key)
-                    nextOffsets[key] = max(nextOffsets[key] ?? 0, offset)
+                    positions[key, default: Position()].next = max(positions[key]?.next ?? 0, offset)
                     merger.reachedEnd(key)
                     let pastUntil = request.until.map { Self.now() > $0 } ?? false
                     if !request.follow || pastUntil { merger.finish(key) }
@@ -287,6 +284,17 @@ public final class KafkaTail: Sendable {
     struct LastRead: Sendable {
         var offset: Int64
         var timestamp: Int64?
+    }
+
+    /// Where reading a partition is: the next offset to read, and the last record read.
+    struct Position {
+        var next: Int64 = 0
+        var last: LastRead?
+
+        mutating func read(_ record: KafkaRecord) {
+            next = max(next, record.offset + 1)
+            last = LastRead(offset: record.offset, timestamp: record.timestampMilliseconds)
+        }
     }
 
     /// The partitions whose last record read is no longer at its offset (another record there, or the log

@@ -108,7 +108,7 @@ import TUI
         #expect(actions.count == 3)  // the drop count (at the head), the tick, one merged batch
         guard case .feed(.logsDropped(query, let dropped)) = actions[0], case .tick = actions[1],
               case .feed(.logs(query, let held, _)) = actions[2] else { Issue.record("\(actions.map { "\($0)".prefix(40) })"); return }
-        #expect(held.count <= 2_000 && held.count >= 1_000)
+        #expect(held.count <= 1_250 && held.count >= 1_000)
         #expect(dropped + held.count == sent)
         #expect(held.last?.text == "line 4999")  // the newest kept, in order
         // The tail's own lag reports do not break a run of batches, and only the latest is kept.
@@ -121,7 +121,7 @@ import TUI
         if case .feed(.logs(_, let lines, _)) = merged[0] { #expect(lines.map(\.text) == ["x", "y"]) } else { Issue.record("\(merged)") }
         if case .feed(.logsBehind(_, let records, _)) = merged[1] { #expect(records == 3) } else { Issue.record("\(merged)") }
         // Batches split by other actions (a key, a tick) are bounded together: what a stalled UI holds
-        // stays within twice the capacity, and every line is counted.
+        // stays within the capacity and a quarter, and every line is counted.
         var total = 0
         for batch in 0..<100 {
             inbox.send(.tick(now: Int64(batch)))
@@ -134,11 +134,28 @@ import TUI
             if case .feed(.logs(_, let lines, _)) = action { kept += lines.count }
             if case .feed(.logsDropped(_, let count)) = action { counted += count }
         }
-        #expect(kept <= 2_000 && kept + counted == total, "kept \(kept), dropped \(counted)")
+        #expect(kept <= 1_250 && kept + counted == total, "kept \(kept), dropped \(counted)")
         // Another action in between starts a new batch: order is kept.
         inbox.send(.feed(.logs(query, [LogLine(LogsPaneTests.entry("i", "info", "a", at: 1))], at: 0)))
         inbox.send(.tick(now: 2))
         inbox.send(.feed(.logs(query, [LogLine(LogsPaneTests.entry("i", "info", "b", at: 2))], at: 0)))
         #expect(inbox.drain().count == 3)
+    }
+}
+
+/// The heap is trimmed after a flood of lines, and not more often than the schedule allows.
+@Suite(.timeLimit(.minutes(1))) struct HeapTrimScheduleTests {
+    @Test func dueAfterEnoughLinesAndNotTwiceWithinTheInterval() {
+        var schedule = HeapTrimSchedule(linesBetweenTrims: 1_000, minimumIntervalMilliseconds: 250)
+        var due: [Bool] = []
+        schedule.note(lines: 999)
+        due.append(schedule.isDue(now: 10_000))  // a quiet console never trims
+        schedule.note(lines: 1)
+        due.append(schedule.isDue(now: 10_000))
+        due.append(schedule.isDue(now: 10_001))  // the count started over
+        schedule.note(lines: 5_000)
+        due.append(schedule.isDue(now: 10_100))  // a flood: at most once per interval
+        due.append(schedule.isDue(now: 10_250))
+        #expect(due == [false, true, false, false, true])
     }
 }

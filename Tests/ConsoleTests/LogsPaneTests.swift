@@ -145,6 +145,11 @@ import TUI
         let held = buffer.lines.map(\.text).filter { $0.contains("7") }
         #expect((0..<buffer.shownCount).map { buffer.shownLine($0).line.text } == held)
         #expect(held.last == "n247" && buffer.shownLine(0).matches)
+        // A batch larger than the buffer (a console far behind a flood): its newest 100 are held, the rest
+        // and every line before them counted as dropped, and the filter's positions still line up.
+        buffer.append((250..<500).map { LogLine(Self.entry("i", "info", "n\($0)", at: Int64($0))) })
+        #expect(buffer.lines.map(\.text) == (400..<500).map { "n\($0)" } && buffer.dropped == 400)
+        #expect((0..<buffer.shownCount).map { buffer.shownLine($0).line.text } == buffer.lines.map(\.text).filter { $0.contains("7") })
     }
 
     @Test func readingAgainFromTheSameStartIsANewTailAndZoomingAwayKeepsIt() {

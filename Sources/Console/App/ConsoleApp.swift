@@ -17,9 +17,11 @@ public protocol ConsoleRuntime: AnyObject {
 /// Actions from any thread to the UI thread: queued, and a byte on a pipe wakes the UI's poll().
 ///
 /// Bounded where it can grow: log records arriving faster than the UI takes them are merged into the
-/// last queued batch of the same tail, and past twice `logCapacity` records (what the logs pane holds)
-/// the oldest are dropped here down to `logCapacity` and counted (`.logsDropped`), as the pane would drop
-/// them: memory stays bounded and the pane's count of dropped lines stays exact.
+/// last queued batch of the same tail, and past `logCapacity` records (what the logs pane holds) and a
+/// quarter more the oldest are dropped here down to `logCapacity` and counted (`.logsDropped`): the pane
+/// would drop exactly those (every queued line is newer than every held one, and it keeps the newest
+/// `logCapacity`), so its count of dropped lines stays exact. The quarter makes a trim's cost (moving
+/// what stays) a few moves per line; a bound of twice the capacity cost 50 MB more at 100,000 lines.
 public final class ActionInbox: Sendable {
     private let pending = Mutex<[ConsoleAction]>([])
     public let wakeDescriptor: Int32
@@ -61,12 +63,12 @@ public final class ActionInbox: Sendable {
         _ = write(wakeWriter, &byte, 1)  // a full pipe already means "wake up"
     }
 
-    /// Past twice `logCapacity` lines queued for one tail (in however many batches), the oldest are dropped
-    /// down to `logCapacity` and counted in a `.logsDropped` at the head of the queue.
+    /// Past `logCapacity` and a quarter lines queued for one tail (in however many batches), the oldest
+    /// are dropped down to `logCapacity` and counted in a `.logsDropped` at the head of the queue.
     private func trim(_ queue: inout [ConsoleAction], _ query: LogQuery) {
         var total = 0
         for case .feed(.logs(query, let lines, _)) in queue { total += lines.count }
-        guard total > 2 * logCapacity else { return }
+        guard total > logCapacity + logCapacity / 4 else { return }
         var excess = total - logCapacity, dropped = 0
         for index in queue.indices where excess > 0 {
             guard case .feed(.logs(query, var lines, let at)) = queue[index] else { continue }
@@ -155,6 +157,7 @@ public final class ConsoleApp {
         var renderedRevision = -1
         var lastFrame: Int64 = 0
         var lastTick: Int64 = 0
+        var heapTrim = HeapTrimSchedule()
         let clock = options.clock
         apply(.tick(now: clock()))
         lastTick = clock()
@@ -173,8 +176,12 @@ public final class ConsoleApp {
                 }
                 apply(.input(event))
             }
-            for action in inbox.drain() { apply(action) }
+            for action in inbox.drain() {
+                if case .feed(.logs(_, let lines, _)) = action { heapTrim.note(lines: lines.count) }
+                apply(action)
+            }
             let after = clock()
+            if heapTrim.isDue(now: after) { HeapTrim.run() }
             if after - lastTick >= 1_000 {
                 apply(.tick(now: after))
                 lastTick = after

@@ -10,17 +10,40 @@ public struct LogLine: Equatable, Sendable {
     /// Message and fields on one row, control characters shown as visible text (`^[`), never sent.
     public var text: String
     /// What filters see: the line as printed (instance, level, message and fields), as `opsdeck tail`'s.
-    public var printed: String
+    /// Made when asked, not kept: 100,000 held lines would keep their text twice.
+    public var printed: String { "\(instance) \(level) \(text)" }
 
     public init(_ entry: LogEntry) {
+        var names = InstanceNames()
+        self.init(entry, names: &names)
+    }
+
+    /// With the instance's name shared with the lines before it (most lines come from a few instances).
+    public init(_ entry: LogEntry, names: inout InstanceNames) {
         time = entry.record.timestampMilliseconds ?? 0
-        instance = TerminalText.sanitize(entry.instance)
+        instance = names.shared(TerminalText.sanitize(entry.instance))
         level = TerminalText.sanitize(entry.level ?? "-")
         let safe = TerminalText.sanitize(entry.text)
         // Foundation's replacingOccurrences costs more than the rest of the line's making: only a
         // multi-line message needs it.
         text = safe.utf8.contains(0x0A) ? safe.replacingOccurrences(of: "\n" + TerminalText.continuationIndent, with: " ⏎ ") : safe
-        printed = "\(instance) \(level) \(text)"
+    }
+}
+
+/// The instance names lines were made with lately: a new line's name comes from here when it is one of
+/// them, so that 100,000 held lines from three instances hold three names, not 100,000 copies (an
+/// instance name past 15 bytes is a heap allocation of its own).
+public struct InstanceNames: Sendable {
+    private var recent: [String] = []
+    private var next = 0
+    private static let size = 16
+
+    public init() {}
+
+    public mutating func shared(_ name: String) -> String {
+        if let known = recent.first(where: { $0 == name }) { return known }
+        if recent.count < Self.size { recent.append(name) } else { recent[next] = name; next = (next + 1) % Self.size }
+        return name
     }
 }
 
@@ -80,29 +103,38 @@ public struct LogBuffer: Equatable, Sendable {
         return (lines[absolute - base], matching.contains(absolute))
     }
 
-    /// Adds lines; returns how many of them show.
+    /// Adds lines; returns how many of them show. Room is made first, so the buffer never holds more than
+    /// its capacity, and lines of a batch larger than the buffer that it could not keep are not kept at all
+    /// (only counted): a console far behind a flood does less work, and holds less, not more.
     @discardableResult
     public mutating func append(_ new: [LogLine]) -> Int {
+        let kept = new.suffix(capacity)
+        makeRoom(for: kept.count)
+        let skipped = new.count - kept.count  // after every held line (all dropped then), before the kept ones
+        base += skipped
+        dropped += skipped
         var added = 0
-        for line in new {
+        for line in kept {
             let absolute = base + lines.count
             lines.append(line)
             let (isShown, matches) = filter.classify(line)
             if isShown { shown.append(absolute); added += 1 }
             if matches { matching.insert(absolute) }
         }
-        // Drop a tenth more than needed at a time, so the cost of dropping is spread over many lines.
-        if lines.count > capacity {
-            let excess = lines.count - capacity + capacity / 10
-            let drop = min(lines.count, excess)
-            lines.removeFirst(drop)
-            base += drop
-            dropped += drop
-            let gone = shown.prefix { $0 < base }.count
-            shown.removeFirst(gone)
-            matching = matching.filter { $0 >= base }
-        }
         return added
+    }
+
+    /// Drops the oldest lines so that `count` more fit; a tenth more than needed at a time, so the cost of
+    /// dropping (moving what stays) is spread over many lines.
+    private mutating func makeRoom(for count: Int) {
+        guard lines.count + count > capacity else { return }
+        let drop = min(lines.count, lines.count + count - capacity + capacity / 10)
+        lines.removeFirst(drop)
+        base += drop
+        dropped += drop
+        let gone = shown.prefix { $0 < base }.count
+        shown.removeFirst(gone)
+        matching = matching.filter { $0 >= base }
     }
 
     /// Lines dropped before they reached the buffer (the console's inbox keeps at most a buffer's worth).
