@@ -97,7 +97,6 @@ public final class KafkaTail: Sendable {
     /// merged order; `notice` receives connection changes as they happen.
     public func run(deliver: ([KafkaRecord]) -> Void, notice: @escaping (TailNotice) -> Void) async throws {
         let startedAt = Self.now()
-        // Idle ticks release records that waited out the merge's grace when nothing else happens.
         let properties = [
             // Deliver new records within a tenth of a second when following.
             "fetch.wait.max.ms": "100",
@@ -107,15 +106,16 @@ public final class KafkaTail: Sendable {
             // Problems reach the user once, as notices, not as librdkafka's own log lines.
             "log_level": "0",
         ].merging(request.properties) { _, user in user }
-        let reader = try PartitionReader(bootstrapServers: request.bootstrapServers, properties: properties,
-                                         idleInterval: .milliseconds(200))
+        // The reader in use: the first one, or a new one after a partition's log was replaced (the only
+        // reference, so that a replaced one is closed, not kept with its connections and its queue).
+        var active = try Self.reader(request.bootstrapServers, properties)
         var liveness = Liveness(notice: notice)
 
         // 1. The partitions of every topic.
         var partitions: [PartitionKey] = []
         for topic in request.topics {
-            let count = try await retryWhileUnreachable(&liveness) {
-                try reader.partitionCount(of: topic, timeoutMilliseconds: 5_000)
+            let count = try await retryWhileUnreachable(&liveness) { [active] in
+                try active.partitionCount(of: topic, timeoutMilliseconds: 5_000)
             } missingTopic: {
                 topic
             }
@@ -126,8 +126,8 @@ public final class KafkaTail: Sendable {
         var starts: [PartitionStart] = []
         var ends: [PartitionKey: Int64] = [:]
         for key in partitions {
-            let marks = try await retryWhileUnreachable(&liveness) {
-                try reader.watermarks(topic: key.topic, partition: key.partition)
+            let marks = try await retryWhileUnreachable(&liveness) { [active] in
+                try active.watermarks(topic: key.topic, partition: key.partition)
             }
             ends[key] = marks.high
             let offset: PartitionStart.Offset
@@ -136,8 +136,8 @@ public final class KafkaTail: Sendable {
             case .end: offset = .end
             case .last(let count): offset = .at(max(marks.low, marks.high - Int64(count)))
             case .time(let time):
-                let found = try await retryWhileUnreachable(&liveness) {
-                    try reader.offsets(atOrAfter: time, topic: key.topic, partitions: [key.partition])
+                let found = try await retryWhileUnreachable(&liveness) { [active] in
+                    try active.offsets(atOrAfter: time, topic: key.topic, partitions: [key.partition])
                 }
                 offset = (found[key.partition] ?? nil).map { .at($0) } ?? .end
             }
@@ -166,8 +166,6 @@ public final class KafkaTail: Sendable {
         // Per partition: the next offset to read (for the lag, against the high watermarks librdkafka has
         // seen) and the last record read (after an outage, it must still be at its offset).
         var positions: [PartitionKey: Position] = [:]
-        // The reader in use: the first one, or a new one after a partition's log was replaced.
-        var active = reader
         var lastBehind: Int64?
         var lastLagCheck = Self.now()
         func reportLag() {
@@ -194,10 +192,27 @@ public final class KafkaTail: Sendable {
         /// Partitions whose log was replaced are read again from their beginning (a new reader, the others
         /// going on from their next offsets). True when that happened. A check that cannot decide (the
         /// topic not there yet) is made again at the next records or idle tick.
+        /// A check that could not decide waits 1 s, then twice as long each time up to 30 s: a topic that
+        /// stays deleted must not cost a new client on every idle tick.
+        var nextCheck: Int64 = 0, checkDelay: Int64 = 1_000
         func reopenIfReplaced() async throws -> Bool {
+            guard Self.now() >= nextCheck else { return false }
             let (replaced, undecided) = await Self.replacedLogs(positions.compactMapValues(\.last), bootstrapServers: request.bootstrapServers, properties: properties)
             checkLogs = undecided > 0
+            if checkLogs {
+                nextCheck = Self.now() + checkDelay
+                checkDelay = min(checkDelay * 2, 30_000)
+            } else {
+                checkDelay = 1_000
+            }
             guard !replaced.isEmpty else { return false }
+            // What the old logs left in the merge goes out first: a consumer that forgets a replaced
+            // partition's offsets on the notice (the logs pane) must not see old records after it.
+            merger.releaseAll { lastN.take($0, into: &out) }
+            if !out.isEmpty {
+                deliver(out)
+                out.removeAll(keepingCapacity: true)
+            }
             for key in replaced {
                 notice(.logReplaced(topic: key.topic, partition: key.partition))
             }
@@ -207,7 +222,7 @@ public final class KafkaTail: Sendable {
                 return positions[key].map { PartitionStart(topic: start.topic, partition: start.partition, offset: .at($0.next)) } ?? start
             }
             for key in replaced { positions[key] = nil }
-            active = try PartitionReader(bootstrapServers: request.bootstrapServers, properties: properties, idleInterval: .milliseconds(200))
+            active = try Self.reader(request.bootstrapServers, properties)
             events = try active.read(next)
             return true
         }
@@ -280,6 +295,12 @@ public final class KafkaTail: Sendable {
         }
     }
 
+    /// A reader with the tail's properties; idle ticks every 200 ms release records that waited out the
+    /// merge's grace when nothing else happens.
+    static func reader(_ bootstrapServers: String, _ properties: [String: String]) throws -> PartitionReader {
+        try PartitionReader(bootstrapServers: bootstrapServers, properties: properties, idleInterval: .milliseconds(200))
+    }
+
     /// A partition's last record read: where it was and when it was stamped.
     struct LastRead: Sendable {
         var offset: Int64
@@ -303,7 +324,7 @@ public final class KafkaTail: Sendable {
     static func replacedLogs(_ lastRead: [PartitionKey: LastRead], bootstrapServers: String,
                              properties: [String: String]) async -> (replaced: Set<PartitionKey>, undecided: Int) {
         guard !lastRead.isEmpty else { return ([], 0) }
-        guard let probe = try? PartitionReader(bootstrapServers: bootstrapServers, properties: properties, idleInterval: .milliseconds(200)),
+        guard let probe = try? reader(bootstrapServers, properties),
               let events = try? probe.read(lastRead.map { PartitionStart(topic: $0.key.topic, partition: $0.key.partition, offset: .at($0.value.offset)) })
         else { return ([], lastRead.count) }
         let deadline = ContinuousClock.now + .seconds(5)

@@ -5,7 +5,7 @@ import Foundation
 /// A flood makes and frees millions of small strings on several threads; glibc keeps what was freed in
 /// its arenas, so the console's resident memory stayed at its high-water mark (measured: 156 MiB ten
 /// seconds after a million records, 114 MiB once trimmed, with the same lines held). `malloc_trim` returns
-/// the free pages; it walks the arenas (a few milliseconds), so it runs at most once a second, and only
+/// the free pages; it walks the arenas (a few milliseconds), so it runs at most every 250 ms, and only
 /// after enough lines went through to have freed something worth it.
 public struct HeapTrimSchedule: Sendable {
     public var linesBetweenTrims: Int

@@ -74,6 +74,7 @@ public struct LogFilter: Equatable, Sendable {
     /// Shown at all, and a match of the include pattern.
     public func classify(_ line: LogLine) -> (shown: Bool, matches: Bool) {
         if let instance, line.instance != instance { return (false, false) }
+        if include.isEmpty && exclude.isEmpty { return (true, false) }  // no pattern: no printed line to make
         let (excluded, matches) = compiled.classify(line.printed)
         return (!excluded && (matches || keepUnmatched), matches && !include.isEmpty)
     }
