@@ -13,9 +13,17 @@ public enum TerminalText {
         sanitize(String(decoding: bytes, as: UTF8.self))
     }
 
+    /// Printable ASCII and tabs only: what `sanitize` returns unchanged.
+    public static func isPlain(_ text: String) -> Bool {
+        func plain(_ byte: UInt8) -> Bool { byte >= 0x20 && byte < 0x7f || byte == 0x09 }
+        // A native string's bytes in one buffer: a plain loop, several times faster than the view's.
+        if let result = text.utf8.withContiguousStorageIfAvailable({ $0.allSatisfy(plain) }) { return result }
+        return text.utf8.allSatisfy(plain)
+    }
+
     public static func sanitize(_ text: String) -> String {
         // Fast path: most log text is printable ASCII.
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f || $0 == 0x09 }) { return text }
+        if isPlain(text) { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             switch scalar.value {

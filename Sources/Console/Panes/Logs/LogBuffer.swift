@@ -21,29 +21,37 @@ public struct LogLine: Equatable, Sendable {
     /// With the instance's name shared with the lines before it (most lines come from a few instances).
     public init(_ entry: LogEntry, names: inout InstanceNames) {
         time = entry.record.timestampMilliseconds ?? 0
-        instance = names.shared(TerminalText.sanitize(entry.instance))
+        instance = names.safe(entry.instance)
         level = TerminalText.sanitize(entry.level ?? "-")
-        let safe = TerminalText.sanitize(entry.text)
-        // Foundation's replacingOccurrences costs more than the rest of the line's making: only a
-        // multi-line message needs it.
-        text = safe.utf8.contains(0x0A) ? safe.replacingOccurrences(of: "\n" + TerminalText.continuationIndent, with: " ⏎ ") : safe
+        let raw = entry.text
+        if TerminalText.isPlain(raw) {
+            text = raw  // most lines: nothing to neutralise, no line break
+        } else {
+            // Foundation's replacingOccurrences costs more than the rest of the line's making: only a
+            // multi-line message needs it.
+            let safe = TerminalText.sanitize(raw)
+            text = safe.utf8.contains(0x0A) ? safe.replacingOccurrences(of: "\n" + TerminalText.continuationIndent, with: " ⏎ ") : safe
+        }
     }
 }
 
-/// The instance names lines were made with lately: a new line's name comes from here when it is one of
-/// them, so that 100,000 held lines from three instances hold three names, not 100,000 copies (an
-/// instance name past 15 bytes is a heap allocation of its own).
+/// The instance names lines were made with lately, as received and made safe: a new line's name comes
+/// from here when it is one of them, so that 100,000 held lines from three instances hold three names,
+/// not 100,000 copies (an instance name past 15 bytes is a heap allocation of its own), and each is
+/// made safe once.
 public struct InstanceNames: Sendable {
-    private var recent: [String] = []
+    private var recent: [(raw: String, safe: String)] = []
     private var next = 0
     private static let size = 16
 
     public init() {}
 
-    public mutating func shared(_ name: String) -> String {
-        if let known = recent.first(where: { $0 == name }) { return known }
-        if recent.count < Self.size { recent.append(name) } else { recent[next] = name; next = (next + 1) % Self.size }
-        return name
+    /// `name` made safe to draw (`TerminalText.sanitize`), shared with the lines before it.
+    public mutating func safe(_ name: String) -> String {
+        if let known = recent.first(where: { $0.raw == name }) { return known.safe }
+        let entry = (raw: name, safe: TerminalText.sanitize(name))
+        if recent.count < Self.size { recent.append(entry) } else { recent[next] = entry; next = (next + 1) % Self.size }
+        return entry.safe
     }
 }
 
