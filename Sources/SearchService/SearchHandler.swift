@@ -191,12 +191,24 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
         case let error as TooManyAbandoned:
             return RPCError(code: .unavailable, message: "store unreachable: \(error)")
         case let error as PSQLError where error.code == .server:
+            if let state = error.serverInfo?[.sqlState], isOutage(sqlState: state) {
+                return RPCError(code: .unavailable, message: "store unavailable (ref \(reference))")
+            }
             return RPCError(code: .internalError, message: "store error (ref \(reference))")
         case is CancellationError:
             return RPCError(code: .cancelled, message: "call cancelled")
         default:
             return RPCError(code: .unavailable, message: "store unreachable (ref \(reference))")
         }
+    }
+
+    /// An error PostgreSQL sends as it goes away or is not there yet: class 57, operator intervention
+    /// (57P01 "terminating connection due to administrator command" on a restart, 57P03 "the database
+    /// system is starting up"), and class 08, connection exceptions. An outage, not a bug: UNAVAILABLE,
+    /// which callers retry elsewhere or later. Seen in `scripts/chaos postgres`: a restart under load ended
+    /// prepared-statement calls with 57P01, which had been reported as INTERNAL.
+    public static func isOutage(sqlState: String) -> Bool {
+        sqlState.hasPrefix("57") || sqlState.hasPrefix("08")
     }
 
     /// Eight hex digits: enough to find one failure's line among a day's logs.

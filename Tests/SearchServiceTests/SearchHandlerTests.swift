@@ -114,6 +114,12 @@ import Testing
         #expect(report.storeStatus.hasPrefix("store unreachable (ref ") && !report.storeStatus.contains("password"))
     }
 
+    /// PostgreSQL going away or starting up is an outage (UNAVAILABLE, retried elsewhere), not a bug.
+    @Test func operatorInterventionAndConnectionErrorsAreOutages() {
+        #expect(["57P01", "57P02", "57P03", "57014", "08006", "08001"].allSatisfy(SearchHandler.isOutage(sqlState:)))
+        #expect(!["42P01", "22P02", "XX000", "23505", "40001"].contains(where: SearchHandler.isOutage(sqlState:)))
+    }
+
     /// Really ignores cancellation (a continuation, not Task.sleep): answers only when the test opens `gate`.
     struct Stubborn: AreaSearching {
         final class Gate: Sendable {
