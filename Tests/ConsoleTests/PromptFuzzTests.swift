@@ -3,7 +3,7 @@ import FuzzSupport
 import Testing
 
 /// Whatever is typed at the `:` line, it parses or is refused with words, and completion never traps.
-@Suite(.timeLimit(.minutes(SeededGenerator.iterations(1)))) struct PromptFuzzTests {
+@Suite(.timeLimit(.minutes(SeededGenerator.suiteMinutes))) struct PromptFuzzTests {
     @Test func commandLinesParseOrAreRefusedWithWords() async {
         let findings = await fuzzOffPool { Self.fuzz() }
         #expect(findings.count == 0, "\(findings)")

@@ -3,7 +3,7 @@ import FuzzSupport
 import Testing
 @testable import Consul
 
-@Suite(.timeLimit(.minutes(SeededGenerator.iterations(1)))) struct ModelDecodingTests {
+@Suite(.timeLimit(.minutes(SeededGenerator.suiteMinutes))) struct ModelDecodingTests {
     @Test func decodesAHealthEntryAndAggregatesItsChecks() throws {
         let json = #"""
         [{"Node":{"ID":"n1","Node":"host","Address":"10.0.0.1","Datacenter":"dc1"},

@@ -225,7 +225,7 @@ import Testing
 
 /// Whatever arrives over HTTP (methods, paths, queries and bodies, damaged), the API answers with an
 /// HTTP status and its state stays readable: no trap, no hang (blocking waits are cut to milliseconds).
-@Suite(.timeLimit(.minutes(SeededGenerator.iterations(2)))) struct HTTPFuzzTests {
+@Suite(.timeLimit(.minutes(SeededGenerator.suiteMinutes))) struct HTTPFuzzTests {
     @Test func damagedRequestsAreAnsweredAndTheStateStaysWhole() async throws {
         var api = ConsulAPI(state: AgentState(catalog: Catalog(node: "devhost", nodeID: "n1", address: "127.0.0.1", datacenter: "dc1")))
         api.defaultWait = .milliseconds(2)

@@ -111,7 +111,7 @@ func query(_ name: String, _ type: DNSType, edns: Int? = nil) -> DNSQuery {
 
 /// Damaged, truncated, oversized and self-referencing packets: the codec ends every parse (an answer or
 /// a parse error), and whatever parses gets an answer that encodes within the UDP limit.
-@Suite(.timeLimit(.minutes(SeededGenerator.iterations(2)))) struct DNSFuzzTests {
+@Suite(.timeLimit(.minutes(SeededGenerator.suiteMinutes))) struct DNSFuzzTests {
     @Test func damagedPacketsAlwaysEnd() async {
         let findings = await fuzzOffPool { Self.fuzz() }
         #expect(findings.count == 0, "\(findings)")

@@ -27,6 +27,11 @@ public struct SeededGenerator: RandomNumberGenerator {
         count * max(1, ProcessInfo.processInfo.environment["OPSDECK_FUZZ_SCALE"].flatMap { Int($0) } ?? 1)
     }
 
+    /// A fuzz suite's time limit, in minutes: it bounds a hang, not the machine's speed. Under
+    /// `scripts/test` every suite starts at once on 2 cores; a fuzz run of 100,000 prompts took 48 s there
+    /// in one CI run and past its 60 s limit in another on a busier machine.
+    public static var suiteMinutes: Int { iterations(3) }
+
     public mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
 
     /// `input` damaged a few ways at random: bytes flipped, cut, duplicated or inserted.

@@ -3,7 +3,7 @@ import SearchModels
 import Testing
 
 /// Whatever is typed at the search prompt, it becomes a query on the globe or a refusal that says why.
-@Suite(.timeLimit(.minutes(SeededGenerator.iterations(1)))) struct SearchPromptFuzzTests {
+@Suite(.timeLimit(.minutes(SeededGenerator.suiteMinutes))) struct SearchPromptFuzzTests {
     @Test func searchesParseOrAreRefusedWithTheAcceptedForms() async {
         let findings = await fuzzOffPool { Self.fuzz() }
         #expect(findings.count == 0, "\(findings)")

@@ -9,7 +9,7 @@ import Testing
 
 /// Random and edge-value requests, by the million: validation never traps, accepts only what the store
 /// can take, and refuses everything else with INVALID_ARGUMENT naming the field.
-@Suite(.timeLimit(.minutes(SeededGenerator.iterations(3)))) struct SearchFuzzTests {
+@Suite(.timeLimit(.minutes(SeededGenerator.suiteMinutes))) struct SearchFuzzTests {
     static let floats: [Float] = [0, -0, 1, -1, 90, -90, 90.000_01, -90.000_01, 180, -180, 180.000_1, 1e30, -1e30,
                                   .nan, -.nan, .infinity, -.infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 48.8566, 2.3522]
     static let ints: [Int32] = [0, 1, -1, 2, 10, 99, 100, 101, 1_000, .max, .min, .max - 1]

@@ -4,7 +4,7 @@ import Telemetry
 import Testing
 
 /// Graphite's answers, damaged: decoded or an error, never a trap; a point is a number or a gap.
-@Suite(.timeLimit(.minutes(SeededGenerator.iterations(1)))) struct GraphiteDecodeFuzzTests {
+@Suite(.timeLimit(.minutes(SeededGenerator.suiteMinutes))) struct GraphiteDecodeFuzzTests {
     static let render = Array(#"[{"target": "sumSeries(collectd.*.statsd.derive-search_requests)", "tags": {"name": "x"}, "datapoints": [[1.5, 1795788300], [null, 1795788310], [3, 1795788320]]}]"#.utf8)
     static let find = Array(#"[{"id": "collectd.vm.statsd.derive-search_requests", "text": "derive-search_requests", "leaf": 1, "expandable": 0, "allowChildren": 0}]"#.utf8)
 

@@ -3,7 +3,7 @@ import TerminalSafety
 import Testing
 
 /// Whatever a remote process writes, nothing that steers a terminal survives sanitizing.
-@Suite(.timeLimit(.minutes(SeededGenerator.iterations(1)))) struct SanitizerFuzzTests {
+@Suite(.timeLimit(.minutes(SeededGenerator.suiteMinutes))) struct SanitizerFuzzTests {
     static func steers(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x00...0x08, 0x0B...0x1F, 0x7F, 0x80...0x9F: return true
