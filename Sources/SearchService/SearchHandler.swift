@@ -202,13 +202,15 @@ public struct SearchHandler: Search.SimpleServiceProtocol {
         }
     }
 
-    /// An error PostgreSQL sends as it goes away or is not there yet: class 57, operator intervention
-    /// (57P01 "terminating connection due to administrator command" on a restart, 57P03 "the database
-    /// system is starting up"), and class 08, connection exceptions. An outage, not a bug: UNAVAILABLE,
-    /// which callers retry elsewhere or later. Seen in `scripts/chaos postgres`: a restart under load ended
-    /// prepared-statement calls with 57P01, which had been reported as INTERNAL.
+    /// An error PostgreSQL sends as it goes away or is not there yet: 57P01 "terminating connection due to
+    /// administrator command" (a restart), 57P02 (a crash), 57P03 "the database system is starting up", and
+    /// class 08, connection exceptions (but 08P01, a protocol violation: a bug). An outage, not a bug:
+    /// UNAVAILABLE, which callers retry elsewhere or later. Not 57014 (a statement cancelled or timed out:
+    /// another instance would run the same slow query on the same database) nor 57P04 (database dropped).
+    /// Seen in `scripts/chaos postgres`: a restart under load ended prepared-statement calls with 57P01,
+    /// which had been reported as INTERNAL.
     public static func isOutage(sqlState: String) -> Bool {
-        sqlState.hasPrefix("57") || sqlState.hasPrefix("08")
+        ["57P01", "57P02", "57P03"].contains(sqlState) || (sqlState.hasPrefix("08") && sqlState != "08P01")
     }
 
     /// Eight hex digits: enough to find one failure's line among a day's logs.

@@ -30,10 +30,19 @@ public struct AreaStore: Sendable {
         let rows: PostgresRowSequence
         switch (query.point, query.likePattern, query.nameContains?.lowercased()) {
         case let (point?, nil, _):
-            // The most frequent search, prepared (see `PointSearch`).
+            // The most frequent search, prepared (see `PointSearch`). A connection keeps a failed prepare
+            // (postgres-nio answers every later execute there with that error, e.g. "cached plan must not
+            // change result type" after a schema change): an error from the server is tried once more as a
+            // plain query with the same text and bindings (in an outage that fails fast too).
             let statement = PointSearch(longitude: point.longitude, latitude: point.latitude, offset: query.offset, limit: query.limit)
-            for try await row in try await client.execute(statement, logger: logger) { add(row) }
-            return try await pastTheLastPage(page, query)
+            do {
+                for try await row in try await client.execute(statement, logger: logger) { add(row) }
+                return try await pastTheLastPage(page, query)
+            } catch let error as PSQLError where error.code == .server {
+                logger.warning("prepared point search failed; sent unprepared", metadata: ["reason": "\(String(reflecting: error))"])
+                page = AreaPage(areas: [], total: 0)
+                rows = try await client.query(PostgresQuery(unsafeSQL: PointSearch.sql, binds: try statement.makeBindings()), logger: logger)
+            }
         case let (point?, pattern?, _):
             rows = try await client.query("""
                 SELECT a.id, a.name, a.kind, a.code, a.source, count(*) OVER ()::int

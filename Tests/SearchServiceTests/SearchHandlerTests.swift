@@ -116,8 +116,9 @@ import Testing
 
     /// PostgreSQL going away or starting up is an outage (UNAVAILABLE, retried elsewhere), not a bug.
     @Test func operatorInterventionAndConnectionErrorsAreOutages() {
-        #expect(["57P01", "57P02", "57P03", "57014", "08006", "08001"].allSatisfy(SearchHandler.isOutage(sqlState:)))
-        #expect(!["42P01", "22P02", "XX000", "23505", "40001"].contains(where: SearchHandler.isOutage(sqlState:)))
+        #expect(["57P01", "57P02", "57P03", "08006", "08001", "08003"].allSatisfy(SearchHandler.isOutage(sqlState:)))
+        // A cancelled or timed-out statement, a dropped database, a protocol bug, and errors of the query.
+        #expect(!["57014", "57P04", "08P01", "42P01", "22P02", "XX000", "23505", "40001"].contains(where: SearchHandler.isOutage(sqlState:)))
     }
 
     /// Really ignores cancellation (a continuation, not Task.sleep): answers only when the test opens `gate`.

@@ -82,6 +82,42 @@ import Testing
         }
     }
 
+    /// The prepared point search survives a schema change under it: PostgreSQL refuses the cached plan
+    /// ("cached plan must not change result type"), postgres-nio keeps that failure for the connection,
+    /// and the search goes out once more unprepared. One connection, so the second search meets it.
+    @Test func thePreparedPointSearchSurvivesASchemaChange() async throws {
+        let database = "opsdeck_prepared_\(UInt32.random(in: 0...UInt32.max))"
+        try await withClient { admin in
+            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"))
+            do {
+                var configuration = StoreConfiguration()
+                configuration.database = database
+                var clientConfiguration = configuration.clientConfiguration
+                clientConfiguration.options.maximumConnections = 1
+                let client = PostgresClient(configuration: clientConfiguration)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await client.run() }
+                    defer { group.cancelAll() }
+                    try await MigrationRunner(client: client).migrate()
+                    try await client.query("""
+                        INSERT INTO area (source, kind, code, name, geom)
+                        VALUES ('test', 'state', NULL, 'Squareland', ST_Multi(ST_MakeEnvelope(0, 0, 2, 2, 4326)))
+                        """)
+                    let store = AreaStore(client: client)
+                    let query = AreaQuery(point: GeoPoint(latitude: 1, longitude: 1))
+                    #expect(try await store.search(query).areas.map(\.name) == ["Squareland"])
+                    try await client.query("ALTER TABLE area ALTER COLUMN kind TYPE varchar(40)")
+                    let again = try await store.search(query)
+                    #expect(again.areas.map(\.name) == ["Squareland"] && again.areas.first?.kind == "state")
+                }
+            } catch {
+                try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
+                throw error
+            }
+            try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
+        }
+    }
+
     /// A circle of 800 vertices (open Atlantic water, away from any real area) is cut into several pieces, yet a point inside comes back as one area,
     /// and deleting the area takes its pieces with it.
     @Test func bigPolygonsAreCutIntoPiecesAndReturnedOnce() async throws {
