@@ -193,6 +193,20 @@ import TUI
         #expect(anchored.contains("chart cursor ─") && anchored.contains("after") && !anchored.contains("later 59"))
     }
 
+    /// Instance names are made safe once and shared; a name with control characters is shown as text
+    /// whether it is new or remembered, and more names than are remembered change no answer.
+    @Test func instanceNamesAreMadeSafeAndShared() {
+        var names = InstanceNames()
+        let hostile = "evil\u{1B}]0;owned\u{07}-1"
+        let first = names.safe(hostile)
+        #expect(first == "evil^[]0;owned^G-1" && !first.unicodeScalars.contains { $0.value < 0x20 })
+        for i in 0..<40 { #expect(names.safe("search-service-\(i)") == "search-service-\(i)") }  // past what is remembered
+        #expect(names.safe(hostile) == first && names.safe("search-service-39") == "search-service-39")
+        let record = KafkaRecord(topic: "t", partition: 0, offset: 0, timestampMilliseconds: 1, key: Array(hostile.utf8), value: Array("hello".utf8))
+        let line = LogLine(LogEntry(record), names: &names)  // a plain-text record: its key names the instance
+        #expect(line.instance == first && line.text == "hello")
+    }
+
     @Test func hostileAndWideTextIsShownNotObeyed() throws {
         var (state, reducer, query) = console()
         state.size = Size(width: 100, height: 24)
