@@ -197,7 +197,7 @@ public final class KafkaTail: Sendable {
         var nextCheck: Int64 = 0, checkDelay: Int64 = 1_000
         func reopenIfReplaced() async throws -> Bool {
             guard Self.now() >= nextCheck else { return false }
-            let (replaced, undecided) = await Self.replacedLogs(positions.compactMapValues(\.last), bootstrapServers: request.bootstrapServers, properties: properties)
+            let (replaced, undecided) = await Self.replacedLogs(positions, bootstrapServers: request.bootstrapServers, properties: properties)
             checkLogs = undecided > 0
             if checkLogs {
                 nextCheck = Self.now() + checkDelay
@@ -318,15 +318,42 @@ public final class KafkaTail: Sendable {
         }
     }
 
-    /// The partitions whose last record read is no longer at its offset (another record there, or the log
-    /// ends before it): their log was replaced. A private reader looks, for 5 s at most; how many
-    /// partitions it could not decide about comes back too.
-    static func replacedLogs(_ lastRead: [PartitionKey: LastRead], bootstrapServers: String,
+    /// What a check looks for in a partition's log: the last record read, at its offset with its time; or,
+    /// where none was read (a tail from the end of a quiet partition), a log reaching the next offset.
+    struct Expected {
+        var offset: Int64
+        var timestamp: Int64?
+        var isRecord: Bool
+
+        init?(_ position: Position) {
+            if let last = position.last {
+                (offset, timestamp, isRecord) = (last.offset, last.timestamp, true)
+            } else if position.next > 0 {
+                (offset, timestamp, isRecord) = (position.next, nil, false)
+            } else {
+                return nil  // nothing read, nothing before: any log is read from its start anyway
+            }
+        }
+
+        /// The first record the check's reader got there: another offset (reset to the start of a shorter
+        /// log) or, for the last record read, another time, means another log.
+        func isReplaced(byFirst record: KafkaRecord) -> Bool {
+            record.offset != offset || (isRecord && record.timestampMilliseconds != timestamp)
+        }
+
+        /// The log ends at `end` (the next offset to be written).
+        func isReplaced(byEnd end: Int64) -> Bool { isRecord ? end <= offset : end < offset }
+    }
+
+    /// The partitions whose log is no longer the one read (see `Expected`): replaced. A private reader
+    /// looks, for 5 s at most; how many partitions it could not decide about comes back too.
+    static func replacedLogs(_ positions: [PartitionKey: Position], bootstrapServers: String,
                              properties: [String: String]) async -> (replaced: Set<PartitionKey>, undecided: Int) {
-        guard !lastRead.isEmpty else { return ([], 0) }
+        let expected = positions.compactMapValues(Expected.init)
+        guard !expected.isEmpty else { return ([], 0) }
         guard let probe = try? reader(bootstrapServers, properties),
-              let events = try? probe.read(lastRead.map { PartitionStart(topic: $0.key.topic, partition: $0.key.partition, offset: .at($0.value.offset)) })
-        else { return ([], lastRead.count) }
+              let events = try? probe.read(expected.map { PartitionStart(topic: $0.key.topic, partition: $0.key.partition, offset: .at($0.value.offset)) })
+        else { return ([], expected.count) }
         let deadline = ContinuousClock.now + .seconds(5)
         var replaced = Set<PartitionKey>(), decided = Set<PartitionKey>()
         for await event in events {
@@ -334,25 +361,26 @@ public final class KafkaTail: Sendable {
             case .records(let records):
                 for record in records {
                     let key = PartitionKey(topic: record.topic, partition: record.partition)
-                    guard let last = lastRead[key], decided.insert(key).inserted else { continue }
-                    if record.offset != last.offset || record.timestampMilliseconds != last.timestamp { replaced.insert(key) }
+                    guard let look = expected[key], decided.insert(key).inserted else { continue }
+                    if look.isReplaced(byFirst: record) { replaced.insert(key) }
                 }
-            case .endOfPartition(let topic, let partition, _):
+            case .endOfPartition(let topic, let partition, let end):
                 let key = PartitionKey(topic: topic, partition: partition)
-                if lastRead[key] != nil, decided.insert(key).inserted { replaced.insert(key) }  // it ends before that offset
+                guard let look = expected[key], decided.insert(key).inserted else { break }
+                if look.isReplaced(byEnd: end) { replaced.insert(key) }
             case .error, .idle:
                 // A fetch past a log's end may get no answer at all (Tansu sends neither records nor an
-                // out-of-range error), but it tells the log's end: one at or before the offset has no record there.
-                for (key, last) in lastRead where !decided.contains(key) {
-                    if let high = probe.cachedHighWatermark(topic: key.topic, partition: key.partition), high <= last.offset {
+                // out-of-range error), but it tells the log's end.
+                for (key, look) in expected where !decided.contains(key) {
+                    if let high = probe.cachedHighWatermark(topic: key.topic, partition: key.partition), look.isReplaced(byEnd: high) {
                         decided.insert(key)
                         replaced.insert(key)
                     }
                 }
             }
-            if decided.count == lastRead.count || ContinuousClock.now > deadline { break }
+            if decided.count == expected.count || ContinuousClock.now > deadline { break }
         }
-        return (replaced, lastRead.count - decided.count)
+        return (replaced, expected.count - decided.count)
     }
 
     /// Runs a blocking librdkafka call off the cooperative pool, retrying (and saying so) while the

@@ -287,9 +287,9 @@ import Testing
     }
 
     /// The same restart under a tail that follows from the end and read nothing of one partition: of that
-    /// one it knows only where it ended, and the check has no record to look for there. The new reader
-    /// starts it at that old end, past the new log's; the broker says it is out of range, and the reader
-    /// starts over at the new log's beginning (`auto.offset.reset`), so nothing of it is skipped.
+    /// one it knows only where it ended. The new log there ends before that, so it is replaced too and read
+    /// from its start, not from the old end (where Tansu may answer nothing at all: seen in a CI run, the
+    /// partition stayed silent past this test's 40 s when only partitions with a record read were checked).
     @Test func aPartitionTheTailReadNothingOfIsReadInTheReplacedLogToo() async throws {
         let broker = try await offPool { try ScratchBroker() }
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrap)
