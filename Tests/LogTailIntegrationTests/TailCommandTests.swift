@@ -37,6 +37,27 @@ import Testing
 
     /// 100,000 records over 3 partitions, half from kcat (a third-party producer on the same broker),
     /// half from our producer, come back exactly once each and in timestamp order.
+    /// "`prefix` i" for each i of `range` into topic "logs", partition i mod `partitions`, stamped a
+    /// millisecond apart so that the merged order is defined.
+    static func writeLogs(_ producer: KafkaProducer, _ prefix: String, _ range: Range<Int>, partitions: Int32 = 3) throws {
+        let base = Int64(Date().timeIntervalSince1970 * 1000)
+        for i in range {
+            try producer.send(topic: "logs", value: Array("\(prefix) \(i)".utf8), partition: Int32(i) % partitions,
+                              timestampMilliseconds: base + Int64(i))
+        }
+        try producer.flush()
+    }
+
+    /// The scratch broker restarted (Tansu keeps nothing: "logs" is a new, empty log of 3 partitions), and
+    /// a producer for it.
+    static func restartedEmpty(_ broker: ScratchBroker) throws -> KafkaProducer {
+        broker.stop()
+        try broker.start()
+        let producer = try KafkaProducer(bootstrapServers: broker.bootstrap)
+        try producer.createTopic("logs", partitions: 3)
+        return producer
+    }
+
     @Test func hundredThousandRecordsFromTwoProducersComeBackOnceInOrder() async throws {
         try await Stack.ensureUp()
         let topic = uniqueName("tail-100k")
@@ -213,16 +234,7 @@ import Testing
         let broker = try await offPool { try ScratchBroker(port: brokerPort, advertisedPort: relay.port) }
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrap)
         try await offPool { try producer.createTopic("logs", partitions: 3) }
-        @Sendable func write(_ prefix: String, _ count: Int) throws {
-            // Stamped a millisecond apart, so that the merged order is defined.
-            let base = Int64(Date().timeIntervalSince1970 * 1000)
-            for i in 0..<count {
-                try producer.send(topic: "logs", value: Array("\(prefix) \(i)".utf8), partition: Int32(i % 3),
-                                  timestampMilliseconds: base + Int64(i))
-            }
-            try producer.flush()
-        }
-        try await offPool { try write("before", 30) }
+        try await offPool { try Self.writeLogs(producer, "before", 0..<30) }
         let child = try ChildProcess(try Stack.opsdeckBinary(), ["tail", "--brokers", broker.bootstrap, "logs",
                                                                  "--from", "beginning", "--output", "raw"])
         defer { child.signal(SIGTERM) }
@@ -234,7 +246,7 @@ import Testing
         #expect(child.isRunning)
 
         try relay.restore()
-        try await offPool { try write("after", 30) }
+        try await offPool { try Self.writeLogs(producer, "after", 0..<30) }
         try await child.waitUntil("showing records written after the return", timeout: .seconds(30)) { out, _ in
             out.split(separator: "\n").count >= 60
         }
@@ -253,15 +265,7 @@ import Testing
         let broker = try await offPool { try ScratchBroker() }
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrap)
         try await offPool { try producer.createTopic("logs", partitions: 3) }
-        @Sendable func write(_ producer: KafkaProducer, _ prefix: String, _ range: Range<Int>) throws {
-            let base = Int64(Date().timeIntervalSince1970 * 1000)
-            for i in range {
-                try producer.send(topic: "logs", value: Array("\(prefix) \(i)".utf8), partition: Int32(i % 3),
-                                  timestampMilliseconds: base + Int64(i))
-            }
-            try producer.flush()
-        }
-        try await offPool { try write(producer, "before", 0..<30) }  // offsets 0..9 in each partition
+        try await offPool { try Self.writeLogs(producer, "before", 0..<30) }  // offsets 0..9 in each partition
         let child = try ChildProcess(try Stack.opsdeckBinary(), ["tail", "--brokers", broker.bootstrap, "logs", "--from", "beginning",
                                                                  "--output", "raw"])
         defer { child.signal(SIGTERM) }
@@ -269,16 +273,13 @@ import Testing
 
         // The new log, shorter than the old: offsets 0..4 in each partition.
         let again = try await offPool {
-            broker.stop()
-            try broker.start()  // empty: a new log
-            let again = try KafkaProducer(bootstrapServers: broker.bootstrap)
-            try again.createTopic("logs", partitions: 3)
-            try write(again, "after", 0..<15)
+            let again = try Self.restartedEmpty(broker)
+            try Self.writeLogs(again, "after", 0..<15)
             return again
         }
         try await child.waitUntil("showing the new, shorter log", timeout: .seconds(40)) { out, _ in out.contains("after 14") }
         // Then past the old offsets, followed by the new client.
-        try await offPool { try write(again, "after", 15..<90) }
+        try await offPool { try Self.writeLogs(again, "after", 15..<90) }
         try await child.waitUntil("following the new log", timeout: .seconds(40)) { out, _ in out.contains("after 89") }
         try await Task.sleep(for: .milliseconds(500))
         let lines = child.stdout.split(separator: "\n").map(String.init)
@@ -294,28 +295,16 @@ import Testing
         let broker = try await offPool { try ScratchBroker() }
         let producer = try KafkaProducer(bootstrapServers: broker.bootstrap)
         try await offPool { try producer.createTopic("logs", partitions: 3) }
-        @Sendable func write(_ producer: KafkaProducer, _ prefix: String, _ range: Range<Int>, partitions: Int32 = 3) throws {
-            let base = Int64(Date().timeIntervalSince1970 * 1000)
-            for i in range {
-                try producer.send(topic: "logs", value: Array("\(prefix) \(i)".utf8), partition: Int32(i) % partitions,
-                                  timestampMilliseconds: base + Int64(i))
-            }
-            try producer.flush()
-        }
-        try await offPool { try write(producer, "before", 0..<30) }  // offsets 0..9 in each partition
+        try await offPool { try Self.writeLogs(producer, "before", 0..<30) }  // offsets 0..9 in each partition
         let child = try ChildProcess(try Stack.opsdeckBinary(), ["tail", "--brokers", broker.bootstrap, "logs", "--from", "end",
                                                                  "--output", "raw"])
         defer { child.signal(SIGTERM) }
         try await child.waitUntil("following") { _, err in err.contains("following") }
         try await Task.sleep(for: .seconds(1))  // its start offsets resolved, each partition at its end
-        try await offPool { try write(producer, "mid", 0..<4, partitions: 2) }  // partitions 0 and 1 only
+        try await offPool { try Self.writeLogs(producer, "mid", 0..<4, partitions: 2) }  // partitions 0 and 1 only
         try await child.waitUntil("the records written since") { out, _ in out.contains("mid 3") }
         try await offPool {
-            broker.stop()
-            try broker.start()  // empty: a new log
-            let again = try KafkaProducer(bootstrapServers: broker.bootstrap)
-            try again.createTopic("logs", partitions: 3)
-            try write(again, "after", 0..<15)  // offsets 0..4 in each partition, before every old end
+            try Self.writeLogs(try Self.restartedEmpty(broker), "after", 0..<15)  // offsets 0..4 in each partition, before every old end
         }
         try await child.waitUntil("the new log's records, partition 2's too", timeout: .seconds(40)) { out, _ in out.contains("after 14") }
         try await Task.sleep(for: .milliseconds(500))

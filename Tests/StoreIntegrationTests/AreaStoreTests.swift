@@ -49,31 +49,15 @@ import Testing
         }
     }
 
-    /// On a new, empty database two migrators start at once, as several servers do: the advisory lock
-    /// makes one apply every version and the other find nothing left; running again applies nothing.
-    @Test func concurrentMigratorsApplyEachVersionOnce() async throws {
-        let database = "opsdeck_migrations_\(UInt32.random(in: 0...UInt32.max))"
+    /// A new, empty database of its own (named `prefix` and a random number) for `body`, dropped after.
+    func withScratchDatabase(_ prefix: String, _ body: @Sendable (StoreConfiguration) async throws -> Void) async throws {
+        let database = "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
         try await withClient { admin in
             try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"))
+            var configuration = StoreConfiguration()
+            configuration.database = database
             do {
-                var configuration = StoreConfiguration()
-                configuration.database = database
-                let client = PostgresClient(configuration: configuration.clientConfiguration)
-                try await withThrowingTaskGroup(of: [Int].self) { group in
-                    group.addTask { await client.run(); return [] }
-                    let runner = MigrationRunner(client: client)
-                    let all = StoreSchema.migrations.map(\.version)
-                    let results = try await withThrowingTaskGroup(of: [Int].self) { racers in
-                        racers.addTask { try await runner.migrate() }
-                        racers.addTask { try await runner.migrate() }
-                        return try await racers.reduce(into: [[Int]]()) { $0.append($1) }
-                    }
-                    #expect(results.sorted { $0.count < $1.count } == [[], all])
-                    let again = try await runner.migrate()
-                    let recorded = try await runner.appliedVersions()
-                    #expect(again.isEmpty && recorded == all)
-                    group.cancelAll()
-                }
+                try await body(configuration)
             } catch {
                 try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
                 throw error
@@ -82,39 +66,52 @@ import Testing
         }
     }
 
+    /// On a new, empty database two migrators start at once, as several servers do: the advisory lock
+    /// makes one apply every version and the other find nothing left; running again applies nothing.
+    @Test func concurrentMigratorsApplyEachVersionOnce() async throws {
+        try await withScratchDatabase("opsdeck_migrations") { configuration in
+            let client = PostgresClient(configuration: configuration.clientConfiguration)
+            try await withThrowingTaskGroup(of: [Int].self) { group in
+                group.addTask { await client.run(); return [] }
+                let runner = MigrationRunner(client: client)
+                let all = StoreSchema.migrations.map(\.version)
+                let results = try await withThrowingTaskGroup(of: [Int].self) { racers in
+                    racers.addTask { try await runner.migrate() }
+                    racers.addTask { try await runner.migrate() }
+                    return try await racers.reduce(into: [[Int]]()) { $0.append($1) }
+                }
+                #expect(results.sorted { $0.count < $1.count } == [[], all])
+                let again = try await runner.migrate()
+                let recorded = try await runner.appliedVersions()
+                #expect(again.isEmpty && recorded == all)
+                group.cancelAll()
+            }
+        }
+    }
+
     /// The prepared point search survives a schema change under it: PostgreSQL refuses the cached plan
     /// ("cached plan must not change result type"), postgres-nio keeps that failure for the connection,
     /// and the search goes out once more unprepared. One connection, so the second search meets it.
     @Test func thePreparedPointSearchSurvivesASchemaChange() async throws {
-        let database = "opsdeck_prepared_\(UInt32.random(in: 0...UInt32.max))"
-        try await withClient { admin in
-            try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(database)"))
-            do {
-                var configuration = StoreConfiguration()
-                configuration.database = database
-                var clientConfiguration = configuration.clientConfiguration
-                clientConfiguration.options.maximumConnections = 1
-                let client = PostgresClient(configuration: clientConfiguration)
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { await client.run() }
-                    defer { group.cancelAll() }
-                    try await MigrationRunner(client: client).migrate()
-                    try await client.query("""
-                        INSERT INTO area (source, kind, code, name, geom)
-                        VALUES ('test', 'state', NULL, 'Squareland', ST_Multi(ST_MakeEnvelope(0, 0, 2, 2, 4326)))
-                        """)
-                    let store = AreaStore(client: client)
-                    let query = AreaQuery(point: GeoPoint(latitude: 1, longitude: 1))
-                    #expect(try await store.search(query).areas.map(\.name) == ["Squareland"])
-                    try await client.query("ALTER TABLE area ALTER COLUMN kind TYPE varchar(40)")
-                    let again = try await store.search(query)
-                    #expect(again.areas.map(\.name) == ["Squareland"] && again.areas.first?.kind == "state")
-                }
-            } catch {
-                try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
-                throw error
+        try await withScratchDatabase("opsdeck_prepared") { configuration in
+            var clientConfiguration = configuration.clientConfiguration
+            clientConfiguration.options.maximumConnections = 1
+            let client = PostgresClient(configuration: clientConfiguration)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                try await MigrationRunner(client: client).migrate()
+                try await client.query("""
+                    INSERT INTO area (source, kind, code, name, geom)
+                    VALUES ('test', 'state', NULL, 'Squareland', ST_Multi(ST_MakeEnvelope(0, 0, 2, 2, 4326)))
+                    """)
+                let store = AreaStore(client: client)
+                let query = AreaQuery(point: GeoPoint(latitude: 1, longitude: 1))
+                #expect(try await store.search(query).areas.map(\.name) == ["Squareland"])
+                try await client.query("ALTER TABLE area ALTER COLUMN kind TYPE varchar(40)")
+                let again = try await store.search(query)
+                #expect(again.areas.map(\.name) == ["Squareland"] && again.areas.first?.kind == "state")
             }
-            try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
         }
     }
 
