@@ -321,6 +321,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
 
     /// A short reason for the status bar.
     static func reason(_ error: any Error) -> String {
+        // An ACL refusal is said whole: what to fix is the point of it.
+        if let refusal = (error as? ConsulError)?.shortRefusal { return refusal }
         let text: String
         switch error {
         case ConsulError.unreachable(_, let reason): text = reason

@@ -22,7 +22,7 @@ extension ConsulClient {
     public func agentServices() async throws -> [String: AgentService] {
         let response = try await send(.GET, "/v1/agent/services")
         guard response.status == 200 else {
-            throw ConsulError.unexpectedStatus(code: response.status, body: response.text, path: "/v1/agent/services")
+            throw failure(response, path: "/v1/agent/services")
         }
         return try JSONDecoder().decode([String: AgentService].self, from: Data(response.body))
     }
@@ -67,7 +67,7 @@ extension ConsulClient {
         let response = try await send(.GET, kvPath(key), query: [("raw", nil)])
         if response.status == 404 { return nil }
         guard response.status == 200 else {
-            throw ConsulError.unexpectedStatus(code: response.status, body: response.text, path: kvPath(key))
+            throw failure(response, path: kvPath(key))
         }
         return response.body
     }

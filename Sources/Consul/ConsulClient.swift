@@ -67,6 +67,14 @@ public struct ConsulClient: Sendable {
         }
     }
 
+    /// The error for an answer that is not the expected one: ACL refusals (403) said as such.
+    func failure(_ response: Response, path: String) -> ConsulError {
+        if response.status == 403 {
+            return .tokenRefused(path: path, reason: response.text, tokenSource: configuration.token == nil ? nil : configuration.tokenSource)
+        }
+        return .unexpectedStatus(code: response.status, body: response.text, path: path)
+    }
+
     /// A read: query options applied, meta parsed, 200 decoded; 404 gives nil when `notFoundIsNil`.
     func read<T: Decodable>(_ type: T.Type, _ path: String, query: [(String, String?)] = [],
                             options: QueryOptions, notFoundIsNil: Bool = false) async throws -> Indexed<T?> {
@@ -88,7 +96,7 @@ public struct ConsulClient: Sendable {
         let meta = QueryMeta(headers: response.headers)
         if response.status == 404 && notFoundIsNil { return Indexed(value: nil, meta: meta) }
         guard response.status == 200 else {
-            throw ConsulError.unexpectedStatus(code: response.status, body: response.text, path: path)
+            throw failure(response, path: path)
         }
         do {
             return Indexed(value: try JSONDecoder().decode(T.self, from: Data(response.body)), meta: meta)
@@ -101,7 +109,7 @@ public struct ConsulClient: Sendable {
     func write(_ method: HTTPMethod, _ path: String, query: [(String, String?)] = [], body: [UInt8]? = nil) async throws {
         let response = try await send(method, path, query: query, body: body)
         guard response.status == 200 else {
-            throw ConsulError.unexpectedStatus(code: response.status, body: response.text, path: path)
+            throw failure(response, path: path)
         }
     }
 
@@ -109,7 +117,7 @@ public struct ConsulClient: Sendable {
     func writeBool(_ method: HTTPMethod, _ path: String, query: [(String, String?)] = [], body: [UInt8]? = nil) async throws -> Bool {
         let response = try await send(method, path, query: query, body: body)
         guard response.status == 200 else {
-            throw ConsulError.unexpectedStatus(code: response.status, body: response.text, path: path)
+            throw failure(response, path: path)
         }
         switch response.text.trimmingCharacters(in: .whitespacesAndNewlines) {
         case "true": return true

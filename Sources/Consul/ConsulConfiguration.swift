@@ -6,12 +6,16 @@ public struct ConsulConfiguration: Sendable, CustomStringConvertible {
     public var baseURL: String
     /// ACL token, sent as `X-Consul-Token`. Never printed: `description` redacts it.
     public var token: String?
+    /// Where the token came from ("$CONSUL_HTTP_TOKEN", "context prod's consul_token_file"), named in
+    /// an ACL refusal so that the operator knows what to fix. Never the token itself.
+    public var tokenSource: String?
     /// Datacenter for every request (`?dc=`); nil uses the agent's own.
     public var datacenter: String?
 
-    public init(address: String = "127.0.0.1:8500", token: String? = nil, datacenter: String? = nil) {
+    public init(address: String = "127.0.0.1:8500", token: String? = nil, tokenSource: String? = nil, datacenter: String? = nil) {
         self.baseURL = Self.baseURL(fromAddress: address)
         self.token = token?.isEmpty == true ? nil : token
+        self.tokenSource = self.token == nil ? nil : tokenSource ?? "the configuration"
         self.datacenter = datacenter
     }
 
@@ -23,11 +27,13 @@ public struct ConsulConfiguration: Sendable, CustomStringConvertible {
             address = "https://" + address
         }
         var token = env["CONSUL_HTTP_TOKEN"]
+        var source = "$CONSUL_HTTP_TOKEN"
         if token?.isEmpty ?? true, let file = env["CONSUL_HTTP_TOKEN_FILE"],
            let text = try? String(contentsOfFile: file, encoding: .utf8) {
             token = text.split(whereSeparator: \.isNewline).first.map(String.init)
+            source = "$CONSUL_HTTP_TOKEN_FILE (\(file))"
         }
-        return ConsulConfiguration(address: address, token: token)
+        return ConsulConfiguration(address: address, token: token, tokenSource: source)
     }
 
     static func baseURL(fromAddress address: String) -> String {

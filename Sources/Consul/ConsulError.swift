@@ -8,6 +8,9 @@ public enum ConsulError: Error, CustomStringConvertible, Sendable, Equatable {
     case badResponse(path: String, reason: String)
     /// Consul could not be reached (refused, timed out, reset).
     case unreachable(path: String, reason: String)
+    /// Consul's ACLs refused the request (403): `reason` is Consul's text ("ACL not found", "Permission
+    /// denied: …"), `tokenSource` where the token sent came from (nil: none was sent).
+    case tokenRefused(path: String, reason: String, tokenSource: String?)
 
     public var description: String {
         switch self {
@@ -15,7 +18,38 @@ public enum ConsulError: Error, CustomStringConvertible, Sendable, Equatable {
             return "Consul answered \(code) for \(path): \(body.trimmingCharacters(in: .whitespacesAndNewlines))"
         case .badResponse(let path, let reason): return "Consul's answer for \(path) was unreadable: \(reason)"
         case .unreachable(let path, let reason): return "Consul unreachable (\(path)): \(reason)"
+        case .tokenRefused(let path, let reason, _):
+            return "Consul refused the token for \(Self.what(path)): \(reason.trimmingCharacters(in: .whitespacesAndNewlines)); \(fix)"
         }
+    }
+
+    /// For an ACL refusal, what to change.
+    public var fix: String {
+        guard case .tokenRefused(_, _, let source) = self else { return "" }
+        return source.map { "check the token from \($0)" }
+            ?? "no token was sent (set $CONSUL_HTTP_TOKEN or $CONSUL_HTTP_TOKEN_FILE, or consul_token_file in the context)"
+    }
+
+    /// An ACL refusal in a status bar's room: Consul's reason shortened, and the fix whole.
+    public var shortRefusal: String? {
+        guard case .tokenRefused(_, let reason, _) = self else { return nil }
+        let kind = reason.hasPrefix("Permission denied") ? "permission denied" : String(reason.prefix(40)).trimmingCharacters(in: .whitespacesAndNewlines)
+        return "Consul refused the token (\(kind)): \(fix)"
+    }
+
+    /// What a request path reads or writes, in an operator's words.
+    static func what(_ path: String) -> String {
+        let kinds: [(String, String)] = [
+            ("/v1/kv/", "KV key "), ("/v1/health/service/", "the health of "), ("/v1/catalog/service/", "the instances of "),
+            ("/v1/health/checks/", "the checks of "), ("/v1/agent/service/register", "registering a service"),
+            ("/v1/agent/service/deregister/", "deregistering "), ("/v1/agent/", "the agent's "),
+        ]
+        for (prefix, words) in kinds where path.hasPrefix(prefix) {
+            let rest = path.dropFirst(prefix.count)
+            return words.hasSuffix(" ") && rest.isEmpty ? String(words.dropLast()) : words + rest
+        }
+        if path == "/v1/catalog/services" { return "the service catalog" }
+        return path
     }
 
     /// Worth retrying: Consul or the network failed, not the request.
@@ -24,6 +58,7 @@ public enum ConsulError: Error, CustomStringConvertible, Sendable, Equatable {
         case .unexpectedStatus(let code, _, _): return code >= 500 || code == 429
         case .badResponse: return false
         case .unreachable: return true
+        case .tokenRefused: return false
         }
     }
 }

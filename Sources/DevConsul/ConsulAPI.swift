@@ -7,6 +7,8 @@ struct ConsulAPI: Sendable {
     /// The server's default and maximum blocking wait (Consul: 5 and 10 minutes).
     var defaultWait: Duration = .seconds(300)
     var maxWait: Duration = .seconds(600)
+    /// ACL enforcement when the agent was given a management token; nil: ACLs disabled (`-dev`).
+    var acl: ACLRules?
 
     func handle(_ request: APIRequest) async -> APIResponse {
         do {
@@ -38,6 +40,7 @@ struct ConsulAPI: Sendable {
         guard endpoint.methods.contains(request.method) else {
             throw APIFailure(405, "method \(request.method) not allowed", headers: [("Allow", allow)])
         }
+        if let acl, let refusal = acl.refusal(for: request, node: state.read({ $0.node })) { throw refusal }
         if let dc = request.query.value("dc"), !dc.isEmpty, dc != state.read({ $0.datacenter }) {
             throw APIFailure(500, "No path to datacenter", headers: [("X-Consul-Index", "1"), ("X-Consul-KnownLeader", "false"), ("X-Consul-LastContact", "0")])
         }
@@ -78,13 +81,25 @@ struct ConsulAPI: Sendable {
             ("/v1/kv/", true, Endpoint(methods: ["GET", "PUT", "DELETE"]) { r, key in try await kv(r, key) }),
             ("/v1/status/leader", false, Endpoint(methods: get) { _, _ in .json("127.0.0.1:8300") }),
             ("/v1/status/peers", false, Endpoint(methods: get) { _, _ in .json(["127.0.0.1:8300"]) }),
-            ("/v1/acl/", true, Endpoint(methods: ["GET", "PUT", "DELETE", "POST"]) { _, _ in .text(401, "ACL support disabled") }),
+            ("/v1/acl/", true, Endpoint(methods: ["GET", "PUT", "DELETE", "POST"]) { r, rest in aclEndpoint(r, rest) }),
         ]
         for (pattern, isPrefix, endpoint) in table {
             if isPrefix, path.hasPrefix(pattern) { return (endpoint, String(path.dropFirst(pattern.count))) }
             if !isPrefix, path == pattern { return (endpoint, "") }
         }
         return nil
+    }
+
+    /// With ACLs off, Consul's 401. With them on, only `token/self` (the check an operator makes of
+    /// a token: `consul acl token read -self`); devconsul manages no other ACL objects.
+    private func aclEndpoint(_ request: APIRequest, _ rest: String) -> APIResponse {
+        guard acl != nil else { return .text(401, "ACL support disabled") }
+        guard rest == "token/self", request.method == "GET", let token = ACLRules.token(of: request) else {
+            return .text(404, "devconsul implements only /v1/acl/token/self: it has one token, the management token it was started with")
+        }
+        return .json(["AccessorID": ACLRules.managementAccessorID, "SecretID": token, "Description": "Initial Management Token",
+                      "Policies": [["ID": "00000000-0000-0000-0000-000000000001", "Name": "global-management"]],
+                      "Local": false, "CreateIndex": 1, "ModifyIndex": 1] as [String: Any])
     }
 
     // MARK: blocking reads

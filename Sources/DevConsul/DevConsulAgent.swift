@@ -17,6 +17,9 @@ public struct DevConsulAgent: Sendable {
         public var reapInterval: Duration = .seconds(30)
         /// Drop warning instances from DNS answers too (Consul's dns_config.only_passing).
         public var dnsOnlyPassing = false
+        /// With a token, ACLs are on and deny by default: this token (Consul's initial management token)
+        /// may do anything, requests without it get Consul's 403s. nil: ACLs off, as `consul agent -dev`.
+        public var aclManagementToken: String?
 
         public init() {}
     }
@@ -42,7 +45,7 @@ public struct DevConsulAgent: Sendable {
         let runner = CheckRunner(state: state, reapInterval: c.reapInterval)
         runnerBox.runner = runner
         defer { runner.stopAll() }
-        let api = ConsulAPI(state: state)
+        let api = ConsulAPI(state: state, acl: c.aclManagementToken.map(ACLRules.init(managementToken:)))
         let responder = DNSResponder(onlyPassing: c.dnsOnlyPassing)
 
         let http = try await HTTPServer.bind(host: c.host, port: c.httpPort)

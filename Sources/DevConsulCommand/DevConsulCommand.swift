@@ -18,11 +18,12 @@ struct DevConsulCommand: AsyncParsableCommand {
             Examples:
               devconsul                               # HTTP on 127.0.0.1:8500, DNS on 127.0.0.1:8600
               devconsul --http-port 18500 --dns-port 18600
+              devconsul --acl-token-file token.txt    # ACLs on, default deny: requests need that token
               curl -s 127.0.0.1:8500/v1/catalog/services
               dig @127.0.0.1 -p 8600 search-service.service.consul SRV
             """)
 
-    @Option(help: "Address to listen on. Keep it on loopback: the agent has no ACLs.")
+    @Option(help: "Address to listen on. Keep it on loopback: without --acl-token-file the agent has no ACLs.")
     var bind = "127.0.0.1"
 
     @Option(help: "HTTP API port (0: any free port).")
@@ -43,6 +44,10 @@ struct DevConsulCommand: AsyncParsableCommand {
     @Flag(help: "DNS answers leave out instances in warning state too (Consul's dns_config.only_passing).")
     var dnsOnlyPassing = false
 
+    @Option(help: ArgumentHelp("Turn ACLs on (default policy deny), with the first line of this file as the management token: requests without it get Consul's 403s. A file, not an argument: arguments are visible to every user in ps.",
+                               valueName: "path"))
+    var aclTokenFile: String?
+
     func validate() throws {
         guard (0...65535).contains(httpPort), (0...65535).contains(dnsPort) else {
             throw ValidationError("ports must be between 0 and 65535")
@@ -59,6 +64,14 @@ struct DevConsulCommand: AsyncParsableCommand {
         configuration.datacenter = datacenter
         configuration.reapInterval = .seconds(reapInterval)
         configuration.dnsOnlyPassing = dnsOnlyPassing
+        if let aclTokenFile {
+            guard let text = try? String(contentsOfFile: aclTokenFile, encoding: .utf8),
+                  let token = text.split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }),
+                  !token.isEmpty else {
+                throw ValidationError("--acl-token-file \(aclTokenFile): cannot read a token from it (one line)")
+            }
+            configuration.aclManagementToken = token
+        }
         let agent = DevConsulAgent(configuration: configuration)
 
         // SIGINT/SIGTERM end the agent cleanly (it holds nothing to save).
@@ -71,7 +84,8 @@ struct DevConsulCommand: AsyncParsableCommand {
         }
         defer { signals.forEach { $0.cancel() } }
         try await agent.run { endpoints in
-            let banner = "devconsul: development agent (not for production) — HTTP \(endpoints.httpAddress), DNS \(bind):\(endpoints.dnsPort) udp+tcp, datacenter \(datacenter)\n"
+            let acl = aclTokenFile == nil ? "" : ", ACLs on (default deny)"
+            let banner = "devconsul: development agent (not for production) — HTTP \(endpoints.httpAddress), DNS \(bind):\(endpoints.dnsPort) udp+tcp, datacenter \(datacenter)\(acl)\n"
             FileHandle.standardOutput.write(Data(banner.utf8))
         }
     }

@@ -1,4 +1,5 @@
 import Consul
+import DevConsul
 import Foundation
 import Testing
 
@@ -293,6 +294,41 @@ import Testing
             }
             let after = try #require(gone)
             #expect(after >= .seconds(60) && after <= .seconds(95))
+        }
+    }
+}
+
+/// The client against an agent with ACLs on (devconsul with a management token, deny by default): a
+/// refusal says which token was refused for what and what to fix, never the token itself.
+@Suite(.timeLimit(.minutes(2))) struct ConsulACLTests {
+    @Test func aRefusedTokenIsExplainedAndTheRightOneWorks() async throws {
+        let token = "t0k3n-\(UUID().uuidString)"
+        var configuration = DevConsulAgent.Configuration()
+        configuration.httpPort = 0
+        configuration.dnsPort = 0
+        configuration.aclManagementToken = token
+        try await DevConsulAgent.withRunning(configuration) { endpoints in
+            let anonymous = ConsulClient(configuration: .fromEnvironment(["CONSUL_HTTP_ADDR": endpoints.httpAddress]))
+            await #expect { try await anonymous.get(key: "search-service/log_level") } throws: { error in
+                let text = "\(error)"
+                return text.hasPrefix("Consul refused the token for KV key search-service/log_level: Permission denied: anonymous token lacks permission 'key:read'")
+                    && text.hasSuffix("no token was sent (set $CONSUL_HTTP_TOKEN or $CONSUL_HTTP_TOKEN_FILE, or consul_token_file in the context)")
+                    && (error as? ConsulError)?.isRetryable == false
+            }
+            let tokenFile = NSTemporaryDirectory() + "opsdeck-token-\(UUID().uuidString)"
+            try "wrong-\(token)\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+            defer { unlink(tokenFile) }
+            let wrong = ConsulClient(configuration: .fromEnvironment(["CONSUL_HTTP_ADDR": endpoints.httpAddress, "CONSUL_HTTP_TOKEN_FILE": tokenFile]))
+            // A watch says it too, and keeps trying (the token file may be fixed under it).
+            var iterator = wrong.watchServices(wait: .seconds(1)).makeAsyncIterator()
+            guard case .failed(let error, _, _) = await iterator.next() else { Issue.record("expected a refusal"); return }
+            #expect("\(error)" == "Consul refused the token for the service catalog: ACL not found; check the token from $CONSUL_HTTP_TOKEN_FILE (\(tokenFile))")
+            #expect(!"\(error)".contains(token) && !"\(wrong.configuration)".contains(token))
+            #expect(error.shortRefusal == "Consul refused the token (ACL not found): check the token from $CONSUL_HTTP_TOKEN_FILE (\(tokenFile))")
+
+            let manager = ConsulClient(configuration: .fromEnvironment(["CONSUL_HTTP_ADDR": endpoints.httpAddress, "CONSUL_HTTP_TOKEN": token]))
+            #expect(try await manager.put(key: "search-service/log_level", value: Array("debug".utf8)))
+            #expect(try await manager.getRaw(key: "search-service/log_level") == Array("debug".utf8))
         }
     }
 }

@@ -34,6 +34,33 @@ import Testing
         #expect(withToken.status == 200 && withToken.text == #"{"consul":[]}"# + "\n")
     }
 
+    /// With a management token, ACLs are on and deny by default: Consul's 403 texts, the token taken
+    /// from where Consul takes it, Raft status open, and `token/self` for checking a token.
+    @Test func aclsOnRefuseAnonymousAndUnknownTokensWithConsulsTexts() async {
+        let secured = ConsulAPI(state: AgentState(catalog: Catalog(node: "devhost", nodeID: "n1", address: "127.0.0.1", datacenter: "dc1")),
+                                acl: ACLRules(managementToken: "m4n4g3"))
+        func call(_ method: String, _ target: String, _ headers: [(String, String)] = [], _ body: String = "") async -> APIResponse {
+            await secured.handle(APIRequest(method: method, target: target, headers: headers, body: Array(body.utf8)))
+        }
+        let anonymous = await call("GET", "/v1/kv/search-service/log_level")
+        #expect(anonymous.status == 403)
+        #expect(anonymous.text == #"Permission denied: anonymous token lacks permission 'key:read' on "search-service/log_level". The anonymous token is used implicitly when a request does not specify a token."#)
+        let register = await call("PUT", "/v1/agent/service/register", [], #"{"Name":"web","Port":1}"#)
+        #expect(register.status == 403 && register.text.contains("lacks permission 'service:write' on \"web\""))
+        #expect(await call("GET", "/v1/catalog/services").text.hasPrefix("Permission denied: anonymous token lacks permission 'service:read'."))
+        let unknown = await call("GET", "/v1/health/service/web", [("X-Consul-Token", "m4n4g")])
+        #expect(unknown.status == 403 && unknown.text == "ACL not found")
+        #expect(await call("GET", "/v1/kv/x", [("X-Consul-Token", "m4n4g3x")]).text == "ACL not found")
+        // The token by header, bearer or query; then the usual answers.
+        #expect(await call("PUT", "/v1/kv/x", [("X-Consul-Token", "m4n4g3")], "1").text.hasPrefix("true"))
+        #expect(await call("GET", "/v1/kv/x?raw", [("Authorization", "Bearer m4n4g3")]).text == "1")
+        #expect(await call("GET", "/v1/kv/x?raw&token=m4n4g3").text == "1")
+        #expect(await call("GET", "/v1/status/leader").status == 200)
+        let me = await call("GET", "/v1/acl/token/self", [("X-Consul-Token", "m4n4g3")])
+        #expect(me.status == 200 && me.text.contains("global-management"))
+        #expect(await call("GET", "/v1/acl/token/self", [("X-Consul-Token", "nope")]).text == "ACL not found")
+    }
+
     /// What devconsul does not implement is refused as Consul refuses it, never a silent success.
     @Test func locksAndFiltersAreRefusedNotFaked() async {
         let lone = await call("PUT", "/v1/kv/lock?acquire=", "me")

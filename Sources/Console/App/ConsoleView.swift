@@ -75,7 +75,9 @@ public enum ConsoleView {
         let theme = state.theme
         let bar = theme[.status]
         var left: [Span] = [Span(" ", bar)]
-        for kind in state.feeds.keys.sorted() {
+        let kinds = state.feeds.keys.sorted()
+        var said: Set<FeedKind> = []
+        for kind in kinds where !said.contains(kind) {
             guard let status = state.feeds[kind] else { continue }
             var style = bar
             let text: String
@@ -88,8 +90,13 @@ public enum ConsoleView {
                 let detail = status.detail.map { $0 + " " } ?? ""
                 text = "● \(kind.rawValue) \(detail)" + (status.lastUpdate.map { Format.age(state.now - $0) } ?? "live")
             case .retrying(let reason, let retry):
+                // Feeds failing for one reason (Consul down, a token refused) say it once.
+                let same = kinds.filter { other in
+                    if case .retrying(reason, _)? = state.feeds[other]?.phase { true } else { false }
+                }
+                said.formUnion(same)
                 style.foreground = theme[.critical].foreground
-                text = "✖ \(kind.rawValue): \(Format.oneLine(reason)), retry in \(Format.age(retry))"
+                text = "✖ \(same.map(\.rawValue).joined(separator: ", ")): \(Format.oneLine(reason)), retry in \(Format.age(retry))"
             }
             left += [Span(" " + text + " ", style), Span("│", bar)]
         }
