@@ -19,6 +19,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     /// Kafka's bootstrap servers, and librdkafka properties for every tail.
     private let kafka: (brokers: String, properties: [String: String])
     private let send: @Sendable (ConsoleAction) -> Void
+    private let gate: SendGate
     private let loadTheme: @Sendable (String) throws -> Theme
     private let poller: MonitorPoller
     /// How the search pane finds instances, and one caller per service searched (its connections and its
@@ -50,6 +51,11 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         self.kafka = (kafkaBrokers, kafkaProperties)
         self.graphite = graphite
         self.dashboardDirectory = dashboardDirectory
+        // Nothing reaches the console once stopped: after a context switch, a report of the old context's
+        // feeds must not land in the new one's panes.
+        let gate = SendGate()
+        self.gate = gate
+        let send: @Sendable (ConsoleAction) -> Void = { action in gate.pass { send(action) } }
         self.send = send
         self.loadTheme = loadTheme
         self.searchDiscovery = searchDiscovery ?? InstanceDiscovery(.consul(dns: ConsulDNS(), http: consul))
@@ -110,7 +116,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         case .writeKV(let write):
             let send = send, consul = consul
             Task.detached { send(.feed(.kvWritten(write, await Self.perform(write, consul)))) }
-        case .copyToClipboard, .editInEditor:
+        case .copyToClipboard, .editInEditor, .switchContext:
             break  // the UI loop does these: they need the terminal
         case .saveLines(let path, let lines):
             let send = send
@@ -126,6 +132,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     }
 
     public func stop() {
+        gate.close()
         targets.finish()
         pollerTasks.forEach { $0.cancel() }
         running.values.forEach { $0.cancel() }
@@ -336,6 +343,14 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         if lower.contains("timeout") || lower.contains("timed out") { return "timed out" }
         return text.count > 60 ? String(text.prefix(59)) + "…" : text
     }
+}
+
+/// Lets reports through until closed; closing waits for a report passing at that moment, so that after
+/// `close()` returns nothing more arrives.
+private final class SendGate: Sendable {
+    private let open = Mutex(true)
+    func pass(_ body: () -> Void) { open.withLock { if $0 { body() } } }
+    func close() { open.withLock { $0 = false } }
 }
 
 /// A count the feed tasks share (a class: a Mutex cannot be captured by value).

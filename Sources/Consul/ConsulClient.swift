@@ -70,7 +70,9 @@ public struct ConsulClient: Sendable {
     /// The error for an answer that is not the expected one: ACL refusals (403) said as such.
     func failure(_ response: Response, path: String) -> ConsulError {
         if response.status == 403 {
-            return .tokenRefused(path: path, reason: response.text, tokenSource: configuration.token == nil ? nil : configuration.tokenSource)
+            let fix = configuration.token == nil ? "no token was sent (\(configuration.missingTokenHint))"
+                : "check the token from \(configuration.tokenSource ?? "the configuration")"
+            return .tokenRefused(path: path, reason: response.text, fix: fix)
         }
         return .unexpectedStatus(code: response.status, body: response.text, path: path)
     }

@@ -9,6 +9,8 @@ public struct ConsulConfiguration: Sendable, CustomStringConvertible {
     /// Where the token came from ("$CONSUL_HTTP_TOKEN", "context prod's consul_token_file"), named in
     /// an ACL refusal so that the operator knows what to fix. Never the token itself.
     public var tokenSource: String?
+    /// Where a token would go, said when Consul refuses a request sent without one.
+    public var missingTokenHint = "set $CONSUL_HTTP_TOKEN or $CONSUL_HTTP_TOKEN_FILE"
     /// Datacenter for every request (`?dc=`); nil uses the agent's own.
     public var datacenter: String?
 

@@ -9,8 +9,8 @@ public enum ConsulError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Consul could not be reached (refused, timed out, reset).
     case unreachable(path: String, reason: String)
     /// Consul's ACLs refused the request (403): `reason` is Consul's text ("ACL not found", "Permission
-    /// denied: …"), `tokenSource` where the token sent came from (nil: none was sent).
-    case tokenRefused(path: String, reason: String, tokenSource: String?)
+    /// denied: …"), `fix` what to change ("check the token from $CONSUL_HTTP_TOKEN").
+    case tokenRefused(path: String, reason: String, fix: String)
 
     public var description: String {
         switch self {
@@ -25,9 +25,8 @@ public enum ConsulError: Error, CustomStringConvertible, Sendable, Equatable {
 
     /// For an ACL refusal, what to change.
     public var fix: String {
-        guard case .tokenRefused(_, _, let source) = self else { return "" }
-        return source.map { "check the token from \($0)" }
-            ?? "no token was sent (set $CONSUL_HTTP_TOKEN or $CONSUL_HTTP_TOKEN_FILE, or consul_token_file in the context)"
+        guard case .tokenRefused(_, _, let fix) = self else { return "" }
+        return fix
     }
 
     /// An ACL refusal in a status bar's room: Consul's reason shortened, and the fix whole.

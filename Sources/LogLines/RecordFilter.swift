@@ -1,4 +1,4 @@
-/// stern-style selection: `--exclude` drops lines, `--include` picks the matches, and `--context N`
+/// stern-style selection: `--exclude` drops lines, `--include` picks the matches, and `--around N`
 /// adds up to N neighbouring lines on each side of every match, with a gap marker between groups that
 /// are not adjacent (like `grep -C`). Excluded lines are never shown, not even as context.
 public struct RecordFilter {

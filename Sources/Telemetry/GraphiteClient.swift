@@ -7,13 +7,16 @@ public struct GraphiteClient: Sendable {
     public let baseURL: String
     private let http: HTTPClient
     private let timeout: TimeAmount
+    /// Sent with every request (a proxy's authorization); never printed.
+    private let headers: [(String, String)]
 
     /// - Parameter baseURL: e.g. "http://127.0.0.1:8002" (no trailing slash needed).
     public init(baseURL: String = "http://127.0.0.1:8002", http: HTTPClient = GraphiteClient.defaultHTTPClient,
-                timeout: TimeAmount = .seconds(10)) {
+                timeout: TimeAmount = .seconds(10), headers: [(String, String)] = []) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.http = http
         self.timeout = timeout
+        self.headers = headers
     }
 
     /// A refused connection is reported at once (async-http-client's default retries connecting until the
@@ -41,7 +44,9 @@ public struct GraphiteClient: Sendable {
 
     private func get(_ path: String, _ query: [(String, String)]) async throws -> Data {
         let url = baseURL + path + "?" + query.map { "\($0)=\(percentEncoded($1))" }.joined(separator: "&")
-        let response = try await http.execute(HTTPClientRequest(url: url), timeout: timeout)
+        var request = HTTPClientRequest(url: url)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await http.execute(request, timeout: timeout)
         let body = try await response.body.collect(upTo: 64 << 20)
         guard response.status == .ok else {
             let text = String(buffer: body).prefix(200)

@@ -9,6 +9,8 @@ func exitingTwoOnErrors(_ command: String, _ body: () async throws -> Void) asyn
         try await body()
     } catch let exit as ExitCode {
         throw exit
+    } catch let usage as ValidationError {
+        throw usage  // a bad --context or config file: ArgumentParser says it with the usage, exit 64
     } catch {
         FileHandle.standardError.write(Data("\(command): \(TerminalText.sanitize("\(error)"))\n".utf8))
         throw ExitCode(2)

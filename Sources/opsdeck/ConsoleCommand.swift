@@ -10,23 +10,24 @@ import TUI
 
 /// Where the console reads the Consul agent from: `--consul`, else the environment like the consul CLI.
 struct ConsulOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Consul HTTP address (default: $CONSUL_HTTP_ADDR or 127.0.0.1:8500; token from $CONSUL_HTTP_TOKEN).",
+    @Option(help: ArgumentHelp("Consul HTTP address (default: the context's, else $CONSUL_HTTP_ADDR, else 127.0.0.1:8500; token from the context's consul_token_file, else $CONSUL_HTTP_TOKEN).",
                                valueName: "host:port"))
     var consul: String?
 
-    func configuration() -> ConsulConfiguration {
-        var environment = ProcessInfo.processInfo.environment
-        if let consul { environment["CONSUL_HTTP_ADDR"] = consul }
-        return .fromEnvironment(environment)
-    }
+    /// `--context`, `--readonly` and `--config`: every command that reads Consul takes them through here.
+    @OptionGroup var contextOptions: ContextOptions
+
+    func cluster() throws -> Cluster { try contextOptions.resolve() }
+
+    /// Consul as the flag, the context or the environment says.
+    func configuration() throws -> ConsulConfiguration { try cluster().consul(flag: consul) }
 }
 
-/// Where Graphite's render API is: `--graphite`, else `$OPSDECK_GRAPHITE_URL`, else the stack's.
+/// Where Graphite's render API is: `--graphite`, else the context's, else `$OPSDECK_GRAPHITE_URL`, else the stack's.
 struct GraphiteOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("graphite-web's URL (default: $OPSDECK_GRAPHITE_URL or http://127.0.0.1:8002).", valueName: "url"))
+    @Option(help: ArgumentHelp("graphite-web's URL (default: the context's, else $OPSDECK_GRAPHITE_URL, else http://127.0.0.1:8002).", valueName: "url"))
     var graphite: String?
 
-    var url: String { graphite ?? ProcessInfo.processInfo.environment["OPSDECK_GRAPHITE_URL"] ?? "http://127.0.0.1:8002" }
 }
 
 struct ConsoleCommand: ParsableCommand {
@@ -57,6 +58,11 @@ struct ConsoleCommand: ParsableCommand {
               theme light
               bind quit q,ctrl-q          # ACTION is shell.quit, services.open, ... or a bare name for all panes
               log_lines 500000            # lines the logs pane holds (default 100000)
+              default_context staging     # the context used without --context (or $OPSDECK_CONTEXT)
+            and a block per environment (:context NAME switches to it live; every command takes --context):
+            \(ConsoleContext.syntax.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            A context replaces the environment's CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, OPSDECK_KAFKA_BROKERS and
+            OPSDECK_GRAPHITE_URL (a token is never sent to another cluster); flags override both.
             Themes are files NAME.theme in $OPSDECK_THEMES or $XDG_CONFIG_HOME/opsdeck/themes, else the
             built-in ones (dark, light, mono). NO_COLOR turns colour off.
             """
@@ -65,19 +71,16 @@ struct ConsoleCommand: ParsableCommand {
     @OptionGroup var consulOptions: ConsulOptions
     @OptionGroup var graphiteOptions: GraphiteOptions
 
-    @Option(help: ArgumentHelp("Kafka bootstrap servers for the logs pane (default: $OPSDECK_KAFKA_BROKERS or 127.0.0.1:9092).",
+    @Option(help: ArgumentHelp("Kafka bootstrap servers for the logs pane (default: the context's, else $OPSDECK_KAFKA_BROKERS, else 127.0.0.1:9092).",
                                valueName: "host:port,..."))
     var brokers: String?
 
-    @Option(help: ArgumentHelp("Consul's DNS interface, where the search pane finds instances (HTTP is the fallback).",
+    @Option(help: ArgumentHelp("Consul's DNS interface, where the search pane finds instances (HTTP is the fallback; default: the context's, else 127.0.0.1:8600).",
                                valueName: "host:port"))
-    var dns = "127.0.0.1:8600"
+    var dns: String?
 
     @Option(help: ArgumentHelp("Colour theme (dark, light, mono, or a file of yours).", valueName: "name"))
     var theme: String?
-
-    @Option(help: ArgumentHelp("Config file to read instead of the default one.", valueName: "path"))
-    var config: String?
 
     @Flag(help: "No colours (also when NO_COLOR is set).")
     var noColor = false
@@ -93,10 +96,8 @@ struct ConsoleCommand: ParsableCommand {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw ValidationError("the console needs a terminal; for scripts use `opsdeck services` or `opsdeck tail`")
         }
-        let settings: ConsoleConfigFile
-        do { settings = try ConsoleConfigFile.load(path: config, environment: environment) } catch {
-            throw ValidationError("\(error)")
-        }
+        let cluster = try consulOptions.contextOptions.resolve(environment: environment)
+        let settings = cluster.file
         let registry = PaneRegistry.standard
         var keymap = registry.defaultKeymap
         let problems = keymap.remap(settings.bindings)
@@ -115,24 +116,33 @@ struct ConsoleCommand: ParsableCommand {
             themeProblem = "\(error); using monochrome"
         }
 
-        guard let (dnsHost, dnsPort) = HostPort.parse(dns) else { throw ValidationError("--dns \(dns): expected host:port") }
         let inbox = ActionInbox(logCapacity: settings.logLines ?? LogBuffer().capacity)
-        let consulConfiguration = consulOptions.configuration()
-        let consul = ConsulClient(configuration: consulConfiguration)
         let history = SearchHistory(path: SearchHistory.standardPath(environment), limit: SearchPane.historyLimit)
-        let runtime = FeedRuntime(consul: consul,
-                                  graphite: GraphiteClient(baseURL: graphiteOptions.url),
-                                  dashboardDirectory: ConsoleConfigFile.directory(environment: environment).map { "\($0)/dashboards" },
-                                  kafkaBrokers: brokers ?? environment["OPSDECK_KAFKA_BROKERS"] ?? "127.0.0.1:9092",
-                                  searchDiscovery: InstanceDiscovery(.consul(dns: ConsulDNS(server: dnsHost, port: dnsPort), http: consul)),
-                                  searchHistory: history, loadTheme: loadTheme, send: inbox.send)
+        let dashboards = ConsoleConfigFile.directory(environment: environment).map { "\($0)/dashboards" }
+        // What runs one context's feeds; flags count for the context the console starts on only.
+        let start = { (cluster: Cluster, flags: Bool) throws -> ContextSwitch in
+            let configuration = try cluster.consul(flag: flags ? consulOptions.consul : nil)
+            let consul = ConsulClient(configuration: configuration)
+            let dns = try cluster.consulDNS(flag: flags ? dns : nil)
+            let runtime = FeedRuntime(consul: consul,
+                                      graphite: cluster.graphite(flag: flags ? graphiteOptions.graphite : nil),
+                                      dashboardDirectory: dashboards,
+                                      kafkaBrokers: cluster.kafkaBrokers(flag: flags ? brokers : nil), kafkaProperties: cluster.kafkaProperties,
+                                      searchDiscovery: InstanceDiscovery(.consul(dns: ConsulDNS(server: dns.host, port: dns.port), http: consul)),
+                                      searchHistory: history, loadTheme: loadTheme, send: inbox.send)
+            return ContextSwitch(runtime: runtime, header: "consul " + configuration.baseURL.replacingOccurrences(of: "http://", with: ""),
+                                 badge: cluster.badge, readOnly: cluster.readOnly)
+        }
+        let first = try start(cluster, true)
         TerminalGuard.install(inbox: inbox)
         let backend = NcursesBackend(useColor: !colourOff, mouse: !noMouse, wakeDescriptor: inbox.wakeDescriptor)
         defer { backend.shutdown() }
         let themes = Theme.available(in: directories, builtin: BuiltinThemes.files)
-        let options = ConsoleApp.Options(reducer: ConsoleReducer(registry: registry, keymap: keymap, themes: themes))
-        let app = ConsoleApp(backend: backend, inbox: inbox, runtime: runtime, options: options, theme: chosen,
-                             header: "consul " + consulConfiguration.baseURL.replacingOccurrences(of: "http://", with: "")) { state in
+        var options = ConsoleApp.Options(reducer: ConsoleReducer(registry: registry, keymap: keymap, themes: themes,
+                                                                 contexts: settings.contexts.map(\.name)))
+        options.switchContext = { name in try start(cluster.switched(to: name), false) }
+        let app = ConsoleApp(backend: backend, inbox: inbox, runtime: first.runtime, options: options, theme: chosen,
+                             header: first.header, context: first.badge, readOnly: first.readOnly) { state in
             let searches = history.load()
             state.preparePane(SearchPane.self) { $0.history = searches }
             if let lines = settings.logLines { state.preparePane(LogsPane.self) { $0.buffer = LogBuffer(capacity: lines) } }

@@ -22,9 +22,9 @@ struct KVCommand: AsyncParsableCommand {
             Writes to search-server's settings (<service>/<key> where the service's instances register
             its settings table) are checked against its rules first; --force writes anyway.
 
-            Exit status: 0 done; 1 the key does not exist (get), or a check-and-set or a setting's rule
-            refused the write (nothing written); 2 Consul could not be read or another error; 64 a usage
-            error.
+            Exit status: 0 done; 1 the key does not exist (get), or a check-and-set, a setting's rule or a
+            read-only context (or --readonly) refused the write (nothing written); 2 Consul could not be read
+            (a refused token says so and what to fix) or another error; 64 a usage error.
             """,
         subcommands: [Get.self, Put.self, Delete.self, List.self, Watch.self]
     )
@@ -39,7 +39,9 @@ struct KVCommand: AsyncParsableCommand {
             guard ["text", "json"].contains(output) else { throw ValidationError("--output \(output): expected text or json") }
         }
 
-        var consul: ConsulClient { ConsulClient(configuration: consulOptions.configuration()) }
+        func consul() throws -> ConsulClient { ConsulClient(configuration: try consulOptions.configuration()) }
+        /// Exits 1 with the reason when the context (or --readonly) refuses writes.
+        func checkWritable(_ command: String) throws { try consulOptions.cluster().checkWritable(command) }
         var json: Bool { output == "json" }
     }
 
@@ -57,7 +59,7 @@ struct KVCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await exitingTwoOnErrors("opsdeck kv get") {
-                let consul = common.consul
+                let consul = try common.consul()
                 if recurse {
                     let pairs = try await consul.list(prefix: key).value
                     guard !pairs.isEmpty else {
@@ -99,8 +101,9 @@ struct KVCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await exitingTwoOnErrors("opsdeck kv put") {
+                try common.checkWritable("opsdeck kv put")
                 let bytes = value == "-" ? Array(FileHandle.standardInput.readDataToEndOfFile()) : Array(value.utf8)
-                let consul = common.consul
+                let consul = try common.consul()
                 if !force, let refusal = try await settingRefusal(key, String(decoding: bytes, as: UTF8.self), consul) {
                     FileHandle.standardError.write(Data("opsdeck kv put: not written: \(safe(refusal)) (--force writes anyway)\n".utf8))
                     throw ExitCode(1)
@@ -132,7 +135,8 @@ struct KVCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await exitingTwoOnErrors("opsdeck kv delete") {
-                let consul = common.consul
+                try common.checkWritable("opsdeck kv delete")
+                let consul = try common.consul()
                 guard try await consul.delete(key: key, recurse: recurse, cas: cas) else {
                     try await refusedByCAS("delete", key, consul)
                 }
@@ -153,7 +157,7 @@ struct KVCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await exitingTwoOnErrors("opsdeck kv ls") {
-                let keys = try await common.consul.keys(prefix: prefix, separator: recurse ? nil : "/").value
+                let keys = try await common.consul().keys(prefix: prefix, separator: recurse ? nil : "/").value
                 if common.json { return print(try jsonLine(keys)) }
                 keys.forEach { print(safe($0)) }
             }
@@ -177,7 +181,7 @@ struct KVCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await exitingTwoOnErrors("opsdeck kv watch") {
-                let consul = common.consul, key = key, recurse = recurse
+                let consul = try common.consul(), key = key, recurse = recurse
                 let watch = ConsulWatch { options in
                     if recurse { return try await consul.list(prefix: key, options) }
                     let read = try await consul.get(key: key, options)

@@ -50,6 +50,7 @@ struct MetricsCommand: AsyncParsableCommand {
     @Flag(help: "With --dashboard: print each chart's Graphite targets (tab-separated), one chart per line, and exit.")
     var listTargets = false
 
+    @OptionGroup var contextOptions: ContextOptions
     @OptionGroup var graphiteOptions: GraphiteOptions
 
     @Option(help: ArgumentHelp("How far back: a duration ago (15m, 1h, 7d).", valueName: "duration"))
@@ -116,7 +117,7 @@ struct MetricsCommand: AsyncParsableCommand {
     func run() async throws {
         let fromAgo = try Self.secondsAgo(from), untilAgo = try Self.secondsAgo(until)
         let columns = width ?? Self.terminalWidth()
-        let graphite = GraphiteClient(baseURL: graphiteOptions.url)
+        let graphite = try contextOptions.resolve().graphite(flag: graphiteOptions.graphite)
         let charts = try charts()
         if listTargets {
             for chart in charts { print(chart.targets.joined(separator: "\t")) }
@@ -131,7 +132,7 @@ struct MetricsCommand: AsyncParsableCommand {
             } catch let error as GraphiteError {
                 throw Self.failure(TerminalText.sanitize(error.description))
             } catch {
-                throw Self.failure("cannot read Graphite at \(graphiteOptions.url): \(error)")
+                throw Self.failure("cannot read Graphite at \(graphite.baseURL): \(error)")
             }
             let rows = series.map { MetricSeries($0) }
             switch output {

@@ -53,7 +53,7 @@ struct MonitorCommand: AsyncParsableCommand {
     }
 
     func rounds() async throws {
-        let consul = ConsulClient(configuration: consulOptions.configuration())
+        let consul = ConsulClient(configuration: try consulOptions.configuration())
         var status: Int32 = 0
         repeat {
             status = try await round(consul)

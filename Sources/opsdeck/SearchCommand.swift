@@ -55,8 +55,8 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Call this instance instead of asking Consul (repeat for several; round-robin).", valueName: "host:port"))
     var instance: [String] = []
 
-    @Option(help: ArgumentHelp("Consul's DNS interface.", valueName: "host:port"))
-    var dns = "127.0.0.1:8600"
+    @Option(help: ArgumentHelp("Consul's DNS interface (default: the context's, else 127.0.0.1:8600).", valueName: "host:port"))
+    var dns: String?
 
     @OptionGroup var consulOptions: ConsulOptions
 
@@ -72,7 +72,7 @@ struct SearchCommand: AsyncParsableCommand {
     func validate() throws {
         guard ["table", "json"].contains(output) else { throw ValidationError("--output \(output): expected table or json") }
         guard (1...60_000).contains(deadline) else { throw ValidationError("--deadline \(deadline): from 1 to 60000 ms") }
-        for address in instance + [dns] where HostPort.parse(address) == nil {
+        for address in instance + [dns].compactMap({ $0 }) where HostPort.parse(address) == nil {
             throw ValidationError("\(address): expected host:port, e.g. 127.0.0.1:8600")
         }
         _ = try searchQuery()
@@ -116,7 +116,7 @@ struct SearchCommand: AsyncParsableCommand {
 
     func search() async throws {
         let query = try searchQuery()
-        let caller = SearchCaller(service: service, discovery: discovery(), deadline: .milliseconds(deadline))
+        let caller = SearchCaller(service: service, discovery: try discovery(), deadline: .milliseconds(deadline))
         let answer: SearchAnswer
         do {
             answer = try await caller.search(query)
@@ -143,13 +143,14 @@ struct SearchCommand: AsyncParsableCommand {
         if answer.results.isEmpty { throw ExitCode(1) }
     }
 
-    func discovery() -> InstanceDiscovery {
+    func discovery() throws -> InstanceDiscovery {
         if !instance.isEmpty {
             return InstanceDiscovery(.given(instance.compactMap(HostPort.parse).map { ServiceAddress(host: $0.host, port: $0.port) }))
         }
-        let (host, port) = HostPort.parse(dns)!
+        let cluster = try consulOptions.cluster()
+        let (host, port) = try cluster.consulDNS(flag: dns)
         return InstanceDiscovery(.consul(dns: ConsulDNS(server: host, port: port),
-                                         http: ConsulClient(configuration: consulOptions.configuration())))
+                                         http: ConsulClient(configuration: try cluster.consul(flag: consulOptions.consul))))
     }
 
     static func json(_ answer: SearchAnswer) throws -> String {

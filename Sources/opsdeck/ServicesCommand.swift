@@ -21,7 +21,7 @@ struct ServicesCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let consul = ConsulClient(configuration: consulOptions.configuration())
+        let consul = ConsulClient(configuration: try consulOptions.configuration())
         let rows: [ServiceSummary]
         do {
             rows = ServiceSummary.rows(catalog: try await consul.services().value, checks: try await consul.checks(in: nil).value)

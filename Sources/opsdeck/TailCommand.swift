@@ -39,6 +39,8 @@ struct TailCommand: AsyncParsableCommand {
         valueName: "name"))
     var services: [String] = []
 
+    @OptionGroup var contextOptions: ContextOptions
+
     @Option(name: .customLong("brokers"), help: ArgumentHelp(
         "Kafka bootstrap servers (default: $OPSDECK_KAFKA_BROKERS or 127.0.0.1:9092).", valueName: "host:port,..."))
     var brokers: String?
@@ -77,8 +79,9 @@ struct TailCommand: AsyncParsableCommand {
                                valueName: "regex"))
     var highlight: [String] = []
 
-    @Option(help: ArgumentHelp("Lines of context around each --include match.", valueName: "N"))
-    var context: Int = 0
+    // Not --context: that names the config file's context (the cluster), as in every command.
+    @Option(name: [.customShort("C"), .customLong("around")], help: ArgumentHelp("Lines shown around each --include match (grep's -C).", valueName: "N"))
+    var around: Int = 0
 
     @Option(help: ArgumentHelp("While following, how long a record waits for a silent partition before it is printed anyway.",
                                valueName: "duration"))
@@ -91,8 +94,8 @@ struct TailCommand: AsyncParsableCommand {
         if TailOutput(rawValue: output) == nil {
             throw ValidationError("--output \(output): expected one of text, raw, json")
         }
-        if context < 0 { throw ValidationError("--context \(context): must be 0 or more") }
-        if context > 0 && include.isEmpty { throw ValidationError("--context needs --include: context is around matches") }
+        if around < 0 { throw ValidationError("--around \(around): must be 0 or more") }
+        if around > 0 && include.isEmpty { throw ValidationError("--around needs --include: the lines shown are around matches") }
         for property in properties where !property.contains("=") {
             throw ValidationError("-X \(property): expected key=value, e.g. -X fetch.wait.max.ms=50")
         }
@@ -109,20 +112,22 @@ struct TailCommand: AsyncParsableCommand {
         do {
             let format = TailOutput(rawValue: output)!
             let environment = ProcessInfo.processInfo.environment
+            let cluster = try contextOptions.resolve(environment: environment)
             let isTerminal = isatty(STDOUT_FILENO) == 1
             let colour = isTerminal && !noColor && (environment["NO_COLOR"] ?? "").isEmpty
             request = TailRequest(
-                bootstrapServers: brokers ?? environment["OPSDECK_KAFKA_BROKERS"] ?? "127.0.0.1:9092",
+                bootstrapServers: cluster.kafkaBrokers(flag: brokers),
                 topics: uniqued(topics + services),
                 start: try TailPosition.parseStart(from, now: now),
                 until: try until.map { try TailPosition.parseUntil($0, now: now) },
                 follow: !noFollow,
                 windowMilliseconds: Int64(TailPosition.parseDuration(window)! * 1000))
+            request.properties = cluster.kafkaProperties  // -X over the context's
             for property in properties {
                 let parts = property.split(separator: "=", maxSplits: 1)
                 request.properties[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
             }
-            filter = try RecordFilter(include: include, exclude: exclude, context: context)
+            filter = try RecordFilter(include: include, exclude: exclude, context: around)
             formatter = try TailFormatter(output: format, color: colour, sanitizeRaw: isTerminal, highlight: highlight)
         } catch let error as TailArgumentError {
             throw ValidationError(error.message)

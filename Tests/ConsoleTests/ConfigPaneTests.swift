@@ -114,6 +114,24 @@ import TUI
         #expect(state.subscriptions.filter { $0.kind == .monitor }.count == 3)
     }
 
+    @Test func aReadOnlyConsoleRefusesEveryEditBeforeAPrompt() throws {
+        var (state, reducer) = opened()
+        state.readOnly = "context prod is read-only"
+        try select("search-service/log_level", &state, reducer)
+        for key in [Key.character("e"), .character("E"), .enter, .character("n"), .character("d")] {
+            state.message = nil
+            let effects = reducer.keys(&state, [key])
+            #expect(effects.isEmpty && state.mode == .normal && pane(state).pendingWrite == nil, "\(key)")
+            #expect(state.message?.text == "read-only (context prod is read-only): KV edits are refused; y copies a value", "\(key)")
+        }
+        // Folders still open and close, values are still copied.
+        try select("search-service/db/", &state, reducer)
+        _ = reducer.keys(&state, [.enter])
+        #expect(!pane(state).tree.rows.contains { $0.path == "search-service/db/host" })
+        let screen = ConsoleView.render(state, reducer)
+        #expect(screen.lines()[0].contains(" read-only ") && screen.lines()[state.size.height - 1].contains("read-only ·"))
+    }
+
     @Test func valuesSearchServerWouldRefuseAreNotWritten() throws {
         var (state, reducer) = opened()
         try edit("search-service/log_level", to: "loud", &state, reducer)

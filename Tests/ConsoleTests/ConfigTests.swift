@@ -56,7 +56,7 @@ import TUI
     @Test func badLinesAreReportedWithTheirPlace() throws {
         #expect(throws: ConsoleConfigFile.Problem.self) { try ConsoleConfigFile.parse("theme\ncolour red", file: "cfg") }
         #expect { try ConsoleConfigFile.parse("theme dark\ncolour red", file: "cfg") } throws: {
-            "\($0)" == "cfg, line 2: expected 'theme NAME', 'bind ACTION KEY[,KEY...]' or 'log_lines N'"
+            "\($0)" == "cfg, line 2: expected 'theme NAME', 'bind ACTION KEY[,KEY...]', 'log_lines N', 'context NAME' or 'default_context NAME'"
         }
         #expect(try ConsoleConfigFile.parse("log_lines 500000", file: "cfg").logLines == 500_000)
         #expect { try ConsoleConfigFile.parse("log_lines 10", file: "cfg") } throws: {
@@ -64,5 +64,51 @@ import TUI
         }
         #expect(throws: ConsoleConfigFile.Problem.self) { try ConsoleConfigFile.load(path: "/nonexistent/opsdeck", environment: [:]) }
         #expect(try ConsoleConfigFile.load(path: nil, environment: ["XDG_CONFIG_HOME": "/nonexistent"]) == ConsoleConfigFile())
+    }
+
+    @Test func contextsAreIndentedBlocksWithTheirDefault() throws {
+        let config = try ConsoleConfigFile.parse("""
+            theme light
+            default_context prod
+            context staging
+              consul https://consul.staging.example:8501   # TLS
+              consul_dns 10.0.0.2:8600
+              kafka_brokers k1:9093,k2:9093
+              kafka_property security.protocol SASL_SSL
+              kafka_property sasl.mechanism SCRAM-SHA-256
+            context prod
+            \tconsul_token_file ~/.config/opsdeck/prod.token
+            \tgraphite https://graphite.example
+            \tgraphite_header Authorization: Basic b3BzOmRlY2s=
+            \tproduction
+            \tread_only
+            log_lines 2000
+            """, file: "cfg")
+        #expect(config.theme == "light" && config.logLines == 2_000 && config.defaultContext == "prod")
+        #expect(config.contexts.map(\.name) == ["staging", "prod"])
+        let staging = try #require(config.context(named: "staging"))
+        #expect(staging.consul == "https://consul.staging.example:8501" && staging.consulDNS == "10.0.0.2:8600")
+        #expect(staging.kafkaProperties == [.init("security.protocol", "SASL_SSL"), .init("sasl.mechanism", "SCRAM-SHA-256")])
+        #expect(!staging.production && !staging.readOnly)
+        let prod = try #require(config.context(named: "prod"))
+        #expect(prod.consulTokenFile == "~/.config/opsdeck/prod.token" && prod.graphite == "https://graphite.example")
+        #expect(prod.graphiteHeaders == [.init("Authorization", "Basic b3BzOmRlY2s=")])
+        #expect(prod.production && prod.readOnly && prod.consul == nil)
+    }
+
+    @Test func badContextsSayWhatWasExpected() {
+        let cases: [(String, String)] = [
+            ("  consul x:1", "cfg, line 1: an indented line outside a 'context NAME' block"),
+            ("context a\n  consul", "cfg, line 2: in context a, expected consul ADDRESS"),
+            ("context a\n  consul_dns nowhere", "cfg, line 2: in context a, expected consul_dns HOST:PORT"),
+            ("context a\n  colour red", "cfg, line 2: in context a, expected one of: consul, consul_dns, consul_token_file, kafka_brokers, kafka_property, graphite, graphite_header, production, read_only"),
+            ("context a\n  kafka_property acks", "cfg, line 2: in context a, expected kafka_property NAME VALUE"),
+            ("context a\n  graphite_header novalue", "cfg, line 2: in context a, expected graphite_header NAME: VALUE"),
+            ("context a\ncontext a", "cfg, line 2: context a is defined twice"),
+            ("default_context b\ncontext a", "cfg: default_context b is not defined (contexts: a)"),
+        ]
+        for (text, message) in cases {
+            #expect { try ConsoleConfigFile.parse(text, file: "cfg") } throws: { "\($0)" == message }
+        }
     }
 }

@@ -302,4 +302,19 @@ import TUI
         _ = reducer.command(&state, "show instances")
         #expect(state.subscriptions.contains(.health(service: "search-service")) && state.focus == InstancesPane.id)
     }
+
+    @Test func contextCommandListsSuggestsAndAsksTheLoopToSwitch() {
+        let reducer = ConsoleReducer(contexts: ["staging", "prod"])
+        var state = ConsoleState()
+        _ = reducer.command(&state, "context")
+        #expect(state.message?.text == "contexts: staging, prod (now none: the environment's settings)")
+        _ = reducer.command(&state, "context prd")
+        #expect(state.message?.text == "no context prd: did you mean prod? (contexts: staging, prod)" && state.message?.isError == true)
+        #expect(reducer.command(&state, "ctx prod") == [.switchContext("prod")])
+        state.context = ContextBadge(name: "prod", production: true)
+        _ = reducer.command(&state, "context")
+        #expect(state.message?.text == "contexts: staging, prod (now prod)")
+        #expect(ConsoleReducer().command(&state, "context x").isEmpty)  // none in the file
+        #expect(state.message?.text == "no context x (contexts: none in the config file)")
+    }
 }

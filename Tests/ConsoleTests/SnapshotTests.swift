@@ -108,6 +108,26 @@ import TUI
         #expect(render(state).lines()[state.size.height - 2] == ":ins")
     }
 
+    /// A production context is hard to miss, a refused token says what to fix, and the feeds failing
+    /// for it say it once.
+    @Test func aProductionContextWithItsTokenRefused() throws {
+        var (state, reducer) = Fixture.loaded()
+        state.size = Size(width: 120, height: 12)
+        state.header = "consul consul.prod.example:8501"
+        state.context = ContextBadge(name: "prod", production: true)
+        state.readOnly = "context prod is read-only"
+        let refused = "Consul refused the token (ACL not found): check the token from context prod's consul_token_file (~/prod.token)"
+        for feed in [Feed.services, .checks] {
+            _ = reducer.reduce(&state, .feed(.failed(feed, reason: refused, retryInMilliseconds: 30_000, at: Fixture.t0)))
+        }
+        try expectSnapshot(render(state), "context-production-refused")
+        var theme = state.theme
+        theme = .monochrome
+        state.theme = theme
+        let title = render(state).lines()[0]
+        #expect(title.hasPrefix(" opsdeck  prod · production  read-only  consul consul.prod.example:8501"))
+    }
+
     @Test func hostileTextFromConsulIsDrawnHarmlessly() throws {
         var state = instancesState()
         state.size = Size(width: 120, height: 14)

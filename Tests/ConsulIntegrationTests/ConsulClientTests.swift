@@ -312,7 +312,7 @@ import Testing
             await #expect { try await anonymous.get(key: "search-service/log_level") } throws: { error in
                 let text = "\(error)"
                 return text.hasPrefix("Consul refused the token for KV key search-service/log_level: Permission denied: anonymous token lacks permission 'key:read'")
-                    && text.hasSuffix("no token was sent (set $CONSUL_HTTP_TOKEN or $CONSUL_HTTP_TOKEN_FILE, or consul_token_file in the context)")
+                    && text.hasSuffix("no token was sent (set $CONSUL_HTTP_TOKEN or $CONSUL_HTTP_TOKEN_FILE)")
                     && (error as? ConsulError)?.isRetryable == false
             }
             let tokenFile = NSTemporaryDirectory() + "opsdeck-token-\(UUID().uuidString)"

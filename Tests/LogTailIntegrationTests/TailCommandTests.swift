@@ -145,7 +145,7 @@ import Testing
         let text = { (lines: [String]) in lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).joined(separator: " ") } }
         let (matches, _) = try await tail([topic, "--from", "beginning", "--no-follow", "--include", "ERROR"])
         #expect(text(matches) == ["v7 ERROR disk", "v15 ERROR disk"])
-        let (context, _) = try await tail([topic, "--from", "beginning", "--no-follow", "--include", "ERROR", "--context", "1",
+        let (context, _) = try await tail([topic, "--from", "beginning", "--no-follow", "--include", "ERROR", "--around", "1",
                                            "--exclude", "v16"])
         #expect(context.map { $0 == "--" ? "--" : text([$0])[0] } == [
             "v6 ok", "v7 ERROR disk", "v8 ok", "--", "v14 ok", "v15 ERROR disk", "v17 ok"])
@@ -216,7 +216,7 @@ import Testing
         let missing = try ChildProcess(try Stack.opsdeckBinary(), ["tail", "--brokers", Stack.kafkaBootstrap, uniqueName("absent"), "--no-follow"])
         #expect(try await missing.waitForExit() == 1)
         #expect(missing.stderr.contains("does not exist"))
-        for bad in [["--from", "yesterday"], ["--output", "xml"], ["--context", "2"], ["--include", "("]] {
+        for bad in [["--from", "yesterday"], ["--output", "xml"], ["--around", "2"], ["--include", "("]] {
             let child = try ChildProcess(try Stack.opsdeckBinary(), ["tail", "t"] + bad)
             #expect(try await child.waitForExit() == 64, "\(bad)")
             #expect(child.stderr.contains(bad[0]), "\(bad): \(child.stderr)")

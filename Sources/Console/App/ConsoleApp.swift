@@ -120,6 +120,8 @@ public final class ConsoleApp {
         public var clock: @Sendable () -> Int64 = epochMilliseconds
         /// Runs the operator's editor on a text (tests give a stand-in).
         public var editor: (String) -> Result<String, ExternalEditor.Failure> = { ExternalEditor.edit($0) }
+        /// Builds what runs a context of the config file (`:context NAME`); its error is shown as is.
+        public var switchContext: ((String) throws -> ContextSwitch)?
 
         public init(reducer: ConsoleReducer) {
             self.reducer = reducer
@@ -128,8 +130,10 @@ public final class ConsoleApp {
 
     private let backend: TerminalBackend
     private let inbox: ActionInbox
-    private let runtime: ConsoleRuntime?
+    private var runtime: ConsoleRuntime?
     private let options: Options
+    /// Restores what the panes load at start (history, capacity): again after a context switch.
+    private let prepare: (inout ConsoleState) -> Void
     public private(set) var state: ConsoleState
     /// The feeds the runtime was last told to run.
     private var reconciled: Set<Feed> = []
@@ -137,7 +141,8 @@ public final class ConsoleApp {
     public private(set) var frames = 0
 
     public init(backend: TerminalBackend, inbox: ActionInbox, runtime: ConsoleRuntime?, options: Options,
-                theme: Theme = .monochrome, header: String = "", prepare: (inout ConsoleState) -> Void = { _ in }) {
+                theme: Theme = .monochrome, header: String = "", context: ContextBadge? = nil, readOnly: String? = nil,
+                prepare: @escaping (inout ConsoleState) -> Void = { _ in }) {
         self.backend = backend
         self.inbox = inbox
         self.runtime = runtime
@@ -145,7 +150,10 @@ public final class ConsoleApp {
         state = ConsoleState(registry: options.reducer.registry)
         state.theme = theme
         state.header = header
+        state.context = context
+        state.readOnly = readOnly
         state.utcOffset = Int64(TimeZone.current.secondsFromGMT())
+        self.prepare = prepare
         prepare(&state)
     }
 
@@ -221,9 +229,60 @@ public final class ConsoleApp {
                 backend.suspend { result = options.editor(text) }
                 redrawWhole = true
                 apply(.editorClosed(owner: owner, result))
+            case .switchContext(let name):
+                switchContext(to: name)
             default:
                 runtime?.perform(effect)
             }
         }
+    }
+
+    /// Stops every feed of the context running, and starts the panes over on `name`'s: what was shown is
+    /// the old cluster's and goes; the layout, theme and command history stay. A context that cannot be
+    /// built (an unreadable token file) leaves the running one as it was.
+    private func switchContext(to name: String) {
+        guard let make = options.switchContext else { return }
+        let next: ContextSwitch
+        do { next = try make(name) } catch {
+            state.message = Message(text: "context \(name): \(error)", isError: true, at: state.now)
+            return
+        }
+        runtime?.stop()
+        // Reports of the old context still queued are dropped; anything else (a quit) still counts.
+        let others = inbox.drain().filter { if case .feed = $0 { false } else { true } }
+        runtime = next.runtime
+        var fresh = ConsoleState(registry: options.reducer.registry)
+        fresh.theme = state.theme
+        fresh.size = state.size
+        fresh.utcOffset = state.utcOffset
+        fresh.now = state.now
+        fresh.visible = state.visible
+        fresh.focus = state.focus
+        fresh.zoomed = state.zoomed
+        fresh.commandHistory = state.commandHistory
+        prepare(&fresh)
+        fresh.header = next.header
+        fresh.context = next.badge
+        fresh.readOnly = next.readOnly
+        fresh.message = Message(text: "context \(name): \(next.header)" + (next.readOnly == nil ? "" : ", read-only"), isError: false, at: state.now)
+        state = fresh
+        reconciled = []
+        apply(.tick(now: options.clock()))  // the panes ask for their feeds, and the new runtime starts them
+        others.forEach(apply)
+    }
+}
+
+/// What `:context NAME` switches to: its runtime, and what the header says.
+public struct ContextSwitch {
+    public var runtime: ConsoleRuntime
+    public var header: String
+    public var badge: ContextBadge?
+    public var readOnly: String?
+
+    public init(runtime: ConsoleRuntime, header: String, badge: ContextBadge?, readOnly: String?) {
+        self.runtime = runtime
+        self.header = header
+        self.badge = badge
+        self.readOnly = readOnly
     }
 }

@@ -11,13 +11,17 @@ public struct ConsoleReducer: Sendable {
     public let keymap: Keymap
     /// Theme names `:theme` offers (and completes and suggests from).
     public let themes: [String]
+    /// The config file's contexts `:context` switches between.
+    public let contexts: [String]
     let parser: LineCommandParser
     let owners: [String: PaneID]
 
-    public init(registry: PaneRegistry = .standard, keymap: Keymap? = nil, themes: [String] = ["dark", "light", "mono"]) {
+    public init(registry: PaneRegistry = .standard, keymap: Keymap? = nil, themes: [String] = ["dark", "light", "mono"],
+                contexts: [String] = []) {
         self.registry = registry
         self.keymap = keymap ?? registry.defaultKeymap
         self.themes = themes
+        self.contexts = contexts
         let commands = registry.lineCommands
         parser = LineCommandParser(commands.map(\.spec))
         owners = Dictionary(commands.compactMap { entry in entry.owner.map { (entry.spec.name, $0) } },
@@ -73,7 +77,7 @@ public struct ConsoleReducer: Sendable {
         let inner = frame.map { $0.inset(1) }
         return PaneContext(now: state.now, size: Size(width: inner?.width ?? 0, height: inner?.height ?? 0),
                            selection: state.selection, feeds: state.feeds, isFocused: id == state.focus, theme: state.theme,
-                           utcOffset: state.utcOffset)
+                           utcOffset: state.utcOffset, readOnly: state.readOnly)
     }
 
     /// Every pane sees the event; what they ask for is applied, and a change of selection reaches them all.
@@ -119,6 +123,11 @@ public struct ConsoleReducer: Sendable {
                 if state.focus != id { state.zoomed = false }
                 state.focus = id
             case .effect(let effect):
+                // Panes refuse writes themselves when read-only; this is the backstop.
+                if case .writeKV(let write) = effect, let reason = state.readOnly {
+                    state.message = Message(text: "not written: \(write.key): read-only (\(reason))", isError: true, at: state.now)
+                    continue
+                }
                 effects.append(effect)
             case .prompt(let prompt, let text, let history):
                 var editor = LineEditor(history: history)
@@ -282,6 +291,20 @@ public struct ConsoleReducer: Sendable {
                 return
             }
             effects.append(.loadTheme(name))
+        case "context":
+            let now = state.context.map { " (now \($0.name))" } ?? " (now none: the environment's settings)"
+            guard let name = command.argument else {
+                let list = contexts.isEmpty ? "none in the config file" : contexts.joined(separator: ", ")
+                state.message = Message(text: "contexts: \(list)\(now)", isError: false, at: state.now)
+                return
+            }
+            guard contexts.contains(name) else {
+                let hint = LineCommandParser.closest(to: name, in: contexts).map { ": did you mean \($0)?" } ?? ""
+                let list = contexts.isEmpty ? "none in the config file" : contexts.joined(separator: ", ")
+                state.message = Message(text: "no context \(name)\(hint) (contexts: \(list))", isError: true, at: state.now)
+                return
+            }
+            effects.append(.switchContext(name))
         case "show", "hide":
             guard let name = command.argument, let id = registry.ids.first(where: { $0.name == name }) else {
                 let names = registry.ids.map(\.name)
@@ -319,6 +342,7 @@ public struct ConsoleReducer: Sendable {
             return pane.completions(for: name, context(owner, state))
         case .services: return state.selection.services
         case .themes: return themes
+        case .contexts: return contexts
         case .panes: return registry.ids.map(\.name)
         case .values(let values): return values
         }

@@ -42,6 +42,10 @@ public struct ConsoleState: Equatable {
     public var utcOffset: Int64 = 0
     /// Where the console looks (`consul 127.0.0.1:8500`), for the title row.
     public var header = ""
+    /// The config file's context the console runs in (nil: the environment's settings).
+    public var context: ContextBadge?
+    /// Why every write is refused ("context prod is read-only", "--readonly"); nil: writes allowed.
+    public var readOnly: String?
     public var now: Int64 = 0  // milliseconds since the epoch, from ticks
     public var size = Size(width: 80, height: 24)
     public var quit = false

@@ -43,6 +43,13 @@ public enum ConsoleView {
     static func title(_ state: ConsoleState, _ grid: inout Grid) {
         let theme = state.theme
         var spans = [Span(" opsdeck ", theme[.title])]
+        if let context = state.context {
+            // Production is hard to miss: the alarm colour, reversed (visible in the mono theme too).
+            var style = context.production ? theme[.critical] : theme[.accent]
+            if context.production { style.attributes.insert(.reverse) }
+            spans.append(Span(context.production ? " \(context.name) · production " : " \(context.name) ", style))
+        }
+        if state.readOnly != nil { spans.append(Span(" read-only ", theme[.warning])) }
         if !state.header.isEmpty { spans.append(Span(" " + state.header + " ", theme[.muted])) }
         if let service = state.selection.service {
             spans += [Span(" ", theme[.muted]), Span(service, theme[.header])]
@@ -101,7 +108,9 @@ public enum ConsoleView {
             left += [Span(" " + text + " ", style), Span("│", bar)]
         }
         let room = state.size.width - left.reduce(0) { $0 + DisplayWidth.of($1.text) } - 1
+        var hints = Shell.hints(keymap, focus: state.focus, room: room - (state.readOnly == nil ? 0 : 11))
+        if state.readOnly != nil { hints = " read-only ·" + hints }
         grid.statusBar(Rect(x: 0, y: state.size.height - 1, width: state.size.width, height: 1),
-                       left: left, right: [Span(Shell.hints(keymap, focus: state.focus, room: room), bar)], style: bar)
+                       left: left, right: [Span(hints, bar)], style: bar)
     }
 }

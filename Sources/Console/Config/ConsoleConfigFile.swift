@@ -1,11 +1,18 @@
 import Foundation
 
-/// The config file: `theme NAME`, `bind ACTION KEY[,KEY...]` and `log_lines N` lines; `#` comments.
+/// The config file: `theme NAME`, `bind ACTION KEY[,KEY...]`, `log_lines N`, `default_context NAME` lines
+/// and `context NAME` blocks (their lines indented); `#` comments.
 public struct ConsoleConfigFile: Equatable {
     public var theme: String?
     public var bindings: [String] = []
     /// Lines the logs pane holds (the oldest are dropped past it).
     public var logLines: Int?
+    /// The environments, in the order written.
+    public var contexts: [ConsoleContext] = []
+    /// The context used without `--context`; nil: none (the environment's settings).
+    public var defaultContext: String?
+
+    public func context(named name: String) -> ConsoleContext? { contexts.first { $0.name == name } }
     public static let logLinesRange = 1_000...10_000_000
 
     public init(theme: String? = nil, bindings: [String] = []) {
@@ -39,20 +46,41 @@ public struct ConsoleConfigFile: Equatable {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?
                 .trimmingCharacters(in: .whitespaces) ?? ""
             if line.isEmpty { continue }
-            let words = line.split(separator: " ").map(String.init)
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            let at = "\(file), line \(number + 1)"
+            if raw.first == " " || raw.first == "\t" {
+                // An indented line belongs to the context block above it.
+                guard !result.contexts.isEmpty else { throw Problem(description: "\(at): an indented line outside a 'context NAME' block") }
+                if let expected = result.contexts[result.contexts.count - 1].apply(words, line: line) {
+                    throw Problem(description: "\(at): in context \(result.contexts[result.contexts.count - 1].name), expected \(expected)")
+                }
+                continue
+            }
             switch words[0] {
+            case "context" where words.count == 2:
+                guard result.context(named: words[1]) == nil else { throw Problem(description: "\(at): context \(words[1]) is defined twice") }
+                result.contexts.append(ConsoleContext(name: words[1]))
+            case "default_context" where words.count == 2:
+                result.defaultContext = words[1]
             case "theme" where words.count == 2: result.theme = words[1]
             case "bind": result.bindings.append(line)
             case "log_lines" where words.count == 2:
                 guard let count = Int(words[1]), logLinesRange.contains(count) else {
-                    throw Problem(description: "\(file), line \(number + 1): log_lines must be a whole number from 1000 to 10000000")
+                    throw Problem(description: "\(at): log_lines must be a whole number from 1000 to 10000000")
                 }
                 result.logLines = count
             default:
-                throw Problem(description: "\(file), line \(number + 1): expected 'theme NAME', 'bind ACTION KEY[,KEY...]' or 'log_lines N'")
+                throw Problem(description: "\(at): expected 'theme NAME', 'bind ACTION KEY[,KEY...]', 'log_lines N', 'context NAME' or 'default_context NAME'")
             }
+        }
+        if let name = result.defaultContext, result.context(named: name) == nil {
+            throw Problem(description: "\(file): default_context \(name) is not defined (contexts: \(result.contextNames))")
         }
         return result
     }
-}
 
+    /// The contexts' names for messages ("none" when there is none).
+    public var contextNames: String {
+        contexts.isEmpty ? "none defined" : contexts.map(\.name).joined(separator: ", ")
+    }
+}

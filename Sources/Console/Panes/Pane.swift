@@ -120,9 +120,11 @@ public struct PaneContext: Sendable {
     public var theme: Theme
     /// Seconds to add to UTC for the local time (times on charts and logs).
     public var utcOffset: Int64
+    /// Why every write is refused (a read-only context, `--readonly`); nil: writes allowed.
+    public var readOnly: String?
 
     public init(now: Int64, size: Size, selection: Selection, feeds: [FeedKind: FeedStatus], isFocused: Bool,
-                theme: Theme, utcOffset: Int64 = 0) {
+                theme: Theme, utcOffset: Int64 = 0, readOnly: String? = nil) {
         self.now = now
         self.size = size
         self.selection = selection
@@ -130,6 +132,7 @@ public struct PaneContext: Sendable {
         self.isFocused = isFocused
         self.theme = theme
         self.utcOffset = utcOffset
+        self.readOnly = readOnly
     }
 }
 
@@ -206,4 +209,7 @@ public enum ConsoleEffect: Equatable, Sendable {
     /// Opens `text` in the operator's editor, the terminal lent to it; what it gives back reaches `owner` as
     /// its prompt's answer (cancelled when the editor failed).
     case editInEditor(owner: PaneID, text: String)
+    /// Runs the console on another of the config file's contexts: every feed of this one stops, the panes
+    /// start over on the new one (the UI loop does it; it owns the runtime).
+    case switchContext(String)
 }

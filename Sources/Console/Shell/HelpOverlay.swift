@@ -29,6 +29,9 @@ enum HelpOverlay {
                         Span(binding.help)]
             }
         }
+        if let reason = state.readOnly {
+            lines += [[Span("read-only (\(reason)): every write (KV edits) is refused", theme[.warning])], []]
+        }
         section("everywhere", scope: Shell.scope)
         section("\(state.focus) pane", scope: state.focus.name)
         lines.append([Span("commands (:help says more)", theme[.header])])

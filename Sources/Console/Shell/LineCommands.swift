@@ -27,6 +27,8 @@ public struct LineCommandSpec: Equatable, Sendable {
         case services
         /// Colour themes.
         case themes
+        /// The config file's contexts.
+        case contexts
         /// The console's panes.
         case panes
         /// Whatever the pane that owns the command offers (`Pane.completions`).

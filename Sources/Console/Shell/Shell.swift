@@ -30,6 +30,8 @@ public enum Shell {
         LineCommandSpec("help", help: "Keys and commands"),
         LineCommandSpec("theme", argument: .init("NAME", required: false, completion: .themes),
                         help: "Switch the colour theme (no NAME: list them)"),
+        LineCommandSpec("context", aliases: ["ctx"], argument: .init("NAME", required: false, completion: .contexts),
+                        help: "Run on another context of the config file: feeds restart on it (no NAME: list them)"),
         LineCommandSpec("zoom", help: "Zoom the focused pane, and back"),
         LineCommandSpec("show", argument: .init("PANE", required: true, completion: .panes), help: "Show a pane"),
         LineCommandSpec("hide", argument: .init("PANE", required: true, completion: .panes), help: "Hide a pane (its feeds stop)"),

@@ -294,6 +294,11 @@ public struct ConfigPane: Pane {
 
     var selectedRow: KVTree.Row? { tree.rows[safe: cursor.selected] }
 
+    /// What an edit in a read-only console is told.
+    public static func readOnlyRefusal(_ reason: String) -> String {
+        "read-only (\(reason)): KV edits are refused; y copies a value"
+    }
+
     public mutating func perform(_ command: Command, _ context: PaneContext) -> [Outcome] {
         let rows = tree.rows
         if let move = TableCursor.move(for: command) {
@@ -301,7 +306,10 @@ public struct ConfigPane: Pane {
             return []
         }
         guard service != nil else { return [.message("select a service first: its configuration is under <service>/", isError: true)] }
-        if [.edit, .editExternally, .create, .delete].contains(command), pendingWrite != nil {
+        let writes = [.edit, .editExternally, .create, .delete].contains(command)
+            || (command == .open && selectedRow.map { !$0.isFolder } == true)
+        if writes, let reason = context.readOnly { return [.message(Self.readOnlyRefusal(reason), isError: true)] }
+        if writes, pendingWrite != nil {
             return [.message("still writing", isError: false)]
         }
         switch command {

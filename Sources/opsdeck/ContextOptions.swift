@@ -1,0 +1,113 @@
+import ArgumentParser
+import Console
+import Consul
+import Foundation
+import Telemetry
+
+/// `--context NAME`, `--readonly` and `--config PATH`, taken by every command: which environment of the
+/// config file it runs on, and whether it may change anything.
+struct ContextOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Run on this context of the config file (default: $OPSDECK_CONTEXT, else its default_context, else none: the environment's CONSUL_HTTP_ADDR, ...).",
+                               valueName: "name"))
+    var context: String?
+
+    @Flag(help: "Refuse every write (KV edits), whatever the context says.")
+    var readonly = false
+
+    @Option(help: ArgumentHelp("Config file to read instead of $XDG_CONFIG_HOME/opsdeck/config (~/.config/opsdeck/config).", valueName: "path"))
+    var config: String?
+
+    /// The config file and the context chosen; errors say what to fix.
+    func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Cluster {
+        let file: ConsoleConfigFile
+        do { file = try ConsoleConfigFile.load(path: config, environment: environment) } catch {
+            throw ValidationError("\(error)")
+        }
+        let name = context ?? environment["OPSDECK_CONTEXT"].flatMap { $0.isEmpty ? nil : $0 } ?? file.defaultContext
+        guard let name else { return Cluster(file: file, context: nil, forcedReadOnly: readonly, environment: environment) }
+        guard let chosen = file.context(named: name) else {
+            throw ValidationError("no context \(name) in the config file (contexts: \(file.contextNames)); `opsdeck console --help` shows the syntax")
+        }
+        return Cluster(file: file, context: chosen, forcedReadOnly: readonly, environment: environment)
+    }
+}
+
+/// Where a command's services are, from flags, else the context, else (without a context) the
+/// environment, else the local stack's defaults. With a context, the environment's Consul, Kafka and
+/// Graphite settings are not read at all: a token meant for one cluster never goes to another.
+struct Cluster {
+    let file: ConsoleConfigFile
+    let context: ConsoleContext?
+    let forcedReadOnly: Bool
+    let environment: [String: String]
+
+    /// Why writes are refused, or nil.
+    var readOnly: String? {
+        if forcedReadOnly { return "--readonly" }
+        if let context, context.readOnly { return "context \(context.name) is read-only" }
+        return nil
+    }
+
+    var badge: ContextBadge? { context.map { ContextBadge(name: $0.name, production: $0.production) } }
+
+    /// The same file on another of its contexts (`:context NAME`); flags stay behind, `--readonly` stays.
+    func switched(to name: String) throws -> Cluster {
+        guard let next = file.context(named: name) else { throw ValidationError("no context \(name)") }
+        return Cluster(file: file, context: next, forcedReadOnly: forcedReadOnly, environment: environment)
+    }
+
+    func consul(flag: String?) throws -> ConsulConfiguration {
+        guard let context else {
+            var environment = environment
+            if let flag { environment["CONSUL_HTTP_ADDR"] = flag }
+            return .fromEnvironment(environment)
+        }
+        var token: String?
+        var source: String?
+        if let path = context.consulTokenFile {
+            let expanded = (path as NSString).expandingTildeInPath
+            guard let text = try? String(contentsOfFile: expanded, encoding: .utf8),
+                  let line = text.split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }),
+                  !line.isEmpty else {
+                throw ValidationError("context \(context.name): consul_token_file \(path): cannot read a token from it (its first line)")
+            }
+            token = line
+            source = "context \(context.name)'s consul_token_file (\(path))"
+        }
+        var configuration = ConsulConfiguration(address: flag ?? context.consul ?? "127.0.0.1:8500", token: token, tokenSource: source)
+        configuration.missingTokenHint = "set consul_token_file in context \(context.name)"
+        return configuration
+    }
+
+    /// Consul's DNS interface: the flag, the context's, else port 8600 on the context's Consul host.
+    func consulDNS(flag: String?) throws -> (host: String, port: Int) {
+        var text = flag ?? context?.consulDNS ?? "127.0.0.1:8600"
+        if flag == nil, context?.consulDNS == nil, let address = context?.consul {
+            let hostPort = address.split(separator: "://").last.map { $0.split(separator: "/").first.map(String.init) ?? "" } ?? address
+            if let (host, _) = HostPort.parse(hostPort) { text = HostPort.format(host, 8600) }
+        }
+        guard let parsed = HostPort.parse(text) else { throw ValidationError("Consul DNS \(text): expected host:port") }
+        return parsed
+    }
+
+    func kafkaBrokers(flag: String?) -> String {
+        flag ?? context?.kafkaBrokers ?? (context == nil ? environment["OPSDECK_KAFKA_BROKERS"] : nil) ?? "127.0.0.1:9092"
+    }
+
+    /// The context's librdkafka properties (flags given with -X are added over them).
+    var kafkaProperties: [String: String] {
+        Dictionary(context?.kafkaProperties.map { ($0.key, $0.value) } ?? [], uniquingKeysWith: { _, last in last })
+    }
+
+    func graphite(flag: String?) -> GraphiteClient {
+        let url = flag ?? context?.graphite ?? (context == nil ? environment["OPSDECK_GRAPHITE_URL"] : nil) ?? "http://127.0.0.1:8002"
+        return GraphiteClient(baseURL: url, headers: context?.graphiteHeaders.map { ($0.key, $0.value) } ?? [])
+    }
+
+    /// Refuses a write when read-only (exit 1: nothing written, as a refused check-and-set).
+    func checkWritable(_ command: String) throws {
+        guard let readOnly else { return }
+        FileHandle.standardError.write(Data("\(command): not written: read-only (\(readOnly))\n".utf8))
+        throw ExitCode(1)
+    }
+}
