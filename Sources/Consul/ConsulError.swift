@@ -33,7 +33,7 @@ public enum ConsulError: Error, CustomStringConvertible, Sendable, Equatable {
     public var shortRefusal: String? {
         guard case .tokenRefused(_, let reason, _) = self else { return nil }
         let kind = reason.hasPrefix("Permission denied") ? "permission denied" : String(reason.prefix(40)).trimmingCharacters(in: .whitespacesAndNewlines)
-        return "Consul refused the token (\(kind)): \(fix)"
+        return "token refused (\(kind)): \(fix)"
     }
 
     /// What a request path reads or writes, in an operator's words.

@@ -21,7 +21,7 @@ func makeConfiguration(_ properties: [String: String]) throws -> OpaquePointer {
         if rd_kafka_conf_set(conf, key, value, &errbuf, errbuf.count) != RD_KAFKA_CONF_OK {
             rd_kafka_conf_destroy(conf)
             throw KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue,
-                             message: "\(key)=\(value): \(errorText(errbuf))")
+                             message: "\(key): \(errorText(errbuf))")  // not the value: it may be a password
         }
     }
     return conf

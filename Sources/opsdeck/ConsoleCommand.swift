@@ -127,7 +127,7 @@ struct ConsoleCommand: ParsableCommand {
             let runtime = FeedRuntime(consul: consul,
                                       graphite: cluster.graphite(flag: flags ? graphiteOptions.graphite : nil),
                                       dashboardDirectory: dashboards,
-                                      kafkaBrokers: cluster.kafkaBrokers(flag: flags ? brokers : nil), kafkaProperties: cluster.kafkaProperties,
+                                      kafkaBrokers: cluster.kafkaBrokers(flag: flags ? brokers : nil), kafkaProperties: cluster.kafkaProperties(flag: flags ? brokers : nil),
                                       searchDiscovery: InstanceDiscovery(.consul(dns: ConsulDNS(server: dns.host, port: dns.port), http: consul)),
                                       searchHistory: history, loadTheme: loadTheme, send: inbox.send)
             return ContextSwitch(runtime: runtime, header: "consul " + configuration.baseURL.replacingOccurrences(of: "http://", with: ""),

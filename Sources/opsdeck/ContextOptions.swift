@@ -65,6 +65,13 @@ struct Cluster {
         var token: String?
         var source: String?
         if let path = context.consulTokenFile {
+            // The token goes only to the Consul its context names, never to a flag's or a default address.
+            guard let own = context.consul else {
+                throw ValidationError("context \(context.name) has consul_token_file but no consul address: its token would go to 127.0.0.1:8500")
+            }
+            if let flag, flag != own {
+                throw ValidationError("--consul \(flag) with context \(context.name): its token would go to another Consul; drop --consul, or use a context for that agent")
+            }
             let expanded = (path as NSString).expandingTildeInPath
             guard let text = try? String(contentsOfFile: expanded, encoding: .utf8),
                   let line = text.split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }),
@@ -82,9 +89,9 @@ struct Cluster {
     /// Consul's DNS interface: the flag, the context's, else port 8600 on the context's Consul host.
     func consulDNS(flag: String?) throws -> (host: String, port: Int) {
         var text = flag ?? context?.consulDNS ?? "127.0.0.1:8600"
-        if flag == nil, context?.consulDNS == nil, let address = context?.consul {
-            let hostPort = address.split(separator: "://").last.map { $0.split(separator: "/").first.map(String.init) ?? "" } ?? address
-            if let (host, _) = HostPort.parse(hostPort) { text = HostPort.format(host, 8600) }
+        if flag == nil, context?.consulDNS == nil, let address = context?.consul,
+           let host = URLComponents(string: address.contains("://") ? address : "http://" + address)?.host, !host.isEmpty {
+            text = HostPort.format(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), 8600)
         }
         guard let parsed = HostPort.parse(text) else { throw ValidationError("Consul DNS \(text): expected host:port") }
         return parsed
@@ -94,14 +101,18 @@ struct Cluster {
         flag ?? context?.kafkaBrokers ?? (context == nil ? environment["OPSDECK_KAFKA_BROKERS"] : nil) ?? "127.0.0.1:9092"
     }
 
-    /// The context's librdkafka properties (flags given with -X are added over them).
-    var kafkaProperties: [String: String] {
-        Dictionary(context?.kafkaProperties.map { ($0.key, $0.value) } ?? [], uniquingKeysWith: { _, last in last })
+    /// The context's librdkafka properties (flags given with -X are added over them), only for the brokers
+    /// it names: SASL credentials never go to a flag's or the default brokers.
+    func kafkaProperties(flag: String?) -> [String: String] {
+        guard let context, context.kafkaBrokers != nil, flag == nil || flag == context.kafkaBrokers else { return [:] }
+        return Dictionary(context.kafkaProperties.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
     }
 
     func graphite(flag: String?) -> GraphiteClient {
         let url = flag ?? context?.graphite ?? (context == nil ? environment["OPSDECK_GRAPHITE_URL"] : nil) ?? "http://127.0.0.1:8002"
-        return GraphiteClient(baseURL: url, headers: context?.graphiteHeaders.map { ($0.key, $0.value) } ?? [])
+        // Headers (a proxy's credentials) only go to the Graphite their context names.
+        let own = context.flatMap { $0.graphite != nil && (flag == nil || flag == $0.graphite) ? $0.graphiteHeaders : nil } ?? []
+        return GraphiteClient(baseURL: url, headers: own.map { ($0.key, $0.value) })
     }
 
     /// Refuses a write when read-only (exit 1: nothing written, as a refused check-and-set).

@@ -42,7 +42,7 @@ struct TailCommand: AsyncParsableCommand {
     @OptionGroup var contextOptions: ContextOptions
 
     @Option(name: .customLong("brokers"), help: ArgumentHelp(
-        "Kafka bootstrap servers (default: $OPSDECK_KAFKA_BROKERS or 127.0.0.1:9092).", valueName: "host:port,..."))
+        "Kafka bootstrap servers (default: the context's, else $OPSDECK_KAFKA_BROKERS, else 127.0.0.1:9092).", valueName: "host:port,..."))
     var brokers: String?
 
     // Unconditional, so that `--from -100` reads -100 as the value, not as an option.
@@ -122,7 +122,7 @@ struct TailCommand: AsyncParsableCommand {
                 until: try until.map { try TailPosition.parseUntil($0, now: now) },
                 follow: !noFollow,
                 windowMilliseconds: Int64(TailPosition.parseDuration(window)! * 1000))
-            request.properties = cluster.kafkaProperties  // -X over the context's
+            request.properties = cluster.kafkaProperties(flag: brokers)  // -X over the context's
             for property in properties {
                 let parts = property.split(separator: "=", maxSplits: 1)
                 request.properties[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""

@@ -146,7 +146,7 @@ import Testing
     @Test func consulDownIsShownAndRecoveredFrom() async throws {
         let port = try freePort()
         let tmux = try Tmux(command: "\(Self.opsdeck) --consul 127.0.0.1:\(port)")
-        try await tmux.waitFor("the failure in the status bar") { $0.contains("✖ services: connection refused") }
+        try await tmux.waitFor("the failure in the status bar") { $0.contains("✖ services, checks: connection refused") }
         let agent = try ChildProcess(Stack.repositoryRoot.appendingPathComponent(".build/debug/devconsul").path,
                                      ["--http-port", "\(port)", "--dns-port", "\(try freePort())"])
         defer { agent.signal(SIGTERM) }

@@ -116,7 +116,7 @@ import TUI
         state.header = "consul consul.prod.example:8501"
         state.context = ContextBadge(name: "prod", production: true)
         state.readOnly = "context prod is read-only"
-        let refused = "Consul refused the token (ACL not found): check the token from context prod's consul_token_file (~/prod.token)"
+        let refused = "token refused (ACL not found): check the token from context prod's consul_token_file (~/prod.token)"
         for feed in [Feed.services, .checks] {
             _ = reducer.reduce(&state, .feed(.failed(feed, reason: refused, retryInMilliseconds: 30_000, at: Fixture.t0)))
         }

@@ -111,7 +111,10 @@ public enum Stack {
         posix_spawnattr_setsigmask(&attributes, &noSignal)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        let env = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        // Programs under test never read the developer's opsdeck config: its default_context could send
+        // a test's writes to a real cluster. A test that wants a config file names it.
+        let isolated = ["XDG_CONFIG_HOME": "/nonexistent/opsdeck-tests", "OPSDECK_CONTEXT": ""]
+        let env = ProcessInfo.processInfo.environment.merging(isolated) { _, new in new }.merging(environment) { _, new in new }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }

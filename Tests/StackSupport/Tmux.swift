@@ -11,7 +11,9 @@ public final class Tmux: Sendable {
     /// terminal raw), so a test can tell that it quit and gave the terminal back.
     public init(width: Int = 120, height: Int = 36, command: String, environment: [String: String] = [:]) throws {
         socket = "opsdeck-test-\(UInt32.random(in: 0...UInt32.max))"
-        let env = (["LANG": "C.UTF-8", "TERM": "tmux-256color"].merging(environment) { _, new in new })
+        // As Stack.spawn: never the developer's opsdeck config.
+        let env = (["LANG": "C.UTF-8", "TERM": "tmux-256color", "XDG_CONFIG_HOME": "/nonexistent/opsdeck-tests", "OPSDECK_CONTEXT": ""]
+            .merging(environment) { _, new in new })
             .map { "\($0.key)=\(Self.quote($0.value))" }.joined(separator: " ")
         let script = "env \(env) \(command); echo EXITED $?; "
             + "echo \"MODES $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(echo|icanon)' | sort | tr '\\n' ' ')\"; sleep 600"

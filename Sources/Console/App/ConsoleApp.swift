@@ -244,7 +244,7 @@ public final class ConsoleApp {
         guard let make = options.switchContext else { return }
         let next: ContextSwitch
         do { next = try make(name) } catch {
-            state.message = Message(text: "context \(name): \(error)", isError: true, at: state.now)
+            state.message = Message(text: "no switch to context \(name): \(error)", isError: true, at: state.now)
             return
         }
         runtime?.stop()
