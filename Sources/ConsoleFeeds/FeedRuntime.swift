@@ -29,6 +29,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     private let searchDeadline: Duration
     private var searchCallers: [String: SearchCaller] = [:]
     private let searchHistory: SearchHistory?
+    /// TLS for the gRPC calls to instances (Monitor, searches); nil: plaintext.
+    private let grpcTLS: GRPCTLS?
     /// Target changes reach the poller in the order they were made (a Task per change would not keep it:
     /// "stop polling the old service" could land after "poll the new one").
     private let targets: AsyncStream<[String: String]>.Continuation
@@ -46,6 +48,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     public init(consul: ConsulClient, graphite: GraphiteClient = GraphiteClient(), dashboardDirectory: String? = nil,
                 kafkaBrokers: String = "127.0.0.1:9092", kafkaProperties: [String: String] = [:],
                 searchDiscovery: InstanceDiscovery? = nil, searchDeadline: Duration = .seconds(2), searchHistory: SearchHistory? = nil,
+                grpcTLS: GRPCTLS? = nil,
                 loadTheme: @escaping @Sendable (String) throws -> Theme, send: @escaping @Sendable (ConsoleAction) -> Void) {
         self.consul = consul
         self.kafka = (kafkaBrokers, kafkaProperties)
@@ -61,7 +64,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         self.searchDiscovery = searchDiscovery ?? InstanceDiscovery(.consul(dns: ConsulDNS(), http: consul))
         self.searchHistory = searchHistory
         self.searchDeadline = searchDeadline
-        poller = MonitorPoller { send(.feed($0)) }
+        self.grpcTLS = grpcTLS
+        poller = MonitorPoller(tls: grpcTLS) { send(.feed($0)) }
         let (changes, continuation) = AsyncStream.makeStream(of: [String: String].self)
         targets = continuation
         let poller = poller
@@ -204,7 +208,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
 
     private func searchCaller(_ service: String) -> SearchCaller {
         if let caller = searchCallers[service] { return caller }
-        let caller = SearchCaller(service: service, discovery: searchDiscovery, deadline: searchDeadline)
+        let caller = SearchCaller(service: service, discovery: searchDiscovery, deadline: searchDeadline, tls: grpcTLS)
         searchCallers[service] = caller
         return caller
     }
@@ -330,6 +334,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     static func reason(_ error: any Error) -> String {
         // An ACL refusal is said whole: what to fix is the point of it.
         if let refusal = (error as? ConsulError)?.shortRefusal { return refusal }
+        if case ConsulError.unreachable(_, let reason) = error, reason.hasPrefix("TLS:") { return reason }
         let text: String
         switch error {
         case ConsulError.unreachable(_, let reason): text = reason

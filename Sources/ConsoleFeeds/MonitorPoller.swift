@@ -12,14 +12,15 @@ import SwiftProtobuf
 /// listed, so a poll measures the call and not a TCP and HTTP/2 set-up.
 public actor MonitorPoller {
     private var targets: [String: String] = [:]  // instance id -> host:port
-    private var connections = GRPCConnections()
+    private var connections: GRPCConnections
     private let send: @Sendable (FeedEvent) -> Void
     private let interval: Duration
     private let deadline: Duration
     private let concurrency: Int
 
-    public init(interval: Duration = .seconds(2), deadline: Duration = .seconds(1), concurrency: Int = 16,
+    public init(interval: Duration = .seconds(2), deadline: Duration = .seconds(1), concurrency: Int = 16, tls: GRPCTLS? = nil,
                 send: @escaping @Sendable (FeedEvent) -> Void) {
+        connections = GRPCConnections(tls: tls)
         self.interval = interval
         self.deadline = deadline
         self.concurrency = concurrency
@@ -93,8 +94,8 @@ public actor MonitorPoller {
     }
 
     /// One Monitor call to `address` on a connection of its own (`opsdeck monitor`).
-    public static func callOnce(address: String, deadline: Duration) async -> MonitorSample {
-        var connections = GRPCConnections()
+    public static func callOnce(address: String, deadline: Duration, tls: GRPCTLS? = nil) async -> MonitorSample {
+        var connections = GRPCConnections(tls: tls)
         defer { connections.closeAll() }
         guard let client = serviceAddress(address).flatMap({ connections.client(for: $0) }) else {
             return MonitorSample(outcome: .failed("bad address \(address)"), roundTripMilliseconds: 0, at: epochMilliseconds())
@@ -116,7 +117,8 @@ public actor MonitorPoller {
                 version: reply.version, storeStatus: reply.storeStatus, settings: reply.settings)),
                 roundTripMilliseconds: elapsed.milliseconds, at: epochMilliseconds())
         } catch let error as RPCError {
-            let reason = error.code == .deadlineExceeded ? "timeout" : error.code == .unavailable ? "unreachable" : "\(error.code)"
+            let reason = GRPCTargets.tlsReason(error)
+                ?? (error.code == .deadlineExceeded ? "timeout" : error.code == .unavailable ? "unreachable" : "\(error.code)")
             return MonitorSample(outcome: .failed(reason), roundTripMilliseconds: (clock.now - start).milliseconds, at: epochMilliseconds())
         } catch {
             return MonitorSample(outcome: .failed("\(error)"), roundTripMilliseconds: (clock.now - start).milliseconds, at: epochMilliseconds())

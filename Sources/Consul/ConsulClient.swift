@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// Consul's HTTP API (agent, catalog, health, KV, status) over async-http-client.
 ///
@@ -12,10 +13,38 @@ public struct ConsulClient: Sendable {
     let http: HTTPClient
     /// Timeout of a request that does not block.
     public var requestTimeout: Duration = .seconds(10)
+    /// The TLS set-up every request uses (nil: plain HTTP, or the system's trust store), or why there is none.
+    let tls: Result<TLSConfiguration?, ConsulError>
 
     public init(configuration: ConsulConfiguration = .fromEnvironment(), http: HTTPClient = ConsulClient.defaultHTTPClient) {
         self.configuration = configuration
         self.http = http
+        tls = Result { try Self.tlsConfiguration(configuration) }.mapError { $0 as? ConsulError ?? .badConfiguration("\($0)") }
+    }
+
+    /// The TLS configuration for an https:// address with files or verification changed; nil otherwise
+    /// (async-http-client's default: the system's trust store).
+    static func tlsConfiguration(_ configuration: ConsulConfiguration) throws -> TLSConfiguration? {
+        let files = configuration.tls
+        guard configuration.baseURL.hasPrefix("https://"), files != ConsulConfiguration.TLSFiles() else { return nil }
+        func read<T>(_ what: String, _ path: String, _ load: (String) throws -> T) throws -> T {
+            do { return try load(path) } catch {
+                throw ConsulError.badConfiguration("cannot read \(what) \(path): \(error)")
+            }
+        }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let ca = files.caFile {
+            tls.trustRoots = .certificates(try read("the CA file (CONSUL_CACERT, consul_ca)", ca) { try NIOSSLCertificate.fromPEMFile($0) })
+        }
+        switch (files.certificateFile, files.keyFile) {
+        case (let certificate?, let key?):
+            tls.certificateChain = try read("the client certificate", certificate) { try NIOSSLCertificate.fromPEMFile($0) }.map { .certificate($0) }
+            tls.privateKey = .privateKey(try read("the client key", key) { try NIOSSLPrivateKey(file: $0, format: .pem) })
+        case (nil, nil): break
+        default: throw ConsulError.badConfiguration("a client certificate needs both its certificate and its key (CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY)")
+        }
+        if !files.verify { tls.certificateVerification = .none }
+        return tls
     }
 
     /// The HTTP client for Consul:
@@ -49,6 +78,7 @@ public struct ConsulClient: Sendable {
         let url = configuration.baseURL + path + (queryText.isEmpty ? "" : "?" + queryText)
         var request = HTTPClientRequest(url: url)
         request.method = method
+        request.tlsConfiguration = try tls.get()
         if let token = configuration.token { request.headers.add(name: "X-Consul-Token", value: token) }
         if let body {
             request.body = .bytes(ByteBuffer(bytes: body))
@@ -63,8 +93,17 @@ public struct ConsulClient: Sendable {
         } catch let error as ConsulError {
             throw error
         } catch {
-            throw ConsulError.unreachable(path: path, reason: String(describing: error))
+            throw ConsulError.unreachable(path: path, reason: Self.explained(error))
         }
+    }
+
+    /// A failed exchange in words: an untrusted certificate says which setting names the CA.
+    static func explained(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.localizedCaseInsensitiveContains("certificate verify failed") {
+            return "TLS: Consul's certificate is not trusted; name its CA with $CONSUL_CACERT (or consul_ca in the context)"
+        }
+        return text
     }
 
     /// The error for an answer that is not the expected one: ACL refusals (403) said as such.

@@ -13,6 +13,24 @@ public struct ConsulConfiguration: Sendable, CustomStringConvertible {
     public var missingTokenHint = "set $CONSUL_HTTP_TOKEN or $CONSUL_HTTP_TOKEN_FILE"
     /// Datacenter for every request (`?dc=`); nil uses the agent's own.
     public var datacenter: String?
+    /// For an https:// address: the CA to trust instead of the system's, and a client certificate.
+    public var tls = TLSFiles()
+
+    /// PEM files for TLS, as Consul's CLI names them: `CONSUL_CACERT`, `CONSUL_CLIENT_CERT`,
+    /// `CONSUL_CLIENT_KEY`; `CONSUL_HTTP_SSL_VERIFY=false` turns verification off (never the default).
+    public struct TLSFiles: Sendable, Equatable {
+        public var caFile: String?
+        public var certificateFile: String?
+        public var keyFile: String?
+        public var verify = true
+
+        public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil, verify: Bool = true) {
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+            self.verify = verify
+        }
+    }
 
     public init(address: String = "127.0.0.1:8500", token: String? = nil, tokenSource: String? = nil, datacenter: String? = nil) {
         self.baseURL = Self.baseURL(fromAddress: address)
@@ -35,7 +53,12 @@ public struct ConsulConfiguration: Sendable, CustomStringConvertible {
             token = text.split(whereSeparator: \.isNewline).first.map(String.init)
             source = "$CONSUL_HTTP_TOKEN_FILE (\(file))"
         }
-        return ConsulConfiguration(address: address, token: token, tokenSource: source)
+        var configuration = ConsulConfiguration(address: address, token: token, tokenSource: source)
+        func file(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        configuration.tls = TLSFiles(caFile: file("CONSUL_CACERT"), certificateFile: file("CONSUL_CLIENT_CERT"),
+                                     keyFile: file("CONSUL_CLIENT_KEY"),
+                                     verify: !["0", "false", "f"].contains(env["CONSUL_HTTP_SSL_VERIFY"]?.lowercased() ?? ""))
+        return configuration
     }
 
     static func baseURL(fromAddress address: String) -> String {

@@ -11,6 +11,8 @@ public enum ConsulError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Consul's ACLs refused the request (403): `reason` is Consul's text ("ACL not found", "Permission
     /// denied: …"), `fix` what to change ("check the token from $CONSUL_HTTP_TOKEN").
     case tokenRefused(path: String, reason: String, fix: String)
+    /// The client cannot be set up as configured (a TLS file that cannot be read); nothing was sent.
+    case badConfiguration(String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum ConsulError: Error, CustomStringConvertible, Sendable, Equatable {
             return "Consul answered \(code) for \(path): \(body.trimmingCharacters(in: .whitespacesAndNewlines))"
         case .badResponse(let path, let reason): return "Consul's answer for \(path) was unreadable: \(reason)"
         case .unreachable(let path, let reason): return "Consul unreachable (\(path)): \(reason)"
+        case .badConfiguration(let reason): return "Consul client: \(reason)"
         case .tokenRefused(let path, let reason, _):
             return "Consul refused the token for \(Self.what(path)): \(reason.trimmingCharacters(in: .whitespacesAndNewlines)); \(fix)"
         }
@@ -57,7 +60,7 @@ public enum ConsulError: Error, CustomStringConvertible, Sendable, Equatable {
         case .unexpectedStatus(let code, _, _): return code >= 500 || code == 429
         case .badResponse: return false
         case .unreachable: return true
-        case .tokenRefused: return false
+        case .tokenRefused, .badConfiguration: return false
         }
     }
 }

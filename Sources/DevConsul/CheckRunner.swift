@@ -14,10 +14,13 @@ final class CheckRunner: Sendable {
     private let state: AgentState
     private let running = Mutex<[String: (identity: String, task: Task<Void, Never>)]>([:])
     let reapInterval: Duration
+    /// The CA that TLS checks trust (Consul's `tls.defaults.ca_file`); nil: the system's trust store.
+    let caFile: String?
 
-    init(state: AgentState, reapInterval: Duration = .seconds(30)) {
+    init(state: AgentState, reapInterval: Duration = .seconds(30), caFile: String? = nil) {
         self.state = state
         self.reapInterval = reapInterval
+        self.caFile = caFile
     }
 
     /// Starts probes for new or changed checks and stops those of removed checks.
@@ -67,7 +70,7 @@ final class CheckRunner: Sendable {
         // The first probe comes after a random part of the interval, spreading load as the agent does.
         do { try await Task.sleep(for: interval * Double.random(in: 0..<1)) } catch { return }
         while !Task.isCancelled {
-            let (status, output) = await Self.probe(probe, timeout: spec.effectiveTimeout)
+            let (status, output) = await Self.probe(probe, timeout: spec.effectiveTimeout, caFile: caFile)
             if Task.isCancelled { return }
             state.write { $0.setResult(checkID, status: status, output: output) }
             do { try await Task.sleep(for: interval) } catch { return }
@@ -92,11 +95,12 @@ final class CheckRunner: Sendable {
 
     // MARK: probes
 
-    static func probe(_ probe: CheckSpec.Probe, timeout: Duration) async -> (HealthStatus, String) {
+    static func probe(_ probe: CheckSpec.Probe, timeout: Duration, caFile: String? = nil) async -> (HealthStatus, String) {
         switch probe {
         case .tcp(let address): return await tcp(address, timeout: timeout)
         case .http(let url, let method, let headers, let body): return await http(url, method: method, headers: headers, body: body, timeout: timeout)
-        case .grpc(let target, let useTLS): return await grpc(target, useTLS: useTLS, timeout: timeout)
+        case .grpc(let target, let useTLS, let skipVerify):
+            return await grpc(target, tls: useTLS ? (caFile, skipVerify) : nil, timeout: timeout)
         case .ttl: return (.critical, "")
         }
     }
@@ -134,15 +138,25 @@ final class CheckRunner: Sendable {
     }
 
     /// `host:port[/service]`: the text after the first `/` is the health service name ("" = whole server).
-    static func grpc(_ target: String, useTLS: Bool, timeout: Duration) async -> (HealthStatus, String) {
+    /// With `tls`, over TLS trusting `ca` (nil: the system's store), or anything when `skipVerify`.
+    static func grpc(_ target: String, tls: (ca: String?, skipVerify: Bool)?, timeout: Duration) async -> (HealthStatus, String) {
         let parts = target.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         let service = parts.count > 1 ? String(parts[1]) : ""
         guard let (host, port) = splitHostPort(String(parts[0])) else {
             return (.critical, "gRPC check \(target): missing port in address")
         }
-        guard !useTLS else { return (.critical, "gRPC check \(target): TLS is not supported by devconsul") }
+        var security = HTTP2ClientTransport.Posix.TransportSecurity.plaintext
+        if let tls {
+            security = .tls { config in
+                if let ca = tls.ca { config.trustRoots = .certificates([.file(path: ca, format: .pem)]) }
+                if tls.skipVerify { config.serverCertificateVerification = .noVerification }
+            }
+        }
         do {
-            let transport = try HTTP2ClientTransport.Posix(target: .dns(host: host, port: port), transportSecurity: .plaintext)
+            // An address literal is not a DNS name: as one, TLS would send it as the SNI name, which is refused.
+            let literal: any ResolvableTarget = host.contains(":") ? .ipv6(address: host, port: port)
+                : host.allSatisfy({ $0.isNumber || $0 == "." }) ? .ipv4(address: host, port: port) : .dns(host: host, port: port)
+            let transport = try HTTP2ClientTransport.Posix(target: literal, transportSecurity: security)
             let status = try await withGRPCClient(transport: transport) { client in
                 var options = CallOptions.defaults
                 options.timeout = timeout

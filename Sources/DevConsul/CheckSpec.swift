@@ -6,7 +6,7 @@ struct CheckSpec {
     enum Probe {
         case tcp(String)
         case http(url: String, method: String, headers: [String: [String]], body: String)
-        case grpc(target: String, useTLS: Bool)
+        case grpc(target: String, useTLS: Bool, skipVerify: Bool = false)
         case ttl(Duration)
 
         var typeName: String {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOSSL
 
 /// A single-node, in-memory stand-in for `consul agent -dev`, for development and tests only.
 ///
@@ -20,6 +21,12 @@ public struct DevConsulAgent: Sendable {
         /// With a token, ACLs are on and deny by default: this token (Consul's initial management token)
         /// may do anything, requests without it get Consul's 403s. nil: ACLs off, as `consul agent -dev`.
         public var aclManagementToken: String?
+        /// PEM certificate (chain) and key: the HTTP API is served over HTTPS only (Consul's `ports.https`
+        /// with `tls.defaults.cert_file`/`key_file`). Both or neither.
+        public var tlsCertificateFile: String?
+        public var tlsKeyFile: String?
+        /// The CA that TLS checks (GRPCUseTLS) trust, Consul's `tls.defaults.ca_file`; nil: the system's.
+        public var caFile: String?
 
         public init() {}
     }
@@ -28,6 +35,8 @@ public struct DevConsulAgent: Sendable {
     public struct Endpoints: Sendable {
         public var httpAddress: String
         public var dnsPort: Int
+        /// "https" when served with a certificate, else "http".
+        public var scheme = "http"
     }
 
     public let configuration: Configuration
@@ -42,13 +51,19 @@ public struct DevConsulAgent: Sendable {
         let catalog = Catalog(node: c.node, nodeID: UUID().uuidString.lowercased(), address: c.host, datacenter: c.datacenter)
         let runnerBox = RunnerBox()
         let state = AgentState(catalog: catalog) { runnerBox.runner?.sync() }
-        let runner = CheckRunner(state: state, reapInterval: c.reapInterval)
+        let runner = CheckRunner(state: state, reapInterval: c.reapInterval, caFile: c.caFile)
         runnerBox.runner = runner
         defer { runner.stopAll() }
         let api = ConsulAPI(state: state, acl: c.aclManagementToken.map(ACLRules.init(managementToken:)))
         let responder = DNSResponder(onlyPassing: c.dnsOnlyPassing)
 
-        let http = try await HTTPServer.bind(host: c.host, port: c.httpPort)
+        var tls: NIOSSLContext?
+        if let certificate = c.tlsCertificateFile, let key = c.tlsKeyFile {
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            tls = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain,
+                                                                             privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))))
+        }
+        let http = try await HTTPServer.bind(host: c.host, port: c.httpPort, tls: tls)
         let udp: DNSServer.UDPChannel, tcp: NIOAsyncChannel<DNSServer.TCPConnection, Never>
         do {
             (udp, tcp) = try await Self.bindDNS(host: c.host, port: c.dnsPort)
@@ -62,7 +77,8 @@ public struct DevConsulAgent: Sendable {
             guard let query = try? DNSQuery.parse(bytes) else { return nil }
             return state.read { responder.respond(to: query, catalog: $0, transport: transport) }.encode()
         }
-        onReady(Endpoints(httpAddress: "\(c.host):\(http.channel.localAddress?.port ?? c.httpPort)", dnsPort: dnsPort))
+        onReady(Endpoints(httpAddress: "\(c.host):\(http.channel.localAddress?.port ?? c.httpPort)", dnsPort: dnsPort,
+                          scheme: tls == nil ? "http" : "https"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await HTTPServer.serve(http, api: api) }
             group.addTask { try await DNSServer.serveUDP(udp, answer: answer) }

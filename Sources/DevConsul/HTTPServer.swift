@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// Serves `ConsulAPI` over HTTP/1.1 with keep-alive; each request is handled in its own task so a
 /// blocking query holds only its own connection.
@@ -10,13 +11,15 @@ enum HTTPServer {
 
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
-    static func bind(host: String, port: Int) async throws -> NIOAsyncChannel<Connection, Never> {
+    /// With `tls`, every connection is HTTPS (Consul's `ports.https` with `cert_file`/`key_file`).
+    static func bind(host: String, port: Int, tls: NIOSSLContext? = nil) async throws -> NIOAsyncChannel<Connection, Never> {
         try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     return try wrapAcceptedConnection(channel, as: Connection.self)
                 }

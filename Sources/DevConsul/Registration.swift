@@ -31,7 +31,7 @@ struct CheckInput {
         } else if let address = try o.string("TCP"), !address.isEmpty {
             spec.probe = .tcp(address)
         } else if let target = try o.string("GRPC"), !target.isEmpty {
-            spec.probe = .grpc(target: target, useTLS: o.bool("GRPCUseTLS"))
+            spec.probe = .grpc(target: target, useTLS: o.bool("GRPCUseTLS"), skipVerify: o.bool("TLSSkipVerify"))
         } else {
             throw APIFailure(400, "Invalid check: TTL must be > 0 for TTL checks")
         }

@@ -19,6 +19,7 @@ struct DevConsulCommand: AsyncParsableCommand {
               devconsul                               # HTTP on 127.0.0.1:8500, DNS on 127.0.0.1:8600
               devconsul --http-port 18500 --dns-port 18600
               devconsul --acl-token-file token.txt    # ACLs on, default deny: requests need that token
+              devconsul --tls-cert-file c.pem --tls-key-file k.pem   # the HTTP API over HTTPS only
               curl -s 127.0.0.1:8500/v1/catalog/services
               dig @127.0.0.1 -p 8600 search-service.service.consul SRV
             """)
@@ -48,11 +49,21 @@ struct DevConsulCommand: AsyncParsableCommand {
                                valueName: "path"))
     var aclTokenFile: String?
 
+    @Option(help: ArgumentHelp("Serve the HTTP API over HTTPS with this PEM certificate (chain); needs --tls-key-file.", valueName: "path"))
+    var tlsCertFile: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert-file.", valueName: "path"))
+    var tlsKeyFile: String?
+
+    @Option(help: ArgumentHelp("The CA that TLS checks (GRPCUseTLS) trust, as Consul's ca_file (default: the system's).", valueName: "path"))
+    var caFile: String?
+
     func validate() throws {
         guard (0...65535).contains(httpPort), (0...65535).contains(dnsPort) else {
             throw ValidationError("ports must be between 0 and 65535")
         }
         guard reapInterval >= 1 else { throw ValidationError("--reap-interval must be at least 1 second") }
+        guard (tlsCertFile == nil) == (tlsKeyFile == nil) else { throw ValidationError("--tls-cert-file and --tls-key-file go together") }
     }
 
     func run() async throws {
@@ -64,6 +75,9 @@ struct DevConsulCommand: AsyncParsableCommand {
         configuration.datacenter = datacenter
         configuration.reapInterval = .seconds(reapInterval)
         configuration.dnsOnlyPassing = dnsOnlyPassing
+        configuration.tlsCertificateFile = tlsCertFile
+        configuration.tlsKeyFile = tlsKeyFile
+        configuration.caFile = caFile
         if let aclTokenFile {
             guard let text = try? String(contentsOfFile: aclTokenFile, encoding: .utf8),
                   let token = text.split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }),
@@ -85,7 +99,7 @@ struct DevConsulCommand: AsyncParsableCommand {
         defer { signals.forEach { $0.cancel() } }
         try await agent.run { endpoints in
             let acl = aclTokenFile == nil ? "" : ", ACLs on (default deny)"
-            let banner = "devconsul: development agent (not for production) — HTTP \(endpoints.httpAddress), DNS \(bind):\(endpoints.dnsPort) udp+tcp, datacenter \(datacenter)\(acl)\n"
+            let banner = "devconsul: development agent (not for production) — \(endpoints.scheme.uppercased()) \(endpoints.httpAddress), DNS \(bind):\(endpoints.dnsPort) udp+tcp, datacenter \(datacenter)\(acl)\n"
             FileHandle.standardOutput.write(Data(banner.utf8))
         }
     }

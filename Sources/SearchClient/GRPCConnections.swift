@@ -7,8 +7,10 @@ import GRPCNIOTransportHTTP2Posix
 public struct GRPCConnections {
     public typealias Client = GRPCClient<HTTP2ClientTransport.Posix>
     private var clients: [ServiceAddress: (client: Client, task: Task<Void, Never>)] = [:]
+    /// TLS for every connection; nil: plaintext.
+    private let tls: GRPCTLS?
 
-    public init() {}
+    public init(tls: GRPCTLS? = nil) { self.tls = tls }
 
     /// Addresses with a client now.
     public var count: Int { clients.count }
@@ -16,7 +18,7 @@ public struct GRPCConnections {
     /// The client for `address`, made on first use (nil when no transport can be made for it).
     public mutating func client(for address: ServiceAddress) -> Client? {
         if let existing = clients[address] { return existing.client }
-        guard let transport = try? GRPCTargets.transport(host: address.host, port: address.port) else { return nil }
+        guard let transport = try? GRPCTargets.transport(host: address.host, port: address.port, tls: tls) else { return nil }
         let client = GRPCClient(transport: transport)
         let task = Task<Void, Never> { _ = try? await client.runConnections() }
         clients[address] = (client, task)

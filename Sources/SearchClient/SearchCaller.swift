@@ -21,10 +21,11 @@ public actor SearchCaller {
     private var lastKnown: (addresses: [ServiceAddress], via: String)?
     // Random start: each `opsdeck search` process makes one call, and they must not all go to the first instance.
     private var next = Int.random(in: 0..<1_000)
-    private var connections = GRPCConnections()
+    private var connections: GRPCConnections
 
     public init(service: String, discovery: InstanceDiscovery, deadline: Duration = .seconds(2),
-                discoveryTTL: Duration = .seconds(2)) {
+                discoveryTTL: Duration = .seconds(2), tls: GRPCTLS? = nil) {
+        connections = GRPCConnections(tls: tls)
         self.service = service
         self.discovery = discovery
         self.deadline = deadline
@@ -136,7 +137,7 @@ public actor SearchCaller {
     }
 
     static func reason(_ error: RPCError) -> String {
-        error.code == .deadlineExceeded ? "deadline exceeded" : "unavailable"
+        GRPCTargets.tlsReason(error) ?? (error.code == .deadlineExceeded ? "deadline exceeded" : "unavailable")
     }
 
     /// INVALID_ARGUMENT, as the gRPC status names are written.

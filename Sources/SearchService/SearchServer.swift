@@ -22,6 +22,9 @@ public final class SearchServer: Service, Sendable {
         public var serviceName = "search-service"
         public var instanceID: String
         public var tags: [String] = ["grpc"]
+        /// PEM certificate (chain) and key: served over TLS, and Consul's gRPC check told to use TLS.
+        public var tlsCertificateFile: String?
+        public var tlsKeyFile: String?
 
         public init(instanceID: String) { self.instanceID = instanceID }
     }
@@ -55,8 +58,11 @@ public final class SearchServer: Service, Sendable {
     public func run() async throws {
         let handler = SearchHandler(store: AreaStore(client: postgres, logger: logger), context: configuration,
                                     stats: stats, instanceID: options.instanceID, logger: logger)
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: options.host, port: options.port),
-                                                   transportSecurity: .plaintext)
+        var security = HTTP2ServerTransport.Posix.TransportSecurity.plaintext
+        if let certificate = options.tlsCertificateFile, let key = options.tlsKeyFile {
+            security = .tls(certificateChain: [.file(path: certificate, format: .pem)], privateKey: .file(path: key, format: .pem))
+        }
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: options.host, port: options.port), transportSecurity: security)
         let server = GRPCServer(transport: transport, services: [handler, health])
 
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -126,7 +132,7 @@ public final class SearchServer: Service, Sendable {
             meta: ["version": SearchHandler.version, "instance": options.instanceID, SettingsTable.metaKey: SettingsTable.metaValue],
             checks: [CheckDefinition(
                 id: "\(options.instanceID):grpc", name: "gRPC health",
-                probe: .grpc("\(address):\(port)/Search"), interval: .seconds(interval), timeout: .seconds(2),
+                probe: .grpc("\(address):\(port)/Search", useTLS: options.tlsCertificateFile != nil), interval: .seconds(interval), timeout: .seconds(2),
                 // Consul's floor is one minute; an instance that died without deregistering goes after that.
                 deregisterCriticalServiceAfter: .seconds(60))])
     }

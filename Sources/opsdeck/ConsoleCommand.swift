@@ -70,6 +70,7 @@ struct ConsoleCommand: ParsableCommand {
 
     @OptionGroup var consulOptions: ConsulOptions
     @OptionGroup var graphiteOptions: GraphiteOptions
+    @OptionGroup var grpcOptions: GRPCTLSOptions
 
     @Option(help: ArgumentHelp("Kafka bootstrap servers for the logs pane (default: the context's, else $OPSDECK_KAFKA_BROKERS, else 127.0.0.1:9092).",
                                valueName: "host:port,..."))
@@ -129,7 +130,8 @@ struct ConsoleCommand: ParsableCommand {
                                       dashboardDirectory: dashboards,
                                       kafkaBrokers: cluster.kafkaBrokers(flag: flags ? brokers : nil), kafkaProperties: cluster.kafkaProperties(flag: flags ? brokers : nil),
                                       searchDiscovery: InstanceDiscovery(.consul(dns: ConsulDNS(server: dns.host, port: dns.port), http: consul)),
-                                      searchHistory: history, loadTheme: loadTheme, send: inbox.send)
+                                      searchHistory: history, grpcTLS: cluster.grpcTLS(flags ? grpcOptions : nil),
+                                      loadTheme: loadTheme, send: inbox.send)
             return ContextSwitch(runtime: runtime, header: "consul " + configuration.baseURL.replacingOccurrences(of: "http://", with: ""),
                                  badge: cluster.badge, readOnly: cluster.readOnly)
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Console
 import Consul
 import Foundation
+import SearchClient
 import Telemetry
 
 /// `--context NAME`, `--readonly` and `--config PATH`, taken by every command: which environment of the
@@ -83,6 +84,9 @@ struct Cluster {
         }
         var configuration = ConsulConfiguration(address: flag ?? context.consul ?? "127.0.0.1:8500", token: token, tokenSource: source)
         configuration.missingTokenHint = "set consul_token_file in context \(context.name)"
+        let expand = { (path: String?) in path.map { ($0 as NSString).expandingTildeInPath } }
+        configuration.tls = .init(caFile: expand(context.consulCA), certificateFile: expand(context.consulClientCertificate),
+                                  keyFile: expand(context.consulClientKey))
         return configuration
     }
 
@@ -115,10 +119,41 @@ struct Cluster {
         return GraphiteClient(baseURL: url, headers: own.map { ($0.key, $0.value) })
     }
 
+    /// TLS for gRPC to the instances: the flags', else the context's; nil: plaintext. (No flags: a context
+    /// switched to; an unparsed ParsableArguments cannot be read.)
+    func grpcTLS(_ flags: GRPCTLSOptions?) -> GRPCTLS? {
+        let expand = { (path: String?) in path.map { ($0 as NSString).expandingTildeInPath } }
+        if let flags, flags.grpcTLS || flags.grpcCA != nil || flags.grpcCert != nil {
+            return GRPCTLS(caFile: flags.grpcCA, certificateFile: flags.grpcCert, keyFile: flags.grpcKey)
+        }
+        guard let context, context.grpcTLS || context.grpcClientCertificate != nil else { return nil }
+        return GRPCTLS(caFile: expand(context.grpcCA), certificateFile: expand(context.grpcClientCertificate),
+                       keyFile: expand(context.grpcClientKey))
+    }
+
     /// Refuses a write when read-only (exit 1: nothing written, as a refused check-and-set).
     func checkWritable(_ command: String) throws {
         guard let readOnly else { return }
         FileHandle.standardError.write(Data("\(command): not written: read-only (\(readOnly))\n".utf8))
         throw ExitCode(1)
+    }
+}
+
+/// `--grpc-tls`, `--grpc-ca`, `--grpc-cert`, `--grpc-key`: gRPC to the instances over TLS.
+struct GRPCTLSOptions: ParsableArguments {
+    @Flag(help: "Call the instances over TLS, trusting the system's store (default: the context's grpc_tls, else plaintext).")
+    var grpcTLS = false
+
+    @Option(help: ArgumentHelp("Call the instances over TLS trusting this CA (PEM).", valueName: "path"))
+    var grpcCA: String?
+
+    @Option(help: ArgumentHelp("A client certificate for the instances (PEM); needs --grpc-key.", valueName: "path"))
+    var grpcCert: String?
+
+    @Option(help: ArgumentHelp("The key of --grpc-cert (PEM).", valueName: "path"))
+    var grpcKey: String?
+
+    func validate() throws {
+        guard (grpcCert == nil) == (grpcKey == nil) else { throw ValidationError("--grpc-cert and --grpc-key go together") }
     }
 }

@@ -3,6 +3,7 @@ import Console
 import ConsoleFeeds
 import Consul
 import Foundation
+import SearchClient
 import TerminalSafety
 
 /// `opsdeck monitor`: every instance's Monitor figures, as the instances pane shows them.
@@ -29,6 +30,7 @@ struct MonitorCommand: AsyncParsableCommand {
     var service = "search-service"
 
     @OptionGroup var consulOptions: ConsulOptions
+    @OptionGroup var grpcOptions: GRPCTLSOptions
 
     @Option(help: ArgumentHelp("table or json (one object per instance).", valueName: "format"))
     var output = "table"
@@ -53,17 +55,19 @@ struct MonitorCommand: AsyncParsableCommand {
     }
 
     func rounds() async throws {
-        let consul = ConsulClient(configuration: try consulOptions.configuration())
+        let cluster = try consulOptions.cluster()
+        let consul = ConsulClient(configuration: try cluster.consul(flag: consulOptions.consul))
+        let tls = cluster.grpcTLS(grpcOptions)
         var status: Int32 = 0
         repeat {
-            status = try await round(consul)
+            status = try await round(consul, tls: tls)
             if watch { try await Task.sleep(for: .seconds(interval)) }
         } while watch
         if status != 0 { throw ExitCode(status) }
     }
 
     /// One round: read the instances, call them all, print. Returns the exit status.
-    func round(_ consul: ConsulClient) async throws -> Int32 {
+    func round(_ consul: ConsulClient, tls: GRPCTLS?) async throws -> Int32 {
         let entries: [ServiceEntry]
         do {
             entries = try await consul.health(service: service).value.sorted { $0.service.id < $1.service.id }
@@ -74,11 +78,11 @@ struct MonitorCommand: AsyncParsableCommand {
         }
         let rows = await withTaskGroup(of: InstanceRow.self) { group in
             for entry in entries {
-                group.addTask { [deadline] in
+                group.addTask { [deadline, tls] in
                     let row = InstanceRow(entry: entry, sample: nil)
                     guard row.isPolled else { return row }
                     let address = HostPort.format(entry.address, entry.service.port)
-                    return InstanceRow(entry: entry, sample: await MonitorPoller.callOnce(address: address, deadline: .milliseconds(deadline)))
+                    return InstanceRow(entry: entry, sample: await MonitorPoller.callOnce(address: address, deadline: .milliseconds(deadline), tls: tls))
                 }
             }
             var rows: [InstanceRow] = []

@@ -59,6 +59,7 @@ struct SearchCommand: AsyncParsableCommand {
     var dns: String?
 
     @OptionGroup var consulOptions: ConsulOptions
+    @OptionGroup var grpcOptions: GRPCTLSOptions
 
     @Option(help: ArgumentHelp("table or json.", valueName: "format"))
     var output = "table"
@@ -116,7 +117,8 @@ struct SearchCommand: AsyncParsableCommand {
 
     func search() async throws {
         let query = try searchQuery()
-        let caller = SearchCaller(service: service, discovery: try discovery(), deadline: .milliseconds(deadline))
+        let caller = SearchCaller(service: service, discovery: try discovery(), deadline: .milliseconds(deadline),
+                                  tls: try consulOptions.cluster().grpcTLS(grpcOptions))
         let answer: SearchAnswer
         do {
             answer = try await caller.search(query)

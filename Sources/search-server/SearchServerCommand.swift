@@ -49,6 +49,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Kafka bootstrap servers.") var kafkaBrokers: String?
     @Option(help: "StatsD host:port, empty for none.") var statsdAddress: String?
     @Option(help: "Consul gRPC check interval in seconds.") var checkIntervalS: String?
+    @Option(help: ArgumentHelp("Serve gRPC over TLS with this PEM certificate (chain); needs --tls-key-file. Consul's check is then told to use TLS.",
+                               valueName: "path")) var tlsCertFile: String?
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert-file.", valueName: "path")) var tlsKeyFile: String?
+
+    func validate() throws {
+        guard (tlsCertFile == nil) == (tlsKeyFile == nil) else { throw ValidationError("--tls-cert-file and --tls-key-file go together") }
+        for path in [tlsCertFile, tlsKeyFile].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
+            throw ValidationError("\(path): cannot read it")
+        }
+    }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -105,6 +115,8 @@ struct Serve: AsyncParsableCommand {
         options.port = port
         options.advertiseAddress = advertiseAddress
         options.serviceName = serviceName
+        options.tlsCertificateFile = tlsCertFile
+        options.tlsKeyFile = tlsKeyFile
 
         // postgres-nio logs every failed connection attempt at info; an outage is reported by requests
         // (UNAVAILABLE) and by monitor, so only its warnings and errors go to the log.

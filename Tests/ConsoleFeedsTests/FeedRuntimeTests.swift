@@ -22,25 +22,29 @@ import TUI
         var all: [FeedEvent] { events.withLock { $0 } }
         let notes = Mutex<[(String, Bool)]>([])
 
+        /// Waits bound a hang, not the machine's speed: a CI run that starts every suite at once on two
+        /// cores once kept the Monitor poller from its first round for over 10 s.
+        static let patience: Duration = .seconds(30)
+
         func waitForNote(_ match: ((String, Bool)) -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + Self.patience
             while ContinuousClock.now < deadline {
                 if notes.withLock({ $0.contains(where: match) }) { return }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            Issue.record("no such notice within 10 s; notices: \(notes.withLock { $0 })")
+            Issue.record("no such notice within \(Self.patience); notices: \(notes.withLock { $0 })")
             throw CancellationError()
         }
         func clear() { events.withLock { $0.removeAll() } }
 
-        /// Waits for an event that `match` accepts; fails the test with `what` after 10 s.
+        /// Waits for an event that `match` accepts; fails the test with `what` after `patience`.
         func waitFor(_ what: String, _ match: (FeedEvent) -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + Self.patience
             while ContinuousClock.now < deadline {
                 if all.contains(where: match) { return }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            Issue.record("no \(what) within 10 s; events: \(all)")
+            Issue.record("no \(what) within \(Self.patience); events: \(all)")
             throw CancellationError()
         }
     }
@@ -77,12 +81,12 @@ import TUI
         }
     }
 
-    /// Polls `condition` every 20 ms; fails the test with `what` after 10 s.
+    /// Polls `condition` every 20 ms; fails the test with `what` after `Recorder.patience`.
     func until(_ what: String, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + Recorder.patience
         while !condition() {
             guard ContinuousClock.now < deadline else {
-                Issue.record("not within 10 s: \(what)")
+                Issue.record("not within \(Recorder.patience): \(what)")
                 throw CancellationError()
             }
             try await Task.sleep(for: .milliseconds(20))

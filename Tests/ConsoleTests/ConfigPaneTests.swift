@@ -132,6 +132,28 @@ import TUI
         #expect(screen.lines()[0].contains(" read-only ") && screen.lines()[state.size.height - 1].contains("read-only ·"))
     }
 
+    /// A write a pane sends while read-only (the pane forgot to check) is stopped by the reducer and the
+    /// pane hears it failed; a write on its way holds back a context switch, whose reports would drop it.
+    @Test func theReadOnlyBackstopAnswersThePaneAndAPendingWriteHoldsTheSwitch() throws {
+        var (state, reducer) = opened()
+        try select("search-service/log_level", &state, reducer)
+        _ = reducer.keys(&state, [.character("e"), .ctrl("u")])
+        _ = reducer.type(&state, "debug")
+        state.readOnly = "--readonly"
+        #expect(reducer.keys(&state, [.enter]).isEmpty)
+        #expect(pane(state).pendingWrite == nil)
+        #expect(state.message?.text.contains("read-only (--readonly)") == true)
+
+        state.readOnly = nil
+        let switching = ConsoleReducer(contexts: ["prod"])
+        try edit("search-service/log_level", to: "debug", &state, switching)
+        let write = try #require(pane(state).pendingWrite)
+        #expect(switching.command(&state, "context prod").isEmpty)
+        #expect(state.message?.text == "search-service/log_level is being written: :context once it is done")
+        _ = switching.reduce(&state, .feed(.kvWritten(write, .written)))
+        #expect(switching.command(&state, "context prod") == [.switchContext("prod")])
+    }
+
     @Test func valuesSearchServerWouldRefuseAreNotWritten() throws {
         var (state, reducer) = opened()
         try edit("search-service/log_level", to: "loud", &state, reducer)

@@ -73,6 +73,7 @@ import TUI
             context staging
               consul https://consul.staging.example:8501   # TLS
               consul_dns 10.0.0.2:8600
+              consul_ca /etc/opsdeck/staging-ca.pem
               kafka_brokers k1:9093,k2:9093
               kafka_property security.protocol SASL_SSL
               kafka_property sasl.mechanism SCRAM-SHA-256
@@ -88,6 +89,7 @@ import TUI
         #expect(config.contexts.map(\.name) == ["staging", "prod"])
         let staging = try #require(config.context(named: "staging"))
         #expect(staging.consul == "https://consul.staging.example:8501" && staging.consulDNS == "10.0.0.2:8600")
+        #expect(staging.consulCA == "/etc/opsdeck/staging-ca.pem" && staging.consulClientCertificate == nil)
         #expect(staging.kafkaProperties == [.init("security.protocol", "SASL_SSL"), .init("sasl.mechanism", "SCRAM-SHA-256")])
         #expect(!staging.production && !staging.readOnly)
         let prod = try #require(config.context(named: "prod"))
@@ -101,7 +103,7 @@ import TUI
             ("  consul x:1", "cfg, line 1: an indented line outside a 'context NAME' block"),
             ("context a\n  consul", "cfg, line 2: in context a, expected consul ADDRESS"),
             ("context a\n  consul_dns nowhere", "cfg, line 2: in context a, expected consul_dns HOST:PORT"),
-            ("context a\n  colour red", "cfg, line 2: in context a, expected one of: consul, consul_dns, consul_token_file, kafka_brokers, kafka_property, graphite, graphite_header, production, read_only"),
+            ("context a\n  colour red", "cfg, line 2: in context a, expected one of: consul, consul_dns, consul_token_file, consul_ca, consul_client_cert, consul_client_key, kafka_brokers, kafka_property, graphite, graphite_header, grpc_tls, grpc_ca, grpc_client_cert, grpc_client_key, production, read_only"),
             ("context a\n  kafka_property acks", "cfg, line 2: in context a, expected kafka_property NAME VALUE"),
             ("context a\n  graphite_header novalue", "cfg, line 2: in context a, expected graphite_header NAME: VALUE"),
             ("context a\ncontext a", "cfg, line 2: context a is defined twice"),

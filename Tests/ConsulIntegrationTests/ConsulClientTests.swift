@@ -1,6 +1,7 @@
 import Consul
 import DevConsul
 import Foundation
+import StackSupport
 import Testing
 
 /// The client over real sockets against an agent that runs the checks for real.
@@ -329,6 +330,50 @@ import Testing
             let manager = ConsulClient(configuration: .fromEnvironment(["CONSUL_HTTP_ADDR": endpoints.httpAddress, "CONSUL_HTTP_TOKEN": token]))
             #expect(try await manager.put(key: "search-service/log_level", value: Array("debug".utf8)))
             #expect(try await manager.getRaw(key: "search-service/log_level") == Array("debug".utf8))
+        }
+    }
+}
+
+/// The client against devconsul serving its API over HTTPS with a certificate from a throw-away CA.
+@Suite(.timeLimit(.minutes(2))) struct ConsulTLSTests {
+    @Test func httpsWithTheCAWorksAndWithoutItSaysWhatToSet() async throws {
+        let certificates = try await offPool { try TestCertificates() }
+        defer { certificates.remove() }
+        var configuration = DevConsulAgent.Configuration()
+        configuration.httpPort = 0
+        configuration.dnsPort = 0
+        configuration.tlsCertificateFile = certificates.serverCertificate
+        configuration.tlsKeyFile = certificates.serverKey
+        try await DevConsulAgent.withRunning(configuration) { (endpoints: DevConsulAgent.Endpoints) async throws in
+            #expect(endpoints.scheme == "https")
+            let address = "https://" + endpoints.httpAddress
+            // With the CA (and a client certificate, which the agent does not ask for): the API as usual.
+            let trusted = ConsulClient(configuration: .fromEnvironment(["CONSUL_HTTP_ADDR": address, "CONSUL_CACERT": certificates.caFile,
+                                                                        "CONSUL_CLIENT_CERT": certificates.clientCertificate,
+                                                                        "CONSUL_CLIENT_KEY": certificates.clientKey]))
+            #expect(try await trusted.put(key: "tls/ok", text: "yes"))
+            #expect(try await trusted.getRaw(key: "tls/ok") == Array("yes".utf8))
+            // CONSUL_HTTP_SSL=true makes a bare host:port https, as Consul's CLI does.
+            let bySSL = ConsulClient(configuration: .fromEnvironment(["CONSUL_HTTP_ADDR": endpoints.httpAddress, "CONSUL_HTTP_SSL": "true",
+                                                                      "CONSUL_CACERT": certificates.caFile]))
+            #expect(try await bySSL.leader() == "127.0.0.1:8300")
+
+            // Without it: the system's trust store does not know the CA, and the error says what to set.
+            let untrusting = ConsulClient(configuration: .fromEnvironment(["CONSUL_HTTP_ADDR": address]))
+            await #expect { try await untrusting.leader() } throws: { error in
+                "\(error)".contains("TLS: Consul's certificate is not trusted; name its CA with $CONSUL_CACERT")
+            }
+            // Plain HTTP to an HTTPS agent fails; it is never answered in the clear.
+            let plain = ConsulClient(configuration: ConsulConfiguration(address: endpoints.httpAddress))
+            await #expect(throws: ConsulError.self) { try await plain.leader() }
+            // A CA file that cannot be read is a configuration error, said before anything is sent.
+            let missing = ConsulClient(configuration: .fromEnvironment(["CONSUL_HTTP_ADDR": address, "CONSUL_CACERT": "/nonexistent/ca.pem"]))
+            await #expect { try await missing.leader() } throws: { error in
+                guard case ConsulError.badConfiguration(let reason) = error else { return false }
+                return reason.hasPrefix("cannot read the CA file (CONSUL_CACERT, consul_ca) /nonexistent/ca.pem")
+            }
+            let half = ConsulClient(configuration: .fromEnvironment(["CONSUL_HTTP_ADDR": address, "CONSUL_CLIENT_CERT": certificates.clientCertificate]))
+            await #expect { try await half.leader() } throws: { "\($0)".contains("needs both its certificate and its key") }
         }
     }
 }

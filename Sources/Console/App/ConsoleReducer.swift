@@ -123,9 +123,12 @@ public struct ConsoleReducer: Sendable {
                 if state.focus != id { state.zoomed = false }
                 state.focus = id
             case .effect(let effect):
-                // Panes refuse writes themselves when read-only; this is the backstop.
+                // Panes refuse writes themselves when read-only; this is the backstop, and the pane hears
+                // of it as of any failed write (it would otherwise wait for a result forever).
                 if case .writeKV(let write) = effect, let reason = state.readOnly {
-                    state.message = Message(text: "not written: \(write.key): read-only (\(reason))", isError: true, at: state.now)
+                    withPane(owner, &state, &effects) { pane, context in
+                        pane.update(.feed(.kvWritten(write, .failed("read-only (\(reason))"))), context)
+                    }
                     continue
                 }
                 effects.append(effect)
@@ -302,6 +305,11 @@ public struct ConsoleReducer: Sendable {
                 let hint = LineCommandParser.closest(to: name, in: contexts).map { ": did you mean \($0)?" } ?? ""
                 let list = contexts.isEmpty ? "none in the config file" : contexts.joined(separator: ", ")
                 state.message = Message(text: "no context \(name)\(hint) (contexts: \(list))", isError: true, at: state.now)
+                return
+            }
+            // A write's result must reach the operator: it would be dropped with the old context's reports.
+            if let write = state.pane(ConfigPane.self)?.pendingWrite {
+                state.message = Message(text: "\(write.key) is being written: :context once it is done", isError: true, at: state.now)
                 return
             }
             effects.append(.switchContext(name))

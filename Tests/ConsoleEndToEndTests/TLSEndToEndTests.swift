@@ -1,0 +1,69 @@
+import Foundation
+import StackSupport
+import Testing
+
+/// gRPC over TLS end to end, with a throw-away CA: search-server serving TLS, devconsul's gRPC check over
+/// TLS trusting the CA (Consul's ca_file), and opsdeck's Monitor calls and searches over TLS, from flags
+/// and from a context in the console.
+@Suite(.timeLimit(.minutes(3))) struct TLSEndToEndTests {
+    static let devconsul = Stack.repositoryRoot.appendingPathComponent(".build/debug/devconsul").path
+
+    func opsdeck(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await offPool { try Stack.run(ConsoleInTmuxTests.opsdeck, arguments) }
+    }
+
+    @Test func instancesServingTLSAreCheckedPolledAndSearched() async throws {
+        try await Stack.ensureUp()  // PostgreSQL for the server
+        let certificates = try await offPool { try TestCertificates() }
+        defer { certificates.remove() }
+        let consulPort = try freePort()
+        let agent = try ChildProcess(Self.devconsul, ["--http-port", "\(consulPort)", "--dns-port", "0", "--ca-file", certificates.caFile])
+        defer { agent.signal(SIGTERM) }
+        try await agent.waitUntil("devconsul's banner") { out, _ in out.contains("devconsul: development agent") }
+        let consul = "127.0.0.1:\(consulPort)"
+        let service = "tls-\(UInt32.random(in: 0...UInt32.max))"
+        let server = try ChildProcess(ConsoleInTmuxTests.searchServer,
+                                      ["serve", "--service-name", service, "--instance-id", "\(service)-1", "--statsd-address", "",
+                                       "--check-interval-s", "1", "--tls-cert-file", certificates.serverCertificate,
+                                       "--tls-key-file", certificates.serverKey],
+                                      environment: ["PGHOST": "127.0.0.1", "PGPORT": "\(Stack.postgresPort)", "PGDATABASE": "opsdeck",
+                                                    "PGUSER": "postgres", "CONSUL_HTTP_ADDR": consul])
+        defer { server.signal(SIGTERM) }
+
+        // devconsul's check reaches it over TLS (registered with GRPCUseTLS) and trusts the CA: passing.
+        var health = ""
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            health = try await offPool { try Stack.run("/usr/bin/curl", ["-fsS", "http://\(consul)/v1/health/service/\(service)?passing"]) }.output
+            if health.contains("gRPC check") && health.contains(": success") { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        try #require(health.contains(": success"), "the TLS check never passed: \(health)\nserver:\n\(server.stdout.suffix(2_000))")
+        let port = try #require(try JSONSerialization.jsonObject(with: Data(health.utf8)) as? [[String: Any]])
+            .first.flatMap { ($0["Service"] as? [String: Any])?["Port"] as? Int }
+        let address = "127.0.0.1:\(try #require(port))"
+
+        // Monitor over TLS trusting the CA; the system's store alone does not know it; plaintext gets nothing.
+        let trusted = try await opsdeck(["monitor", service, "--consul", consul, "--grpc-ca", certificates.caFile])
+        #expect(trusted.status == 0, "\(trusted.output)")
+        let untrusted = try await opsdeck(["monitor", service, "--consul", consul, "--grpc-tls"])
+        #expect(untrusted.status == 1 && untrusted.output.contains("TLS: the instance's certificate is not trusted"), "\(untrusted.output)")
+        #expect(try await opsdeck(["monitor", service, "--consul", consul]).status == 1)
+
+        // A search over TLS, with a client certificate too (the server does not ask for one).
+        let search = try await opsdeck(["search", "--instance", address, "--grpc-ca", certificates.caFile,
+                                        "--grpc-cert", certificates.clientCertificate, "--grpc-key", certificates.clientKey, "48.8566", "2.3522"])
+        #expect(search.status == 0 && search.output.contains("France"), "\(search.output)")
+
+        // The console through a context: its Monitor poll goes over TLS.
+        let config = certificates.directory + "/config"
+        try "context tls\n  consul \(consul)\n  grpc_ca \(certificates.caFile)\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let tmux = try Tmux(width: 180, height: 40, command: "\(ConsoleInTmuxTests.opsdeck) --config \(config) --context tls")
+        try await tmux.waitFor("the service listed") { $0.contains(service) }
+        try tmux.sendText(":instances \(service)")
+        try tmux.send("Enter")
+        try await tmux.waitFor("the instance polled over TLS") { $0.contains("monitor 1/1") && $0.contains("\(service)-1") }
+        try tmux.send("q")
+        try await tmux.waitFor("the console quit") { $0.contains("EXITED 0") }
+    }
+}
