@@ -81,6 +81,7 @@ import TUI
             \tconsul_token_file ~/.config/opsdeck/prod.token
             \tgraphite https://graphite.example
             \tgraphite_header Authorization: Basic b3BzOmRlY2s=
+            \tgraphite_header X-Key: a#b   # a '#' inside a value is kept
             \tproduction
             \tread_only
             log_lines 2000
@@ -94,7 +95,7 @@ import TUI
         #expect(!staging.production && !staging.readOnly)
         let prod = try #require(config.context(named: "prod"))
         #expect(prod.consulTokenFile == "~/.config/opsdeck/prod.token" && prod.graphite == "https://graphite.example")
-        #expect(prod.graphiteHeaders == [.init("Authorization", "Basic b3BzOmRlY2s=")])
+        #expect(prod.graphiteHeaders == [.init("Authorization", "Basic b3BzOmRlY2s="), .init("X-Key", "a#b")])
         #expect(prod.production && prod.readOnly && prod.consul == nil)
     }
 

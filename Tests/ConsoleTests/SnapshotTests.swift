@@ -121,11 +121,13 @@ import TUI
             _ = reducer.reduce(&state, .feed(.failed(feed, reason: refused, retryInMilliseconds: 30_000, at: Fixture.t0)))
         }
         try expectSnapshot(render(state), "context-production-refused")
-        var theme = state.theme
-        theme = .monochrome
-        state.theme = theme
-        let title = render(state).lines()[0]
-        #expect(title.hasPrefix(" opsdeck  prod · production  read-only  consul consul.prod.example:8501"))
+        // Production in the alarm colour, reversed (so the mono theme shows it too); another context is not.
+        state.theme = .monochrome
+        let grid = render(state)
+        #expect(grid.lines()[0].hasPrefix(" opsdeck  prod · production  read-only  consul consul.prod.example:8501"))
+        #expect(grid[10, 0].style.attributes.contains(.reverse))
+        state.context = ContextBadge(name: "staging")
+        #expect(!render(state)[10, 0].style.attributes.contains(.reverse))
     }
 
     @Test func hostileTextFromConsulIsDrawnHarmlessly() throws {

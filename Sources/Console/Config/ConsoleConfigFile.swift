@@ -43,8 +43,7 @@ public struct ConsoleConfigFile: Equatable {
     public static func parse(_ text: String, file: String) throws -> ConsoleConfigFile {
         var result = ConsoleConfigFile()
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?
-                .trimmingCharacters(in: .whitespaces) ?? ""
+            let line = Self.withoutComment(raw).trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             let at = "\(file), line \(number + 1)"
@@ -77,6 +76,17 @@ public struct ConsoleConfigFile: Equatable {
             throw Problem(description: "\(file): default_context \(name) is not defined (contexts: \(result.contextNames))")
         }
         return result
+    }
+
+    /// A line without its comment: `#` at the start or after a space or tab, so that a `#` inside a value
+    /// (a header's password, a URL's fragment) is kept.
+    static func withoutComment(_ line: Substring) -> Substring {
+        var previous: Character = " "
+        for index in line.indices {
+            if line[index] == "#" && (previous == " " || previous == "\t") { return line[..<index] }
+            previous = line[index]
+        }
+        return line
     }
 
     /// The contexts' names for messages ("none" when there is none).
