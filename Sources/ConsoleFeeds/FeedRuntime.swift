@@ -291,7 +291,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
 
     private func watch<Value: Sendable>(_ feed: Feed, _ watch: ConsulWatch<Value>,
                                         _ event: @escaping @Sendable (Value, Int64) -> FeedEvent) -> Task<Void, Never> {
-        let send = send, ended = ended
+        let send = send, ended = ended, fix = consul.configuration.tokenFix
         return Task {
             defer { ended.count.withLock { $0 += 1 } }
             for await update in watch {
@@ -299,6 +299,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                 switch update {
                 case .value(let value, _):
                     send(.feed(event(value, now)))
+                case .filteredByACLs:
+                    send(.feed(.hidden(feed, note: "Consul's ACLs hid entries from this token: \(fix)", at: now)))
                 case .failed(let error, _, let retryIn):
                     send(.feed(.failed(feed, reason: Self.reason(error), retryInMilliseconds: Int64(retryIn.milliseconds), at: now)))
                 }

@@ -41,7 +41,7 @@ public struct ConsulClient: Sendable {
             tls.certificateChain = try read("the client certificate", certificate) { try NIOSSLCertificate.fromPEMFile($0) }.map { .certificate($0) }
             tls.privateKey = .privateKey(try read("the client key", key) { try NIOSSLPrivateKey(file: $0, format: .pem) })
         case (nil, nil): break
-        default: throw ConsulError.badConfiguration("a client certificate needs both its certificate and its key (CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY)")
+        default: throw ConsulError.badConfiguration("a client certificate needs both its certificate and its key (CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY, or consul_client_cert and consul_client_key)")
         }
         if !files.verify { tls.certificateVerification = .none }
         return tls
@@ -93,25 +93,27 @@ public struct ConsulClient: Sendable {
         } catch let error as ConsulError {
             throw error
         } catch {
-            throw ConsulError.unreachable(path: path, reason: Self.explained(error))
+            throw ConsulError.unreachable(path: path, reason: Self.explained(error, hint: configuration.untrustedCertificateHint))
         }
     }
 
     /// A failed exchange in words: an untrusted certificate says which setting names the CA.
-    static func explained(_ error: any Error) -> String {
+    static func explained(_ error: any Error, hint: String) -> String {
         let text = String(describing: error)
-        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.localizedCaseInsensitiveContains("certificate verify failed") {
-            return "TLS: Consul's certificate is not trusted; name its CA with $CONSUL_CACERT (or consul_ca in the context)"
-        }
+        if isUntrustedCertificate(error) { return "TLS: Consul's certificate is not trusted; \(hint)" }
         return text
+    }
+
+    /// The TLS handshake failed on the peer's certificate (BoringSSL's CERTIFICATE_VERIFY_FAILED).
+    public static func isUntrustedCertificate(_ error: any Error) -> Bool {
+        let text = String(reflecting: error)
+        return text.contains("CERTIFICATE_VERIFY_FAILED") || text.localizedCaseInsensitiveContains("certificate verify failed")
     }
 
     /// The error for an answer that is not the expected one: ACL refusals (403) said as such.
     func failure(_ response: Response, path: String) -> ConsulError {
         if response.status == 403 {
-            let fix = configuration.token == nil ? "no token was sent (\(configuration.missingTokenHint))"
-                : "check the token from \(configuration.tokenSource ?? "the configuration")"
-            return .tokenRefused(path: path, reason: response.text, fix: fix)
+            return .tokenRefused(path: path, reason: response.text, fix: configuration.tokenFix)
         }
         return .unexpectedStatus(code: response.status, body: response.text, path: path)
     }
@@ -199,17 +201,21 @@ public struct QueryMeta: Sendable, Equatable {
     public var index: UInt64
     public var knownLeader: Bool
     public var lastContactMilliseconds: UInt64
+    /// `X-Consul-Results-Filtered-By-ACLs`: entries the token may not read were left out.
+    public var filteredByACLs: Bool
 
-    public init(index: UInt64, knownLeader: Bool = true, lastContactMilliseconds: UInt64 = 0) {
+    public init(index: UInt64, knownLeader: Bool = true, lastContactMilliseconds: UInt64 = 0, filteredByACLs: Bool = false) {
         self.index = index
         self.knownLeader = knownLeader
         self.lastContactMilliseconds = lastContactMilliseconds
+        self.filteredByACLs = filteredByACLs
     }
 
     init(headers: HTTPHeaders) {
         index = headers.first(name: "X-Consul-Index").flatMap(UInt64.init) ?? 0
         knownLeader = headers.first(name: "X-Consul-KnownLeader") == "true"
         lastContactMilliseconds = headers.first(name: "X-Consul-LastContact").flatMap(UInt64.init) ?? 0
+        filteredByACLs = headers.first(name: "X-Consul-Results-Filtered-By-ACLs") == "true"
     }
 }
 

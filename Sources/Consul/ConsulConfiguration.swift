@@ -11,6 +11,14 @@ public struct ConsulConfiguration: Sendable, CustomStringConvertible {
     public var tokenSource: String?
     /// Where a token would go, said when Consul refuses a request sent without one.
     public var missingTokenHint = "set $CONSUL_HTTP_TOKEN or $CONSUL_HTTP_TOKEN_FILE"
+
+    /// Where the CA goes, said when Consul's certificate is not trusted.
+    public var untrustedCertificateHint = "name its CA with $CONSUL_CACERT"
+
+    /// What to fix when ACLs refuse or hide: the token's source, or where a token would go.
+    public var tokenFix: String {
+        token == nil ? "no token was sent (\(missingTokenHint))" : "check the token from \(tokenSource ?? "the configuration")"
+    }
     /// Datacenter for every request (`?dc=`); nil uses the agent's own.
     public var datacenter: String?
     /// For an https:// address: the CA to trust instead of the system's, and a client certificate.
@@ -48,17 +56,26 @@ public struct ConsulConfiguration: Sendable, CustomStringConvertible {
         }
         var token = env["CONSUL_HTTP_TOKEN"]
         var source = "$CONSUL_HTTP_TOKEN"
-        if token?.isEmpty ?? true, let file = env["CONSUL_HTTP_TOKEN_FILE"],
-           let text = try? String(contentsOfFile: file, encoding: .utf8) {
-            token = text.split(whereSeparator: \.isNewline).first.map(String.init)
+        var unreadable: String?
+        if token?.isEmpty ?? true, let file = env["CONSUL_HTTP_TOKEN_FILE"], !file.isEmpty {
+            token = readToken(file: file)
             source = "$CONSUL_HTTP_TOKEN_FILE (\(file))"
+            if token == nil { unreadable = file }
         }
         var configuration = ConsulConfiguration(address: address, token: token, tokenSource: source)
+        if let unreadable { configuration.missingTokenHint = "$CONSUL_HTTP_TOKEN_FILE \(unreadable) has no token to read" }
         func file(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
         configuration.tls = TLSFiles(caFile: file("CONSUL_CACERT"), certificateFile: file("CONSUL_CLIENT_CERT"),
                                      keyFile: file("CONSUL_CLIENT_KEY"),
                                      verify: !["0", "false", "f"].contains(env["CONSUL_HTTP_SSL_VERIFY"]?.lowercased() ?? ""))
         return configuration
+    }
+
+    /// A token file's first line, trimmed; nil when it cannot be read or that line is empty.
+    public static func readToken(file: String) -> String? {
+        guard let text = try? String(contentsOfFile: (file as NSString).expandingTildeInPath, encoding: .utf8),
+              let line = text.split(whereSeparator: \.isNewline).first?.trimmingCharacters(in: .whitespaces), !line.isEmpty else { return nil }
+        return line
     }
 
     static func baseURL(fromAddress address: String) -> String {

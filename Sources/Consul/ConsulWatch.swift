@@ -1,6 +1,9 @@
 /// What a watch reports: new data, or a failed read and when it will try again.
 public enum WatchUpdate<Value: Sendable>: Sendable {
     case value(Value, index: UInt64)
+    /// Right after a `.value`: Consul's ACLs left out entries this token may not read
+    /// (`X-Consul-Results-Filtered-By-ACLs`); an anonymous request sees an empty catalog this way.
+    case filteredByACLs
     case failed(ConsulError, attempt: Int, retryIn: Duration)
 }
 
@@ -37,8 +40,14 @@ public struct ConsulWatch<Value: Sendable>: AsyncSequence, Sendable {
         var index: UInt64 = 0
         var failures = 0
         var pause: Duration = .zero
+        /// The value just returned was filtered by ACLs: say so next.
+        var filtered = false
 
         public mutating func next() async -> WatchUpdate<Value>? {
+            if filtered {
+                filtered = false
+                return .filteredByACLs
+            }
             while !Task.isCancelled {
                 let delay = Swift.max(pause, limiter.take(now: .now))
                 pause = .zero
@@ -52,6 +61,7 @@ public struct ConsulWatch<Value: Sendable>: AsyncSequence, Sendable {
                     let recovering = failures > 0
                     failures = 0
                     if BlockingIndex.isChange(sent: sent, returned: result.meta.index) || recovering {
+                        filtered = result.meta.filteredByACLs
                         return .value(result.value, index: result.meta.index)
                     }
                 } catch is CancellationError {

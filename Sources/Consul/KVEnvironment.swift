@@ -21,6 +21,8 @@ public struct EnvironmentWatch: AsyncSequence, Sendable {
                 switch update {
                 case .failed(let error, let attempt, let retryIn):
                     return .failed(error, attempt: attempt, retryIn: retryIn)
+                case .filteredByACLs:
+                    return .filteredByACLs
                 case .value(let pairs, let index):
                     let variables = mapping.variables(from: pairs)
                     if variables != last {

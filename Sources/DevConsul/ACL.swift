@@ -6,10 +6,9 @@ import Foundation
 ///
 /// Errors are Consul's (403, plain text): "ACL not found" for an unknown token, and for the anonymous
 /// token "Permission denied: anonymous token lacks permission '<resource>:<access>' on "<name>". …".
-/// One difference, said where it matters: real Consul answers the anonymous token's *list* reads
-/// (catalog services, health of a service) with the entries it may see, here none, filtered
-/// (`X-Consul-Results-Filtered-By-ACLs: true`); devconsul refuses them with 403, which is what a real
-/// agent answers for an unknown token on the same reads. DNS answers as an agent whose DNS token
+/// The anonymous token's catalog, health and agent *reads* are answered as Consul answers them: with
+/// the entries it may see (here none) and `X-Consul-Results-Filtered-By-ACLs: true` when some were
+/// left out; its KV reads and every write are refused. DNS answers as an agent whose DNS token
 /// (`acl.tokens.dns`) may read every service, which is how clusters with ACLs keep DNS discovery.
 struct ACLRules: Sendable {
     /// The token that may do anything. Compared in constant time; never logged or echoed.
@@ -22,16 +21,40 @@ struct ACLRules: Sendable {
         self.managementToken = Array(managementToken.utf8)
     }
 
-    /// nil when the request may go on; else the refusal Consul would send.
-    func refusal(for request: APIRequest, node: String) -> APIFailure? {
-        if Self.isOpen(request.path) { return nil }
+    enum Decision {
+        case allow
+        /// Answer, with every entry filtered out (the anonymous token's catalog, health and agent reads).
+        case filterAll
+        case refuse(APIFailure)
+    }
+
+    /// What Consul would do with the request.
+    func decide(_ request: APIRequest, node: String) -> Decision {
+        if Self.isOpen(request.path) { return .allow }
         guard let token = Self.token(of: request) else {
+            if request.method == "GET", Self.isFilteredRead(request.path) { return .filterAll }
             let (rule, resource) = Self.permission(for: request, node: node)
             let on = resource.map { " on \(Self.quoted($0))" } ?? ""
-            return APIFailure(403, "Permission denied: anonymous token lacks permission '\(rule)'\(on). "
-                                   + "The anonymous token is used implicitly when a request does not specify a token.")
+            return .refuse(APIFailure(403, "Permission denied: anonymous token lacks permission '\(rule)'\(on). "
+                                           + "The anonymous token is used implicitly when a request does not specify a token."))
         }
-        return constantTimeEqual(Array(token.utf8), managementToken) ? nil : APIFailure(403, "ACL not found")
+        return constantTimeEqual(Array(token.utf8), managementToken) ? .allow : .refuse(APIFailure(403, "ACL not found"))
+    }
+
+    /// Reads Consul filters by ACL instead of refusing: lists of services, nodes, checks and instances.
+    static func isFilteredRead(_ path: String) -> Bool {
+        ["/v1/catalog/", "/v1/health/"].contains { path.hasPrefix($0) } || path == "/v1/agent/services" || path == "/v1/agent/checks"
+    }
+
+    /// The answer with everything left out: `{}` or `[]` (nothing to say when it was empty already).
+    static func filteredOut(_ response: APIResponse) -> APIResponse {
+        guard response.status == 200, let first = response.body.first(where: { $0 != 0x20 && $0 != 0x0a }) else { return response }
+        let empty: [UInt8] = first == UInt8(ascii: "{") ? Array("{}".utf8) : first == UInt8(ascii: "[") ? Array("[]".utf8) : Array("null".utf8)
+        var filtered = response
+        let trimmed = response.body.filter { $0 != 0x20 && $0 != 0x0a }
+        filtered.body = empty
+        if trimmed != empty { filtered.headers.append(("X-Consul-Results-Filtered-By-ACLs", "true")) }
+        return filtered
     }
 
     /// Consul's order: `?token=`, else `X-Consul-Token`, else `Authorization: Bearer`. Empty is none.

@@ -40,7 +40,14 @@ struct ConsulAPI: Sendable {
         guard endpoint.methods.contains(request.method) else {
             throw APIFailure(405, "method \(request.method) not allowed", headers: [("Allow", allow)])
         }
-        if let acl, let refusal = acl.refusal(for: request, node: state.read({ $0.node })) { throw refusal }
+        var filterAll = false
+        if let acl {
+            switch acl.decide(request, node: state.read({ $0.node })) {
+            case .allow: break
+            case .filterAll: filterAll = true
+            case .refuse(let failure): throw failure
+            }
+        }
         if let dc = request.query.value("dc"), !dc.isEmpty, dc != state.read({ $0.datacenter }) {
             throw APIFailure(500, "No path to datacenter", headers: [("X-Consul-Index", "1"), ("X-Consul-KnownLeader", "false"), ("X-Consul-LastContact", "0")])
         }
@@ -49,7 +56,8 @@ struct ConsulAPI: Sendable {
         if request.query.has("filter") {
             throw APIFailure(400, "Failed to create boolean expression evaluator: devconsul does not implement ?filter=; filter on the client side")
         }
-        return try await endpoint.handler(request, rest)
+        let response = try await endpoint.handler(request, rest)
+        return filterAll ? ACLRules.filteredOut(response) : response
     }
 
     /// The endpoint for a path, with what follows its prefix (an ID, a name, a key).

@@ -1,3 +1,4 @@
+import Consul
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 
@@ -44,7 +45,7 @@ public enum GRPCTargets {
     /// TLS); nil otherwise.
     public static func tlsReason(_ error: any Error) -> String? {
         let text = String(reflecting: error)
-        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.localizedCaseInsensitiveContains("certificate verify failed") {
+        if ConsulClient.isUntrustedCertificate(error) {
             return "TLS: the instance's certificate is not trusted (name its CA: grpc_ca in the context, or --grpc-ca)"
         }
         if text.contains("WRONG_VERSION_NUMBER") || text.contains("handshakeFailed") {

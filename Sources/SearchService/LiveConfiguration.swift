@@ -68,6 +68,9 @@ public final class LiveConfiguration: ServerContextProviding, Sendable {
                     onRestartNeeded(restart)
                     return
                 }
+            case .filteredByACLs:
+                logger.warning("Consul's ACLs hide some keys under the configuration prefix from this instance's token; they are not applied",
+                               metadata: ["prefix": "\(prefix)", "fix": "\(consul.configuration.tokenFix)"])
             case .failed(let error, let attempt, let retryIn):
                 if !reportedFailure {
                     logger.warning("configuration watch cannot reach Consul; keeping the current settings",

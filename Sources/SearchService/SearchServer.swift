@@ -25,6 +25,8 @@ public final class SearchServer: Service, Sendable {
         /// PEM certificate (chain) and key: served over TLS, and Consul's gRPC check told to use TLS.
         public var tlsCertificateFile: String?
         public var tlsKeyFile: String?
+        /// Served over TLS (both files given): what the transport and the registered check agree on.
+        public var servesTLS: Bool { tlsCertificateFile != nil && tlsKeyFile != nil }
 
         public init(instanceID: String) { self.instanceID = instanceID }
     }
@@ -132,7 +134,7 @@ public final class SearchServer: Service, Sendable {
             meta: ["version": SearchHandler.version, "instance": options.instanceID, SettingsTable.metaKey: SettingsTable.metaValue],
             checks: [CheckDefinition(
                 id: "\(options.instanceID):grpc", name: "gRPC health",
-                probe: .grpc("\(address):\(port)/Search", useTLS: options.tlsCertificateFile != nil), interval: .seconds(interval), timeout: .seconds(2),
+                probe: .grpc("\(address):\(port)/Search", useTLS: options.servesTLS), interval: .seconds(interval), timeout: .seconds(2),
                 // Consul's floor is one minute; an instance that died without deregistering goes after that.
                 deregisterCriticalServiceAfter: .seconds(60))])
     }

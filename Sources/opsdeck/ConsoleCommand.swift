@@ -61,8 +61,9 @@ struct ConsoleCommand: ParsableCommand {
               default_context staging     # the context used without --context (or $OPSDECK_CONTEXT)
             and a block per environment (:context NAME switches to it live; every command takes --context):
             \(ConsoleContext.syntax.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
-            A context replaces the environment's CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN, OPSDECK_KAFKA_BROKERS and
-            OPSDECK_GRAPHITE_URL (a token is never sent to another cluster); flags override both.
+            A context replaces the environment's CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN(_FILE), CONSUL_HTTP_SSL,
+            CONSUL_CACERT, CONSUL_CLIENT_CERT/KEY, OPSDECK_KAFKA_BROKERS and OPSDECK_GRAPHITE_URL (a token is never
+            sent to another cluster); flags override both.
             Themes are files NAME.theme in $OPSDECK_THEMES or $XDG_CONFIG_HOME/opsdeck/themes, else the
             built-in ones (dark, light, mono). NO_COLOR turns colour off.
             """
@@ -130,7 +131,7 @@ struct ConsoleCommand: ParsableCommand {
                                       dashboardDirectory: dashboards,
                                       kafkaBrokers: cluster.kafkaBrokers(flag: flags ? brokers : nil), kafkaProperties: cluster.kafkaProperties(flag: flags ? brokers : nil),
                                       searchDiscovery: InstanceDiscovery(.consul(dns: ConsulDNS(server: dns.host, port: dns.port), http: consul)),
-                                      searchHistory: history, grpcTLS: cluster.grpcTLS(flags ? grpcOptions : nil),
+                                      searchHistory: history, grpcTLS: try cluster.grpcTLS(flags ? grpcOptions : nil),
                                       loadTheme: loadTheme, send: inbox.send)
             return ContextSwitch(runtime: runtime, header: "consul " + configuration.baseURL.replacingOccurrences(of: "http://", with: ""),
                                  badge: cluster.badge, readOnly: cluster.readOnly)

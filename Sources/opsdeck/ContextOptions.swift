@@ -73,10 +73,7 @@ struct Cluster {
             if let flag, flag != own {
                 throw ValidationError("--consul \(flag) with context \(context.name): its token would go to another Consul; drop --consul, or use a context for that agent")
             }
-            let expanded = (path as NSString).expandingTildeInPath
-            guard let text = try? String(contentsOfFile: expanded, encoding: .utf8),
-                  let line = text.split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }),
-                  !line.isEmpty else {
+            guard let line = ConsulConfiguration.readToken(file: path) else {
                 throw ValidationError("context \(context.name): consul_token_file \(path): cannot read a token from it (its first line)")
             }
             token = line
@@ -84,9 +81,16 @@ struct Cluster {
         }
         var configuration = ConsulConfiguration(address: flag ?? context.consul ?? "127.0.0.1:8500", token: token, tokenSource: source)
         configuration.missingTokenHint = "set consul_token_file in context \(context.name)"
-        let expand = { (path: String?) in path.map { ($0 as NSString).expandingTildeInPath } }
-        configuration.tls = .init(caFile: expand(context.consulCA), certificateFile: expand(context.consulClientCertificate),
-                                  keyFile: expand(context.consulClientKey))
+        configuration.untrustedCertificateHint = "set consul_ca in context \(context.name)"
+        let files = ConsulConfiguration.TLSFiles(caFile: Self.expand(context.consulCA), certificateFile: Self.expand(context.consulClientCertificate),
+                                                 keyFile: Self.expand(context.consulClientKey))
+        if files != ConsulConfiguration.TLSFiles() {
+            // The context's CA and client certificate are for its own Consul, over TLS.
+            guard let own = context.consul, own.hasPrefix("https://") else {
+                throw ValidationError("context \(context.name): consul_ca and consul_client_cert need an https:// consul address")
+            }
+            if flag == nil || flag == own { configuration.tls = files }
+        }
         return configuration
     }
 
@@ -119,16 +123,23 @@ struct Cluster {
         return GraphiteClient(baseURL: url, headers: own.map { ($0.key, $0.value) })
     }
 
+    static func expand(_ path: String?) -> String? { path.map { ($0 as NSString).expandingTildeInPath } }
+
     /// TLS for gRPC to the instances: the flags', else the context's; nil: plaintext. (No flags: a context
-    /// switched to; an unparsed ParsableArguments cannot be read.)
-    func grpcTLS(_ flags: GRPCTLSOptions?) -> GRPCTLS? {
-        let expand = { (path: String?) in path.map { ($0 as NSString).expandingTildeInPath } }
+    /// switched to; an unparsed ParsableArguments cannot be read.) Its files must be readable: the
+    /// transport reads them only when it connects, where a failure would be said as an unreachable instance.
+    func grpcTLS(_ flags: GRPCTLSOptions?) throws -> GRPCTLS? {
+        var tls: GRPCTLS?
         if let flags, flags.grpcTLS || flags.grpcCA != nil || flags.grpcCert != nil {
-            return GRPCTLS(caFile: flags.grpcCA, certificateFile: flags.grpcCert, keyFile: flags.grpcKey)
+            tls = GRPCTLS(caFile: flags.grpcCA, certificateFile: flags.grpcCert, keyFile: flags.grpcKey)
+        } else if let context, context.grpcTLS {
+            tls = GRPCTLS(caFile: Self.expand(context.grpcCA), certificateFile: Self.expand(context.grpcClientCertificate),
+                          keyFile: Self.expand(context.grpcClientKey))
         }
-        guard let context, context.grpcTLS || context.grpcClientCertificate != nil else { return nil }
-        return GRPCTLS(caFile: expand(context.grpcCA), certificateFile: expand(context.grpcClientCertificate),
-                       keyFile: expand(context.grpcClientKey))
+        for path in [tls?.caFile, tls?.certificateFile, tls?.keyFile].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
+            throw ValidationError("gRPC TLS: cannot read \(path)")
+        }
+        return tls
     }
 
     /// Refuses a write when read-only (exit 1: nothing written, as a refused check-and-set).

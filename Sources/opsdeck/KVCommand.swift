@@ -191,6 +191,8 @@ struct KVCommand: AsyncParsableCommand {
                 var failing = false
                 for await update in watch {
                     switch update {
+                    case .filteredByACLs:
+                        FileHandle.standardError.write(Data("opsdeck kv watch: Consul's ACLs hid keys under \(safe(key)) from this token; \(safe(consul.configuration.tokenFix))\n".utf8))
                     case .failed(let error, _, let retryIn):
                         if !failing { FileHandle.standardError.write(Data("opsdeck kv watch: \(safe("\(error)")); retrying in \(retryIn)\n".utf8)) }
                         failing = true

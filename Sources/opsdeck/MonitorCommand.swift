@@ -57,7 +57,7 @@ struct MonitorCommand: AsyncParsableCommand {
     func rounds() async throws {
         let cluster = try consulOptions.cluster()
         let consul = ConsulClient(configuration: try cluster.consul(flag: consulOptions.consul))
-        let tls = cluster.grpcTLS(grpcOptions)
+        let tls = try cluster.grpcTLS(grpcOptions)
         var status: Int32 = 0
         repeat {
             status = try await round(consul, tls: tls)

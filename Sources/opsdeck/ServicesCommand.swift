@@ -24,7 +24,11 @@ struct ServicesCommand: AsyncParsableCommand {
         let consul = ConsulClient(configuration: try consulOptions.configuration())
         let rows: [ServiceSummary]
         do {
-            rows = ServiceSummary.rows(catalog: try await consul.services().value, checks: try await consul.checks(in: nil).value)
+            let catalog = try await consul.services()
+            rows = ServiceSummary.rows(catalog: catalog.value, checks: try await consul.checks(in: nil).value)
+            if catalog.meta.filteredByACLs {
+                FileHandle.standardError.write(Data("opsdeck services: Consul's ACLs hid services from this token; \(TerminalText.sanitize(consul.configuration.tokenFix))\n".utf8))
+            }
         } catch {
             FileHandle.standardError.write(Data("opsdeck services: \(TerminalText.sanitize("\(error)"))\n".utf8))
             throw ExitCode(1)

@@ -53,8 +53,10 @@ import Testing
         // The environment points elsewhere and has a token: a context uses neither.
         let tmux = try Tmux(width: 200, height: 30, command: "\(ConsoleInTmuxTests.opsdeck) --config \(scratch)/config --context tokenless",
                             environment: ["CONSUL_HTTP_ADDR": "127.0.0.1:1", "CONSUL_HTTP_TOKEN": token])
-        try await tmux.waitFor("the refusal in the status bar, once for every Consul feed") {
-            $0.contains("✖ services, checks: token refused (permission denied): no token was sent (set consul_token_file in context tokenless)")
+        // As Consul does for the anonymous token: the catalog and the checks come back filtered, and the
+        // status bar says so (once for both), with what to fix.
+        try await tmux.waitFor("the filtering in the status bar, once for every Consul feed") {
+            $0.contains("▲ services, checks: Consul's ACLs hid entries from this token: no token was sent (set consul_token_file in context tokenless)")
         }
         try tmux.sendText(":context alpha")
         try tmux.send("Enter")
@@ -82,6 +84,11 @@ import Testing
         // The token sent by the environment went nowhere: the context without a token sent none.
         let stray = try await offPool { try Stack.run(ConsoleInTmuxTests.opsdeck, ["services", "--config", "\(scratch)/config", "--context", "tokenless"],
                                                       environment: ["CONSUL_HTTP_TOKEN": token]) }
-        #expect(stray.status == 1 && stray.output.contains("no token was sent (set consul_token_file in context tokenless)") && !stray.output.contains(token))
+        #expect(stray.status == 0 && stray.output.contains("Consul's ACLs hid services from this token; no token was sent (set consul_token_file in context tokenless)"),
+                "\(stray.output)")
+        #expect(!stray.output.contains(token) && !stray.output.contains("beta-svc"))
+        // A KV read is refused outright, and said so.
+        let kv = try await offPool { try Stack.run(ConsoleInTmuxTests.opsdeck, ["kv", "get", "beta-svc/x", "--config", "\(scratch)/config", "--context", "tokenless"]) }
+        #expect(kv.status == 2 && kv.output.contains("Consul refused the token for KV key beta-svc/x: Permission denied"), "\(kv.output)")
     }
 }

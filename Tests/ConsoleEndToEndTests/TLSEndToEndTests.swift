@@ -43,6 +43,29 @@ import Testing
             .first.flatMap { ($0["Service"] as? [String: Any])?["Port"] as? Int }
         let address = "127.0.0.1:\(try #require(port))"
 
+        // An agent that does not know the CA fails the same check, unless the check skips verification.
+        let strangerPort = try freePort()
+        let stranger = try ChildProcess(Self.devconsul, ["--http-port", "\(strangerPort)", "--dns-port", "0"])
+        defer { stranger.signal(SIGTERM) }
+        try await stranger.waitUntil("the second agent's banner") { out, _ in out.contains("devconsul: development agent") }
+        for (name, skip) in [("strict", false), ("lenient", true)] {
+            let body = #"{"Name":"\#(name)","Port":\#(port!),"Check":{"GRPC":"\#(address)/Search","GRPCUseTLS":true,"TLSSkipVerify":\#(skip),"Interval":"1s"}}"#
+            let registered = try await offPool { try Stack.run("/usr/bin/curl", ["-fsS", "-X", "PUT", "--data", body,
+                                                                                  "http://127.0.0.1:\(strangerPort)/v1/agent/service/register"]) }
+            #expect(registered.status == 0, "\(registered.output)")
+        }
+        var checks = ""
+        var states: [String: (status: String, output: String)] = [:]
+        let checksDeadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < checksDeadline {
+            checks = try await offPool { try Stack.run("/usr/bin/curl", ["-fsS", "http://127.0.0.1:\(strangerPort)/v1/health/state/any"]) }.output
+            states = (try JSONSerialization.jsonObject(with: Data(checks.utf8)) as? [[String: Any]] ?? [])
+                .reduce(into: [:]) { $0[$1["ServiceName"] as? String ?? ""] = ($1["Status"] as? String ?? "", $1["Output"] as? String ?? "") }
+            if states["lenient"]?.status == "passing", states["strict"]?.output.isEmpty == false { break }  // both probed
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(states["lenient"]?.status == "passing" && states["strict"]?.status == "critical", "checks: \(checks)")
+
         // Monitor over TLS trusting the CA; the system's store alone does not know it; plaintext gets nothing.
         let trusted = try await opsdeck(["monitor", service, "--consul", consul, "--grpc-ca", certificates.caFile])
         #expect(trusted.status == 0, "\(trusted.output)")

@@ -109,6 +109,8 @@ import TUI
             ("context a\n  graphite_header novalue", "cfg, line 2: in context a, expected graphite_header NAME: VALUE"),
             ("context a\ncontext a", "cfg, line 2: context a is defined twice"),
             ("default_context b\ncontext a", "cfg: default_context b is not defined (contexts: a)"),
+            ("context a\n  grpc_client_cert c.pem", "cfg: in context a, grpc_client_cert and grpc_client_key go together"),
+            ("context a\n  consul_client_key k.pem", "cfg: in context a, consul_client_cert and consul_client_key go together"),
         ]
         for (text, message) in cases {
             #expect { try ConsoleConfigFile.parse(text, file: "cfg") } throws: { "\($0)" == message }

@@ -211,6 +211,7 @@ import Testing
                         for await update in consul.watchPrefix("\(base)/\(n)/", wait: .seconds(60)) {
                             switch update {
                             case .failed(let error, let attempt, _): failures.append("watch \(n), attempt \(attempt): \(error)")
+                            case .filteredByACLs: failures.append("watch \(n): filtered by ACLs on an agent without them")
                             case .value(let pairs, _):
                                 values += 1
                                 if pairs.contains(where: { $0.text == "written" }) { return (failures, true) }
@@ -330,6 +331,18 @@ import Testing
             let manager = ConsulClient(configuration: .fromEnvironment(["CONSUL_HTTP_ADDR": endpoints.httpAddress, "CONSUL_HTTP_TOKEN": token]))
             #expect(try await manager.put(key: "search-service/log_level", value: Array("debug".utf8)))
             #expect(try await manager.getRaw(key: "search-service/log_level") == Array("debug".utf8))
+
+            // Without a token the catalog is read filtered, as Consul filters it, and a watch says so.
+            try await manager.register(ServiceRegistration(id: "web-1", name: "web", address: "127.0.0.1", port: 40001))
+            #expect(try await manager.services().value["web"] != nil)
+            let filtered = try await anonymous.services()
+            #expect(filtered.value.isEmpty && filtered.meta.filteredByACLs)
+            var watch = anonymous.watchServices(wait: .seconds(1)).makeAsyncIterator()
+            guard case .value(let seen, _) = await watch.next(), case .filteredByACLs = await watch.next() else {
+                Issue.record("expected the filtered catalog, then the filtering said"); return
+            }
+            #expect(seen.isEmpty)
+            #expect(anonymous.configuration.tokenFix == "no token was sent (set $CONSUL_HTTP_TOKEN or $CONSUL_HTTP_TOKEN_FILE)")
         }
     }
 }

@@ -128,6 +128,8 @@ import Testing
                 updates.append("failed \(attempt): \(error.isRetryable)")
             case .value(let text, let index):
                 updates.append("\(text)@\(index)")
+            case .filteredByACLs:
+                updates.append("filtered")
             }
             if updates.count == 3 { break }
         }

@@ -52,15 +52,22 @@ def secured():
         os.unlink(f.name)
 
 
-def test_without_a_token_reads_and_writes_are_denied(secured):
-    port, _ = secured
+def test_without_a_token_kv_and_writes_are_denied_and_the_catalog_is_filtered(secured):
+    port, token = secured
     anonymous = consul.Consul(port=port)
     with pytest.raises(consul.ACLPermissionDenied, match="anonymous token lacks permission 'key:read'"):
         anonymous.kv.get("search-service/log_level")
     with pytest.raises(consul.ACLPermissionDenied, match="lacks permission 'service:write'"):
         anonymous.agent.service.register("web", service_id="web-1", port=1)
-    with pytest.raises(consul.ACLPermissionDenied):
-        anonymous.health.service("web")
+    manager = consul.Consul(port=port, token=token)
+    assert manager.agent.service.register("hidden", service_id="hidden-1", port=1)
+    try:
+        # As Consul: the entries the anonymous token may not read are left out, not refused.
+        assert anonymous.catalog.services()[1] == {}
+        assert anonymous.health.service("hidden")[1] == []
+        assert "hidden" in manager.catalog.services()[1]
+    finally:
+        manager.agent.service.deregister("hidden-1")
 
 
 def test_an_unknown_token_is_not_found(secured):

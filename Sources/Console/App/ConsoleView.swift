@@ -104,6 +104,13 @@ public enum ConsoleView {
                 said.formUnion(same)
                 style.foreground = theme[.critical].foreground
                 text = "✖ \(same.map(\.rawValue).joined(separator: ", ")): \(Format.oneLine(reason)), retry in \(Format.age(retry))"
+            case .limited(let note):
+                let same = kinds.filter { other in
+                    if case .limited(note)? = state.feeds[other]?.phase { true } else { false }
+                }
+                said.formUnion(same)
+                style.foreground = theme[.warning].foreground
+                text = "▲ \(same.map(\.rawValue).joined(separator: ", ")): \(Format.oneLine(note))"
             }
             left += [Span(" " + text + " ", style), Span("│", bar)]
         }

@@ -72,6 +72,13 @@ public struct ConsoleConfigFile: Equatable {
                 throw Problem(description: "\(at): expected 'theme NAME', 'bind ACTION KEY[,KEY...]', 'log_lines N', 'context NAME' or 'default_context NAME'")
             }
         }
+        for context in result.contexts {
+            for (certificate, key, names) in [(context.consulClientCertificate, context.consulClientKey, "consul_client_cert and consul_client_key"),
+                                              (context.grpcClientCertificate, context.grpcClientKey, "grpc_client_cert and grpc_client_key")]
+            where (certificate == nil) != (key == nil) {
+                throw Problem(description: "\(file): in context \(context.name), \(names) go together")
+            }
+        }
         if let name = result.defaultContext, result.context(named: name) == nil {
             throw Problem(description: "\(file): default_context \(name) is not defined (contexts: \(result.contextNames))")
         }

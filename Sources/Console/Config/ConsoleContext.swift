@@ -56,11 +56,11 @@ public struct ConsoleContext: Equatable, Sendable {
           kafka_brokers HOST:PORT,...
           kafka_property NAME VALUE     a librdkafka property (repeatable): security.protocol SASL_SSL
           graphite URL
+          graphite_header NAME: VALUE   sent with every Graphite request (repeatable)
           grpc_tls                      call the instances over TLS (the system's trust store)
           grpc_ca PATH                  ... trusting this CA (PEM; implies grpc_tls)
           grpc_client_cert PATH         a client certificate and its key for the instances (PEM)
           grpc_client_key PATH
-          graphite_header NAME: VALUE   sent with every Graphite request (repeatable)
           production                    the header shows the name in the alarm colour
           read_only                     every write is refused
         """
@@ -88,7 +88,7 @@ public struct ConsoleContext: Equatable, Sendable {
             graphiteHeaders.append(KeyValue(String(rest[..<colon]), rest[rest.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         case "grpc_tls" where words.count == 1: grpcTLS = true
         case "grpc_ca": guard let value = one() else { return "grpc_ca PATH" }; grpcCA = value; grpcTLS = true
-        case "grpc_client_cert": guard let value = one() else { return "grpc_client_cert PATH" }; grpcClientCertificate = value
+        case "grpc_client_cert": guard let value = one() else { return "grpc_client_cert PATH" }; grpcClientCertificate = value; grpcTLS = true
         case "grpc_client_key": guard let value = one() else { return "grpc_client_key PATH" }; grpcClientKey = value
         case "production" where words.count == 1: production = true
         case "read_only" where words.count == 1: readOnly = true

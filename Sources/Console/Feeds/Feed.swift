@@ -130,6 +130,8 @@ public enum FeedEvent: Equatable, Sendable {
     case kvWritten(KVWrite, KVWriteResult)
     /// The feed could not read; it retries on its own.
     case failed(Feed, reason: String, retryInMilliseconds: Int64, at: Int64)
+    /// The feed read, but what it shows is not all there is (Consul's ACLs hid entries from the token).
+    case hidden(Feed, note: String, at: Int64)
 }
 
 /// A feed's liveness, as the status bar shows it.
@@ -137,6 +139,8 @@ public struct FeedStatus: Equatable, Sendable {
     public enum Phase: Equatable, Sendable {
         case connecting
         case live
+        /// Live, but not showing everything (`note` says why).
+        case limited(note: String)
         case retrying(reason: String, retryInMilliseconds: Int64)
     }
     public var phase: Phase
@@ -163,7 +167,7 @@ extension FeedEvent {
         case .dashboard, .search, .kvWritten: return nil
         case .logs, .logsBehind, .logsDropped: return .logs
         case .kv: return .config
-        case .failed(let feed, _, _, _): return feed.kind
+        case .failed(let feed, _, _, _), .hidden(let feed, _, _): return feed.kind
         }
     }
 
@@ -184,7 +188,7 @@ extension FeedEvent {
         case .search(let call, _): return subscriptions.contains(.search(call))
         case .kv(let prefix, _, _): return subscriptions.contains(.kv(prefix: prefix))
         case .kvWritten: return true
-        case .failed(let feed, _, _, _): return subscriptions.contains(feed)
+        case .failed(let feed, _, _, _), .hidden(let feed, _, _): return subscriptions.contains(feed)
         }
     }
 
@@ -210,6 +214,8 @@ extension FeedEvent {
         case .failed(_, let reason, let retry, _):
             return FeedStatus(phase: .retrying(reason: reason, retryInMilliseconds: retry),
                               lastUpdate: previous?.lastUpdate, detail: previous?.detail)
+        case .hidden(_, let note, let at):
+            return FeedStatus(phase: .limited(note: note), lastUpdate: at, detail: previous?.detail)
         }
     }
 }
