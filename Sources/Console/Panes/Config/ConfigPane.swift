@@ -294,11 +294,6 @@ public struct ConfigPane: Pane {
 
     var selectedRow: KVTree.Row? { tree.rows[safe: cursor.selected] }
 
-    /// What an edit in a read-only console is told.
-    public static func readOnlyRefusal(_ reason: String) -> String {
-        "read-only (\(reason)): KV edits are refused; y copies a value"
-    }
-
     public mutating func perform(_ command: Command, _ context: PaneContext) -> [Outcome] {
         let rows = tree.rows
         if let move = TableCursor.move(for: command) {
@@ -308,7 +303,7 @@ public struct ConfigPane: Pane {
         guard service != nil else { return [.message("select a service first: its configuration is under <service>/", isError: true)] }
         let writes = [.edit, .editExternally, .create, .delete].contains(command)
             || (command == .open && selectedRow.map { !$0.isFolder } == true)
-        if writes, let reason = context.readOnly { return [.message(Self.readOnlyRefusal(reason), isError: true)] }
+        if writes, let reason = context.readOnly { return [.message("read-only (\(reason)): KV edits are refused; y copies a value", isError: true)] }
         if writes, pendingWrite != nil {
             return [.message("still writing", isError: false)]
         }
