@@ -31,6 +31,9 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     private let searchHistory: SearchHistory?
     /// TLS for the gRPC calls to instances (Monitor, searches); nil: plaintext.
     private let grpcTLS: GRPCTLS?
+    /// Feeds that cannot run here, with why (a context that names no Kafka brokers or no Graphite): they
+    /// say so once instead of reading another cluster's, or the local stack's, data.
+    private let unavailable: [FeedKind: String]
     /// Target changes reach the poller in the order they were made (a Task per change would not keep it:
     /// "stop polling the old service" could land after "poll the new one").
     private let targets: AsyncStream<[String: String]>.Continuation
@@ -48,7 +51,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     public init(consul: ConsulClient, graphite: GraphiteClient = GraphiteClient(), dashboardDirectory: String? = nil,
                 kafkaBrokers: String = "127.0.0.1:9092", kafkaProperties: [String: String] = [:],
                 searchDiscovery: InstanceDiscovery? = nil, searchDeadline: Duration = .seconds(2), searchHistory: SearchHistory? = nil,
-                grpcTLS: GRPCTLS? = nil,
+                grpcTLS: GRPCTLS? = nil, unavailable: [FeedKind: String] = [:],
                 loadTheme: @escaping @Sendable (String) throws -> Theme, send: @escaping @Sendable (ConsoleAction) -> Void) {
         self.consul = consul
         self.kafka = (kafkaBrokers, kafkaProperties)
@@ -65,6 +68,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         self.searchHistory = searchHistory
         self.searchDeadline = searchDeadline
         self.grpcTLS = grpcTLS
+        self.unavailable = unavailable
         poller = MonitorPoller(tls: grpcTLS) { send(.feed($0)) }
         let (changes, continuation) = AsyncStream.makeStream(of: [String: String].self)
         targets = continuation
@@ -147,6 +151,13 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     }
 
     private func start(_ feed: Feed) -> Task<Void, Never> {
+        if let kind = feed.kind, let reason = unavailable[kind] {
+            let send = send, ended = ended
+            return Task {
+                defer { ended.count.withLock { $0 += 1 } }
+                send(.feed(.unavailable(feed, reason: reason)))
+            }
+        }
         let consul = consul
         switch feed {
         case .services:

@@ -132,6 +132,8 @@ struct ConsoleCommand: ParsableCommand {
                                       kafkaBrokers: cluster.kafkaBrokers(flag: flags ? brokers : nil), kafkaProperties: cluster.kafkaProperties(flag: flags ? brokers : nil),
                                       searchDiscovery: InstanceDiscovery(.consul(dns: ConsulDNS(server: dns.host, port: dns.port), http: consul)),
                                       searchHistory: history, grpcTLS: try cluster.grpcTLS(flags ? grpcOptions : nil),
+                                      unavailable: cluster.unavailable(brokersFlag: flags ? brokers : nil,
+                                                                       graphiteFlag: flags ? graphiteOptions.graphite : nil),
                                       loadTheme: loadTheme, send: inbox.send)
             return ContextSwitch(runtime: runtime, header: "consul " + configuration.baseURL.replacingOccurrences(of: "http://", with: ""),
                                  badge: cluster.badge, readOnly: cluster.readOnly)

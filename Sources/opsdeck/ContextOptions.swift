@@ -105,6 +105,16 @@ struct Cluster {
         return parsed
     }
 
+    /// What a context leaves out, for the feeds that would need it: nothing falls back to the local
+    /// stack under another context's name.
+    func unavailable(brokersFlag: String?, graphiteFlag: String?) -> [FeedKind: String] {
+        guard let context else { return [:] }
+        var off: [FeedKind: String] = [:]
+        if brokersFlag == nil, context.kafkaBrokers == nil { off[.logs] = "context \(context.name) sets no kafka_brokers" }
+        if graphiteFlag == nil, context.graphite == nil { off[.graphite] = "context \(context.name) sets no graphite" }
+        return off
+    }
+
     func kafkaBrokers(flag: String?) -> String {
         flag ?? context?.kafkaBrokers ?? (context == nil ? environment["OPSDECK_KAFKA_BROKERS"] : nil) ?? "127.0.0.1:9092"
     }

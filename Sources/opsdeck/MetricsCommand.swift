@@ -117,7 +117,11 @@ struct MetricsCommand: AsyncParsableCommand {
     func run() async throws {
         let fromAgo = try Self.secondsAgo(from), untilAgo = try Self.secondsAgo(until)
         let columns = width ?? Self.terminalWidth()
-        let graphite = try contextOptions.resolve().graphite(flag: graphiteOptions.graphite)
+        let cluster = try contextOptions.resolve()
+        if let reason = cluster.unavailable(brokersFlag: "-", graphiteFlag: graphiteOptions.graphite)[.graphite] {
+            throw ValidationError("\(reason): add it, or give --graphite")
+        }
+        let graphite = cluster.graphite(flag: graphiteOptions.graphite)
         let charts = try charts()
         if listTargets {
             for chart in charts { print(chart.targets.joined(separator: "\t")) }

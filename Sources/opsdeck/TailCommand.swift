@@ -113,6 +113,9 @@ struct TailCommand: AsyncParsableCommand {
             let format = TailOutput(rawValue: output)!
             let environment = ProcessInfo.processInfo.environment
             let cluster = try contextOptions.resolve(environment: environment)
+            if let reason = cluster.unavailable(brokersFlag: brokers, graphiteFlag: "-")[.logs] {
+                throw ValidationError("\(reason): add it, or give --brokers")
+            }
             let isTerminal = isatty(STDOUT_FILENO) == 1
             let colour = isTerminal && !noColor && (environment["NO_COLOR"] ?? "").isEmpty
             request = TailRequest(

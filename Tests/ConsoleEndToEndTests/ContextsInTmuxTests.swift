@@ -64,6 +64,12 @@ import Testing
             $0.contains("alpha-svc") && $0.split(separator: "\n")[0].contains(" alpha  consul 127.0.0.1:\(plainPort)")
         }
         #expect(!alpha.contains("beta-svc") && !alpha.contains("production") && !alpha.contains("refused"))
+        // What alpha does not name is off, said once; never the local stack's logs or charts under alpha's name.
+        try await tmux.waitFor("the feeds alpha has no address for, off") {
+            $0.contains("○ graphite: context alpha sets no graphite") && $0.contains("○ logs: context alpha sets no kafka_brokers")
+        }
+        let tail = try await offPool { try Stack.run(ConsoleInTmuxTests.opsdeck, ["tail", "alpha-svc", "--config", "\(scratch)/config", "--context", "alpha"]) }
+        #expect(tail.status == 64 && tail.output.contains("context alpha sets no kafka_brokers: add it, or give --brokers"), "\(tail.output)")
 
         try tmux.sendText(":ctx beta")
         try tmux.send("Enter")

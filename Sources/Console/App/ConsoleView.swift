@@ -104,6 +104,9 @@ public enum ConsoleView {
                 said.formUnion(same)
                 style.foreground = theme[.critical].foreground
                 text = "✖ \(same.map(\.rawValue).joined(separator: ", ")): \(Format.oneLine(reason)), retry in \(Format.age(retry))"
+            case .off(let reason):
+                style.foreground = theme[.muted].foreground
+                text = "○ \(kind.rawValue): \(Format.oneLine(reason))"
             case .limited(let note):
                 let same = kinds.filter { other in
                     if case .limited(note)? = state.feeds[other]?.phase { true } else { false }

@@ -132,6 +132,8 @@ public enum FeedEvent: Equatable, Sendable {
     case failed(Feed, reason: String, retryInMilliseconds: Int64, at: Int64)
     /// The feed read, but what it shows is not all there is (Consul's ACLs hid entries from the token).
     case hidden(Feed, note: String, at: Int64)
+    /// The feed cannot run here (the context names no Kafka brokers); it does not retry.
+    case unavailable(Feed, reason: String)
 }
 
 /// A feed's liveness, as the status bar shows it.
@@ -141,6 +143,8 @@ public struct FeedStatus: Equatable, Sendable {
         case live
         /// Live, but not showing everything (`note` says why).
         case limited(note: String)
+        /// Not running, and not retrying (`reason` says why).
+        case off(reason: String)
         case retrying(reason: String, retryInMilliseconds: Int64)
     }
     public var phase: Phase
@@ -167,7 +171,7 @@ extension FeedEvent {
         case .dashboard, .search, .kvWritten: return nil
         case .logs, .logsBehind, .logsDropped: return .logs
         case .kv: return .config
-        case .failed(let feed, _, _, _), .hidden(let feed, _, _): return feed.kind
+        case .failed(let feed, _, _, _), .hidden(let feed, _, _), .unavailable(let feed, _): return feed.kind
         }
     }
 
@@ -188,7 +192,7 @@ extension FeedEvent {
         case .search(let call, _): return subscriptions.contains(.search(call))
         case .kv(let prefix, _, _): return subscriptions.contains(.kv(prefix: prefix))
         case .kvWritten: return true
-        case .failed(let feed, _, _, _), .hidden(let feed, _, _): return subscriptions.contains(feed)
+        case .failed(let feed, _, _, _), .hidden(let feed, _, _), .unavailable(let feed, _): return subscriptions.contains(feed)
         }
     }
 
@@ -216,6 +220,8 @@ extension FeedEvent {
                               lastUpdate: previous?.lastUpdate, detail: previous?.detail)
         case .hidden(_, let note, let at):
             return FeedStatus(phase: .limited(note: note), lastUpdate: at, detail: previous?.detail)
+        case .unavailable(_, let reason):
+            return FeedStatus(phase: .off(reason: reason))
         }
     }
 }
