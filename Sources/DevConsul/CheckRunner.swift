@@ -16,11 +16,15 @@ final class CheckRunner: Sendable {
     let reapInterval: Duration
     /// The CA that TLS checks trust (Consul's `tls.defaults.ca_file`); nil: the system's trust store.
     let caFile: String?
+    /// The agent's own certificate and key (PEM), presented to TLS checks that ask for one, as Consul's
+    /// agent presents `cert_file`.
+    let identity: (certificate: String, key: String)?
 
-    init(state: AgentState, reapInterval: Duration = .seconds(30), caFile: String? = nil) {
+    init(state: AgentState, reapInterval: Duration = .seconds(30), caFile: String? = nil, identity: (certificate: String, key: String)? = nil) {
         self.state = state
         self.reapInterval = reapInterval
         self.caFile = caFile
+        self.identity = identity
     }
 
     /// Starts probes for new or changed checks and stops those of removed checks.
@@ -70,7 +74,7 @@ final class CheckRunner: Sendable {
         // The first probe comes after a random part of the interval, spreading load as the agent does.
         do { try await Task.sleep(for: interval * Double.random(in: 0..<1)) } catch { return }
         while !Task.isCancelled {
-            let (status, output) = await Self.probe(probe, timeout: spec.effectiveTimeout, caFile: caFile)
+            let (status, output) = await Self.probe(probe, timeout: spec.effectiveTimeout, caFile: caFile, identity: identity)
             if Task.isCancelled { return }
             state.write { $0.setResult(checkID, status: status, output: output) }
             do { try await Task.sleep(for: interval) } catch { return }
@@ -95,12 +99,13 @@ final class CheckRunner: Sendable {
 
     // MARK: probes
 
-    static func probe(_ probe: CheckSpec.Probe, timeout: Duration, caFile: String? = nil) async -> (HealthStatus, String) {
+    static func probe(_ probe: CheckSpec.Probe, timeout: Duration, caFile: String? = nil,
+                      identity: (certificate: String, key: String)? = nil) async -> (HealthStatus, String) {
         switch probe {
         case .tcp(let address): return await tcp(address, timeout: timeout)
         case .http(let url, let method, let headers, let body): return await http(url, method: method, headers: headers, body: body, timeout: timeout)
         case .grpc(let target, let useTLS, let skipVerify):
-            return await grpc(target, tls: useTLS ? (caFile, skipVerify) : nil, timeout: timeout)
+            return await grpc(target, tls: useTLS ? (caFile, skipVerify, identity) : nil, timeout: timeout)
         case .ttl: return (.critical, "")
         }
     }
@@ -138,8 +143,10 @@ final class CheckRunner: Sendable {
     }
 
     /// `host:port[/service]`: the text after the first `/` is the health service name ("" = whole server).
-    /// With `tls`, over TLS trusting `ca` (nil: the system's store), or anything when `skipVerify`.
-    static func grpc(_ target: String, tls: (ca: String?, skipVerify: Bool)?, timeout: Duration) async -> (HealthStatus, String) {
+    /// With `tls`, over TLS trusting `ca` (nil: the system's store), or anything when `skipVerify`, and
+    /// presenting `identity` when the agent has one.
+    static func grpc(_ target: String, tls: (ca: String?, skipVerify: Bool, identity: (certificate: String, key: String)?)?,
+                     timeout: Duration) async -> (HealthStatus, String) {
         let parts = target.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         let service = parts.count > 1 ? String(parts[1]) : ""
         guard let (host, port) = splitHostPort(String(parts[0])) else {
@@ -150,6 +157,10 @@ final class CheckRunner: Sendable {
             security = .tls { config in
                 if let ca = tls.ca { config.trustRoots = .certificates([.file(path: ca, format: .pem)]) }
                 if tls.skipVerify { config.serverCertificateVerification = .noVerification }
+                if let identity = tls.identity {
+                    config.certificateChain = [.file(path: identity.certificate, format: .pem)]
+                    config.privateKey = .file(path: identity.key, format: .pem)
+                }
             }
         }
         do {

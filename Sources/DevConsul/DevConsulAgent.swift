@@ -51,7 +51,8 @@ public struct DevConsulAgent: Sendable {
         let catalog = Catalog(node: c.node, nodeID: UUID().uuidString.lowercased(), address: c.host, datacenter: c.datacenter)
         let runnerBox = RunnerBox()
         let state = AgentState(catalog: catalog) { runnerBox.runner?.sync() }
-        let runner = CheckRunner(state: state, reapInterval: c.reapInterval, caFile: c.caFile)
+        let identity = c.tlsCertificateFile.flatMap { certificate in c.tlsKeyFile.map { (certificate, $0) } }
+        let runner = CheckRunner(state: state, reapInterval: c.reapInterval, caFile: c.caFile, identity: identity)
         runnerBox.runner = runner
         defer { runner.stopAll() }
         let api = ConsulAPI(state: state, acl: c.aclManagementToken.map(ACLRules.init(managementToken:)))

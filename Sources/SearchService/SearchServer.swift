@@ -25,6 +25,8 @@ public final class SearchServer: Service, Sendable {
         /// PEM certificate (chain) and key: served over TLS, and Consul's gRPC check told to use TLS.
         public var tlsCertificateFile: String?
         public var tlsKeyFile: String?
+        /// With TLS: callers must present a certificate signed by this CA (mutual TLS).
+        public var tlsClientCAFile: String?
         /// Served over TLS (both files given): what the transport and the registered check agree on.
         public var servesTLS: Bool { tlsCertificateFile != nil && tlsKeyFile != nil }
 
@@ -62,7 +64,14 @@ public final class SearchServer: Service, Sendable {
                                     stats: stats, instanceID: options.instanceID, logger: logger)
         var security = HTTP2ServerTransport.Posix.TransportSecurity.plaintext
         if let certificate = options.tlsCertificateFile, let key = options.tlsKeyFile {
-            security = .tls(certificateChain: [.file(path: certificate, format: .pem)], privateKey: .file(path: key, format: .pem))
+            let chain: [TLSConfig.CertificateSource] = [.file(path: certificate, format: .pem)]
+            if let clientCA = options.tlsClientCAFile {
+                security = .mTLS(certificateChain: chain, privateKey: .file(path: key, format: .pem)) { config in
+                    config.trustRoots = .certificates([.file(path: clientCA, format: .pem)])
+                }
+            } else {
+                security = .tls(certificateChain: chain, privateKey: .file(path: key, format: .pem))
+            }
         }
         let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: options.host, port: options.port), transportSecurity: security)
         let server = GRPCServer(transport: transport, services: [handler, health])

@@ -52,10 +52,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve gRPC over TLS with this PEM certificate (chain); needs --tls-key-file. Consul's check is then told to use TLS.",
                                valueName: "path")) var tlsCertFile: String?
     @Option(help: ArgumentHelp("The PEM private key of --tls-cert-file.", valueName: "path")) var tlsKeyFile: String?
+    @Option(help: ArgumentHelp("With TLS, require callers' certificates signed by this CA (mutual TLS; Consul's agent presents its own).",
+                               valueName: "path")) var tlsClientCAFile: String?
 
     func validate() throws {
         guard (tlsCertFile == nil) == (tlsKeyFile == nil) else { throw ValidationError("--tls-cert-file and --tls-key-file go together") }
-        for path in [tlsCertFile, tlsKeyFile].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
+        if tlsClientCAFile != nil && tlsCertFile == nil { throw ValidationError("--tls-client-ca-file needs --tls-cert-file and --tls-key-file") }
+        for path in [tlsCertFile, tlsKeyFile, tlsClientCAFile].compactMap({ $0 }) where !FileManager.default.isReadableFile(atPath: path) {
             throw ValidationError("\(path): cannot read it")
         }
     }
@@ -117,6 +120,7 @@ struct Serve: AsyncParsableCommand {
         options.serviceName = serviceName
         options.tlsCertificateFile = tlsCertFile
         options.tlsKeyFile = tlsKeyFile
+        options.tlsClientCAFile = tlsClientCAFile
 
         // postgres-nio logs every failed connection attempt at info; an outage is reported by requests
         // (UNAVAILABLE) and by monitor, so only its warnings and errors go to the log.

@@ -78,6 +78,54 @@ import Testing
                                         "--grpc-cert", certificates.clientCertificate, "--grpc-key", certificates.clientKey, "48.8566", "2.3522"])
         #expect(search.status == 0 && search.output.contains("France"), "\(search.output)")
 
+        // Mutual TLS: a server that asks for a client certificate refuses a caller without one, answers one
+        // with it, and an agent presenting its own certificate (as Consul's does) passes its check.
+        let mutual = try ChildProcess(ConsoleInTmuxTests.searchServer,
+                                      ["serve", "--service-name", "\(service)-mutual", "--instance-id", "\(service)-mutual-1",
+                                       "--statsd-address", "", "--check-interval-s", "1",
+                                       "--tls-cert-file", certificates.serverCertificate, "--tls-key-file", certificates.serverKey,
+                                       "--tls-client-ca-file", certificates.caFile],
+                                      environment: ["PGHOST": "127.0.0.1", "PGPORT": "\(Stack.postgresPort)", "PGDATABASE": "opsdeck",
+                                                    "PGUSER": "postgres", "CONSUL_HTTP_ADDR": consul])
+        defer { mutual.signal(SIGTERM) }
+        let serving = try await offPool { () throws -> String in
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline {
+                if let line = mutual.stdout.split(separator: "\n").first(where: { $0.contains(" serving ") }),
+                   let range = line.range(of: "address=") {
+                    return String(line[range.upperBound...].prefix { !$0.isWhitespace })
+                }
+                usleep(100_000)
+            }
+            throw StackError(message: "the mutual-TLS server never served:\n\(mutual.stdout)")
+        }
+        let anonymousCaller = try await opsdeck(["search", "--instance", serving, "--grpc-ca", certificates.caFile, "48.8566", "2.3522"])
+        #expect(anonymousCaller.status == 2 && !anonymousCaller.output.contains("France"), "\(anonymousCaller.output)")
+        let knownCaller = try await opsdeck(["search", "--instance", serving, "--grpc-ca", certificates.caFile,
+                                             "--grpc-cert", certificates.clientCertificate, "--grpc-key", certificates.clientKey, "48.8566", "2.3522"])
+        #expect(knownCaller.status == 0 && knownCaller.output.contains("France"), "\(knownCaller.output)")
+        let identityPort = try freePort()
+        let withIdentity = try ChildProcess(Self.devconsul, ["--http-port", "\(identityPort)", "--dns-port", "0", "--ca-file", certificates.caFile,
+                                                             "--tls-cert-file", certificates.serverCertificate, "--tls-key-file", certificates.serverKey])
+        defer { withIdentity.signal(SIGTERM) }
+        try await withIdentity.waitUntil("the HTTPS agent's banner") { out, _ in out.contains("HTTPS 127.0.0.1:\(identityPort)") }
+        for (agentURL, curlTLS) in [("https://127.0.0.1:\(identityPort)", ["--cacert", certificates.caFile]), ("http://127.0.0.1:\(strangerPort)", [])] {
+            let body = #"{"Name":"mutual","Port":1,"Check":{"GRPC":"\#(serving)/Search","GRPCUseTLS":true,"TLSSkipVerify":true,"Interval":"1s"}}"#
+            let registered = try await offPool { try Stack.run("/usr/bin/curl", ["-fsS", "-X", "PUT", "--data", body] + curlTLS + ["\(agentURL)/v1/agent/service/register"]) }
+            #expect(registered.status == 0, "\(registered.output)")
+        }
+        var mutualStates: [String] = []
+        let mutualDeadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < mutualDeadline {
+            mutualStates = try await offPool {
+                [try Stack.run("/usr/bin/curl", ["-fsS", "--cacert", certificates.caFile, "https://127.0.0.1:\(identityPort)/v1/health/checks/mutual"]).output,
+                 try Stack.run("/usr/bin/curl", ["-fsS", "http://127.0.0.1:\(strangerPort)/v1/health/checks/mutual"]).output]
+            }
+            if mutualStates[0].contains("\"passing\""), mutualStates[1].contains("gRPC check") { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(mutualStates.count == 2 && mutualStates[0].contains("\"passing\"") && mutualStates[1].contains("\"critical\""), "\(mutualStates)")
+
         // The console through a context: its Monitor poll goes over TLS.
         let config = certificates.directory + "/config"
         try "context tls\n  consul \(consul)\n  grpc_ca \(certificates.caFile)\n".write(toFile: config, atomically: true, encoding: .utf8)
