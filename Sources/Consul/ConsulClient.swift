@@ -99,9 +99,7 @@ public struct ConsulClient: Sendable {
 
     /// A failed exchange in words: an untrusted certificate says which setting names the CA.
     static func explained(_ error: any Error, hint: String) -> String {
-        let text = String(describing: error)
-        if isUntrustedCertificate(error) { return "TLS: Consul's certificate is not trusted; \(hint)" }
-        return text
+        isUntrustedCertificate(error) ? "TLS: Consul's certificate is not trusted; \(hint)" : String(describing: error)
     }
 
     /// The TLS handshake failed on the peer's certificate (BoringSSL's CERTIFICATE_VERIFY_FAILED).

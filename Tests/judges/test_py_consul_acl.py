@@ -31,24 +31,28 @@ def secured():
     with tempfile.NamedTemporaryFile("w", suffix=".token", delete=False) as f:
         f.write(token + "\n")
     port = free_port()
+    # Output into a file, read once the agent answers: a blocking read of a pipe would wait forever on
+    # an agent that never prints.
+    output = tempfile.NamedTemporaryFile("w+", suffix=".out")
     agent = subprocess.Popen([str(DEVCONSUL), "--http-port", str(port), "--dns-port", "0", "--acl-token-file", f.name],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             stdout=output, stderr=subprocess.STDOUT)
     try:
-        banner = agent.stdout.readline()
-        assert "ACLs on (default deny)" in banner, f"devconsul did not start with ACLs: {banner!r}"
         deadline = time.monotonic() + 15
         while True:
             try:
                 consul.Consul(port=port).status.leader()
                 break
-            except Exception:  # noqa: BLE001 - not answering yet
+            except Exception as error:  # noqa: BLE001 - not answering yet
                 if time.monotonic() > deadline:
-                    raise
+                    pytest.fail(f"devconsul did not answer on {port} within 15 s: {error}")
                 time.sleep(0.1)
+        banner = open(output.name).read()
+        assert "ACLs on (default deny)" in banner, f"devconsul did not start with ACLs: {banner!r}"
         yield port, token
     finally:
         agent.terminate()
         agent.wait(timeout=10)
+        output.close()
         os.unlink(f.name)
 
 

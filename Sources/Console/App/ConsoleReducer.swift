@@ -296,14 +296,13 @@ public struct ConsoleReducer: Sendable {
             effects.append(.loadTheme(name))
         case "context":
             let now = state.context.map { " (now \($0.name))" } ?? " (now none: the environment's settings)"
+            let list = contexts.isEmpty ? "none in the config file" : contexts.joined(separator: ", ")
             guard let name = command.argument else {
-                let list = contexts.isEmpty ? "none in the config file" : contexts.joined(separator: ", ")
                 state.message = Message(text: "contexts: \(list)\(now)", isError: false, at: state.now)
                 return
             }
             guard contexts.contains(name) else {
                 let hint = LineCommandParser.closest(to: name, in: contexts).map { ": did you mean \($0)?" } ?? ""
-                let list = contexts.isEmpty ? "none in the config file" : contexts.joined(separator: ", ")
                 state.message = Message(text: "no context \(name)\(hint) (contexts: \(list))", isError: true, at: state.now)
                 return
             }

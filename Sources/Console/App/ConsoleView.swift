@@ -78,12 +78,28 @@ public enum ConsoleView {
         }
     }
 
+    /// What a feed's trouble is, for grouping: the reason or the note, not when it retries.
+    static func trouble(_ phase: FeedStatus.Phase?) -> String? {
+        switch phase {
+        case .retrying(let reason, _)?: "✖" + reason
+        case .limited(let note)?: "▲" + note
+        default: nil
+        }
+    }
+
     static func statusBar(_ state: ConsoleState, _ keymap: Keymap, _ grid: inout Grid) {
         let theme = state.theme
         let bar = theme[.status]
         var left: [Span] = [Span(" ", bar)]
         let kinds = state.feeds.keys.sorted()
         var said: Set<FeedKind> = []
+        // Feeds in trouble for one reason (Consul down, a token refused, entries hidden) say it once: the
+        // names of every feed whose phase says the same, marked said.
+        func sharing(_ kind: FeedKind) -> String {
+            let same = kinds.filter { Self.trouble(state.feeds[$0]?.phase) == Self.trouble(state.feeds[kind]?.phase) }
+            said.formUnion(same)
+            return same.map(\.rawValue).joined(separator: ", ")
+        }
         for kind in kinds where !said.contains(kind) {
             guard let status = state.feeds[kind] else { continue }
             var style = bar
@@ -97,23 +113,14 @@ public enum ConsoleView {
                 let detail = status.detail.map { $0 + " " } ?? ""
                 text = "● \(kind.rawValue) \(detail)" + (status.lastUpdate.map { Format.age(state.now - $0) } ?? "live")
             case .retrying(let reason, let retry):
-                // Feeds failing for one reason (Consul down, a token refused) say it once.
-                let same = kinds.filter { other in
-                    if case .retrying(reason, _)? = state.feeds[other]?.phase { true } else { false }
-                }
-                said.formUnion(same)
                 style.foreground = theme[.critical].foreground
-                text = "✖ \(same.map(\.rawValue).joined(separator: ", ")): \(Format.oneLine(reason)), retry in \(Format.age(retry))"
+                text = "✖ \(sharing(kind)): \(Format.oneLine(reason)), retry in \(Format.age(retry))"
             case .off(let reason):
                 style.foreground = theme[.muted].foreground
                 text = "○ \(kind.rawValue): \(Format.oneLine(reason))"
             case .limited(let note):
-                let same = kinds.filter { other in
-                    if case .limited(note)? = state.feeds[other]?.phase { true } else { false }
-                }
-                said.formUnion(same)
                 style.foreground = theme[.warning].foreground
-                text = "▲ \(same.map(\.rawValue).joined(separator: ", ")): \(Format.oneLine(note))"
+                text = "▲ \(sharing(kind)): \(Format.oneLine(note))"
             }
             left += [Span(" " + text + " ", style), Span("│", bar)]
         }
