@@ -57,6 +57,19 @@ public enum Stack {
                          + "last answer of /v1/health/checks/search-service:\n\(last)")
     }
 
+    /// Consul's checks of `service` as a failure message shows them: one line per instance with its
+    /// status and the probe's output, which says why one was not passing.
+    public static func checksOf(_ service: String) -> String {
+        guard let result = try? run("/usr/bin/curl", ["-fsS", "--max-time", "5", "http://127.0.0.1:8500/v1/health/checks/\(service)"]),
+              result.status == 0, let data = result.output.data(using: .utf8),
+              let checks = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            return "(Consul's checks of \(service) could not be read)"
+        }
+        return "Consul's checks of \(service):\n" + checks.map { check in
+            "  \(check["ServiceID"] ?? "?"): \(check["Status"] ?? "?"): \(check["Output"] ?? "")"
+        }.joined(separator: "\n")
+    }
+
     /// Runs a command to completion, returning its exit status and its combined output.
     ///
     /// Output goes through a temporary file, not a pipe: a daemon the command leaves running (pg_ctl
