@@ -23,28 +23,11 @@ public struct AreaStore: Sendable {
     /// then names starting with the text, then by trigram similarity; ties by name and id.
     public func search(_ query: AreaQuery) async throws -> AreaPage {
         var page = AreaPage(areas: [], total: 0)
-        func add(_ row: AreaRow) {
-            page.areas.append(Area(id: row.0, name: row.1, kind: row.2, code: row.3, source: row.4))
-            page.total = row.5
-        }
-        let rows: PostgresRowSequence
         switch (query.point, query.likePattern, query.nameContains?.lowercased()) {
         case let (point?, nil, _):
-            // The most frequent search, prepared (see `PointSearch`). A connection keeps a failed prepare
-            // (postgres-nio answers every later execute there with that error, e.g. "cached plan must not
-            // change result type" after a schema change): an error from the server is tried once more as a
-            // plain query with the same text and bindings (in an outage that fails fast too).
-            let statement = PointSearch(longitude: point.longitude, latitude: point.latitude, offset: query.offset, limit: query.limit)
-            do {
-                for try await row in try await client.execute(statement, logger: logger) { add(row) }
-                return try await pastTheLastPage(page, query)
-            } catch let error as PSQLError where error.code == .server {
-                logger.warning("prepared point search failed; sent unprepared", metadata: ["reason": "\(String(reflecting: error))"])
-                page = AreaPage(areas: [], total: 0)
-                rows = try await client.query(PostgresQuery(unsafeSQL: PointSearch.sql, binds: try statement.makeBindings()), logger: logger)
-            }
+            try await run(PointSearch(longitude: point.longitude, latitude: point.latitude, offset: query.offset, limit: query.limit), into: &page)
         case let (point?, pattern?, _):
-            rows = try await client.query("""
+            let rows = try await client.query("""
                 SELECT a.id, a.name, a.kind, a.code, a.source, count(*) OVER ()::int
                 FROM area a
                 WHERE a.id IN (SELECT p.area_id FROM area_piece p
@@ -53,20 +36,29 @@ public struct AreaStore: Sendable {
                 ORDER BY a.size, a.id
                 OFFSET \(query.offset) LIMIT \(query.limit)
                 """, logger: logger)
+            for try await row in rows.decode(AreaRow.self) { page.append(row) }
         case let (nil, pattern?, text?):
-            rows = try await client.query("""
-                SELECT a.id, a.name, a.kind, a.code, a.source, count(*) OVER ()::int
-                FROM area a
-                WHERE lower(a.name) LIKE \(pattern)
-                ORDER BY lower(a.name) = \(text) DESC, starts_with(lower(a.name), \(text)) DESC,
-                         similarity(lower(a.name), \(text)) DESC, a.name, a.id
-                OFFSET \(query.offset) LIMIT \(query.limit)
-                """, logger: logger)
+            try await run(NameSearch(pattern: pattern, text: text, offset: query.offset, limit: query.limit), into: &page)
         default:
             return AreaPage(areas: [], total: 0)
         }
-        for try await row in rows.decode(AreaRow.self) { add(row) }
         return try await pastTheLastPage(page, query)
+    }
+
+    /// The most frequent searches, prepared. A connection keeps a failed prepare (postgres-nio answers
+    /// every later execute there with that error, e.g. "cached plan must not change result type" after a
+    /// schema change): an error from the server is tried once more as a plain query with the same text and
+    /// bindings (in an outage that fails fast too).
+    private func run<Statement: PostgresPreparedStatement>(_ statement: Statement, into page: inout AreaPage) async throws
+        where Statement.Row == AreaRow {
+        do {
+            for try await row in try await client.execute(statement, logger: logger) { page.append(row) }
+        } catch let error as PSQLError where error.code == .server {
+            logger.warning("prepared search failed; sent unprepared", metadata: ["reason": "\(String(reflecting: error))"])
+            page = AreaPage(areas: [], total: 0)
+            let rows = try await client.query(PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings()), logger: logger)
+            for try await row in rows.decode(AreaRow.self) { page.append(row) }
+        }
     }
 
     /// Past the last page the window function has no row to ride on: the total is counted separately.
@@ -113,6 +105,14 @@ public struct AreaStore: Sendable {
 /// id, name, kind, code, source, and the total number of matches (a window count over every row).
 typealias AreaRow = (Int64, String, String, String?, String, Int)
 
+extension AreaPage {
+    /// A row of a search statement: its area, and the total that every row carries.
+    mutating func append(_ row: AreaRow) {
+        areas.append(Area(id: row.0, name: row.1, kind: row.2, code: row.3, source: row.4))
+        total = row.5
+    }
+}
+
 /// Areas containing a point, one page: prepared once per connection, so PostgreSQL parses and plans it once
 /// rather than on every call. Its generic plan keeps the GiST index on the pieces (`EXPLAIN EXECUTE` with
 /// `plan_cache_mode = force_generic_plan`). WKT order is (x y) = (longitude latitude). Pieces are matched,
@@ -139,6 +139,37 @@ struct PointSearch: PostgresPreparedStatement {
         var bindings = PostgresBindings(capacity: 4)
         bindings.append(longitude)
         bindings.append(latitude)
+        bindings.append(offset)
+        bindings.append(limit)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// Areas by name, one page: an exact match first, then names starting with the text, then by trigram
+/// similarity. Prepared like `PointSearch`; its generic plan still uses the trigram index for the LIKE
+/// pattern (`EXPLAIN EXECUTE` with `plan_cache_mode = force_generic_plan`).
+struct NameSearch: PostgresPreparedStatement {
+    static let sql = """
+        SELECT a.id, a.name, a.kind, a.code, a.source, count(*) OVER ()::int
+        FROM area a
+        WHERE lower(a.name) LIKE $1
+        ORDER BY lower(a.name) = $2 DESC, starts_with(lower(a.name), $2) DESC,
+                 similarity(lower(a.name), $2) DESC, a.name, a.id
+        OFFSET $3 LIMIT $4
+        """
+    typealias Row = AreaRow
+
+    var pattern: String
+    var text: String
+    var offset: Int
+    var limit: Int
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 4)
+        bindings.append(pattern)
+        bindings.append(text)
         bindings.append(offset)
         bindings.append(limit)
         return bindings

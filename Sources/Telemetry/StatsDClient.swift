@@ -3,17 +3,40 @@ import Glibc
 #endif
 import Synchronization
 
-/// Sends StatsD lines over UDP without ever blocking or failing the caller.
+/// Sends StatsD updates over UDP, batched, without ever blocking or failing the caller.
+///
+/// Updates wait up to `flushDelay` to share datagrams: counters are summed per name and sent as one line,
+/// a gauge sends its last value, and timings (whose samples the StatsD server needs one by one, for its
+/// percentiles) are packed as lines into datagrams of at most `maxDatagram` bytes. One datagram per update
+/// cost search-server a quarter of its calls per second under load (four `send`s per call, and four
+/// packets for collectd to read, on the same cores). collectd's statsd plugin aggregates over its own
+/// interval (10 s in the stack), so the delay changes no chart.
 ///
 /// The socket is non-blocking and connected once; a datagram that cannot be sent at once (buffer full,
 /// nobody listening) is dropped and counted in `droppedPackets`, because metrics must never slow a request.
+/// `flush()` sends what waits at once: call it before exiting.
 public final class StatsDClient: Sendable {
+    /// Fits one Ethernet frame with IP and UDP headers, as StatsD clients commonly size their packets.
+    public static let maxDatagram = 1_400
+
     private let socket: Int32
     private let dropped = Atomic<Int>(0)
     public let prefix: String
+    public let flushDelay: Duration
+    private let pending = Mutex(Pending())
+
+    private struct Pending {
+        var counters: [String: Int64] = [:]
+        var gauges: [String: Double] = [:]
+        /// Timing lines, newline-separated, under `maxDatagram` bytes.
+        var lines: [UInt8] = []
+        var flushScheduled = false
+        var isEmpty: Bool { counters.isEmpty && gauges.isEmpty && lines.isEmpty }
+    }
 
     /// - Parameter prefix: prepended with a dot to every metric name (e.g. "search" → "search.requests").
-    public init(host: String = "127.0.0.1", port: UInt16 = 8125, prefix: String = "") throws {
+    public init(host: String = "127.0.0.1", port: UInt16 = 8125, prefix: String = "",
+                flushDelay: Duration = .milliseconds(250)) throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -34,33 +57,97 @@ public final class StatsDClient: Sendable {
         }
         self.socket = fd
         self.prefix = prefix
+        self.flushDelay = flushDelay
     }
 
-    deinit { close(socket) }
-
-    public func increment(_ name: String, by value: Int64 = 1) {
-        send(StatsDLine.counter(qualified(name), value))
+    deinit {
+        flush()
+        close(socket)
     }
 
-    public func gauge(_ name: String, _ value: Double) {
-        send(StatsDLine.gauge(qualified(name), value))
+    public func increment(_ name: String, by value: Int64 = 1) { increment(wireName: wireName(name), by: value) }
+    public func gauge(_ name: String, _ value: Double) { gauge(wireName: wireName(name), value) }
+    public func timing(_ name: String, milliseconds: Double) { timing(wireName: wireName(name), milliseconds: milliseconds) }
+
+    /// The name as sent: prefixed and sanitized. Metric handlers compute it once, not on every update.
+    func wireName(_ name: String) -> String { StatsDLine.sanitize(prefix.isEmpty ? name : "\(prefix).\(name)") }
+
+    func increment(wireName name: String, by value: Int64) {
+        update { $0.counters[name, default: 0] &+= value }
     }
 
-    public func timing(_ name: String, milliseconds: Double) {
-        send(StatsDLine.timing(qualified(name), milliseconds: milliseconds))
+    func gauge(wireName name: String, _ value: Double) {
+        update { $0.gauges[name] = value }
     }
 
-    /// Sends one raw line (or several separated by newlines, up to one datagram).
+    func timing(wireName name: String, milliseconds: Double) {
+        let line = StatsDLine.line(name, StatsDLine.format(milliseconds), "ms")
+        updateFilling { pending -> [UInt8]? in
+            var full: [UInt8]?
+            if !pending.lines.isEmpty && pending.lines.count + 1 + line.utf8.count > Self.maxDatagram {
+                full = pending.lines
+                pending.lines.removeAll(keepingCapacity: true)
+            }
+            if !pending.lines.isEmpty { pending.lines.append(UInt8(ascii: "\n")) }
+            pending.lines.append(contentsOf: line.utf8)
+            return full
+        }
+    }
+
+    /// Applies `change` under the lock, sends a datagram it filled, and schedules the flush of what waits.
+    private func updateFilling(_ change: (inout Pending) -> [UInt8]?) {
+        let (full, schedule) = pending.withLock { pending -> ([UInt8]?, Bool) in
+            let full = change(&pending)
+            defer { pending.flushScheduled = true }
+            return (full, !pending.flushScheduled)
+        }
+        if let full { send(bytes: full) }
+        if schedule {
+            let delay = flushDelay
+            Task.detached { [weak self] in
+                try? await Task.sleep(for: delay)
+                self?.flush()
+            }
+        }
+    }
+
+    private func update(_ change: (inout Pending) -> Void) {
+        updateFilling { pending in change(&pending); return nil }
+    }
+
+    /// Sends everything that waits, in as few datagrams as fit.
+    public func flush() {
+        let taken = pending.withLock { pending -> Pending in
+            defer { pending = Pending() }
+            return pending
+        }
+        guard !taken.isEmpty else { return }
+        var datagram = taken.lines
+        func add(_ line: String) {
+            if !datagram.isEmpty && datagram.count + 1 + line.utf8.count > Self.maxDatagram {
+                send(bytes: datagram)
+                datagram.removeAll(keepingCapacity: true)
+            }
+            if !datagram.isEmpty { datagram.append(UInt8(ascii: "\n")) }
+            datagram.append(contentsOf: line.utf8)
+        }
+        for (name, sum) in taken.counters { add(StatsDLine.line(name, String(sum), "c")) }
+        for (name, value) in taken.gauges { add(StatsDLine.line(name, StatsDLine.format(value), "g")) }
+        if !datagram.isEmpty { send(bytes: datagram) }
+    }
+
+    /// Sends one raw line (or several separated by newlines, up to one datagram) at once.
     public func send(_ line: String) {
-        var line = line
-        let sent = line.withUTF8 { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        send(bytes: Array(line.utf8))
+    }
+
+    private func send(bytes: [UInt8]) {
+        let sent = bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         if sent < 0 { dropped.add(1, ordering: .relaxed) }
     }
 
     /// Datagrams that could not be handed to the kernel.
     public var droppedPackets: Int { dropped.load(ordering: .relaxed) }
-
-    private func qualified(_ name: String) -> String { prefix.isEmpty ? name : "\(prefix).\(name)" }
 }
 
 public enum StatsDError: Error, CustomStringConvertible {

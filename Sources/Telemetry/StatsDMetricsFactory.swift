@@ -1,6 +1,6 @@
 import CoreMetrics
 
-/// A swift-metrics backend that sends every update as one StatsD line over UDP.
+/// A swift-metrics backend that sends updates as StatsD lines over UDP (batched by `StatsDClient`).
 ///
 /// Counters become `c`, gauges and meters `g`, timers and aggregating recorders `ms`. StatsD has no tags,
 /// so dimension values are appended to the label with dots (`search_errors` + code=unavailable →
@@ -35,11 +35,12 @@ public struct StatsDMetricsFactory: MetricsFactory {
     public func destroyTimer(_ handler: TimerHandler) {}
 }
 
+// Each handler keeps its name as sent (prefixed, sanitized), computed once.
 private final class StatsDCounter: CounterHandler {
     let client: StatsDClient
     let name: String
-    init(client: StatsDClient, name: String) { self.client = client; self.name = name }
-    func increment(by amount: Int64) { client.increment(name, by: amount) }
+    init(client: StatsDClient, name: String) { self.client = client; self.name = client.wireName(name) }
+    func increment(by amount: Int64) { client.increment(wireName: name, by: amount) }
     // A StatsD counter is a stream of increments; there is nothing to reset on the wire.
     func reset() {}
 }
@@ -48,16 +49,20 @@ private final class StatsDRecorder: RecorderHandler {
     let client: StatsDClient
     let name: String
     let aggregate: Bool
-    init(client: StatsDClient, name: String, aggregate: Bool) { self.client = client; self.name = name; self.aggregate = aggregate }
+    init(client: StatsDClient, name: String, aggregate: Bool) {
+        self.client = client
+        self.name = client.wireName(name)
+        self.aggregate = aggregate
+    }
     func record(_ value: Int64) { record(Double(value)) }
     func record(_ value: Double) {
-        if aggregate { client.timing(name, milliseconds: value) } else { client.gauge(name, value) }
+        if aggregate { client.timing(wireName: name, milliseconds: value) } else { client.gauge(wireName: name, value) }
     }
 }
 
 private final class StatsDTimer: TimerHandler {
     let client: StatsDClient
     let name: String
-    init(client: StatsDClient, name: String) { self.client = client; self.name = name }
-    func recordNanoseconds(_ duration: Int64) { client.timing(name, milliseconds: Double(duration) / 1_000_000) }
+    init(client: StatsDClient, name: String) { self.client = client; self.name = client.wireName(name) }
+    func recordNanoseconds(_ duration: Int64) { client.timing(wireName: name, milliseconds: Double(duration) / 1_000_000) }
 }

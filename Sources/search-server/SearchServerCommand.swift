@@ -143,6 +143,7 @@ struct Serve: AsyncParsableCommand {
         groupConfiguration.maximumCancellationDuration = .seconds(2)
         let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
+        statsd?.flush()  // the last updates wait in its batch
         await Self.flushLogs(logShipper, kafkaMilliseconds: 2_000)
 
         if case .restartRequested(let keys) = server.outcome {

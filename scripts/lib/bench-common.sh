@@ -19,13 +19,15 @@ release_build() {
   done
 }
 
-# start_release_server SERVICE: one release search-server (log level warning, no metrics) registered in the
-# stack's Consul as SERVICE; sets server_pid and port once it is registered.
+# start_release_server SERVICE: one release search-server registered in the stack's Consul as SERVICE; sets
+# server_pid and port once it is registered. Its flags: the array server_flags when the caller sets one
+# (bench-search runs it as deployed), else log level warning and no metrics.
 start_release_server() {
-  local service=$1
+  local service=$1 flags=(--log-level warning --statsd-address "")
+  [ -z "${server_flags+set}" ] || flags=("${server_flags[@]}")
   PGHOST=127.0.0.1 PGPORT=5434 PGUSER=postgres PGDATABASE=opsdeck CONSUL_HTTP_ADDR=127.0.0.1:8500 \
     "$bin/search-server" serve --service-name "$service" --instance-id "$service-$$" \
-    --log-level warning --statsd-address "" >"$work/server.log" 2>&1 &
+    "${flags[@]}" >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do
     port=$(curl -fs "http://127.0.0.1:8500/v1/agent/service/$service-$$" | grep -o '"Port": *[0-9]*' | head -n 1 | grep -o '[0-9]*$' || true)
