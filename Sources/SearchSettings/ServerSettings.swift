@@ -18,6 +18,8 @@ public struct ServerSettings: Sendable, Equatable {
     public var pageLimits = PageLimits()
     /// How long a request may wait for the store before it gets UNAVAILABLE.
     public var storeTimeoutMilliseconds = 2_000
+    /// PostgreSQL connections the instance opens at start and keeps (a fixed-size pool).
+    public var storeConnections = 8
     /// Extra delay added to every search (fault injection for drills and the drain test); 0 in production.
     public var simulatedLatencyMilliseconds = 0
     /// Kafka topic for log records; empty means logs go to stdout only.
@@ -86,6 +88,8 @@ extension ServerSettings {
                  help: "largest result_per_page accepted (default 100)"),
         .integer("store_timeout_ms", live: true, 10...60_000, \.storeTimeoutMilliseconds,
                  help: "deadline for the store before UNAVAILABLE (default 2000)"),
+        .integer("store_connections", live: false, 1...100, \.storeConnections,
+                 help: "PostgreSQL connections each instance keeps open (default 8)"),
         .integer("simulated_latency_ms", live: true, 0...60_000, \.simulatedLatencyMilliseconds,
                  help: "extra delay per search, for drills (default 0)"),
         .text("kafka_topic", live: false, \.kafkaTopic, help: "ship logs to this Kafka topic (default: off)"),

@@ -44,6 +44,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Results per page when a request asks 0.") var defaultPageSize: String?
     @Option(help: "Largest result_per_page accepted.") var maxPageSize: String?
     @Option(help: "Store deadline in milliseconds.") var storeTimeoutMs: String?
+    @Option(help: "PostgreSQL connections kept open.") var storeConnections: String?
     @Option(help: "Extra delay per search in milliseconds (drills).") var simulatedLatencyMs: String?
     @Option(help: "Kafka topic for logs (default: none).") var kafkaTopic: String?
     @Option(help: "Kafka bootstrap servers.") var kafkaBrokers: String?
@@ -126,7 +127,8 @@ struct Serve: AsyncParsableCommand {
         // (UNAVAILABLE) and by monitor, so only its warnings and errors go to the log.
         var postgresLogger = Logger(label: "postgres")
         postgresLogger.logLevel = .warning
-        let postgres = PostgresClient(configuration: StoreConfiguration.fromEnvironment(environment).clientConfiguration,
+        let postgres = PostgresClient(configuration: StoreConfiguration.fromEnvironment(environment)
+                                        .serverClientConfiguration(connections: settings.storeConnections),
                                       backgroundLogger: postgresLogger)
         let server = SearchServer(options: options, configuration: configuration, consul: consul,
                                   postgres: postgres, logger: logger)
@@ -157,7 +159,8 @@ struct Serve: AsyncParsableCommand {
     private var flagValues: [String: String] {
         let pairs: [(String, String?)] = [
             ("log_level", logLevel), ("default_page_size", defaultPageSize), ("max_page_size", maxPageSize),
-            ("store_timeout_ms", storeTimeoutMs), ("simulated_latency_ms", simulatedLatencyMs),
+            ("store_timeout_ms", storeTimeoutMs), ("store_connections", storeConnections),
+            ("simulated_latency_ms", simulatedLatencyMs),
             ("kafka_topic", kafkaTopic), ("kafka_brokers", kafkaBrokers), ("statsd_address", statsdAddress),
             ("check_interval_s", checkIntervalS),
         ]

@@ -125,8 +125,10 @@ public enum Stack {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         // Programs under test never read the developer's opsdeck config: its default_context could send
-        // a test's writes to a real cluster. A test that wants a config file names it.
-        let isolated = ["XDG_CONFIG_HOME": "/nonexistent/opsdeck-tests", "OPSDECK_CONTEXT": ""]
+        // a test's writes to a real cluster. A test that wants a config file names it. search-server keeps
+        // its PostgreSQL connections open: a few each, or the dozens of instances the suites start at once
+        // would pass PostgreSQL's 100 (the default of 8 is for a server under load).
+        let isolated = ["XDG_CONFIG_HOME": "/nonexistent/opsdeck-tests", "OPSDECK_CONTEXT": "", "SEARCH_STORE_CONNECTIONS": "2"]
         let env = ProcessInfo.processInfo.environment.merging(isolated) { _, new in new }.merging(environment) { _, new in new }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
