@@ -112,6 +112,17 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "console-bench", dependencies: ["Console", "TUI", "ConsulModels", "SearchModels"]),
+        // Pretend search-server instances by the thousand, for scripts/bench-console.
+        .executableTarget(
+            name: "fleet-sim",
+            dependencies: [
+                "Consul", "SearchAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "consul-bench",
             dependencies: ["Consul", "DevConsul", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -6,7 +6,8 @@ import TUI
 
 /// Render and diff cost of the console's frames, without a terminal (scripts/bench-console prints it
 /// with the live figures). A 200x60 dashboard of 150 services beside a service of 50 instances with
-/// Monitor results, and the instances pane zoomed.
+/// Monitor results, and the instances pane zoomed; then the same at fleet scale (200 services of ten
+/// instances, a service of 200 open).
 @main
 enum ConsoleBench {
     static func main() throws {
@@ -14,8 +15,13 @@ enum ConsoleBench {
         let theme = try Theme.parse(name: "bench", "ok = 77\nwarning = 214\ncritical = 203 bold\nselection = 231 on 25\nstatus = 252 on 236\nmuted = 244\nheader = 250 bold")
         let reducer = ConsoleReducer()
 
-        for (name, zoomed) in [("dashboard (150 services, 50 instances)", false), ("instances zoomed (50)", true)] {
-            var state = loaded(reducer, theme: theme)
+        let screens = [
+            ("dashboard (150 services, 50 instances)", 150, 3, 50, false), ("instances zoomed (50)", 150, 3, 50, true),
+            ("fleet dashboard (200 services of 10, 200 instances)", 200, 10, 200, false),
+            ("fleet instances zoomed (200)", 200, 10, 200, true),
+        ]
+        for (name, services, perService, open, zoomed) in screens {
+            var state = loaded(reducer, theme: theme, services: services, perService: perService, open: open)
             state.zoomed = zoomed
             let clock = ContinuousClock()
             var previous = ConsoleView.render(state, reducer)
@@ -98,25 +104,26 @@ enum ConsoleBench {
 
     static func decode<T: Decodable>(_ json: String) -> T { try! JSONDecoder().decode(T.self, from: Data(json.utf8)) }
 
-    /// 150 services (three instances each, every seventh with one critical), service-1's 50 instances
-    /// open in the instances pane with Monitor answers, fed through the reducer as the feeds would.
-    static func loaded(_ reducer: ConsoleReducer, theme: Theme) -> ConsoleState {
+    /// `services` services (`perService` instances each, every seventh with one critical), service-1's
+    /// `open` instances open in the instances pane with Monitor answers, fed through the reducer as the
+    /// feeds would.
+    static func loaded(_ reducer: ConsoleReducer, theme: Theme, services: Int, perService: Int, open: Int) -> ConsoleState {
         var state = ConsoleState()
         state.theme = theme
         state.size = Size(width: 200, height: 60)
         let now: Int64 = 1_795_788_300_000
         _ = reducer.reduce(&state, .tick(now: now))
         var catalog: [String: [String]] = [:]
-        for s in 0..<150 { catalog["service-\(s)"] = ["grpc", "v\(s % 4)"] }
-        let checks = (0..<150).flatMap { s in
-            (0..<3).map { i -> HealthCheck in
+        for s in 0..<services { catalog["service-\(s)"] = ["grpc", "v\(s % 4)"] }
+        let checks = (0..<services).flatMap { s in
+            (0..<perService).map { i -> HealthCheck in
                 decode(#"{"Node":"n","CheckID":"c\#(s)-\#(i)","Name":"grpc","Status":"\#(i == 2 && s % 7 == 0 ? "critical" : "passing")","Notes":"","Output":"ok","ServiceID":"service-\#(s)-\#(i)","ServiceName":"service-\#(s)","ServiceTags":[],"Type":"grpc"}"#)
             }
         }
         _ = reducer.reduce(&state, .feed(.services(catalog, at: now)))
         _ = reducer.reduce(&state, .feed(.checks(checks, at: now)))
         _ = reducer.reduce(&state, .input(.key(.down)))  // service-1
-        let entries: [ServiceEntry] = (0..<50).map { i in
+        let entries: [ServiceEntry] = (0..<open).map { i in
             decode(#"{"Node":{"ID":"n","Node":"node-\#(i % 5)","Address":"127.0.0.1","Datacenter":"dc1"},"Service":{"ID":"service-1-\#(i)","Service":"service-1","Tags":["grpc"],"Address":"127.0.0.1","Port":\#(40000 + i),"Meta":{}},"Checks":[{"Node":"n","CheckID":"c","Name":"gRPC health","Status":"passing","Notes":"","Output":"gRPC check: success","ServiceID":"service-1-\#(i)","ServiceName":"service-1","ServiceTags":[],"Type":"grpc"}]}"#)
         }
         _ = reducer.reduce(&state, .feed(.health(service: state.selection.service ?? "", entries, at: now)))
