@@ -100,10 +100,10 @@ public final class KafkaTail: Sendable {
         let properties = [
             // Deliver new records within a tenth of a second when following.
             "fetch.wait.max.ms": "100",
-            // Prefetch 2 MiB per partition, not librdkafka's 64 MiB: the merge holds records of its own,
-            // and the prefetch was most of the peak. 1,000,000 records (scripts/bench-tail): 124-133 MiB
-            // instead of 142-160, in the same time (1.06-1.10 s against 1.01-1.12; kcat 1.15-2.16 s).
-            // At 1 MiB it was 10-20 % slower.
+            // Prefetch at most 2 MiB of records, not librdkafka's default 64 MiB: the merge holds records
+            // of its own, and the prefetch was most of the peak. 1,000,000 records (scripts/bench-tail):
+            // 124-133 MiB instead of 142-160, at about the same speed in paired runs (1.06-1.10 s against
+            // 1.01-1.12); at 1 MiB it was 10-20 % slower.
             "queued.max.messages.kbytes": "2048",
             // The broker lost the offsets we were at (a restart of a memory-only broker, retention):
             // go on from what it has rather than skip to its end.

@@ -40,7 +40,9 @@ public struct StoreConfiguration: Sendable {
     /// idle-timeout timer and a keep-alive timer, each a sleeping task, every time a connection goes back
     /// to the pool, that is after every query, and cancel them at the next: one search in six was spent
     /// on them under load (scripts/bench-search; ~18 % more calls/s without). A connection PostgreSQL
-    /// closes is seen at once on its socket; one that dies silently costs one call its store deadline.
+    /// closes is seen at once on its socket. One that dies silently (a firewall dropping idle flows) is
+    /// found only by a query sent on it: that call fails at its store deadline and the connection stays
+    /// taken until TCP gives up. Where a network does that, enable TCP keep-alive on the host.
     public func serverClientConfiguration(connections: Int) -> PostgresClient.Configuration {
         var configuration = clientConfiguration
         configuration.options.minimumConnections = connections

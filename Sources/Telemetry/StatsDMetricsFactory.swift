@@ -5,7 +5,8 @@ import CoreMetrics
 /// Counters become `c`, gauges and meters `g`, timers and aggregating recorders `ms`. StatsD has no tags,
 /// so dimension values are appended to the label with dots (`search_errors` + code=unavailable →
 /// `search_errors.unavailable`); collectd turns the dots into `_` on the way to Graphite. Sending never
-/// blocks: a full socket buffer drops the update and counts it (`StatsDClient.droppedPackets`).
+/// blocks: a full socket buffer drops the datagram (many batched updates) and counts it
+/// (`StatsDClient.droppedPackets`).
 public struct StatsDMetricsFactory: MetricsFactory {
     public let client: StatsDClient
 

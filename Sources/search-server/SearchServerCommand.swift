@@ -113,6 +113,7 @@ struct Serve: AsyncParsableCommand {
             }
         }
         drops.set(logShipper, statsd)
+        defer { statsd?.flush() }  // the last updates wait in its batch, also when the group throws
 
         var options = SearchServer.Options(instanceID: instanceID)
         options.host = host
@@ -145,7 +146,7 @@ struct Serve: AsyncParsableCommand {
         groupConfiguration.maximumCancellationDuration = .seconds(2)
         let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
-        statsd?.flush()  // the last updates wait in its batch
+        statsd?.flush()  // before a restart too, which never returns here
         await Self.flushLogs(logShipper, kafkaMilliseconds: 2_000)
 
         if case .restartRequested(let keys) = server.outcome {

@@ -60,7 +60,7 @@ import Testing
 }
 
 /// Damaged answers from an agent (or anything listening on its port) are refused as errors, never a trap.
-@Suite(.timeLimit(.minutes(1))) struct ModelDecodingFuzzTests {
+@Suite(.timeLimit(.minutes(SeededGenerator.suiteMinutes))) struct ModelDecodingFuzzTests {
     @Test func damagedJSONNeverTraps() async {
         let decoded = await fuzzOffPool { Self.fuzz() }
         #expect(decoded >= 0)  // what the loop proves is that it ends without a trap
