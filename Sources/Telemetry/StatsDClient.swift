@@ -28,10 +28,27 @@ public final class StatsDClient: Sendable {
     private struct Pending {
         var counters: [String: Int64] = [:]
         var gauges: [String: Double] = [:]
-        /// Timing lines, newline-separated, under `maxDatagram` bytes.
-        var lines: [UInt8] = []
+        /// Timing lines, already formatted.
+        var lines = Packer()
         var flushScheduled = false
-        var isEmpty: Bool { counters.isEmpty && gauges.isEmpty && lines.isEmpty }
+        var isEmpty: Bool { counters.isEmpty && gauges.isEmpty && lines.bytes.isEmpty }
+    }
+
+    /// Lines packed newline-separated into datagrams of at most `maxDatagram` bytes.
+    private struct Packer {
+        var bytes: [UInt8] = []
+
+        /// Adds a line; returns the datagram it did not fit in, to be sent.
+        mutating func add(_ line: String) -> [UInt8]? {
+            var full: [UInt8]?
+            if !bytes.isEmpty && bytes.count + 1 + line.utf8.count > StatsDClient.maxDatagram {
+                full = bytes
+                bytes.removeAll(keepingCapacity: true)
+            }
+            if !bytes.isEmpty { bytes.append(UInt8(ascii: "\n")) }
+            bytes.append(contentsOf: line.utf8)
+            return full
+        }
     }
 
     /// - Parameter prefix: prepended with a dot to every metric name (e.g. "search" → "search.requests").
@@ -82,16 +99,7 @@ public final class StatsDClient: Sendable {
 
     func timing(wireName name: String, milliseconds: Double) {
         let line = StatsDLine.line(name, StatsDLine.format(milliseconds), "ms")
-        updateFilling { pending -> [UInt8]? in
-            var full: [UInt8]?
-            if !pending.lines.isEmpty && pending.lines.count + 1 + line.utf8.count > Self.maxDatagram {
-                full = pending.lines
-                pending.lines.removeAll(keepingCapacity: true)
-            }
-            if !pending.lines.isEmpty { pending.lines.append(UInt8(ascii: "\n")) }
-            pending.lines.append(contentsOf: line.utf8)
-            return full
-        }
+        updateFilling { $0.lines.add(line) }
     }
 
     /// Applies `change` under the lock, sends a datagram it filled, and schedules the flush of what waits.
@@ -122,18 +130,13 @@ public final class StatsDClient: Sendable {
             return pending
         }
         guard !taken.isEmpty else { return }
-        var datagram = taken.lines
-        func add(_ line: String) {
-            if !datagram.isEmpty && datagram.count + 1 + line.utf8.count > Self.maxDatagram {
-                send(bytes: datagram)
-                datagram.removeAll(keepingCapacity: true)
-            }
-            if !datagram.isEmpty { datagram.append(UInt8(ascii: "\n")) }
-            datagram.append(contentsOf: line.utf8)
+        var packer = taken.lines
+        let lines = taken.counters.map { StatsDLine.line($0.key, String($0.value), "c") }
+            + taken.gauges.map { StatsDLine.line($0.key, StatsDLine.format($0.value), "g") }
+        for line in lines {
+            if let full = packer.add(line) { send(bytes: full) }
         }
-        for (name, sum) in taken.counters { add(StatsDLine.line(name, String(sum), "c")) }
-        for (name, value) in taken.gauges { add(StatsDLine.line(name, StatsDLine.format(value), "g")) }
-        if !datagram.isEmpty { send(bytes: datagram) }
+        if !packer.bytes.isEmpty { send(bytes: packer.bytes) }
     }
 
     /// Sends one raw line (or several separated by newlines, up to one datagram) at once.
