@@ -49,7 +49,8 @@ extension ConsulClient {
 
     /// Every check in a state (`nil`: any state).
     public func checks(in state: HealthStatus?, _ options: QueryOptions = QueryOptions()) async throws -> Indexed<[HealthCheck]> {
-        let read = try await read([HealthCheck].self, "/v1/health/state/\(state?.rawValue ?? "any")", options: options)
+        // Pulled from the bytes, not through JSONDecoder: the console reads every check on each change.
+        let read = try await read("/v1/health/state/\(state?.rawValue ?? "any")", options: options) { try HealthCheck.list(fromJSON: $0) }
         return Indexed(value: read.value ?? [], meta: read.meta)
     }
 }

@@ -119,6 +119,14 @@ public struct ConsulClient: Sendable {
     /// A read: query options applied, meta parsed, 200 decoded; 404 gives nil when `notFoundIsNil`.
     func read<T: Decodable>(_ type: T.Type, _ path: String, query: [(String, String?)] = [],
                             options: QueryOptions, notFoundIsNil: Bool = false) async throws -> Indexed<T?> {
+        try await read(path, query: query, options: options, notFoundIsNil: notFoundIsNil) { body in
+            try JSONDecoder().decode(T.self, from: Data(body))
+        }
+    }
+
+    /// A read whose 200 body `decode` turns into a value.
+    func read<T>(_ path: String, query: [(String, String?)] = [], options: QueryOptions, notFoundIsNil: Bool = false,
+                 decode: ([UInt8]) throws -> T) async throws -> Indexed<T?> {
         var items = query
         var timeout: Duration? = nil
         if options.index > 0 {
@@ -140,7 +148,7 @@ public struct ConsulClient: Sendable {
             throw failure(response, path: path)
         }
         do {
-            return Indexed(value: try JSONDecoder().decode(T.self, from: Data(response.body)), meta: meta)
+            return Indexed(value: try decode(response.body), meta: meta)
         } catch {
             throw ConsulError.badResponse(path: path, reason: String(describing: error))
         }

@@ -54,8 +54,52 @@ enum ConsoleBench {
             print("  full redraw runs (no diff)  \(micro(fullTime))   cells drawn per frame: 12000")
             print("  render + diff               \(micro(renderTime + diffTime))  (a 30 fps budget is 33333 µs)")
         }
+        checksChange(theme: theme, reducer: reducer)
         chartRender(frames: frames, theme: theme)
         mapRender(frames: frames, theme: theme)
+    }
+
+    /// A check changes among a fleet's: the console decodes Consul's whole answer (2,001 checks, as
+    /// devconsul writes them), the reducer takes it in, and the next frame is drawn. Foundation's
+    /// `JSONDecoder` is measured beside the pulled decoder the console uses.
+    static func checksChange(theme: Theme, reducer: ConsoleReducer, services: Int = 200, perService: Int = 10, rounds: Int = 20) {
+        var json = #"[{"CheckID":"serfHealth","CreateIndex":10,"Definition":{},"ExposedPort":0,"Interval":"","ModifyIndex":10,"Name":"Serf Health Status","Node":"vm","Notes":"","Output":"Agent alive and reachable","ServiceID":"","ServiceName":"","ServiceTags":[],"Status":"passing","Timeout":"","Type":""}"#
+        for s in 0..<services {
+            for i in 0..<perService {
+                let status = i == 2 && s % 7 == 0 ? "critical" : "passing"
+                json += #",{"CheckID":"service-\#(s)-\#(i):ttl","CreateIndex":\#(11 + s),"Definition":{},"ExposedPort":0,"Interval":"","ModifyIndex":\#(20 + s),"Name":"gRPC health","Node":"vm","Notes":"","Output":"gRPC check 127.0.0.1:\#(40_000 + s * perService + i)/Search: success","ServiceID":"service-\#(s)-\#(i)","ServiceName":"service-\#(s)","ServiceTags":["grpc"],"Status":"\#(status)","Timeout":"2s","Type":"grpc"}"#
+            }
+        }
+        json += "]"
+        let bytes = Array(json.utf8)
+        var state = loaded(reducer, theme: theme, services: services, perService: perService, open: 0)
+        let clock = ContinuousClock()
+        var foundation = Duration.zero, pulled = Duration.zero, reduce = Duration.zero, frame = Duration.zero
+        for round in 0..<rounds {
+            var start = clock.now
+            let viaFoundation = try! JSONDecoder().decode([HealthCheck].self, from: Data(bytes))
+            foundation += clock.now - start
+            start = clock.now
+            var checks = try! HealthCheck.list(fromJSON: bytes)
+            pulled += clock.now - start
+            precondition(checks == viaFoundation)
+            checks[3].status = round.isMultiple(of: 2) ? .critical : .passing  // service-0's third instance flaps
+            start = clock.now
+            _ = reducer.reduce(&state, .feed(.checks(checks, at: state.now)))
+            reduce += clock.now - start
+            start = clock.now
+            _ = ConsoleView.render(state, reducer)
+            frame += clock.now - start
+        }
+        func milli(_ d: Duration) -> String {
+            String(format: "%6.1f ms", (Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15) / Double(rounds))
+        }
+        print("a check changes among \(services * perService + 1) (\(bytes.count / 1024) KiB of JSON), \(rounds) rounds:")
+        print("  decode with JSONDecoder     \(milli(foundation))")
+        print("  decode pulled (the console) \(milli(pulled))")
+        print("  reducer takes the checks    \(milli(reduce))")
+        print("  next frame rendered         \(milli(frame))")
+        print("  answer to frame             \(milli(pulled + reduce + frame))  (goal: within one frame, 33 ms)")
     }
 
     /// The search pane's map: an outline at the vertex bound (1,000 vertices on 40 rings, a coast with

@@ -15,6 +15,16 @@ import TUI
         #expect(billing.tags == ["http", "v2"])
     }
 
+    /// Registered without an ID, an instance's ID is its service's name (Consul's rule): "redis" on three
+    /// nodes is three instances, not one.
+    @Test func anInstanceIsItsIDOnItsNode() {
+        var checks = ["passing", "critical", "passing"].map { Fixture.check("redis", "redis", $0) }
+        for (i, node) in ["node-1", "node-2", "node-3"].enumerated() { checks[i].node = node }
+        checks.append(Fixture.check("redis", "redis", "warning"))  // node-1's second check on the same instance
+        let rows = ServiceSummary.rows(catalog: ["redis": []], checks: checks)
+        #expect(rows.map { [$0.passing, $0.warning, $0.critical] } == [[1, 1, 1]])
+    }
+
     @Test func theInstancesPaneFollowsTheServicesCursor() {
         var (state, reducer) = Fixture.loaded()
         // The first row is selected as soon as there are rows, and its instances are watched.

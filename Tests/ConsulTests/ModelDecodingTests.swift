@@ -25,6 +25,61 @@ import Testing
         #expect(HealthStatus.aggregate([]) == .passing)
     }
 
+    /// The services pane reads every check through `HealthCheck.list(fromJSON:)`: what it gives is what
+    /// `JSONDecoder` gives, escapes and unknown fields included.
+    @Test func checksPulledFromTheBytesAreWhatJSONDecoderGives() throws {
+        let json = #"""
+        [{"Node":"n1","CheckID":"service:web-1","Name":"Service 'web' check","Status":"critical","Notes":"",
+          "Output":"HTTP GET http://10.0.0.1/: 500 \u00e9 \ud83d\ude00 \"quoted\"\n\t\/","ServiceID":"web-1","ServiceName":"web",
+          "ServiceTags":["a","b"],"Type":"http","Interfaces":null,"ExposedPort":0,
+          "Definition":{"Interval":"10s","Nested":[[{}],true,false,null,-0.5E+2,1e3,0]},"CreateIndex":12,"ModifyIndex":13},
+         {"CheckID":"serfHealth","Status":"maintenance","ServiceTags":null,"Node":null} ]
+        """#
+        let pulled = try HealthCheck.list(fromJSON: Array(json.utf8))
+        #expect(pulled == (try JSONDecoder().decode([HealthCheck].self, from: Data(json.utf8))))
+        #expect(pulled[0].output == "HTTP GET http://10.0.0.1/: 500 é 😀 \"quoted\"\n\t/")
+        #expect(pulled[0].serviceTags == ["a", "b"] && pulled[0].status == .critical && pulled[0].serviceName == "web")
+        #expect(pulled[1].status == .critical && pulled[1].serviceTags == [] && pulled[1].node == "")
+        #expect(try HealthCheck.list(fromJSON: Array(" [ ] ".utf8)) == [])
+        #expect(try HealthCheck.list(fromJSON: [0xEF, 0xBB, 0xBF] + Array("[]".utf8)) == [])  // a byte order mark
+    }
+
+    /// What `JSONDecoder` refuses, the pulled decoder refuses too (each case is one way an answer is damaged).
+    @Test(arguments: [
+        #"[{"CheckID":"a","Status":"passing"}] x"#, #"[{"Status":"passing"}]"#, #"[{"CheckID":"a"}]"#,
+        #"[{"CheckID":null,"Status":"passing"}]"#, #"[{"CheckID":"a","Status":3}]"#, #"[{"CheckID":"a","Status":"passing","ServiceTags":[null]}]"#,
+        #"[{"CheckID":"\ud800","Status":"passing"}]"#, #"[{"CheckID":"\udc00x","Status":"passing"}]"#, #"[{"CheckID":"a\x","Status":"passing"}]"#,
+        "[{\"CheckID\":\"a\tb\",\"Status\":\"passing\"}]", #"[{"CheckID":"a","Status":"passing","X":nul}]"#,
+        #"{"CheckID":"a","Status":"passing"}"#, "", "null", #"[{"CheckID":"a","Status":"passing"}"#,
+        "[{\"CheckID\":\"a\",\"Status\":\"passing\",\"X\u{1}\":1}]", #"[{"CheckID":"a","Status":"passing",,}]"#,
+        #"[{"CheckID":"a","Status":"passing","X":"#+String(repeating: "[", count: 600) + String(repeating: "]", count: 600) + "}]",
+    ]) func damagedChecksAreRefusedAsJSONDecoderRefusesThem(_ json: String) {
+        #expect(throws: (any Error).self) { try JSONDecoder().decode([HealthCheck].self, from: Data(json.utf8)) }
+        #expect(throws: JSONPull.Failure.self) { try HealthCheck.list(fromJSON: Array(json.utf8)) }
+    }
+
+    /// Text that is not JSON, which `JSONDecoder` lets by where it is in a value it does not decode, the
+    /// pulled decoder refuses: a damaged answer is not half-read. (A trailing comma both let by, as
+    /// Foundation's `JSONSerialization` does.)
+    @Test(arguments: [
+        #"[{"CheckID":"a","Status":"passing","X":01}]"#, #"[{"CheckID":"a","Status":"passing","X":-}]"#,
+        #"[{"CheckID":"a","Status":"passing","X":1.}]"#, #"[{"CheckID":"a","Status":"passing","X":1e}]"#,
+        #"[{"CheckID":"a","Status":"passing","X":"\ud800"}]"#, "[{\"CheckID\":\"a\",\"Status\":\"passing\",\"X\":\"\u{1}\"}]",
+    ]) func textThatIsNotJSONIsRefusedWhereverItIs(_ json: String) throws {
+        #expect(try JSONDecoder().decode([HealthCheck].self, from: Data(json.utf8)).count == 1)
+        #expect(throws: (any Error).self) { try JSONSerialization.jsonObject(with: Data(json.utf8)) }
+        #expect(throws: JSONPull.Failure.self) { try HealthCheck.list(fromJSON: Array(json.utf8)) }
+    }
+
+    @Test func aRepeatedKeyAndATrailingCommaAreTakenAsJSONDecoderTakesThem() throws {
+        let json = #"[{"CheckID":"a","Status":"passing","Status":"critical","Name":"x","Name":7}]"#
+        let pulled = try HealthCheck.list(fromJSON: Array(json.utf8))
+        #expect(pulled == (try JSONDecoder().decode([HealthCheck].self, from: Data(json.utf8))))
+        #expect(pulled[0].status == .passing && pulled[0].name == "x")
+        let trailing = #"[{"CheckID":"a","Status":"passing",},]"#
+        #expect(try HealthCheck.list(fromJSON: Array(trailing.utf8)) == (try JSONDecoder().decode([HealthCheck].self, from: Data(trailing.utf8))))
+    }
+
     @Test func decodesKVValuesFromBase64AndNull() throws {
         let json = #"[{"Key":"a","Value":"aGVsbG8=","Flags":3,"CreateIndex":5,"ModifyIndex":7},{"Key":"b","Value":null}]"#
         let pairs = try JSONDecoder().decode([KVPair].self, from: Data(json.utf8))
@@ -85,5 +140,40 @@ import Testing
         }
         print("Consul JSON fuzz: \(count) damaged answers (seed \(random.seed)), \(decoded) still decoded")
         return decoded
+    }
+
+    /// Damaged `/v1/health/state/any` answers: the pulled decoder and `JSONDecoder` agree on every one, the
+    /// same checks or both a refusal, except that the pulled one also refuses text that is not JSON
+    /// (`JSONSerialization` is the judge of that).
+    @Test func pulledChecksAgreeWithJSONDecoderOnDamagedAnswers() async {
+        let disagreements = await fuzzOffPool { Self.differential() }
+        #expect(disagreements.isEmpty, "\(disagreements.count) disagreements, the first: \(disagreements.first ?? "")")
+    }
+
+    static func differential() -> [String] {
+        var random = SeededGenerator()
+        let checks = Array(#"""
+        [{"Node":"n1","CheckID":"service:web-1","Name":"gRPC","Status":"passing","Notes":"","Output":"ok \u00e9\n",
+          "ServiceID":"web-1","ServiceName":"web","ServiceTags":["a"],"Type":"grpc","Definition":{"Interval":"1s","T":[1.5e3,null,true]},
+          "CreateIndex":12,"ModifyIndex":13},{"CheckID":"serfHealth","Status":"critical","ServiceTags":null}]
+        """#.utf8)
+        let tokens = [#"\ud800"#, #"\ud83d\ude00"#, #"\u212Aey"#, #""Status":"warning","#, #""CheckID":7,"#, #""Name":null,"#,
+                      "01", "-0.5e+2", "1.", "nul", "true", "[]", "{}", "\"", "\\", ",", ":", "\u{7}", "é", "\u{FEFF}"].map { Array($0.utf8) }
+        var disagreements: [String] = []
+        let count = SeededGenerator.iterations(10_000)
+        for _ in 0..<count {
+            let damaged = random.mutate(checks, extra: tokens.randomElement(using: &random)!)
+            let expected = Result { try JSONDecoder().decode([HealthCheck].self, from: Data(damaged)) }
+            let pulled = Result { try HealthCheck.list(fromJSON: damaged) }
+            switch (expected, pulled) {
+            case (.success(let a), .success(let b)) where a == b: continue
+            case (.failure, .failure): continue
+            case (.success, .failure) where (try? JSONSerialization.jsonObject(with: Data(damaged))) == nil: continue
+            default:
+                disagreements.append("JSONDecoder \(expected), pulled \(pulled) on \(String(decoding: damaged, as: UTF8.self).debugDescription)")
+            }
+        }
+        print("Consul check JSON differential: \(count) damaged answers (seed \(random.seed)), \(disagreements.count) disagreements")
+        return disagreements
     }
 }

@@ -68,13 +68,21 @@ public struct ServiceSummary: Equatable, Sendable {
     /// worst check. Counted from the checks (one blocking query for all services); an instance without any
     /// check has no health to count and shows in the instances pane only.
     public static func rows(catalog: [String: [String]], checks: [HealthCheck], cursor: TableCursor = TableCursor()) -> [ServiceSummary] {
-        var worst: [String: [String: HealthStatus]] = [:]  // service -> instance id -> status
+        ordered(counted(catalog: catalog, checks: checks), cursor: cursor)
+    }
+
+    /// Every service in the catalog with its instances counted by health, in no order. An instance is a
+    /// service ID on a node: without an ID of its own, Consul gives an instance its service's name, so
+    /// the same ID on three nodes is three instances.
+    public static func counted(catalog: [String: [String]], checks: [HealthCheck]) -> [ServiceSummary] {
+        struct Instance: Hashable { var node: String, serviceID: String }
+        var worst: [String: [Instance: HealthStatus]] = [:]  // service -> instance -> status
         for check in checks where !check.serviceID.isEmpty {
-            let current = worst[check.serviceName]?[check.serviceID] ?? .passing
-            worst[check.serviceName, default: [:]][check.serviceID] = max(current, check.status)
+            let instance = Instance(node: check.node, serviceID: check.serviceID)
+            let current = worst[check.serviceName]?[instance] ?? .passing
+            worst[check.serviceName, default: [:]][instance] = max(current, check.status)
         }
-        var rows = catalog.compactMap { name, tags -> ServiceSummary? in
-            guard cursor.matches(name) else { return nil }
+        return catalog.map { name, tags in
             var summary = ServiceSummary(name: name, tags: tags.sorted())
             for status in (worst[name] ?? [:]).values {
                 switch status {
@@ -85,6 +93,10 @@ public struct ServiceSummary: Equatable, Sendable {
             }
             return summary
         }
+    }
+
+    /// `summaries` the cursor's filter matches, in its sort order.
+    public static func ordered(_ summaries: [ServiceSummary], cursor: TableCursor) -> [ServiceSummary] {
         let column = Column(rawValue: cursor.sort.column) ?? .name
         let key: (ServiceSummary) -> String = { s in
             switch column {
@@ -97,7 +109,8 @@ public struct ServiceSummary: Equatable, Sendable {
             case .health: return format6(999_999 - s.critical) + format6(999_999 - s.warning) + s.name
             }
         }
-        rows.sort { a, b in cursor.sort.ascending ? key(a) < key(b) : key(a) > key(b) }
-        return rows
+        // Each row's key built once, not once per comparison.
+        let keyed = summaries.filter { cursor.matches($0.name) }.map { (key: key($0), summary: $0) }
+        return keyed.sorted { a, b in cursor.sort.ascending ? a.key < b.key : a.key > b.key }.map(\.summary)
     }
 }

@@ -19,15 +19,26 @@ public struct ServicesPane: Pane {
 
     public static let lineCommands = [LineCommandSpec("services", aliases: ["svc"], help: "Focus the services pane")]
 
-    public var catalog: [String: [String]] = [:]  // name -> tags
-    public var checks: [HealthCheck] = []
-    public var cursor = TableCursor()
+    public var catalog: [String: [String]] = [:] { didSet { recount() } }  // name -> tags
+    public var checks: [HealthCheck] = [] { didSet { recount() } }
+    public var cursor = TableCursor() {
+        didSet { if cursor.filter != oldValue.filter || cursor.sort != oldValue.sort { reorder() } }
+    }
+    /// Every service with its counts, and `rows`, those shown in their order: kept, not recomputed on each
+    /// look (a fleet's 2,000 checks are counted once per change, not a few times per frame and key).
+    private var counted: [ServiceSummary] = []
+    public private(set) var rows: [ServiceSummary] = []
+
+    private mutating func recount() {
+        counted = ServiceSummary.counted(catalog: catalog, checks: checks)
+        reorder()
+    }
+
+    private mutating func reorder() { rows = ServiceSummary.ordered(counted, cursor: cursor) }
 
     public init() {}
 
     public func subscriptions(_ context: PaneContext) -> Set<Feed> { [.services, .checks] }
-
-    public var rows: [ServiceSummary] { ServiceSummary.rows(catalog: catalog, checks: checks, cursor: cursor) }
 
     public mutating func update(_ event: PaneEvent, _ context: PaneContext) -> [Outcome] {
         switch event {
