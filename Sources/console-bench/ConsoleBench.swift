@@ -46,7 +46,7 @@ enum ConsoleBench {
                 previous = grid
             }
             func micro(_ d: Duration) -> String {
-                String(format: "%8.1f µs", (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(frames))
+                String(format: "%8.1f µs", seconds(d) * 1e6 / Double(frames))
             }
             print("\(name), 200x60, \(frames) frames:")
             print("  render (state -> grid)      \(micro(renderTime))")
@@ -92,7 +92,7 @@ enum ConsoleBench {
             frame += clock.now - start
         }
         func milli(_ d: Duration) -> String {
-            String(format: "%6.1f ms", (Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15) / Double(rounds))
+            String(format: "%6.1f ms", seconds(d) * 1e3 / Double(rounds))
         }
         print("a check changes among \(services * perService + 1) (\(bytes.count / 1024) KiB of JSON), \(rounds) rounds:")
         print("  decode with JSONDecoder     \(milli(foundation))")
@@ -122,7 +122,7 @@ enum ConsoleBench {
             map.render(into: &grid, grid.bounds, theme: theme)
         }
         let elapsed = clock.now - start
-        let micro = (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(frames)
+        let micro = seconds(elapsed) * 1e6 / Double(frames)
         print(String(format: "search map, 100x40, %d vertices on %d rings: %8.1f µs a render", map.outline.vertexCount, rings.count, micro))
     }
 
@@ -141,10 +141,12 @@ enum ConsoleBench {
             chart.render(into: &grid, grid.bounds, axisStyle: theme[.muted], cursorStyle: theme[.cursor])
         }
         let total = clock.now - began
-        let micro = (Double(total.components.seconds) * 1e6 + Double(total.components.attoseconds) / 1e12) / Double(frames)
+        let micro = seconds(total) * 1e6 / Double(frames)
         print("chart 200x20, 4 series x 1000 points, \(frames) renders:")
         print(String(format: "  render (series -> grid)     %8.1f µs  (goal: at most 1000 µs)", micro))
     }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
     static func decode<T: Decodable>(_ json: String) -> T { try! JSONDecoder().decode(T.self, from: Data(json.utf8)) }
 
