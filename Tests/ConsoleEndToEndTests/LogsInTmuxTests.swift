@@ -45,8 +45,16 @@ import Testing
             screen.contains("/serving") && !screen.contains("debug   search")
         }
         try tmux.send("a")
-        try await tmux.waitFor("both instances' serving lines") { screen in
-            screen.contains("\(service)-1 info    serving") && screen.contains("\(service)-2 info    serving")
+        do {
+            try await tmux.waitFor("both instances' serving lines", timeout: .seconds(40)) { screen in
+                screen.contains("\(service)-1 info    serving") && screen.contains("\(service)-2 info    serving")
+            }
+        } catch {
+            // Seen once in CI: instance 2's lines were not among the pane's. Say whether they reached the topic.
+            let topic = try await offPool { try Stack.run(ConsoleInTmuxTests.opsdeck, ["tail", service, "--from", "beginning", "--no-follow", "--output", "raw"]) }
+            let serving = topic.output.split(separator: "\n").filter { $0.contains(" serving ") }
+            throw StackError(message: "\(error)\nthe topic's serving lines (opsdeck tail, exit \(topic.status)):\n\(serving.joined(separator: "\n"))\n"
+                             + "instance 2's stderr:\n\(instances[1].stderr.suffix(2_000))")
         }
         // Scrolling back pauses; G follows again.
         try tmux.send("k")
