@@ -3,8 +3,9 @@ extension HealthCheck {
     /// same values `JSONDecoder` gives, and refused where it refuses, in a fifth of the time (see `JSONPull`
     /// for why). A differential fuzz test holds the two together. Where they differ, this one is the
     /// stricter: `JSONDecoder` does not look into values it does not decode, and this refuses any text
-    /// that is not JSON wherever it is. A repeated key counts the first time, as there.
-    public static func list(fromJSON bytes: [UInt8]) throws(JSONPull.Failure) -> [HealthCheck] {
+    /// that is not JSON wherever it is; and it reads UTF-8 only (Consul's), where `JSONDecoder` also reads
+    /// UTF-16 and UTF-32. A repeated key counts the first time, as there.
+    package static func list(fromJSON bytes: [UInt8]) throws(JSONPull.Failure) -> [HealthCheck] {
         try JSONPull.read(bytes) { reader throws(JSONPull.Failure) in
             var checks: [HealthCheck] = []
             try reader.array { reader throws(JSONPull.Failure) in checks.append(try HealthCheck(&reader)) }

@@ -1,23 +1,25 @@
-/// A pull reader over JSON text: the caller walks the document (an array, its objects, their keys) and
-/// reads only the values it wants; everything else is skipped, but still checked, so a damaged answer is
-/// refused as Foundation's `JSONDecoder` would refuse it.
+/// A pull reader over JSON text in UTF-8: the caller walks the document (an array, its objects, their keys)
+/// and reads only the values it wants; everything else is skipped, but still checked as JSON, so a damaged
+/// answer is refused at least wherever Foundation's `JSONDecoder` would refuse it.
 ///
 /// Why it exists: the services pane decodes every check in Consul (`/v1/health/state/any`) on each change.
 /// For a fleet's 2,001 checks (657 KiB) `JSONDecoder` takes 14 ms of a 33 ms frame; pulling the ten fields
 /// the console uses from the bytes takes 3 ms (`console-bench`, release).
-public struct JSONPull {
-    public struct Failure: Error, CustomStringConvertible, Equatable {
-        public var offset: Int
-        public var reason: String
-        public var description: String { "JSON at byte \(offset): \(reason)" }
+package struct JSONPull {
+    package struct Failure: Error, CustomStringConvertible, Equatable {
+        package var offset: Int
+        package var reason: String
+        package var description: String { "JSON at byte \(offset): \(reason)" }
     }
 
     /// An object's key, as bytes: compared with the names a decoder knows without making a String of it.
-    public struct Key {
+    /// (`JSONDecoder` compares Strings, under which U+212A KELVIN SIGN equals "K": the same for names
+    /// without a K, as every HealthCheck field is.) Valid only inside the `object` call that gave it.
+    package struct Key {
         fileprivate var raw: Slice<UnsafeBufferPointer<UInt8>>
         fileprivate var unescaped: [UInt8]?  // only when the key has escapes
 
-        public func `is`(_ name: StaticString) -> Bool {
+        package func `is`(_ name: StaticString) -> Bool {
             name.withUTF8Buffer { name in unescaped.map { $0.elementsEqual(name) } ?? raw.elementsEqual(name) }
         }
     }
@@ -34,7 +36,7 @@ public struct JSONPull {
     }
 
     /// Runs `body` with a reader on `document`, and checks that nothing but whitespace follows what it read.
-    public static func read<T>(_ document: [UInt8], _ body: (inout JSONPull) throws(Failure) -> T) throws(Failure) -> T {
+    package static func read<T>(_ document: [UInt8], _ body: (inout JSONPull) throws(Failure) -> T) throws(Failure) -> T {
         try document.withUnsafeBufferPointer { buffer throws(Failure) in
             var reader = JSONPull(buffer)
             let value = try body(&reader)
@@ -48,7 +50,7 @@ public struct JSONPull {
 
     /// `[` ... `]`, calling `element` once per element with the reader on its first byte. A comma before
     /// the closing bracket is let by, as Foundation's parsers let it by.
-    public mutating func array(_ element: (inout JSONPull) throws(Failure) -> Void) throws(Failure) {
+    package mutating func array(_ element: (inout JSONPull) throws(Failure) -> Void) throws(Failure) {
         try open(UInt8(ascii: "["))
         defer { depth -= 1 }
         if try peek() == UInt8(ascii: "]") { at += 1; return }
@@ -64,7 +66,7 @@ public struct JSONPull {
     }
 
     /// `{` ... `}`, calling `member` with each key and the reader on its value (a trailing comma let by).
-    public mutating func object(_ member: (Key, inout JSONPull) throws(Failure) -> Void) throws(Failure) {
+    package mutating func object(_ member: (Key, inout JSONPull) throws(Failure) -> Void) throws(Failure) {
         try open(UInt8(ascii: "{"))
         defer { depth -= 1 }
         if try peek() == UInt8(ascii: "}") { at += 1; return }
@@ -72,7 +74,7 @@ public struct JSONPull {
             guard try peek() == UInt8(ascii: "\"") else { throw failure(at, "expected a key") }
             let (body, plain, ascii) = try stringBody()
             let key = Key(raw: bytes[body], unescaped: plain ? nil : try unescaped(body))
-            // A key is UTF-8 too, even one nobody reads (Foundation refuses the document otherwise).
+            // A key is UTF-8 too, even one nobody reads (`JSONDecoder` refuses a check with such a key).
             if !ascii, (key.unescaped.map { String(validating: $0, as: UTF8.self) } ?? String(validating: bytes[body], as: UTF8.self)) == nil {
                 throw failure(body.lowerBound, "a key that is not UTF-8")
             }
@@ -88,7 +90,7 @@ public struct JSONPull {
     }
 
     /// Whether the next value is `null`; consumed if it is.
-    public mutating func null() throws(Failure) -> Bool {
+    package mutating func null() throws(Failure) -> Bool {
         guard try peek() == UInt8(ascii: "n") else { return false }
         try literal("null")
         return true
@@ -97,7 +99,7 @@ public struct JSONPull {
     // MARK: Values
 
     /// A string value (escapes resolved, UTF-8 checked).
-    public mutating func string() throws(Failure) -> String {
+    package mutating func string() throws(Failure) -> String {
         let (body, plain, ascii) = try stringBody()
         if plain && ascii { return String(decoding: bytes[body], as: UTF8.self) }  // nothing to check or resolve
         let text = plain ? String(validating: bytes[body], as: UTF8.self) : String(validating: try unescaped(body), as: UTF8.self)
@@ -124,7 +126,7 @@ public struct JSONPull {
     }
 
     /// Any value, checked and passed over.
-    public mutating func skip() throws(Failure) {
+    package mutating func skip() throws(Failure) {
         switch try peek() {
         case UInt8(ascii: "\""): _ = try string()
         case UInt8(ascii: "["): try array { reader throws(Failure) in try reader.skip() }

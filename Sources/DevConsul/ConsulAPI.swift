@@ -136,15 +136,19 @@ struct ConsulAPI: Sendable {
 
     /// Runs `compute` now, and again after each write, until its index passes the requested one or the
     /// wait (plus up to wait/16 of jitter, as Consul adds) runs out. Adds the index headers.
+    ///
+    /// `compute` runs on a copy of the catalog, outside the lock (the copy is copy-on-write: a write that
+    /// follows pays for copying what it changes): the queries a write wakes answer side by side, not one
+    /// after the other while writes wait. Measured with a fleet's 2,001 checks (scripts/bench-console,
+    /// section 5): two blocked reads of `/v1/health/state/any` were answered ~80 ms apart.
     func blockingRead(_ request: APIRequest,
                       _ compute: @escaping (Catalog) throws -> (response: APIResponse, index: UInt64)) async throws -> APIResponse {
         let (requested, wait) = try blockingParameters(request)
         let deadline = ContinuousClock.now + wait + wait / 16 * Double.random(in: 0...1)
         while true {
-            let (response, index, global) = try state.read { catalog in
-                let (response, index) = try compute(catalog)
-                return (response, index, catalog.index)
-            }
+            let catalog = state.read { $0 }
+            let (response, index) = try compute(catalog)
+            let global = catalog.index
             if requested == 0 || index > requested || ContinuousClock.now >= deadline || Task.isCancelled {
                 var answered = response
                 answered.headers += [("X-Consul-Index", String(max(index, 1))), ("X-Consul-KnownLeader", "true"),

@@ -146,11 +146,14 @@ import Testing
     /// same checks or both a refusal, except that the pulled one also refuses text that is not JSON
     /// (`JSONSerialization` is the judge of that).
     @Test func pulledChecksAgreeWithJSONDecoderOnDamagedAnswers() async {
-        let disagreements = await fuzzOffPool { Self.differential() }
-        #expect(disagreements.isEmpty, "\(disagreements.count) disagreements, the first: \(disagreements.first ?? "")")
+        let (disagreements, agreedChecks, seed) = await fuzzOffPool { Self.differential() }
+        #expect(disagreements.isEmpty, "seed \(seed): \(disagreements.count) disagreements, the first: \(disagreements.first ?? "")")
+        #expect(agreedChecks > 0, "seed \(seed): no damaged answer still decoded, so no values were compared")
     }
 
-    static func differential() -> [String] {
+    /// The disagreements (each with the input's bytes in hex, to replay it), how many answers both decoded
+    /// to the same checks, and the seed.
+    static func differential() -> (disagreements: [String], agreedChecks: Int, seed: UInt64) {
         var random = SeededGenerator()
         let checks = Array(#"""
         [{"Node":"n1","CheckID":"service:web-1","Name":"gRPC","Status":"passing","Notes":"","Output":"ok \u00e9\n",
@@ -159,21 +162,22 @@ import Testing
         """#.utf8)
         let tokens = [#"\ud800"#, #"\ud83d\ude00"#, #"\u212Aey"#, #""Status":"warning","#, #""CheckID":7,"#, #""Name":null,"#,
                       "01", "-0.5e+2", "1.", "nul", "true", "[]", "{}", "\"", "\\", ",", ":", "\u{7}", "é", "\u{FEFF}"].map { Array($0.utf8) }
-        var disagreements: [String] = []
+        var disagreements: [String] = [], agreedChecks = 0
         let count = SeededGenerator.iterations(10_000)
         for _ in 0..<count {
             let damaged = random.mutate(checks, extra: tokens.randomElement(using: &random)!)
             let expected = Result { try JSONDecoder().decode([HealthCheck].self, from: Data(damaged)) }
             let pulled = Result { try HealthCheck.list(fromJSON: damaged) }
             switch (expected, pulled) {
-            case (.success(let a), .success(let b)) where a == b: continue
+            case (.success(let a), .success(let b)) where a == b: agreedChecks += 1
             case (.failure, .failure): continue
             case (.success, .failure) where (try? JSONSerialization.jsonObject(with: Data(damaged))) == nil: continue
             default:
-                disagreements.append("JSONDecoder \(expected), pulled \(pulled) on \(String(decoding: damaged, as: UTF8.self).debugDescription)")
+                disagreements.append("JSONDecoder \(expected), pulled \(pulled) on \(String(decoding: damaged, as: UTF8.self).debugDescription)"
+                                     + " (hex: \(damaged.map { String($0, radix: 16) }.joined(separator: " ")))")
             }
         }
-        print("Consul check JSON differential: \(count) damaged answers (seed \(random.seed)), \(disagreements.count) disagreements")
-        return disagreements
+        print("Consul check JSON differential: \(count) damaged answers (seed \(random.seed)), \(agreedChecks) decoded alike, \(disagreements.count) disagreements")
+        return (disagreements, agreedChecks, random.seed)
     }
 }
