@@ -245,20 +245,32 @@ public final class KafkaTail: Sendable {
                     }
                     liveness.reachable()
                     let arrived = Self.now()
-                    for record in records {
-                        let key = PartitionKey(topic: record.topic, partition: record.partition)
-                        positions[key, default: Position()].read(record)  // one look-up per record
-                        let time = record.timestampMilliseconds ?? .max
-                        if !request.follow, let end = ends[key], record.offset >= end, time > startedAt {
-                            merger.finish(key)  // written after the tail started: past a bounded read's end
-                            continue
+                    // A batch comes as runs of one partition's records: what is kept per partition is
+                    // looked up once a run, not once a record (each look-up hashes the topic's name).
+                    var runStart = records.startIndex
+                    while runStart < records.endIndex {
+                        let key = PartitionKey(topic: records[runStart].topic, partition: records[runStart].partition)
+                        var runEnd = runStart + 1
+                        while runEnd < records.endIndex, records[runEnd].partition == key.partition,
+                              records[runEnd].topic == key.topic { runEnd += 1 }
+                        positions[key, default: Position()].read(records[runEnd - 1])  // offsets rise within a partition
+                        let end = request.follow ? nil : ends[key]
+                        let filterOld = oldestShown != nil && !reachedEndOnce.contains(key)
+                        let lane = merger.lane(of: key)
+                        for record in records[runStart..<runEnd] {
+                            let time = record.timestampMilliseconds ?? .max
+                            if let end, record.offset >= end, time > startedAt {
+                                merger.finish(key)  // written after the tail started: past a bounded read's end
+                                continue
+                            }
+                            if let until = request.until, time != .max, time > until {
+                                merger.finish(key)
+                                continue
+                            }
+                            if filterOld, let oldest = oldestShown, time < oldest { continue }
+                            if let lane { merger.add(record, lane: lane, now: arrived) }
                         }
-                        if let until = request.until, time != .max, time > until {
-                            merger.finish(key)
-                            continue
-                        }
-                        if let oldest = oldestShown, time < oldest, !reachedEndOnce.contains(key) { continue }
-                        merger.add(record, now: arrived)
+                        runStart = runEnd
                     }
                 case .endOfPartition(let topic, let partition, let offset):
                     if liveness.isDown { checkLogs = true }

@@ -61,7 +61,17 @@ public struct ReorderMerger {
     /// Adds a record; returns false when its partition is not one of the merge's.
     @discardableResult
     public mutating func add(_ record: KafkaRecord, now: Int64) -> Bool {
-        guard let i = laneIndex[PartitionKey(topic: record.topic, partition: record.partition)] else { return false }
+        guard let i = lane(of: PartitionKey(topic: record.topic, partition: record.partition)) else { return false }
+        add(record, lane: i, now: now)
+        return true
+    }
+
+    /// The lane that holds a partition's records, nil when it is not one of the merge's: looked up once
+    /// for a run of its records (a look-up hashes the topic's name).
+    public func lane(of key: PartitionKey) -> Int? { laneIndex[key] }
+
+    /// Adds a record of the partition whose lane is `i`.
+    public mutating func add(_ record: KafkaRecord, lane i: Int, now: Int64) {
         // A record without a timestamp sorts with its predecessor in the partition.
         let time = record.timestampMilliseconds ?? max(lanes[i].lastSeen, 0)
         lanes[i].caughtUp = false
@@ -75,7 +85,6 @@ public struct ReorderMerger {
         } else {
             lanes[i].queue.insert((time, now, record), at: position)
         }
-        return true
     }
 
     /// The partition has no more records for now: it stops holding the others back until it has more.
