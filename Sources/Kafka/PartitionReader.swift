@@ -162,15 +162,19 @@ public final class PartitionReader: Sendable {
 
         let clock = ContinuousClock()
         var lastEvent = clock.now
-        func send(_ event: Event) {
+        func send(_ event: consuming Event) {
             credits.wait()
             out.yield(event)
             lastEvent = clock.now
         }
         func flushBatch() {
             guard !batch.isEmpty else { return }
-            send(.records(batch))
-            batch.removeAll(keepingCapacity: true)
+            // The batch leaves whole, not shared with this thread: its reader then moves the records on
+            // rather than copying them (`forEachMoved`).
+            var full: [KafkaRecord] = []
+            full.reserveCapacity(maxBatchSize)
+            swap(&full, &batch)
+            send(.records(full))
         }
 
         while !stopRequested.isRaised {

@@ -20,8 +20,8 @@ public struct LogEntry: Sendable, Equatable {
             && a.source == b.source && a.meta.elementsEqual(b.meta) { $0 == $1 }
     }
 
-    public init(_ record: KafkaRecord) {
-        self.record = record
+    /// Takes the record over (a record moved in is not copied).
+    public init(_ record: consuming KafkaRecord) {
         let key = record.key.map { String(decoding: $0, as: UTF8.self) }
         let fallbackInstance = key ?? "\(record.topic)[\(record.partition)]"
         if record.value.first == UInt8(ascii: "{"),
@@ -41,6 +41,7 @@ public struct LogEntry: Sendable, Equatable {
             source = nil
             meta = []
         }
+        self.record = record
     }
 
     /// `message key=value ...`, the text filters match and the text output prints.

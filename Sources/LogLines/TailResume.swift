@@ -25,27 +25,29 @@ public struct TailResume: Sendable, Equatable {
 
     /// The records not admitted before, in their order; remembers them. Usually all of them: then the
     /// same array comes back, no record copied.
-    public mutating func admit(_ records: [KafkaRecord]) -> [KafkaRecord] {
+    public mutating func admit(_ records: consuming [KafkaRecord]) -> [KafkaRecord] {
         var fresh: [KafkaRecord]?  // made at the first record not admitted
         var last = 0
-        for (i, record) in records.enumerated() {
-            if !(last < admitted.count && admitted[last].partition == record.partition && admitted[last].topic == record.topic) {
-                if let index = admitted.firstIndex(where: { $0.partition == record.partition && $0.topic == record.topic }) {
+        for i in records.indices {  // fields read in place: a record copied is its text retained
+            let partition = records[i].partition, offset = records[i].offset
+            if !(last < admitted.count && admitted[last].partition == partition && admitted[last].topic == records[i].topic) {
+                if let index = admitted.firstIndex(where: { $0.partition == partition && $0.topic == records[i].topic }) {
                     last = index
                 } else {
-                    admitted.append(Slot(topic: record.topic, partition: record.partition, offset: -1))
+                    admitted.append(Slot(topic: records[i].topic, partition: partition, offset: -1))
                     last = admitted.count - 1
                 }
             }
-            guard record.offset > admitted[last].offset else {
+            guard offset > admitted[last].offset else {
                 if fresh == nil { fresh = Array(records[..<i]) }
                 continue
             }
-            admitted[last].offset = record.offset
-            if let time = record.timestampMilliseconds { admitted[last].newest = max(admitted[last].newest ?? time, time) }
-            fresh?.append(record)
+            admitted[last].offset = offset
+            if let time = records[i].timestampMilliseconds { admitted[last].newest = max(admitted[last].newest ?? time, time) }
+            fresh?.append(records[i])
         }
-        return fresh ?? records
+        if let fresh { return fresh }
+        return records
     }
 
     /// Where to start again: `original` until a record was admitted, then the oldest partition's newest time.

@@ -94,8 +94,8 @@ public final class KafkaTail: Sendable {
     }
 
     /// Runs until the request's stop point, or until the task is cancelled. `deliver` receives records in
-    /// merged order; `notice` receives connection changes as they happen.
-    public func run(deliver: ([KafkaRecord]) -> Void, notice: @escaping (TailNotice) -> Void) async throws {
+    /// merged order, theirs to keep (moved, not copied); `notice` receives connection changes as they happen.
+    public func run(deliver: (consuming [KafkaRecord]) -> Void, notice: @escaping (TailNotice) -> Void) async throws {
         let startedAt = Self.now()
         let properties = [
             // Deliver new records within a tenth of a second when following.
@@ -154,16 +154,22 @@ public final class KafkaTail: Sendable {
         var merger = request.makeMerger(partitions: partitions)
         var lastN = LastRecords(limit: { if case .last(let n) = request.start { return n } else { return nil } }())
         var out: [KafkaRecord] = []
+        /// What was released goes to `deliver` whole (its records moved on, never copied), and `out`
+        /// starts again with room for as many.
+        func handOver() {
+            guard !out.isEmpty else { return }
+            var batch: [KafkaRecord] = []
+            batch.reserveCapacity(out.count)
+            swap(&batch, &out)
+            deliver(batch)
+        }
         func flush() {
             merger.release(now: Self.now()) { lastN.take($0, into: &out) }
             if lastN.isCollecting && merger.allCaughtUp {
                 merger.releaseAll { lastN.take($0, into: &out) }
                 lastN.finish(into: &out)
             }
-            if !out.isEmpty {
-                deliver(out)
-                out.removeAll(keepingCapacity: true)
-            }
+            handOver()
         }
         guard let probe = partitions.first else { return }
         // Partitions that reached their end once: the quirk's filter by time no longer applies to them.
@@ -214,10 +220,7 @@ public final class KafkaTail: Sendable {
             // What the old logs left in the merge goes out first: a consumer that forgets a replaced
             // partition's offsets on the notice (the logs pane) must not see old records after it.
             merger.releaseAll { lastN.take($0, into: &out) }
-            if !out.isEmpty {
-                deliver(out)
-                out.removeAll(keepingCapacity: true)
-            }
+            handOver()
             for key in replaced {
                 notice(.logReplaced(topic: key.topic, partition: key.partition))
             }
@@ -236,7 +239,7 @@ public final class KafkaTail: Sendable {
         reading: while true {
             for await event in events {
                 try Task.checkCancellation()
-                switch event {
+                switch consume event {  // the batch is then this loop's alone, and its records move on
                 case .records(let records):
                     // After an outage or an error: these may come from a replaced log, at offsets it reuses.
                     if checkLogs || liveness.isDown, try await reopenIfReplaced() {
@@ -247,6 +250,7 @@ public final class KafkaTail: Sendable {
                     let arrived = Self.now()
                     // A batch comes as runs of one partition's records: what is kept per partition is
                     // looked up once a run, not once a record (each look-up hashes the topic's name).
+                    var runs: [Run] = []
                     var runStart = records.startIndex
                     while runStart < records.endIndex {
                         let key = PartitionKey(topic: records[runStart].topic, partition: records[runStart].partition)
@@ -254,23 +258,26 @@ public final class KafkaTail: Sendable {
                         while runEnd < records.endIndex, records[runEnd].partition == key.partition,
                               records[runEnd].topic == key.topic { runEnd += 1 }
                         positions[key, default: Position()].read(records[runEnd - 1])  // offsets rise within a partition
-                        let end = request.follow ? nil : ends[key]
-                        let filterOld = oldestShown != nil && !reachedEndOnce.contains(key)
-                        let lane = merger.lane(of: key)
-                        for record in records[runStart..<runEnd] {
-                            let time = record.timestampMilliseconds ?? .max
-                            if let end, record.offset >= end, time > startedAt {
-                                merger.finish(key)  // written after the tail started: past a bounded read's end
-                                continue
-                            }
-                            if let until = request.until, time != .max, time > until {
-                                merger.finish(key)
-                                continue
-                            }
-                            if filterOld, let oldest = oldestShown, time < oldest { continue }
-                            if let lane { merger.add(record, lane: lane, now: arrived) }
-                        }
+                        runs.append(Run(key: key, count: runEnd - runStart, lane: merger.lane(of: key),
+                                        end: request.follow ? nil : ends[key],
+                                        filterOld: oldestShown != nil && !reachedEndOnce.contains(key)))
                         runStart = runEnd
+                    }
+                    var run = 0, leftInRun = runs.first?.count ?? 0
+                    records.forEachMoved { record in
+                        if leftInRun == 0 { run += 1; leftInRun = runs[run].count }
+                        leftInRun -= 1
+                        let time = record.timestampMilliseconds ?? .max
+                        if let end = runs[run].end, record.offset >= end, time > startedAt {
+                            merger.finish(runs[run].key)  // written after the tail started: past a bounded read's end
+                            return
+                        }
+                        if let until = request.until, time != .max, time > until {
+                            merger.finish(runs[run].key)
+                            return
+                        }
+                        if runs[run].filterOld, let oldest = oldestShown, time < oldest { return }
+                        if let lane = runs[run].lane { merger.add(record, lane: lane, now: arrived) }
                     }
                 case .endOfPartition(let topic, let partition, let offset):
                     if liveness.isDown { checkLogs = true }
@@ -304,7 +311,7 @@ public final class KafkaTail: Sendable {
                 if merger.allFinished {
                     merger.releaseAll { lastN.take($0, into: &out) }
                     lastN.finish(into: &out)
-                    if !out.isEmpty { deliver(out) }
+                    handOver()
                     return
                 }
             }
@@ -316,6 +323,17 @@ public final class KafkaTail: Sendable {
     /// merge's grace when nothing else happens.
     static func reader(_ bootstrapServers: String, _ properties: [String: String]) throws -> PartitionReader {
         try PartitionReader(bootstrapServers: bootstrapServers, properties: properties, idleInterval: .milliseconds(200))
+    }
+
+    /// A batch's run of one partition's records, and what the tail keeps for that partition.
+    struct Run {
+        var key: PartitionKey
+        var count: Int
+        var lane: Int?
+        /// A bounded read's end offset.
+        var end: Int64?
+        /// Records older than the start's time are dropped (the quirk in `BrokerQuirks`).
+        var filterOld: Bool
     }
 
     /// A partition's last record read: where it was and when it was stamped.
@@ -482,7 +500,7 @@ struct LastRecords {
         isCollecting = limit != nil
     }
 
-    mutating func take(_ record: KafkaRecord, into out: inout [KafkaRecord]) {
+    mutating func take(_ record: consuming KafkaRecord, into out: inout [KafkaRecord]) {
         guard isCollecting, let limit else { out.append(record); return }
         held.append(record)
         if held.count >= 2 * limit { held.removeFirst(held.count - limit) }

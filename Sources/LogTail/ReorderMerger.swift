@@ -33,7 +33,8 @@ public struct PartitionKey: Hashable, Sendable, CustomStringConvertible {
 /// Pure: the caller passes the clock (milliseconds) and does the I/O.
 public struct ReorderMerger {
     struct Lane {
-        var queue: [(time: Int64, arrived: Int64, record: KafkaRecord)] = []
+        /// A released record is taken out of its slot (nil), not copied: a copy retains its text.
+        var queue: [(time: Int64, arrived: Int64, record: KafkaRecord?)] = []
         var head = 0
         var lastSeen = Int64.min
         var caughtUp = false
@@ -60,7 +61,7 @@ public struct ReorderMerger {
 
     /// Adds a record; returns false when its partition is not one of the merge's.
     @discardableResult
-    public mutating func add(_ record: KafkaRecord, now: Int64) -> Bool {
+    public mutating func add(_ record: consuming KafkaRecord, now: Int64) -> Bool {
         guard let i = lane(of: PartitionKey(topic: record.topic, partition: record.partition)) else { return false }
         add(record, lane: i, now: now)
         return true
@@ -71,7 +72,7 @@ public struct ReorderMerger {
     public func lane(of key: PartitionKey) -> Int? { laneIndex[key] }
 
     /// Adds a record of the partition whose lane is `i`.
-    public mutating func add(_ record: KafkaRecord, lane i: Int, now: Int64) {
+    public mutating func add(_ record: consuming KafkaRecord, lane i: Int, now: Int64) {
         // A record without a timestamp sorts with its predecessor in the partition.
         let time = record.timestampMilliseconds ?? max(lanes[i].lastSeen, 0)
         lanes[i].caughtUp = false
@@ -104,18 +105,19 @@ public struct ReorderMerger {
     public var allCaughtUp: Bool { lanes.allSatisfy { $0.finished || ($0.caughtUp && $0.isEmpty) } }
 
     /// Releases, oldest first, every record that no partition can now precede.
-    public mutating func release(now: Int64, _ emit: (KafkaRecord) -> Void) {
+    /// Records are handed over, not copied.
+    public mutating func release(now: Int64, _ emit: (consuming KafkaRecord) -> Void) {
         while let i = oldestLane() {
-            let head = lanes[i].queue[lanes[i].head]
-            let safe = head.time <= blockingLimit(fresh: now - head.arrived < grace)
-            let waitedLongEnough = now - head.arrived >= window
+            let (time, arrived) = (lanes[i].queue[lanes[i].head].time, lanes[i].queue[lanes[i].head].arrived)
+            let safe = time <= blockingLimit(fresh: now - arrived < grace)
+            let waitedLongEnough = now - arrived >= window
             guard safe || waitedLongEnough || buffered > capacity else { return }
             emit(pop(i))
         }
     }
 
     /// Releases everything buffered, oldest first (at the end of a bounded read).
-    public mutating func releaseAll(_ emit: (KafkaRecord) -> Void) {
+    public mutating func releaseAll(_ emit: (consuming KafkaRecord) -> Void) {
         while let i = oldestLane() { emit(pop(i)) }
     }
 
@@ -140,7 +142,7 @@ public struct ReorderMerger {
     }
 
     private mutating func pop(_ i: Int) -> KafkaRecord {
-        let record = lanes[i].queue[lanes[i].head].record
+        let record = lanes[i].queue[lanes[i].head].record.take()!
         lanes[i].head += 1
         buffered -= 1
         if lanes[i].head == lanes[i].queue.count {

@@ -144,14 +144,14 @@ struct TailCommand: AsyncParsableCommand {
             try await KafkaTail(request).run(deliver: { records in
                 var bytes: [UInt8] = []
                 bytes.reserveCapacity(records.count * 64)
-                for record in records {
+                records.forEachMoved { record in
                     if rawPassThrough {  // the fast path: no decoding at all
                         formatter.append(record, to: &bytes)
-                        continue
+                        return
                     }
                     let entry = LogEntry(record)
                     let (excluded, matches) = filter.classify(entry.instance + " " + (entry.level ?? "") + " " + entry.text)
-                    if excluded { continue }
+                    if excluded { return }
                     window.feed(entry, matches: matches) { shown in
                         switch shown {
                         case .match(let entry): formatter.append(entry, to: &bytes)

@@ -152,4 +152,21 @@ func record(_ partition: Int32, _ offset: Int64, at time: Int64?, topic: String 
         let times = out.map { $0.timestampMilliseconds! }
         #expect(times == times.sorted())
     }
+
+    /// Records go through the tail moved, not copied: every record reaches the taker once, in order, and
+    /// an array someone else still holds is left as it was.
+    @Test func forEachMovedHandsOverEveryRecordInOrderAndSparesASharedArray() {
+        let records = (0..<5).map { record(Int32($0 % 2), Int64($0), at: Int64($0)) }
+        var seen: [String] = []
+        records.forEachMoved { seen.append(String(decoding: $0.value, as: UTF8.self)) }  // shared: `records` is used below
+        #expect(seen == ["0/0", "1/1", "0/2", "1/3", "0/4"])
+        #expect(records.map(\.offset) == [0, 1, 2, 3, 4])
+
+        var owned = records.map(\.self)
+        owned.append(record(1, 5, at: 5))
+        var offsets: [Int64] = []
+        owned.forEachMoved { offsets.append($0.offset) }
+        #expect(offsets == [0, 1, 2, 3, 4, 5])
+        [KafkaRecord]().forEachMoved { _ in Issue.record("an empty array has nothing to hand over") }
+    }
 }
