@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "TerminalSafety"),
         // The console, pure: state, panes, shell, layout, views and the UI loop. No network stack: the
         // feeds that bring it data live in ConsoleFeeds.
-        .target(name: "Console", dependencies: ["TUI", "ConsulModels", "LogLines", "SearchModels", "SearchSettings", "TerminalSafety"]),
+        .target(name: "Console", dependencies: ["TUI", "ConsulModels", "KafkaModels", "LogLines", "SearchModels", "SearchSettings", "TerminalSafety"]),
         // Ad-hoc searches, pure: the prompt's parser, answers, and the rows both the pane and the CLI print.
         .target(name: "SearchModels", dependencies: ["Geo"]),
         // Sends searches: discovery through Consul DNS (HTTP fallback), round-robin, deadline, one retry.

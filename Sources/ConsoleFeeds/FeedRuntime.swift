@@ -249,11 +249,11 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                 attempt.start = resume.restart(from: query.start)
                 do {
                     try await KafkaTail(attempt).run(deliver: { records in
-                        let fresh = resume.admit(records)
+                        let fresh = resume.admit(consume records)
                         guard !fresh.isEmpty else { return }
                         var lines: [LogLine] = []
                         lines.reserveCapacity(fresh.count)
-                        fresh.forEachMoved { lines.append(LogLine(LogEntry($0), names: &names)) }
+                        fresh.forEachMoved { lines.append(LogLine($0, names: &names)) }
                         send(.feed(.logs(query, lines, at: epochMilliseconds())))
                     }, notice: { notice in
                         switch notice {

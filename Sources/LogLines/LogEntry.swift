@@ -22,30 +22,53 @@ public struct LogEntry: Sendable, Equatable {
 
     /// Takes the record over (a record moved in is not copied).
     public init(_ record: consuming KafkaRecord) {
-        let key = record.key.map { String(decoding: $0, as: UTF8.self) }
-        let fallbackInstance = key ?? "\(record.topic)[\(record.partition)]"
-        if record.value.first == UInt8(ascii: "{"),
-           let object = try? JSONSerialization.jsonObject(with: Data(record.value)) as? [String: Any],
-           let message = object["message"] as? String {
-            instance = (object["instance"] as? String) ?? fallbackInstance
-            level = object["level"] as? String
-            self.message = message
-            source = object["source"] as? String
-            meta = ((object["meta"] as? [String: Any]) ?? [:])
-                .map { (key: $0.key, value: ($0.value as? String) ?? "\($0.value)") }
-                .sorted { $0.key < $1.key }
-        } else {
-            instance = fallbackInstance
-            level = nil
-            message = String(decoding: record.value, as: UTF8.self)
-            source = nil
-            meta = []
-        }
+        let fields = Fields(record)
+        instance = fields.instance
+        level = fields.level
+        message = fields.message
+        source = fields.source
+        meta = fields.meta
         self.record = record
     }
 
     /// `message key=value ...`, the text filters match and the text output prints.
-    public var text: String {
-        meta.isEmpty ? message : message + " " + meta.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    public var text: String { Fields.text(message, meta) }
+
+    /// What a record says, read from it without keeping it (the logs pane keeps only its line).
+    public struct Fields: Sendable {
+        public var instance: String
+        public var level: String?
+        public var message: String
+        public var source: String?
+        public var meta: [(key: String, value: String)]
+
+        public init(_ record: borrowing KafkaRecord) {
+            let key = record.key.map { String(decoding: $0, as: UTF8.self) }
+            let fallbackInstance = key ?? "\(record.topic)[\(record.partition)]"
+            if record.value.first == UInt8(ascii: "{"),
+               let object = try? JSONSerialization.jsonObject(with: Data(record.value)) as? [String: Any],
+               let message = object["message"] as? String {
+                instance = (object["instance"] as? String) ?? fallbackInstance
+                level = object["level"] as? String
+                self.message = message
+                source = object["source"] as? String
+                meta = ((object["meta"] as? [String: Any]) ?? [:])
+                    .map { (key: $0.key, value: ($0.value as? String) ?? "\($0.value)") }
+                    .sorted { $0.key < $1.key }
+            } else {
+                instance = fallbackInstance
+                level = nil
+                message = String(decoding: record.value, as: UTF8.self)
+                source = nil
+                meta = []
+            }
+        }
+
+        /// `message key=value ...`, the text filters match and the text output prints.
+        public var text: String { Self.text(message, meta) }
+
+        static func text(_ message: String, _ meta: [(key: String, value: String)]) -> String {
+            meta.isEmpty ? message : message + " " + meta.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        }
     }
 }

@@ -47,7 +47,7 @@ public struct TailResume: Sendable, Equatable {
             fresh?.append(records[i])
         }
         if let fresh { return fresh }
-        return records
+        return consume records
     }
 
     /// Where to start again: `original` until a record was admitted, then the oldest partition's newest time.

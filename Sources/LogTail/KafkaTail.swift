@@ -161,7 +161,7 @@ public final class KafkaTail: Sendable {
             var batch: [KafkaRecord] = []
             batch.reserveCapacity(out.count)
             swap(&batch, &out)
-            deliver(batch)
+            deliver(consume batch)
         }
         func flush() {
             merger.release(now: Self.now()) { lastN.take($0, into: &out) }

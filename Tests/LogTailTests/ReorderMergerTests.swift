@@ -93,6 +93,21 @@ func record(_ partition: Int32, _ offset: Int64, at time: Int64?, topic: String 
         #expect(drain(&merger, now: 10_450) == ["0/0", "2/0"])
     }
 
+    /// Reading a backlog (from the beginning, a time, the last N), its last records are not held for the
+    /// grace once every partition is at its end: they were written before, not at the same moment as
+    /// something a caught-up partition is about to deliver. What arrives after that is live again.
+    @Test func aBacklogsLastRecordsAreNotHeldForTheGrace() {
+        var merger = ReorderMerger(partitions: keys, windowMilliseconds: 5_000, graceMilliseconds: 300, capacity: 100)
+        merger.add(record(0, 0, at: 1_000), now: 10_000)
+        merger.add(record(1, 0, at: 1_001), now: 10_000)
+        #expect(drain(&merger, now: 10_000).isEmpty)  // partition 2 has said nothing yet
+        keys.forEach { merger.reachedEnd($0) }
+        #expect(drain(&merger, now: 10_010) == ["0/0", "1/0"])
+        merger.add(record(2, 0, at: 10_020), now: 10_020)  // after its partition's end: live
+        #expect(drain(&merger, now: 10_030).isEmpty)
+        #expect(drain(&merger, now: 10_320) == ["2/0"])
+    }
+
     @Test func capacityBoundsMemory() {
         var merger = ReorderMerger(partitions: keys, windowMilliseconds: 1_000_000, capacity: 3)
         for i in 0..<5 { merger.add(record(0, Int64(i), at: Int64(i)), now: 0) }

@@ -1,3 +1,4 @@
+import KafkaModels
 import LogLines
 import TerminalSafety
 
@@ -20,10 +21,19 @@ public struct LogLine: Equatable, Sendable {
 
     /// With the instance's name shared with the lines before it (most lines come from a few instances).
     public init(_ entry: LogEntry, names: inout InstanceNames) {
-        time = entry.record.timestampMilliseconds ?? 0
-        instance = names.safe(entry.instance)
-        level = TerminalText.sanitize(entry.level ?? "-")
-        let raw = entry.text
+        self.init(time: entry.record.timestampMilliseconds, instance: entry.instance, level: entry.level, text: entry.text, names: &names)
+    }
+
+    /// Straight from the record, which is only read, not kept or copied (a copy retains its bytes).
+    public init(_ record: borrowing KafkaRecord, names: inout InstanceNames) {
+        let fields = LogEntry.Fields(record)
+        self.init(time: record.timestampMilliseconds, instance: fields.instance, level: fields.level, text: fields.text, names: &names)
+    }
+
+    private init(time: Int64?, instance: String, level: String?, text raw: String, names: inout InstanceNames) {
+        self.time = time ?? 0
+        self.instance = names.safe(instance)
+        self.level = level.map { TerminalText.sanitize($0) } ?? "-"
         if TerminalText.isPlain(raw) {
             text = raw  // most lines: nothing to neutralise, no line break
         } else {
