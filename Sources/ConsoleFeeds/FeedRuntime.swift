@@ -232,10 +232,10 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         // librdkafka prefetches up to 64 MiB and 100,000 records per partition by default; the pane holds a
         // bounded number of lines, and a smaller read-ahead keeps the console's memory bounded too. The
         // count matters more than the bytes for small records (each costs librdkafka a few hundred bytes
-        // of its own). Once the records moved through the tail instead of being copied, the count became
-        // the ingest's limit under a flood (`scripts/bench-logs`, peak memory in the flood): 2,000 per
-        // partition ~360,000 records/s and 137 MiB; 20,000 ~400,000/s and 146-148 MiB; 100,000
-        // ~450,000/s and 163 MiB. `-X`-style properties override both.
+        // of its own). Once records moved through the tail instead of being copied, 2,000 per partition
+        // held the pane back (`scripts/bench-logs`, three runs each): 20,000 reads a written topic at
+        // 512,000-612,000 records/s against 460,000-540,000, with the same peak memory (136-144 MiB in
+        // the flood). `-X`-style properties override both.
         request.properties = ["queued.max.messages.kbytes": "16384", "queued.min.messages": "20000"]
             .merging(kafka.properties) { _, user in user }
         return Task {
