@@ -232,11 +232,11 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
         // librdkafka prefetches up to 64 MiB and 100,000 records per partition by default; the pane holds a
         // bounded number of lines, and a smaller read-ahead keeps the console's memory bounded too. The
         // count matters more than the bytes for small records (each costs librdkafka a few hundred bytes
-        // of its own). Once records moved through the tail instead of being copied, 2,000 per partition
-        // held the pane back (`scripts/bench-logs`, three runs each): 20,000 reads a written topic at
-        // 512,000-612,000 records/s against 460,000-540,000, with the same peak memory (136-144 MiB in
-        // the flood). `-X`-style properties override both.
-        request.properties = ["queued.max.messages.kbytes": "16384", "queued.min.messages": "20000"]
+        // of its own, which the byte limit does not count), and it is per partition: 20,000 read a
+        // 3-partition topic ~10 % faster than 2,000 with the same peak (`scripts/bench-logs`, three runs
+        // each), but would let a 50-partition topic queue a million records. `-X`-style properties
+        // override both.
+        request.properties = ["queued.max.messages.kbytes": "16384", "queued.min.messages": "2000"]
             .merging(kafka.properties) { _, user in user }
         return Task {
             defer { ended.count.withLock { $0 += 1 } }

@@ -46,7 +46,8 @@ extension Array where Element == KafkaRecord {
     /// made on another thread): a flood's records passed from the reader through the merge to the lines
     /// made of them spent a third of the console's time retaining and releasing (`scripts/bench-logs`).
     /// Moved, a record is retained once when made and released once when its last holder is done.
-    /// Written for records, not any element: generic code copies through value witnesses.
+    /// Written for records, not any element: a generic version, unspecialised in the modules that call
+    /// it, copied each element through its value witness.
     public consuming func forEachMoved(_ body: (consuming KafkaRecord) throws -> Void) rethrows {
         var rest = consume self
         // Reversed in place by moving memory (a buffer's swap moves; the collection's copies), then

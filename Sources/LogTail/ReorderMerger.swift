@@ -28,10 +28,13 @@ public struct PartitionKey: Hashable, Sendable, CustomStringConvertible {
 /// A caught-up partition does not block the others for long, yet it may be about to deliver a record
 /// written at the same moment as one just received from another partition (fetch responses for
 /// different partitions arrive apart). So a fresh live record also waits `grace` for caught-up
-/// partitions: live records come out in order at the cost of that much delay. A record is live when its
-/// partition had reached its end before it arrived; a backlog's records are not, and its last ones are not
-/// held back by the grace once every partition is at its end (reading a million records at rest, the
-/// grace and the idle tick that ends it were a fifth of the time).
+/// partitions: live records come out in order at the cost of that much delay. A record is live unless it
+/// was stamped more than `window` before it arrived: such a record was read from history (a backlog read
+/// from the beginning, a time, the last N), and nothing a caught-up partition is about to deliver was
+/// written at the same moment. A backlog's last records are therefore not held for the grace once every
+/// partition is at its end (reading a million records at rest, the console sat idle for the grace and the
+/// idle tick that ended it). Judged by the record's age, not by whether its partition reached its end: a
+/// partition written more often than a fetch's wait may never report its end, yet its records are live.
 ///
 /// Pure: the caller passes the clock (milliseconds) and does the I/O.
 public struct ReorderMerger {
@@ -41,8 +44,6 @@ public struct ReorderMerger {
         var head = 0
         var lastSeen = Int64.min
         var caughtUp = false
-        /// The partition has been at its end before: what it delivers now is live, not backlog.
-        var reachedEndOnce = false
         var finished = false
 
         var isEmpty: Bool { head == queue.count }
@@ -86,7 +87,8 @@ public struct ReorderMerger {
         // Usually an append; a record stamped earlier than its predecessor moves back into place.
         var position = lanes[i].queue.count
         while position > lanes[i].head && lanes[i].queue[position - 1].time > time { position -= 1 }
-        let live = lanes[i].reachedEndOnce
+        // A record without a timestamp sorts with its predecessor, whose age it cannot tell: live.
+        let live = record.timestampMilliseconds.map { $0 > now - window } ?? true  // no overflow: now ≥ 0
         if position == lanes[i].queue.count {
             lanes[i].queue.append((time, now, live, record))
         } else {
@@ -96,10 +98,7 @@ public struct ReorderMerger {
 
     /// The partition has no more records for now: it stops holding the others back until it has more.
     public mutating func reachedEnd(_ key: PartitionKey) {
-        if let i = laneIndex[key] {
-            lanes[i].caughtUp = true
-            lanes[i].reachedEndOnce = true
-        }
+        if let i = laneIndex[key] { lanes[i].caughtUp = true }
     }
 
     /// The partition will deliver nothing more (its stop point was reached).

@@ -207,6 +207,32 @@ import TUI
         #expect(line.instance == first && line.text == "hello")
     }
 
+    /// The pane makes its lines from the record (`LogLine(record, names:)`); the same record through the
+    /// CLI's `LogEntry` gives the same line, whatever the record holds.
+    @Test func aLineMadeFromTheRecordIsTheLineOfItsEntry() {
+        func record(key: [UInt8]?, _ value: String, time: Int64? = 5) -> KafkaRecord {
+            KafkaRecord(topic: "search-service", partition: 1, offset: 0, timestampMilliseconds: time, key: key, value: Array(value.utf8))
+        }
+        let records = [
+            record(key: Array("i-1".utf8), "plain text"),
+            record(key: nil, "no key: the partition names it", time: nil),
+            record(key: [0xFF, 0xFE, 0x41], "a key that is not UTF-8"),
+            record(key: Array("i-2".utf8), #"{"level":"error","instance":"i-2","message":"m\u001b[2J","meta":{"b":"2","a":1}}"#),
+            record(key: Array("i-3".utf8), #"{"instance":"i-3","message":"no level"}"#),
+            record(key: Array("i-4".utf8), #"{"message":"two\nlines"}"#),
+            record(key: Array("i-5".utf8), #"{"broken json"#),
+        ]
+        var fromRecords = InstanceNames(), fromEntries = InstanceNames()
+        for r in records {
+            let line = LogLine(r, names: &fromRecords)
+            #expect(line == LogLine(LogEntry(r), names: &fromEntries), "\(String(decoding: r.value, as: UTF8.self))")
+        }
+        let lines = records.map { LogLine($0, names: &fromRecords) }
+        #expect(lines.map(\.instance) == ["i-1", "search-service[1]", "\u{FFFD}\u{FFFD}A", "i-2", "i-3", "i-4", "i-5"])
+        #expect(lines.map(\.level) == ["-", "-", "-", "error", "-", "-", "-"])
+        #expect(lines[3].text == "m^[[2J a=1 b=2" && lines[5].text == "two ⏎ lines" && lines[1].time == 0)
+    }
+
     @Test func hostileAndWideTextIsShownNotObeyed() throws {
         var (state, reducer, query) = console()
         state.size = Size(width: 100, height: 24)

@@ -82,20 +82,21 @@ func record(_ partition: Int32, _ offset: Int64, at time: Int64?, topic: String 
     @Test func caughtUpPartitionsHoldFreshRecordsForTheGraceOnly() {
         var merger = ReorderMerger(partitions: keys, windowMilliseconds: 5_000, graceMilliseconds: 300, capacity: 100)
         keys.forEach { merger.reachedEnd($0) }
-        merger.add(record(2, 0, at: 1_010), now: 10_000)
+        merger.add(record(2, 0, at: 9_910), now: 10_000)
         merger.reachedEnd(keys[2])
         #expect(drain(&merger, now: 10_100).isEmpty)
-        merger.add(record(0, 0, at: 1_005), now: 10_150)  // written earlier, fetched later
+        merger.add(record(0, 0, at: 9_905), now: 10_150)  // written earlier, fetched later
         merger.reachedEnd(keys[0])
         #expect(drain(&merger, now: 10_200).isEmpty)
-        // The oldest record (1_005) arrived last: both wait until it has had its grace, then come out in order.
+        // The oldest record (9_905) arrived last: both wait until it has had its grace, then come out in order.
         #expect(drain(&merger, now: 10_400).isEmpty)
         #expect(drain(&merger, now: 10_450) == ["0/0", "2/0"])
     }
 
     /// Reading a backlog (from the beginning, a time, the last N), its last records are not held for the
-    /// grace once every partition is at its end: they were written before, not at the same moment as
-    /// something a caught-up partition is about to deliver. What arrives after that is live again.
+    /// grace once every partition is at its end: stamped more than a window before they arrived, they were
+    /// not written at the same moment as anything a caught-up partition is about to deliver. A record
+    /// stamped as it arrives is live and waits for the grace.
     @Test func aBacklogsLastRecordsAreNotHeldForTheGrace() {
         var merger = ReorderMerger(partitions: keys, windowMilliseconds: 5_000, graceMilliseconds: 300, capacity: 100)
         merger.add(record(0, 0, at: 1_000), now: 10_000)
@@ -103,9 +104,22 @@ func record(_ partition: Int32, _ offset: Int64, at time: Int64?, topic: String 
         #expect(drain(&merger, now: 10_000).isEmpty)  // partition 2 has said nothing yet
         keys.forEach { merger.reachedEnd($0) }
         #expect(drain(&merger, now: 10_010) == ["0/0", "1/0"])
-        merger.add(record(2, 0, at: 10_020), now: 10_020)  // after its partition's end: live
+        merger.add(record(2, 0, at: 10_020), now: 10_020)
         #expect(drain(&merger, now: 10_030).isEmpty)
         #expect(drain(&merger, now: 10_320) == ["2/0"])
+    }
+
+    /// A partition written more often than a fetch waits may never report its end; its fresh records are
+    /// still live, and one a caught-up partition delivers within the grace, stamped earlier, comes first.
+    @Test func aBusyPartitionsFreshRecordsWaitForCaughtUpOnes() {
+        var merger = ReorderMerger(partitions: keys, windowMilliseconds: 5_000, graceMilliseconds: 300, capacity: 100)
+        merger.reachedEnd(keys[1])
+        merger.reachedEnd(keys[2])
+        merger.add(record(0, 0, at: 10_000), now: 10_010)  // partition 0 never said it was at its end
+        #expect(drain(&merger, now: 10_020).isEmpty)
+        merger.add(record(1, 0, at: 9_999), now: 10_060)
+        merger.reachedEnd(keys[1])
+        #expect(drain(&merger, now: 10_360) == ["1/0", "0/0"])  // each has had its grace for quiet partition 2
     }
 
     @Test func capacityBoundsMemory() {
