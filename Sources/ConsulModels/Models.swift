@@ -111,6 +111,11 @@ public struct ServiceEntry: Sendable, Equatable, Decodable {
     /// The worst status among the instance's checks (node checks included).
     public var aggregateStatus: HealthStatus { HealthStatus.aggregate(checks.map(\.status)) }
 
+    /// What tells this instance from the others: its service ID on its node. Consul keeps a service ID
+    /// unique on one agent only, so a service registered without IDs on three nodes is three instances all
+    /// named after the service. `node/id`: a node's name has no slash (it is a path segment of Consul's API).
+    public var instanceKey: String { node.name + "/" + service.id }
+
     /// Where to reach the instance: the service address, else the node's (Consul's rule).
     public var address: String { service.address.isEmpty ? node.address : service.address }
 }

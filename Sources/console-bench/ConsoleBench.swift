@@ -175,7 +175,7 @@ enum ConsoleBench {
         }
         _ = reducer.reduce(&state, .feed(.health(service: state.selection.service ?? "", entries, at: now)))
         for entry in entries {
-            _ = reducer.reduce(&state, .feed(.monitor(instance: entry.service.id, MonitorSample(outcome: .ok(MonitorFigures(
+            _ = reducer.reduce(&state, .feed(.monitor(instance: entry.instanceKey, MonitorSample(outcome: .ok(MonitorFigures(
                 nThings: 177, uptimeSeconds: 3_600, requests: 12_345, errors: 2, p50Milliseconds: 2.5,
                 p99Milliseconds: 11, version: "0.4.0", storeStatus: "ok")), roundTripMilliseconds: 0.6, at: now))))
         }

@@ -258,13 +258,13 @@ import TUI
         _ = reducer.reduce(&state, .tick(now: Fixture.t0 + 1_000))
         _ = reducer.reduce(&state, .feed(.kvWritten(pane(state).pendingWrite!, .written)))
         // A sample from before the write says nothing; one still at the old level neither.
-        _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-1", sample(["log_level": "debug"], at: Fixture.t0))))
-        _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-2", sample(["log_level": "info"], at: Fixture.t0 + 1_500))))
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "node-1/search-service-1", sample(["log_level": "debug"], at: Fixture.t0))))
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "node-1/search-service-2", sample(["log_level": "info"], at: Fixture.t0 + 1_500))))
         #expect(pane(state).follow?.applied == 0)
-        _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-1", sample(["log_level": "debug"], at: Fixture.t0 + 2_000))))
-        _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-2", sample(["log_level": "debug"], at: Fixture.t0 + 2_000))))
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "node-1/search-service-1", sample(["log_level": "debug"], at: Fixture.t0 + 2_000))))
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "node-1/search-service-2", sample(["log_level": "debug"], at: Fixture.t0 + 2_000))))
         #expect(ConsoleView.render(state, reducer).text.contains("⟳ log_level=debug: applied live on 2 of 3…"))
-        _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-3", sample(["log_level": "debug"], at: Fixture.t0 + 2_100))))
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "node-1/search-service-3", sample(["log_level": "debug"], at: Fixture.t0 + 2_100))))
         #expect(pane(state).follow == nil)
         #expect(state.message == Message(text: "log_level=debug applied live on 3 instances", isError: false, at: Fixture.t0 + 1_000))
         // What the instances run with, beside what KV says.
@@ -285,7 +285,7 @@ import TUI
                                                status: $0 == 6 ? "critical" : "passing", meta: Self.meta) }
         _ = reducer.reduce(&state, .feed(.health(service: "search-service", back, at: Fixture.t0 + 3_000)))
         for i in 4...6 {
-            _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-\(i)", sample(["kafka_topic": "search-logs"], at: Fixture.t0 + 4_000))))
+            _ = reducer.reduce(&state, .feed(.monitor(instance: "node-1/search-service-\(i)", sample(["kafka_topic": "search-logs"], at: Fixture.t0 + 4_000))))
         }
         #expect(pane(state).follow?.summary(Fixture.t0 + 4_000).text == "kafka_topic=search-logs: 3 instances restarting… 2 back")
         _ = reducer.reduce(&state, .feed(.health(service: "search-service", back.map { entry in
@@ -302,7 +302,7 @@ import TUI
         _ = reducer.command(&state, "hide instances")
         #expect(state.subscriptions.filter { $0.kind == .monitor }.count == 3)
         for (i, level) in [(1, "info"), (2, "info"), (3, "debug")] {
-            _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-\(i)", sample(["log_level": level], at: Fixture.t0))))
+            _ = reducer.reduce(&state, .feed(.monitor(instance: "node-1/search-service-\(i)", sample(["log_level": level], at: Fixture.t0))))
         }
         try select("search-service/log_level", &state, reducer)
         #expect(ConsoleView.render(state, reducer).text.contains("in effect: info on 2, debug on 1"))
@@ -317,7 +317,7 @@ import TUI
         try edit("search-service/log_level", to: "warning", &state, reducer)
         _ = reducer.reduce(&state, .feed(.kvWritten(pane(state).pendingWrite!, .written)))
         for i in 1...2 {
-            _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-\(i)", sample(["log_level": "warning"], at: Fixture.t0 + 10))))
+            _ = reducer.reduce(&state, .feed(.monitor(instance: "node-1/search-service-\(i)", sample(["log_level": "warning"], at: Fixture.t0 + 10))))
         }
         _ = reducer.reduce(&state, .tick(now: Fixture.t0 + ChangeFollow.patience + 1_000))
         #expect(pane(state).follow == nil)
@@ -383,7 +383,7 @@ import TUI
     @Test func aValueAlreadyInEffectIsNotFollowed() throws {
         var (state, reducer) = opened()
         for i in 1...3 {
-            _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-\(i)", sample(["log_level": "info"], at: Fixture.t0))))
+            _ = reducer.reduce(&state, .feed(.monitor(instance: "node-1/search-service-\(i)", sample(["log_level": "info"], at: Fixture.t0))))
         }
         try edit("search-service/log_level", to: "INFO", &state, reducer)
         _ = reducer.reduce(&state, .feed(.kvWritten(pane(state).pendingWrite!, .written)))

@@ -25,6 +25,31 @@ import TUI
         #expect(rows.map { [$0.passing, $0.warning, $0.critical] } == [[1, 1, 1]])
     }
 
+    /// Registered without IDs on three nodes, "redis" is three instances in the instances pane too: each
+    /// has its own Monitor answer and health history, and the one that leaves is named by its node.
+    @Test func instancesWithOneIDOnThreeNodesAreKeptApart() {
+        var (state, reducer) = Fixture.loaded()
+        let redis = ["node-1", "node-2", "node-3"].enumerated().map { i, node in
+            var entry = Fixture.entry("redis", "redis", port: 6379 + i, status: i == 1 ? "critical" : "passing")
+            entry.node.name = node
+            return entry
+        }
+        _ = reducer.reduce(&state, .feed(.services(["search-service": ["grpc"], "consul": [], "billing": [], "redis": []], at: Fixture.t0)))
+        _ = reducer.command(&state, "instances redis")
+        #expect(state.selection.service == "redis")
+        _ = reducer.reduce(&state, .feed(.health(service: "redis", redis, at: Fixture.t0)))
+        #expect(Set(state.consulFeeds.filter { $0.kind == .monitor }) == [
+            .monitor(instance: "node-1/redis", address: "127.0.0.1:6379"), .monitor(instance: "node-2/redis", address: "127.0.0.1:6380"),
+            .monitor(instance: "node-3/redis", address: "127.0.0.1:6381")])
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "node-2/redis", MonitorSample(outcome: .failed("timeout"), roundTripMilliseconds: 0, at: Fixture.t0))))
+        _ = reducer.reduce(&state, .tick(now: Fixture.t0 + 1_000))
+        #expect(state.instances.monitor.keys.sorted() == ["node-2/redis"])
+        #expect(state.instances.history == ["node-1/redis": [.passing], "node-2/redis": [.critical], "node-3/redis": [.passing]])
+        _ = reducer.reduce(&state, .feed(.health(service: "redis", [redis[0], redis[2]], at: Fixture.t0 + 1_100)))
+        #expect(state.message?.text == "redis on node-2 left redis")
+        #expect(state.instances.monitor.isEmpty && state.instances.history.keys.sorted() == ["node-1/redis", "node-3/redis"])
+    }
+
     @Test func theInstancesPaneFollowsTheServicesCursor() {
         var (state, reducer) = Fixture.loaded()
         // The first row is selected as soon as there are rows, and its instances are watched.
@@ -41,24 +66,24 @@ import TUI
         _ = reducer.reduce(&state, .feed(.health(service: "search-service", entries, at: Fixture.t0 + 10)))
         // Each listed instance's Monitor is wanted now.
         #expect(state.consulFeeds == [.services, .checks, .health(service: "search-service"),
-                                        .monitor(instance: "search-service-1", address: "127.0.0.1:40001"),
-                                        .monitor(instance: "search-service-2", address: "127.0.0.1:40002")])
+                                        .monitor(instance: "node-1/search-service-1", address: "127.0.0.1:40001"),
+                                        .monitor(instance: "node-1/search-service-2", address: "127.0.0.1:40002")])
         #expect(state.feeds[.instances] == FeedStatus(phase: .live, lastUpdate: Fixture.t0 + 10))
         // A late answer for a service no longer selected is ignored.
         _ = reducer.reduce(&state, .feed(.health(service: "billing", [], at: Fixture.t0)))
         #expect(state.instances.entries.count == 2)
 
         let sample = MonitorSample(outcome: .ok(Fixture.figures()), roundTripMilliseconds: 0.7, at: Fixture.t0)
-        _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-1", sample)))
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "node-1/search-service-1", sample)))
         _ = reducer.reduce(&state, .feed(.monitor(instance: "gone-7", sample)))
-        #expect(state.instances.monitor.keys.sorted() == ["search-service-1"])
+        #expect(state.instances.monitor.keys.sorted() == ["node-1/search-service-1"])
 
         // An instance leaves: its Monitor result, history and feed go with it, and the message line says so.
         _ = reducer.reduce(&state, .tick(now: Fixture.t0 + 1_000))
         _ = reducer.reduce(&state, .feed(.health(service: "search-service", [entries[1]], at: Fixture.t0 + 1_100)))
-        #expect(state.instances.monitor.isEmpty && state.instances.history.keys.sorted() == ["search-service-2"])
+        #expect(state.instances.monitor.isEmpty && state.instances.history.keys.sorted() == ["node-1/search-service-2"])
         #expect(state.message == Message(text: "search-service-1 left search-service", isError: false, at: Fixture.t0 + 1_000))
-        #expect(!state.subscriptions.contains(.monitor(instance: "search-service-1", address: "127.0.0.1:40001")))
+        #expect(!state.subscriptions.contains(.monitor(instance: "node-1/search-service-1", address: "127.0.0.1:40001")))
 
         // Enter focuses the instances; Esc goes back; moving to another service starts its feeds over.
         _ = reducer.keys(&state, [.enter])
@@ -91,7 +116,7 @@ import TUI
         var plain = Fixture.entry("search-service", "web-1", port: 8080, status: "passing")
         plain.service.tags = ["http"]
         _ = reducer.reduce(&state, .feed(.health(service: "search-service", [Fixture.searchInstances[0], plain], at: Fixture.t0)))
-        #expect(state.consulFeeds.filter { $0.kind == .monitor } == [.monitor(instance: "search-service-1", address: "127.0.0.1:40001")])
+        #expect(state.consulFeeds.filter { $0.kind == .monitor } == [.monitor(instance: "node-1/search-service-1", address: "127.0.0.1:40001")])
     }
 
     @Test func healthHistoryIsSampledEachTickAndBounded() {
@@ -106,7 +131,7 @@ import TUI
             }
             _ = reducer.reduce(&state, .tick(now: Fixture.t0 + Int64(i) * 1_000))
         }
-        let history = state.instances.history["search-service-1"] ?? []
+        let history = state.instances.history["node-1/search-service-1"] ?? []
         #expect(history.count == InstancesPane.historyLength)
         #expect(history.suffix(6) == Array(repeating: .critical, count: 6))
         #expect(history.first == .passing)

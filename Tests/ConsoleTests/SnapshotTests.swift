@@ -48,9 +48,9 @@ import TUI
         _ = reducer.keys(&state, [.end])
         _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
         for i in 1...8 { _ = reducer.reduce(&state, .tick(now: Fixture.t0 + Int64(i) * 1_000)) }
-        _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-1", MonitorSample(outcome: .ok(Fixture.figures()), roundTripMilliseconds: 0.42, at: Fixture.t0))))
-        _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-2", MonitorSample(outcome: .ok(Fixture.figures(requests: 99, errors: 3)), roundTripMilliseconds: 12.6, at: Fixture.t0))))
-        _ = reducer.reduce(&state, .feed(.monitor(instance: "search-service-3", MonitorSample(outcome: .failed("timeout"), roundTripMilliseconds: 1000, at: Fixture.t0))))
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "node-1/search-service-1", MonitorSample(outcome: .ok(Fixture.figures()), roundTripMilliseconds: 0.42, at: Fixture.t0))))
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "node-1/search-service-2", MonitorSample(outcome: .ok(Fixture.figures(requests: 99, errors: 3)), roundTripMilliseconds: 12.6, at: Fixture.t0))))
+        _ = reducer.reduce(&state, .feed(.monitor(instance: "node-1/search-service-3", MonitorSample(outcome: .failed("timeout"), roundTripMilliseconds: 1000, at: Fixture.t0))))
         _ = reducer.reduce(&state, .feed(.monitorRound(ok: 2, failed: 1, at: Fixture.t0 + 7_000)))
         _ = reducer.keys(&state, [.enter, .down, .down])
         return state

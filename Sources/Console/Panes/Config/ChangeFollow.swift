@@ -16,7 +16,7 @@ public struct ChangeFollow: Equatable, Sendable {
     public var since: Int64
     /// Instances of the service when the write landed: how many must show the change.
     public var expectedCount: Int
-    /// Each instance's latest echo of the key since the write, by instance id.
+    /// Each instance's latest echo of the key since the write, by instance (`ServiceEntry.instanceKey`).
     var echoes: [String: String] = [:]
     /// The instances Consul lists now, and those of them that pass.
     var listed: Set<String> = []
@@ -40,12 +40,12 @@ public struct ChangeFollow: Equatable, Sendable {
     }
 
     public mutating func observe(health entries: [ServiceEntry]) {
-        listed = Set(entries.map(\.service.id))
-        passing = Set(entries.filter { $0.aggregateStatus == .passing }.map(\.service.id))
+        listed = Set(entries.map(\.instanceKey))
+        passing = Set(entries.filter { $0.aggregateStatus == .passing }.map(\.instanceKey))
     }
 
     /// Instances listed now that run with it (for a restart key: and pass again). An instance that left
-    /// and comes back under its old id counts again once it is listed.
+    /// and comes back under its old id, on its node, counts again once it is listed.
     public var applied: Int {
         echoes.filter { $0.value == expected && (live ? listed : passing).contains($0.key) }.count
     }

@@ -96,7 +96,7 @@ public struct ConfigPane: Pane {
     func expectation(_ setting: SettingKey, kv: [String: String]) -> Expectation {
         let value = setting.read(ServerSettings.resolve(kv: kv, environment: [:], flags: [:]).0)
         let polled = polledInstances
-        let already = !polled.isEmpty && polled.allSatisfy { running[$0.service.id]?[setting.key] == value }
+        let already = !polled.isEmpty && polled.allSatisfy { running[$0.instanceKey]?[setting.key] == value }
         return Expectation(key: setting.key, value: value, live: setting.live, alreadyInEffect: already)
     }
 
@@ -150,7 +150,7 @@ public struct ConfigPane: Pane {
         var feeds: Set<Feed> = [.kv(prefix: prefix), .health(service: service)]
         if follow != nil || isSearchServer {
             for entry in polledInstances {
-                feeds.insert(.monitor(instance: entry.service.id, address: HostPort.format(entry.address, entry.service.port)))
+                feeds.insert(.monitor(instance: entry.instanceKey, address: HostPort.format(entry.address, entry.service.port)))
             }
         }
         return feeds
@@ -170,13 +170,13 @@ public struct ConfigPane: Pane {
             return keepingSelection { pane in
                 pane.instances = entries
                 pane.searchServerSeen = pane.isSearchServer
-                let ids = Set(entries.map(\.service.id))
-                pane.running = pane.running.filter { ids.contains($0.key) }
+                let present = Set(entries.map(\.instanceKey))
+                pane.running = pane.running.filter { present.contains($0.key) }
                 pane.follow?.observe(health: entries)
                 return pane.followed(context)
             }
         case .feed(.monitor(let instance, let sample)):
-            if case .ok(let figures) = sample.outcome, !figures.settings.isEmpty, instances.contains(where: { $0.service.id == instance }) {
+            if case .ok(let figures) = sample.outcome, !figures.settings.isEmpty, instances.contains(where: { $0.instanceKey == instance }) {
                 running[instance] = figures.settings
             }
             follow?.observe(instance: instance, sample)

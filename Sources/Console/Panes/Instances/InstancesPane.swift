@@ -29,9 +29,9 @@ public struct InstancesPane: Pane {
     /// The service whose instances these are (the selection's, once it arrives).
     public var service: String?
     public var entries: [ServiceEntry] = []
-    /// Monitor's last answer per instance id.
+    /// Monitor's last answer per instance (`ServiceEntry.instanceKey`: its ID on its node).
     public var monitor: [String: MonitorSample] = [:]
-    /// Recent aggregate health per instance id, oldest first.
+    /// Recent aggregate health per instance (`instanceKey`), oldest first.
     public var history: [String: [HealthStatus]] = [:]
     public var cursor = TableCursor()
     /// The first answer for this service came (so an instance missing from the next one has left).
@@ -43,7 +43,7 @@ public struct InstancesPane: Pane {
         guard let service else { return [] }
         var feeds: Set<Feed> = [.health(service: service)]
         for entry in entries where entry.service.tags.contains(Self.monitorTag) {
-            feeds.insert(.monitor(instance: entry.service.id, address: HostPort.format(entry.address, entry.service.port)))
+            feeds.insert(.monitor(instance: entry.instanceKey, address: HostPort.format(entry.address, entry.service.port)))
         }
         return feeds
     }
@@ -78,24 +78,27 @@ public struct InstancesPane: Pane {
             guard name == service else { return [] }  // a late answer for the previous service
             // An instance that leaves (deregistered, or removed after its critical timeout) is said, not
             // just dropped from the table.
-            let gone = Set(entries.map(\.service.id)).subtracting(new.map(\.service.id)).sorted()
+            let present = Set(new.map(\.instanceKey))
+            let gone = entries.filter { !present.contains($0.instanceKey) }.map { entry in
+                // The node too when the ID alone does not say which one (registered without IDs).
+                entries.filter { $0.service.id == entry.service.id }.count > 1 ? "\(entry.service.id) on \(entry.node.name)" : entry.service.id
+            }.sorted()
             var outcomes: [Outcome] = []
             if loaded && !gone.isEmpty { outcomes.append(.message("\(gone.joined(separator: ", ")) left \(name)", isError: false)) }
             entries = new
             loaded = true
-            let present = Set(new.map(\.service.id))
             monitor = monitor.filter { present.contains($0.key) }
             history = history.filter { present.contains($0.key) }
             followSelection(context)
             return outcomes + publishSelection(context)
         case .feed(.monitor(let id, let sample)):
-            if entries.contains(where: { $0.service.id == id }) { monitor[id] = sample }
+            if entries.contains(where: { $0.instanceKey == id }) { monitor[id] = sample }
         case .tick:
             for entry in entries {
-                var samples = history[entry.service.id] ?? []
+                var samples = history[entry.instanceKey] ?? []
                 samples.append(entry.aggregateStatus)
                 if samples.count > Self.historyLength { samples.removeFirst(samples.count - Self.historyLength) }
-                history[entry.service.id] = samples
+                history[entry.instanceKey] = samples
             }
         case .prompt(.edited(let text)), .prompt(.submitted(let text)):
             cursor.filter = text

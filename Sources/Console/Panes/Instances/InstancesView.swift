@@ -44,11 +44,11 @@ struct InstancesView {
     }
 
     func row(_ e: ServiceEntry, _ theme: Theme) -> [[Span]] {
-        let row = InstanceRow(entry: e, sample: pane.monitor[e.service.id])
+        let row = InstanceRow(entry: e, sample: pane.monitor[e.instanceKey])
         var cells: [[Span]] = [
             [Span(row.text(.instance))], [Span(row.text(.address))],
             [Span(row.text(.health), Format.statusStyle(e.aggregateStatus, theme))],
-            historyStrip(pane.history[e.service.id] ?? [], width: 10, theme),
+            historyStrip(pane.history[e.instanceKey] ?? [], width: 10, theme),
         ]
         let answered: Bool
         switch row.sample?.outcome {
@@ -74,7 +74,7 @@ struct InstancesView {
              Span(Format.oneLine(check.output), theme[.muted])]
         }
         if entry.checks.isEmpty { lines.append([Span("no checks registered", theme[.muted])]) }
-        if let sample = pane.monitor[entry.service.id] {
+        if let sample = pane.monitor[entry.instanceKey] {
             switch sample.outcome {
             case .ok(let m):
                 lines.append([Span("monitor  ", theme[.header]),
