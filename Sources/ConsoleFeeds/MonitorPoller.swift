@@ -11,7 +11,7 @@ import SwiftProtobuf
 /// each with a deadline, every `interval`. One gRPC client per instance, kept while the instance is
 /// listed, so a poll measures the call and not a TCP and HTTP/2 set-up.
 public actor MonitorPoller {
-    private var targets: [String: String] = [:]  // instance id -> host:port
+    private var targets: [String: String] = [:]  // instance (`ServiceEntry.instanceKey`) -> host:port
     private var connections: GRPCConnections
     private let send: @Sendable (FeedEvent) -> Void
     private let interval: Duration

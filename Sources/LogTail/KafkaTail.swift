@@ -33,7 +33,7 @@ public struct TailRequest: Sendable {
     /// (only the capacity bounds it): it cannot end before each partition reaches its end anyway, so
     /// releasing early would buy nothing but disorder. Seen on a loaded machine: a fetch stalled past
     /// 5 s, and one record of a 100,000-record read came out of order. While following, the window
-    /// bounds the wait for a silent partition, and a fresh record waits 300 ms for caught-up ones.
+    /// bounds the wait for a silent partition, and a fresh live record waits 300 ms for caught-up ones.
     public func makeMerger(partitions: [PartitionKey]) -> ReorderMerger {
         ReorderMerger(partitions: partitions, windowMilliseconds: follow ? windowMilliseconds : .max,
                       graceMilliseconds: follow ? 300 : 0, capacity: capacity)
@@ -232,6 +232,7 @@ public final class KafkaTail: Sendable {
             for key in replaced { positions[key] = nil }
             active = try Self.reader(request.bootstrapServers, properties)
             events = try active.read(next)
+            merger.forgetCaughtUp()  // the new reader reports each partition's end again
             return true
         }
 
@@ -291,6 +292,7 @@ public final class KafkaTail: Sendable {
                 case .error(let error):
                     checkLogs = true
                     liveness.failed(error)
+                    merger.forgetCaughtUp()  // the partitions' ends as last seen may be gone or behind
                 case .idle:
                     if let until = request.until, Self.now() > until + request.windowMilliseconds {
                         partitions.forEach { merger.finish($0) }

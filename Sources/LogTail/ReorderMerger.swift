@@ -29,12 +29,14 @@ public struct PartitionKey: Hashable, Sendable, CustomStringConvertible {
 /// written at the same moment as one just received from another partition (fetch responses for
 /// different partitions arrive apart). So a fresh live record also waits `grace` for caught-up
 /// partitions: live records come out in order at the cost of that much delay. A record is live unless it
-/// was stamped more than `window` before it arrived: such a record was read from history (a backlog read
-/// from the beginning, a time, the last N), and nothing a caught-up partition is about to deliver was
-/// written at the same moment. A backlog's last records are therefore not held for the grace once every
-/// partition is at its end (reading a million records at rest, the console sat idle for the grace and the
-/// idle tick that ended it). Judged by the record's age, not by whether its partition reached its end: a
-/// partition written more often than a fetch's wait may never report its end, yet its records are live.
+/// was stamped `historyAge` (5 s) or more before it arrived: such a record was read from history (a
+/// backlog read from the beginning, a time, the last N), and nothing a caught-up partition is about to
+/// deliver was written at the same moment. A backlog's last records are therefore not held for the grace
+/// once every partition is at its end (reading a million records at rest, the console sat idle for the
+/// grace and the idle tick that ended it). Judged by the record's age, not by whether its partition
+/// reached its end: a partition written more often than a fetch's wait may never report its end, yet its
+/// records are live. The age compares the producer's clock with ours: hosts more than 5 s apart lose the
+/// grace (records of the same moment may then come out up to the grace apart in the wrong order).
 ///
 /// Pure: the caller passes the clock (milliseconds) and does the I/O.
 public struct ReorderMerger {
@@ -56,6 +58,8 @@ public struct ReorderMerger {
     private let grace: Int64
     private let capacity: Int
     public private(set) var buffered = 0
+    /// A record stamped this long before it arrived was read from history, not written just now.
+    public static let historyAge: Int64 = 5_000
 
     public init(partitions: [PartitionKey], windowMilliseconds: Int64, graceMilliseconds: Int64 = 0, capacity: Int) {
         lanes = Array(repeating: Lane(), count: partitions.count)
@@ -87,8 +91,8 @@ public struct ReorderMerger {
         // Usually an append; a record stamped earlier than its predecessor moves back into place.
         var position = lanes[i].queue.count
         while position > lanes[i].head && lanes[i].queue[position - 1].time > time { position -= 1 }
-        // A record without a timestamp sorts with its predecessor, whose age it cannot tell: live.
-        let live = record.timestampMilliseconds.map { $0 > now - window } ?? true  // no overflow: now ≥ 0
+        // By the time it sorts with: a record without a timestamp is as old as its predecessor.
+        let live = time > now &- Self.historyAge
         if position == lanes[i].queue.count {
             lanes[i].queue.append((time, now, live, record))
         } else {
@@ -99,6 +103,13 @@ public struct ReorderMerger {
     /// The partition has no more records for now: it stops holding the others back until it has more.
     public mutating func reachedEnd(_ key: PartitionKey) {
         if let i = laneIndex[key] { lanes[i].caughtUp = true }
+    }
+
+    /// What is known of the partitions' ends is out of date (the connection to the broker failed, or a
+    /// new reader starts): none counts as caught up until it reaches its end again, so that records
+    /// read after the outage, stamped during it, wait for the partitions that may hold older ones.
+    public mutating func forgetCaughtUp() {
+        for i in lanes.indices { lanes[i].caughtUp = false }
     }
 
     /// The partition will deliver nothing more (its stop point was reached).

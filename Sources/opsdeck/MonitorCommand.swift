@@ -70,7 +70,7 @@ struct MonitorCommand: AsyncParsableCommand {
     func round(_ consul: ConsulClient, tls: GRPCTLS?) async throws -> Int32 {
         let entries: [ServiceEntry]
         do {
-            entries = try await consul.health(service: service).value.sorted { $0.service.id < $1.service.id }
+            entries = try await consul.health(service: service).value
         } catch {
             FileHandle.standardError.write(Data("opsdeck monitor: cannot read Consul: \(TerminalText.sanitize("\(error)"))\n".utf8))
             if watch { return 2 }
@@ -87,7 +87,8 @@ struct MonitorCommand: AsyncParsableCommand {
             }
             var rows: [InstanceRow] = []
             for await row in group { rows.append(row) }
-            return rows.sorted { $0.entry.service.id < $1.entry.service.id }
+            // One ID on several nodes (registered without IDs): in the nodes' order, as the pane shows them.
+            return rows.sorted { ($0.entry.service.id, $0.entry.node.name) < ($1.entry.service.id, $1.entry.node.name) }
         }
         if watch && output == "table" && isatty(STDOUT_FILENO) == 1 { print("\u{1B}[H\u{1B}[2J", terminator: "") }
         if watch && output == "table" { print("\(service) · \(Date().formatted(date: .omitted, time: .standard))") }

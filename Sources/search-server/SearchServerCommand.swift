@@ -65,6 +65,9 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A peer gone mid-write (the broker under the log shipper's librdkafka, a gRPC client) is an error
+        // each of them reports and recovers from; the default action would end the server.
+        signal(SIGPIPE, SIG_IGN)
         let environment = ProcessInfo.processInfo.environment
         let instanceID = instanceID ?? "\(serviceName)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         let consul = ConsulClient(configuration: .fromEnvironment(environment))

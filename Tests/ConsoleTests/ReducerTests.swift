@@ -45,9 +45,28 @@ import TUI
         _ = reducer.reduce(&state, .tick(now: Fixture.t0 + 1_000))
         #expect(state.instances.monitor.keys.sorted() == ["node-2/redis"])
         #expect(state.instances.history == ["node-1/redis": [.passing], "node-2/redis": [.critical], "node-3/redis": [.passing]])
+        // The cursor on node-3's row stays there when the next answer comes, though all three share an ID.
+        #expect(state.focus == InstancesPane.id)
+        _ = reducer.keys(&state, [.down, .down])
+        #expect(state.instances.rows[state.instances.cursor.selected].node.name == "node-3")
+        _ = reducer.reduce(&state, .feed(.health(service: "redis", redis, at: Fixture.t0 + 1_050)))
+        #expect(state.instances.rows[state.instances.cursor.selected].node.name == "node-3")
         _ = reducer.reduce(&state, .feed(.health(service: "redis", [redis[0], redis[2]], at: Fixture.t0 + 1_100)))
         #expect(state.message?.text == "redis on node-2 left redis")
         #expect(state.instances.monitor.isEmpty && state.instances.history.keys.sorted() == ["node-1/redis", "node-3/redis"])
+        #expect(state.instances.rows[state.instances.cursor.selected].node.name == "node-3")
+    }
+
+    /// An instance deregistered on one node and registered on another between two answers is said to have
+    /// left with its node: its ID is still listed.
+    @Test func anInstanceThatMovedNodeIsSaidToHaveLeftItsOldNode() {
+        var (state, reducer) = Fixture.loaded()
+        var moved = Fixture.searchInstances[0]
+        moved.node.name = "node-2"
+        _ = reducer.command(&state, "instances search-service")
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", [moved] + Fixture.searchInstances.dropFirst(), at: Fixture.t0 + 100)))
+        #expect(state.message?.text == "search-service-1 on node-1 left search-service")
     }
 
     @Test func theInstancesPaneFollowsTheServicesCursor() {

@@ -22,6 +22,7 @@ public final class ScratchBroker: Sendable {
     deinit { stop() }
 
     public func start() throws {
+        Stack.ignoreBrokenPipes()  // this broker is killed under the test's producers
         let child = try ChildProcess(binary, ["broker", "--listener-url", "tcp://127.0.0.1:\(port)",
                                               "--advertised-listener-url", "tcp://127.0.0.1:\(advertisedPort)"])
         process.withLock { $0 = child }

@@ -34,6 +34,9 @@ public struct InstancesPane: Pane {
     /// Recent aggregate health per instance (`instanceKey`), oldest first.
     public var history: [String: [HealthStatus]] = [:]
     public var cursor = TableCursor()
+    /// The row under the cursor (`instanceKey`): rows that share an ID, one per node, stay told apart when
+    /// the table changes (the selection others see is the ID: what the instance's log lines are named).
+    var selectedKey: String?
     /// The first answer for this service came (so an instance missing from the next one has left).
     var loaded = false
 
@@ -59,7 +62,11 @@ public struct InstancesPane: Pane {
             }
         }
         return entries.filter { cursor.matches($0.service.id, HostPort.format($0.address, $0.service.port)) }
-            .sorted { a, b in cursor.sort.ascending ? key(a) < key(b) : key(a) > key(b) }
+            .sorted { a, b in
+                let (ka, kb) = (key(a), key(b))
+                guard ka == kb else { return cursor.sort.ascending ? ka < kb : ka > kb }
+                return a.node.name < b.node.name  // one ID on several nodes: in the nodes' order, always
+            }
     }
 
     /// The columns it sorts by.
@@ -80,8 +87,10 @@ public struct InstancesPane: Pane {
             // just dropped from the table.
             let present = Set(new.map(\.instanceKey))
             let gone = entries.filter { !present.contains($0.instanceKey) }.map { entry in
-                // The node too when the ID alone does not say which one (registered without IDs).
-                entries.filter { $0.service.id == entry.service.id }.count > 1 ? "\(entry.service.id) on \(entry.node.name)" : entry.service.id
+                // The node too when the ID alone does not say which one: registered without IDs on several
+                // nodes, or gone from one node and listed on another.
+                let shared = entries.filter { $0.service.id == entry.service.id }.count > 1 || new.contains { $0.service.id == entry.service.id }
+                return shared ? "\(entry.service.id) on \(entry.node.name)" : entry.service.id
             }.sorted()
             var outcomes: [Outcome] = []
             if loaded && !gone.isEmpty { outcomes.append(.message("\(gone.joined(separator: ", ")) left \(name)", isError: false)) }
@@ -162,7 +171,11 @@ public struct InstancesPane: Pane {
 
     /// Rows moved: the selected instance stays selected wherever it is now.
     private mutating func followSelection(_ context: PaneContext) {
-        if let id = context.selection.instance, let index = rows.firstIndex(where: { $0.service.id == id }) {
+        let rows = rows
+        if let key = selectedKey, let index = rows.firstIndex(where: { $0.instanceKey == key }),
+           rows[index].service.id == context.selection.instance {
+            cursor.selected = index
+        } else if let id = context.selection.instance, let index = rows.firstIndex(where: { $0.service.id == id }) {
             cursor.selected = index
         }
     }
@@ -170,7 +183,9 @@ public struct InstancesPane: Pane {
     private mutating func publishSelection(_ context: PaneContext) -> [Outcome] {
         let rows = rows
         cursor.clamp(rows: rows.count)
-        let id = rows[safe: cursor.selected]?.service.id
+        let row = rows[safe: cursor.selected]
+        selectedKey = row?.instanceKey
+        let id = row?.service.id
         return id == context.selection.instance ? [] : [.selectInstance(id)]
     }
 
