@@ -232,7 +232,7 @@ public final class KafkaTail: Sendable {
             for key in replaced { positions[key] = nil }
             active = try Self.reader(request.bootstrapServers, properties)
             events = try active.read(next)
-            merger.forgetCaughtUp()  // the new reader reports each partition's end again
+            merger.forgetCaughtUp()  // the new reader reports each partition's end again (the old one would not)
             return true
         }
 
@@ -292,7 +292,6 @@ public final class KafkaTail: Sendable {
                 case .error(let error):
                     checkLogs = true
                     liveness.failed(error)
-                    merger.forgetCaughtUp()  // the partitions' ends as last seen may be gone or behind
                 case .idle:
                     if let until = request.until, Self.now() > until + request.windowMilliseconds {
                         partitions.forEach { merger.finish($0) }

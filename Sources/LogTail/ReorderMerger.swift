@@ -28,15 +28,16 @@ public struct PartitionKey: Hashable, Sendable, CustomStringConvertible {
 /// A caught-up partition does not block the others for long, yet it may be about to deliver a record
 /// written at the same moment as one just received from another partition (fetch responses for
 /// different partitions arrive apart). So a fresh live record also waits `grace` for caught-up
-/// partitions: live records come out in order at the cost of that much delay. A record is live unless it
-/// was stamped `historyAge` (5 s) or more before it arrived: such a record was read from history (a
-/// backlog read from the beginning, a time, the last N), and nothing a caught-up partition is about to
-/// deliver was written at the same moment. A backlog's last records are therefore not held for the grace
-/// once every partition is at its end (reading a million records at rest, the console sat idle for the
-/// grace and the idle tick that ended it). Judged by the record's age, not by whether its partition
-/// reached its end: a partition written more often than a fetch's wait may never report its end, yet its
-/// records are live. The age compares the producer's clock with ours: hosts more than 5 s apart lose the
-/// grace (records of the same moment may then come out up to the grace apart in the wrong order).
+/// partitions: live records come out in order at the cost of that much delay. A record is history, not
+/// live, when it was stamped `historyAge` (5 s) or more before it arrived and its partition has not been
+/// at its end yet: a backlog read from the beginning, a time, the last N. Nothing a caught-up partition is
+/// about to deliver was written at the same moment, so a backlog's last records are not held for the
+/// grace once every partition is at its end (reading a million records at rest, the console sat idle for
+/// the grace and the idle tick that ended it). A fresh stamp is live even if its partition never reported
+/// its end (written more often than a fetch waits, it may never), and so is anything a partition delivers
+/// once it has been at its end (records written during an outage and read after it, say). The age compares
+/// the producer's clock with ours: a producer more than 5 s behind looks like a backlog until its
+/// partition has been at its end once.
 ///
 /// Pure: the caller passes the clock (milliseconds) and does the I/O.
 public struct ReorderMerger {
@@ -46,6 +47,8 @@ public struct ReorderMerger {
         var head = 0
         var lastSeen = Int64.min
         var caughtUp = false
+        /// It has been at its end: what it delivers now is live, however old its stamps.
+        var reachedEndOnce = false
         var finished = false
 
         var isEmpty: Bool { head == queue.count }
@@ -92,7 +95,7 @@ public struct ReorderMerger {
         var position = lanes[i].queue.count
         while position > lanes[i].head && lanes[i].queue[position - 1].time > time { position -= 1 }
         // By the time it sorts with: a record without a timestamp is as old as its predecessor.
-        let live = time > now &- Self.historyAge
+        let live = lanes[i].reachedEndOnce || time > now &- Self.historyAge
         if position == lanes[i].queue.count {
             lanes[i].queue.append((time, now, live, record))
         } else {
@@ -102,12 +105,15 @@ public struct ReorderMerger {
 
     /// The partition has no more records for now: it stops holding the others back until it has more.
     public mutating func reachedEnd(_ key: PartitionKey) {
-        if let i = laneIndex[key] { lanes[i].caughtUp = true }
+        if let i = laneIndex[key] {
+            lanes[i].caughtUp = true
+            lanes[i].reachedEndOnce = true
+        }
     }
 
-    /// What is known of the partitions' ends is out of date (the connection to the broker failed, or a
-    /// new reader starts): none counts as caught up until it reaches its end again, so that records
-    /// read after the outage, stamped during it, wait for the partitions that may hold older ones.
+    /// A new reader starts (a partition's log was replaced): none counts as caught up until the new reader
+    /// finds it at its end, so that the new log's records, stamped long before, wait for the partitions
+    /// that may hold older ones instead of coming out one partition first.
     public mutating func forgetCaughtUp() {
         for i in lanes.indices { lanes[i].caughtUp = false }
     }

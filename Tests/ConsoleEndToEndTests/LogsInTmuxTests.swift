@@ -50,11 +50,15 @@ import Testing
                 screen.contains("\(service)-1 info    serving") && screen.contains("\(service)-2 info    serving")
             }
         } catch {
-            // Seen once in CI: instance 2's lines were not among the pane's. Say whether they reached the topic.
-            let topic = try await offPool { try Stack.run(ConsoleInTmuxTests.opsdeck, ["tail", service, "--from", "beginning", "--no-follow", "--output", "raw"]) }
-            let serving = topic.output.split(separator: "\n").filter { $0.contains(" serving ") }
-            throw StackError(message: "\(error)\nthe topic's serving lines (opsdeck tail, exit \(topic.status)):\n\(serving.joined(separator: "\n"))\n"
-                             + "instance 2's stderr:\n\(instances[1].stderr.suffix(2_000))")
+            // Seen twice: instance 2's lines were not among the pane's. Say whether they reached the topic, and
+            // where they are (text output: `time instance level message`; raw is the JSON, where " serving "
+            // never matched).
+            let topic = try await offPool { try Stack.run(ConsoleInTmuxTests.opsdeck, ["tail", service, "--from", "beginning", "--no-follow", "--output", "text"]) }
+            let lines = topic.output.split(separator: "\n")
+            let serving = lines.filter { $0.contains(" serving ") }
+            let second = lines.filter { $0.contains("\(service)-2 ") }.count
+            throw StackError(message: "\(error)\nthe topic (opsdeck tail, exit \(topic.status)): \(lines.count) lines, \(second) of them instance 2's; "
+                             + "its serving lines:\n\(serving.joined(separator: "\n"))\ninstance 2's stderr:\n\(instances[1].stderr.suffix(2_000))")
         }
         // Scrolling back pauses; G follows again.
         try tmux.send("k")
