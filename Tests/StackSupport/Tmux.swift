@@ -65,6 +65,8 @@ public final class Tmux: Sendable {
             if condition(last) { return last }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw StackError(message: "screen never showed \(what) within \(timeout); last screen:\n\(last)")
+        // Said after the screen too: CI shows a failure's last lines, and a 70-row screen pushes the first out.
+        throw StackError(message: "screen never showed \(what) within \(timeout); last screen:\n\(last)\n"
+                         + "(above: the last screen, which never showed \(what) within \(timeout))")
     }
 }
