@@ -177,20 +177,8 @@ public final class PartitionReader: Sendable {
             send(.records(full))
         }
 
-        while !stopRequested.isRaised {
-            // Block briefly only when nothing is pending, so full batches go out at once.
-            let polled = rd_kafka_consumer_poll(handle, batch.isEmpty ? 100 : 0)
-            if !clientErrors.pending.isEmpty {
-                flushBatch()
-                for error in clientErrors.pending { send(.error(error)) }
-                clientErrors.pending.removeAll()
-            }
-            guard let message = polled else {
-                flushBatch()
-                if clock.now - lastEvent >= idleInterval { send(.idle) }
-                continue
-            }
-            defer { rd_kafka_message_destroy(message) }
+        /// One message: a record into the batch, or the end of a partition or an error, sent at once.
+        func take(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {
             let m = message.pointee
             let topic: String
             if let rkt = m.rkt {
@@ -220,6 +208,39 @@ public final class PartitionReader: Sendable {
                     String(decoding: UnsafeRawBufferPointer(start: $0, count: m.len), as: UTF8.self)
                 }
                 send(.error(KafkaError(m.err, context: text.map { "\(topic) \($0)" })))
+            }
+        }
+
+        // Messages are taken from the consumer's queue in batches: one call per batch, not per message
+        // (`rd_kafka_consumer_poll` reads the clock and takes the queue's lock for every message: 4 % of
+        // the console's samples were in clock_gettime on this thread). Client errors still reach the error
+        // callback from here, as non-message events of the same queue.
+        let queue = rd_kafka_queue_get_consumer(handle)
+        defer { rd_kafka_queue_destroy(queue) }  // before rd_kafka_consumer_close (deinit waits for this thread)
+        var messages = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: maxBatchSize)
+
+        while !stopRequested.isRaised {
+            // Nothing pending: wait up to 100 ms for one message. Otherwise take what is there without
+            // waiting, so that a full batch goes out at once and a partial one as soon as nothing follows.
+            // (Asked for more than one, librdkafka would wait for all of them until the timeout.)
+            let waiting = batch.isEmpty
+            let count = messages.withUnsafeMutableBufferPointer { slots in
+                rd_kafka_consume_batch_queue(queue, waiting ? 100 : 0, slots.baseAddress, waiting ? 1 : maxBatchSize - batch.count)
+            }
+            if !clientErrors.pending.isEmpty {
+                flushBatch()
+                for error in clientErrors.pending { send(.error(error)) }
+                clientErrors.pending.removeAll()
+            }
+            guard count > 0 else {
+                flushBatch()
+                if clock.now - lastEvent >= idleInterval { send(.idle) }
+                continue
+            }
+            for slot in 0..<count {
+                guard let message = messages[slot] else { continue }
+                take(message)
+                rd_kafka_message_destroy(message)
             }
         }
         out.finish()
