@@ -87,25 +87,6 @@ public final class PartitionReader: Sendable {
         return (low, high)
     }
 
-    /// Stops fetching these partitions (`resume` starts again) from the position after the last record
-    /// handed to this reader's thread. What was prefetched and not handed over yet is dropped and fetched
-    /// again on resume; a record handed over just as the pause lands may come a second time (librdkafka
-    /// notes the position at the end of each batch it hands over). Does not wait for the broker.
-    public func pause(_ partitions: [(topic: String, partition: Int32)]) {
-        withList(partitions) { _ = rd_kafka_pause_partitions(handle, $0) }
-    }
-
-    public func resume(_ partitions: [(topic: String, partition: Int32)]) {
-        withList(partitions) { _ = rd_kafka_resume_partitions(handle, $0) }
-    }
-
-    private func withList(_ partitions: [(topic: String, partition: Int32)], _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void) {
-        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        for (topic, partition) in partitions { rd_kafka_topic_partition_list_add(list, topic, partition) }
-        body(list)
-    }
-
     /// The high watermark librdkafka last heard of from fetches (no request to the broker), nil before the
     /// first fetch: for a follower's lag, cheap enough to ask every second.
     public func cachedHighWatermark(topic: String, partition: Int32) -> Int64? {

@@ -196,14 +196,6 @@ public final class KafkaTail: Sendable {
             }
         }
 
-        // Partitions paused while the merge holds many of their records, waiting for another one.
-        var throttle = FetchThrottle()
-        func regulate() {
-            let (pause, resume) = throttle.adjust(merger, lanes: partitions.count) { positions[partitions[$0]]?.next }
-            if !pause.isEmpty { active.pause(pause.map { (partitions[$0].topic, partitions[$0].partition) }) }
-            if !resume.isEmpty { active.resume(resume.map { (partitions[$0].topic, partitions[$0].partition) }) }
-        }
-
         var events = try active.read(starts)
         // Set by an outage or any client error (a topic gone, a partition unknown): before the next records
         // are taken, or at the next idle tick, check that the last record read is still where it was.
@@ -240,7 +232,6 @@ public final class KafkaTail: Sendable {
             for key in replaced { positions[key] = nil }
             active = try Self.reader(request.bootstrapServers, properties)
             events = try active.read(next)
-            throttle.reset()  // the new reader pauses nothing
             merger.forgetCaughtUp()  // the new reader reports each partition's end again (the old one would not)
             return true
         }
@@ -268,11 +259,8 @@ public final class KafkaTail: Sendable {
                         while runEnd < records.endIndex, records[runEnd].partition == key.partition,
                               records[runEnd].topic == key.topic { runEnd += 1 }
                         positions[key, default: Position()].read(records[runEnd - 1])  // offsets rise within a partition
-                        let lane = merger.lane(of: key)
-                        let repeatsBelow = lane.flatMap { throttle.repeatsBelow[$0] }
-                        if let lane { throttle.passed(lane: lane, lastOffset: records[runEnd - 1].offset) }
-                        runs.append(Run(key: key, count: runEnd - runStart, lane: lane,
-                                        end: request.follow ? nil : ends[key], repeatsBelow: repeatsBelow,
+                        runs.append(Run(key: key, count: runEnd - runStart, lane: merger.lane(of: key),
+                                        end: request.follow ? nil : ends[key],
                                         filterOld: oldestShown != nil && !reachedEndOnce.contains(key)))
                         runStart = runEnd
                     }
@@ -280,7 +268,6 @@ public final class KafkaTail: Sendable {
                     records.forEachMoved { record in
                         if leftInRun == 0 { run += 1; leftInRun = runs[run].count }
                         leftInRun -= 1
-                        if let below = runs[run].repeatsBelow, record.offset < below { return }  // read before a pause
                         let time = record.timestampMilliseconds ?? .max
                         if let end = runs[run].end, record.offset >= end, time > startedAt {
                             merger.finish(runs[run].key)  // written after the tail started: past a bounded read's end
@@ -321,7 +308,6 @@ public final class KafkaTail: Sendable {
                     if checkLogs, !liveness.isDown, try await reopenIfReplaced() { continue reading }
                 }
                 flush()
-                regulate()
                 if request.follow && !liveness.isDown { reportLag() }
                 if merger.allFinished {
                     merger.releaseAll { lastN.take($0, into: &out) }
@@ -347,8 +333,6 @@ public final class KafkaTail: Sendable {
         var lane: Int?
         /// A bounded read's end offset.
         var end: Int64?
-        /// Records below this offset came before the partition was paused: repeats.
-        var repeatsBelow: Int64?
         /// Records older than the start's time are dropped (the quirk in `BrokerQuirks`).
         var filterOld: Bool
     }

@@ -123,13 +123,6 @@ public struct ReorderMerger {
         if let i = laneIndex[key] { lanes[i].finished = true }
     }
 
-    /// Records held for the partition whose lane is `i`.
-    public func held(lane i: Int) -> Int { lanes[i].count }
-
-    /// Whether an open partition that is not at its end has nothing waiting: it may still deliver records
-    /// older than every one held, so what the others deliver waits for it.
-    public var isAwaitingAPartition: Bool { lanes.contains { $0.isEmpty && !$0.finished && !$0.caughtUp } }
-
     /// Whether every partition has been finished.
     public var allFinished: Bool { lanes.allSatisfy(\.finished) }
 
