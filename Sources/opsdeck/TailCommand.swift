@@ -105,6 +105,7 @@ struct TailCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        HeapPolicy.keepLargeBlocksMapped()
         let now = Date()
         var request: TailRequest
         let filter: RecordFilter
