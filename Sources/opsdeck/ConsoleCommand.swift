@@ -94,6 +94,7 @@ struct ConsoleCommand: ParsableCommand {
     var debugCrashAfter: Double?
 
     func run() throws {
+        HeapPolicy.keepLargeBlocksMapped()
         let environment = ProcessInfo.processInfo.environment
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw ValidationError("the console needs a terminal; for scripts use `opsdeck services` or `opsdeck tail`")
