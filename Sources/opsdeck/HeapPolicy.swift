@@ -11,8 +11,10 @@ enum HeapPolicy {
     /// going back. Reading 1M records (`opsdeck tail --no-follow`, 4 runs each): peak 114-123 MiB instead of
     /// 136-155 on an interleaved topic, 102-123 instead of 116-125 on one written partition by partition,
     /// at the same speed. The console under `scripts/bench-logs` (two runs): 87-92 MiB after the million
-    /// instead of 99-124, peak 146-147 MiB over both reads instead of 154-171. `mallopt` is in <malloc.h>, which Swift's Glibc module does not export: looked up
-    /// at run time, and where there is none, nothing to do.
+    /// instead of 99-124, peak 146-147 MiB over both reads instead of 154-171.
+    ///
+    /// `mallopt` is in <malloc.h>, which Swift's Glibc module does not export: looked up at run time, and
+    /// where there is none, nothing to do.
     static func keepLargeBlocksMapped() {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
         let mallopt = unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
