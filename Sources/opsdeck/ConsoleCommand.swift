@@ -30,7 +30,7 @@ struct GraphiteOptions: ParsableArguments {
 
 }
 
-struct ConsoleCommand: ParsableCommand {
+struct ConsoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "console",
         abstract: "The interactive console (what `opsdeck` runs with no command).",
@@ -93,7 +93,18 @@ struct ConsoleCommand: ParsableCommand {
     @Option(help: .hidden)
     var debugCrashAfter: Double?
 
-    func run() throws {
+    /// The console's loop runs on a thread of its own until the operator quits. Run from here directly, it
+    /// held one of the cooperative pool's threads for the console's life: on two cores, every feed, the
+    /// logs' merge and the Monitor polls shared the one left.
+    func run() async throws {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, Error>) in
+            let thread = Thread { done.resume(with: Result { try runConsole() }) }
+            thread.name = "opsdeck-ui"
+            thread.start()
+        }
+    }
+
+    func runConsole() throws {
         HeapPolicy.keepLargeBlocksMapped()
         let environment = ProcessInfo.processInfo.environment
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
