@@ -269,6 +269,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                             send(.feed(.failed(feed, reason: text, retryInMilliseconds: 1_000, at: epochMilliseconds())))
                         case .behind(let records):
                             send(.feed(.logsBehind(query, records: records, at: epochMilliseconds())))
+                        case .mergeFull:
+                            send(.notice("logs: \(notice)", isError: true, at: epochMilliseconds()))
                         }
                     })
                     return

@@ -54,6 +54,9 @@ public enum TailNotice: Sendable, Equatable, CustomStringConvertible {
     /// Records written but not read yet, over every partition (0: caught up), at most once a second and
     /// only when it changes.
     case behind(records: Int64)
+    /// The merge held `capacity` records waiting for a slower partition and let the oldest out: what follows
+    /// may include lines older than some already shown. Said once a run.
+    case mergeFull(capacity: Int)
 
     public var description: String {
         switch self {
@@ -68,6 +71,9 @@ public enum TailNotice: Sendable, Equatable, CustomStringConvertible {
             return "the broker's log of \(topic)/\(partition) is not the one read before (a memory-only broker restarted, "
                 + "or the topic was made again): reading it from its beginning"
         case .behind(let records): return records == 0 ? "caught up" : "\(records) records behind"
+        case .mergeFull(let capacity):
+            return "the merge held \(capacity) records waiting for a slower partition and let the oldest out: "
+                + "some lines may come out of time order"
         }
     }
 }
@@ -163,8 +169,13 @@ public final class KafkaTail: Sendable {
             swap(&batch, &out)
             deliver(consume batch)
         }
+        var saidMergeFull = false
         func flush() {
             merger.release(now: Self.now()) { lastN.take($0, into: &out) }
+            if merger.releasedOverCapacity > 0 && !saidMergeFull {
+                saidMergeFull = true
+                notice(.mergeFull(capacity: request.capacity))
+            }
             if lastN.isCollecting && merger.allCaughtUp {
                 merger.releaseAll { lastN.take($0, into: &out) }
                 lastN.finish(into: &out)

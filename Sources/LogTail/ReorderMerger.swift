@@ -61,6 +61,9 @@ public struct ReorderMerger {
     private let grace: Int64
     private let capacity: Int
     public private(set) var buffered = 0
+    /// Records let out because `capacity` were held, before every partition had passed their time: they
+    /// may come out ahead of older ones still to come from a slower partition.
+    public private(set) var releasedOverCapacity = 0
     /// A record stamped this long before it arrived was read from history, not written just now.
     public static let historyAge: Int64 = 5_000
 
@@ -138,6 +141,7 @@ public struct ReorderMerger {
             let safe = time <= blockingLimit(fresh: live && now - arrived < grace)
             let waitedLongEnough = now - arrived >= window
             guard safe || waitedLongEnough || buffered > capacity else { return }
+            if !safe && !waitedLongEnough { releasedOverCapacity += 1 }
             emit(pop(i))
         }
     }

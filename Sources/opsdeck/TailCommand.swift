@@ -87,6 +87,11 @@ struct TailCommand: AsyncParsableCommand {
                                valueName: "duration"))
     var window = "5s"
 
+    @Option(help: ArgumentHelp("Records the merge may hold waiting for a slower partition; past that the oldest are printed anyway, "
+                               + "and some lines may come out of time order (said on stderr). Each costs ~150 bytes.",
+                               valueName: "N"))
+    var maxHeld = 100_000
+
     func validate() throws {
         if topics.isEmpty && services.isEmpty {
             throw ValidationError("name a topic (opsdeck tail search-service) or a service (--service search-service)")
@@ -99,6 +104,7 @@ struct TailCommand: AsyncParsableCommand {
         for property in properties where !property.contains("=") {
             throw ValidationError("-X \(property): expected key=value, e.g. -X fetch.wait.max.ms=50")
         }
+        if maxHeld < 1 { throw ValidationError("--max-held \(maxHeld): must be 1 or more") }
         if TailPosition.parseDuration(window) == nil {
             throw ValidationError("--window \(window): expected a duration such as 500ms, 5s, 1m")
         }
@@ -125,7 +131,7 @@ struct TailCommand: AsyncParsableCommand {
                 start: try TailPosition.parseStart(from, now: now),
                 until: try until.map { try TailPosition.parseUntil($0, now: now) },
                 follow: !noFollow,
-                windowMilliseconds: Int64(TailPosition.parseDuration(window)! * 1000))
+                windowMilliseconds: Int64(TailPosition.parseDuration(window)! * 1000), capacity: maxHeld)
             request.properties = cluster.kafkaProperties(flag: brokers)  // -X over the context's
             for property in properties {
                 let parts = property.split(separator: "=", maxSplits: 1)
@@ -164,7 +170,8 @@ struct TailCommand: AsyncParsableCommand {
                 output.write(bytes)
             }, notice: { notice in
                 if case .behind = notice { return }  // the console's status bar shows lag; the CLI stays quiet
-                FileHandle.standardError.write(Data("opsdeck tail: \(notice)\n".utf8))
+                let hint = if case .mergeFull = notice { " (--max-held raises the bound)" } else { "" }
+                FileHandle.standardError.write(Data("opsdeck tail: \(notice)\(hint)\n".utf8))
             })
         } catch let failure as TailFailure {
             FileHandle.standardError.write(Data("opsdeck tail: \(failure)\n".utf8))

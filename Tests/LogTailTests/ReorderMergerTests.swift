@@ -215,3 +215,24 @@ func record(_ partition: Int32, _ offset: Int64, at time: Int64?, topic: String 
         [KafkaRecord]().forEachMoved { _ in Issue.record("an empty array has nothing to hand over") }
     }
 }
+
+@Suite(.timeLimit(.minutes(1))) struct ReorderMergerCapacityTests {
+    let keys = (0..<2).map { PartitionKey(topic: "t", partition: $0) }
+
+    /// Only what the capacity forces out is counted: not what is safe, not what waited out the window.
+    @Test func recordsLetOutByTheCapacityAreCounted() {
+        var merger = ReorderMerger(partitions: keys, windowMilliseconds: 1_000, capacity: 3)
+        merger.add(record(0, 0, at: 10), now: 0)
+        merger.add(record(1, 0, at: 20), now: 0)
+        var out: [String] = []
+        merger.release(now: 0) { out.append(String(decoding: $0.value, as: UTF8.self)) }
+        #expect(out == ["0/0"] && merger.releasedOverCapacity == 0)  // safe: partition 1 is past 10
+        for offset in 1...3 { merger.add(record(1, Int64(offset), at: 20 + Int64(offset)), now: 0) }
+        // Four held, partition 0 silent: the oldest goes out over the capacity of 3.
+        merger.release(now: 0) { out.append(String(decoding: $0.value, as: UTF8.self)) }
+        #expect(out == ["0/0", "1/0"] && merger.releasedOverCapacity == 1)
+        // The rest wait out the window: released, not counted.
+        merger.release(now: 1_000) { out.append(String(decoding: $0.value, as: UTF8.self)) }
+        #expect(out.count == 5 && merger.releasedOverCapacity == 1)
+    }
+}
