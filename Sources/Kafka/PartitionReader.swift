@@ -48,8 +48,8 @@ public final class PartitionReader: Sendable {
         all.merge(properties) { _, new in new }
         let conf = try makeConfiguration(all)
         // Client-level errors (broker down, all brokers down) reach the application only through an
-        // error callback (without one librdkafka just logs them). It runs inside consumer_poll, on the
-        // reader's thread, and queues them for the poll loop to send as `.error` events.
+        // error callback (without one librdkafka just logs them). It runs inside the poll loop's batch
+        // call, on the reader's thread, and queues them for the poll loop to send as `.error` events.
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(clientErrors).toOpaque())
         rd_kafka_conf_set_error_cb(conf) { _, code, reason, opaque in
             guard let opaque else { return }
@@ -57,7 +57,7 @@ public final class PartitionReader: Sendable {
             sink.pending.append(KafkaError(code: code, message: reason.map { String(cString: $0) } ?? "error \(code)"))
         }
         handle = try makeHandle(RD_KAFKA_CONSUMER, conf)
-        // Serve the main queue (where those errors are raised) from consumer_poll.
+        // Forward the main queue (where those errors are raised) to the consumer's, which the poll loop reads.
         rd_kafka_poll_set_consumer(handle)
         self.maxBatchSize = maxBatchSize
         self.maxBatchesInFlight = maxBatchesInFlight
@@ -162,8 +162,12 @@ public final class PartitionReader: Sendable {
 
         let clock = ContinuousClock()
         var lastEvent = clock.now
+        // Once the consumer has stopped, nothing is sent: a send would wait for a credit that never comes
+        // (the stop gives back one), the thread would never end, and the reader, held by it, never close.
         func send(_ event: consuming Event) {
+            guard !stopRequested.isRaised else { return }
             credits.wait()
+            guard !stopRequested.isRaised else { return }  // woken by the stop
             out.yield(event)
             lastEvent = clock.now
         }
@@ -268,7 +272,7 @@ public final class PartitionReader: Sendable {
     }
 }
 
-/// Errors raised by librdkafka's error callback, which runs inside `rd_kafka_consumer_poll` on the
+/// Errors raised by librdkafka's error callback, which runs inside `rd_kafka_consume_batch_queue` on the
 /// reader's thread; only that thread touches `pending`.
 final class ClientErrors: @unchecked Sendable {
     var pending: [KafkaError] = []

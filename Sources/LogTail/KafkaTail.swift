@@ -72,7 +72,7 @@ public enum TailNotice: Sendable, Equatable, CustomStringConvertible {
                 + "or the topic was made again): reading it from its beginning"
         case .behind(let records): return records == 0 ? "caught up" : "\(records) records behind"
         case .mergeFull(let capacity):
-            return "the merge held \(capacity) records waiting for a slower partition and let the oldest out: "
+            return "the merge reached its bound of \(capacity) records waiting for a slower partition and let the oldest out: "
                 + "some lines may come out of time order"
         }
     }

@@ -131,11 +131,25 @@ import Testing
             let screen = try tmux.screen()
             Issue.record("\(error)\nlines not shown exactly once: \(Self.wrongCounts(screen).joined(separator: ", "))")
         }
-        // Nothing comes twice later either: the screen once the tail is live again, with nothing more written.
-        let settled = try await tmux.waitFor("the logs live again") { $0.contains("● logs") }
+        // Nothing comes twice later either (the tail checks the logs after an outage at its next records or
+        // idle tick): the pane once its lines have stayed the same for 2 s, the tail live again.
+        try await tmux.waitFor("the logs live again") { $0.contains("● logs") }
+        var settled = try tmux.screen(), unchangedSince = ContinuousClock.now
+        let patience = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now - unchangedSince < .seconds(2) && ContinuousClock.now < patience {
+            try await Task.sleep(for: .milliseconds(200))
+            let now = try tmux.screen()
+            if Self.logLines(now) != Self.logLines(settled) { unchangedSince = ContinuousClock.now }
+            settled = now
+        }
         #expect(Self.wrongCounts(settled).isEmpty, "lines not shown exactly once: \(Self.wrongCounts(settled)):\n\(settled)")
         try tmux.send("q")
         try await tmux.waitFor("exit") { $0.contains("EXITED 0") }
+    }
+
+    /// The screen's lines of the test's records.
+    static func logLines(_ screen: String) -> [Substring] {
+        screen.split(separator: "\n").filter { $0.contains(" before ") || $0.contains(" after ") }
     }
 
     /// The lines "before 0"…"after 19" a screen does not show exactly once, each with how often it does.

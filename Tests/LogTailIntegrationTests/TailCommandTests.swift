@@ -134,7 +134,7 @@ import Testing
 
         let (lines, stderr) = try await tail([topic, "--from", "beginning", "--no-follow", "--output", "raw", "--max-held", "10"])
         #expect(lines.count == 3_000 && Set(lines) == Set((0..<3_000).map { "\($0)" }))
-        #expect(stderr.contains("the merge held 10 records waiting for a slower partition and let the oldest out: "
+        #expect(stderr.contains("the merge reached its bound of 10 records waiting for a slower partition and let the oldest out: "
                                 + "some lines may come out of time order (--max-held raises the bound)"), "\(stderr)")
     }
 
