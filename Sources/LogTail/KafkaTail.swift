@@ -54,8 +54,8 @@ public enum TailNotice: Sendable, Equatable, CustomStringConvertible {
     /// Records written but not read yet, over every partition (0: caught up), at most once a second and
     /// only when it changes.
     case behind(records: Int64)
-    /// The merge held `capacity` records waiting for a slower partition and let the oldest out: what follows
-    /// may include lines older than some already shown. Said once a run.
+    /// The merge reached its bound of `capacity` records waiting for a slower partition and let the oldest
+    /// out: what follows may include lines older than some already shown. Said once a run.
     case mergeFull(capacity: Int)
 
     public var description: String {
