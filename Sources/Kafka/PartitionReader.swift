@@ -137,14 +137,10 @@ public final class PartitionReader: Sendable {
             throw KafkaError(err, context: "assign")
         }
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
-        // Created at 0 and raised to the limit: libdispatch traps when a semaphore is freed holding less
-        // than its initial value, which is what a reader stopped with credits taken would do (seen once:
-        // `opsdeck tail` died of SIGILL at the end of a bounded read).
-        let credits = DispatchSemaphore(value: 0)
-        for _ in 0..<maxBatchesInFlight { credits.signal() }
+        let credits = Credits(maxBatchesInFlight)
         continuation.onTermination = { [stopRequested] _ in
             stopRequested.raise()
-            credits.signal()  // wake a poller waiting for room
+            credits.stop()  // wakes a poller waiting for room, and no send waits again
         }
         let thread = Thread { [self] in
             pollLoop(continuation, credits)
@@ -155,19 +151,15 @@ public final class PartitionReader: Sendable {
         return Events(stream: stream, credits: credits)
     }
 
-    private func pollLoop(_ out: AsyncStream<Event>.Continuation, _ credits: DispatchSemaphore) {
+    private func pollLoop(_ out: AsyncStream<Event>.Continuation, _ credits: Credits) {
         var topicNames: [OpaquePointer: String] = [:]
         var batch: [KafkaRecord] = []
         batch.reserveCapacity(maxBatchSize)
 
         let clock = ContinuousClock()
         var lastEvent = clock.now
-        // Once the consumer has stopped, nothing is sent: a send would wait for a credit that never comes
-        // (the stop gives back one), the thread would never end, and the reader, held by it, never close.
         func send(_ event: consuming Event) {
-            guard !stopRequested.isRaised else { return }
-            credits.wait()
-            guard !stopRequested.isRaised else { return }  // woken by the stop
+            guard credits.take() else { return }  // the consumer has stopped
             out.yield(event)
             lastEvent = clock.now
         }
@@ -253,7 +245,7 @@ public final class PartitionReader: Sendable {
     /// The reader's events. Each `next()` returns a credit to the polling thread.
     public struct Events: AsyncSequence, Sendable {
         let stream: AsyncStream<Event>
-        let credits: DispatchSemaphore
+        let credits: Credits
 
         public func makeAsyncIterator() -> Iterator {
             Iterator(base: stream.makeAsyncIterator(), credits: credits)
@@ -261,11 +253,11 @@ public final class PartitionReader: Sendable {
 
         public struct Iterator: AsyncIteratorProtocol {
             var base: AsyncStream<Event>.Iterator
-            let credits: DispatchSemaphore
+            let credits: Credits
 
             public mutating func next() async -> Event? {
                 let event = await base.next()
-                if event != nil { credits.signal() }
+                if event != nil { credits.giveBack() }
                 return event
             }
         }
@@ -276,6 +268,37 @@ public final class PartitionReader: Sendable {
 /// reader's thread; only that thread touches `pending`.
 final class ClientErrors: @unchecked Sendable {
     var pending: [KafkaError] = []
+}
+
+/// How many events may wait for the reader's consumer: the poll loop takes a credit for each event it
+/// sends, the consumer gives one back for each it takes. Once the consumer has stopped, taking no longer
+/// waits: a batch from librdkafka can make several sends (each partition's end flushes the records before it
+/// and is sent itself), the stop gives back one credit, and a send that waited for another would hold the
+/// thread, and with it the reader and its client, for the life of the process.
+final class Credits: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    private let stopped = Flag()
+
+    init(_ count: Int) {
+        // Created at 0 and raised to the count: libdispatch traps when a semaphore is freed holding less
+        // than its initial value, which is what a reader stopped with credits taken would do (seen once:
+        // `opsdeck tail` died of SIGILL at the end of a bounded read).
+        for _ in 0..<count { semaphore.signal() }
+    }
+
+    /// Waits for a credit; false, without waiting or once woken by the stop, when the consumer has stopped.
+    func take() -> Bool {
+        guard !stopped.isRaised else { return false }
+        semaphore.wait()
+        return !stopped.isRaised
+    }
+
+    func giveBack() { semaphore.signal() }
+
+    func stop() {
+        stopped.raise()
+        semaphore.signal()
+    }
 }
 
 /// A one-way flag shared between the polling thread and whoever stops it.
