@@ -229,15 +229,9 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     private func tail(_ query: LogQuery) -> Task<Void, Never> {
         let feed = Feed.logs(query), send = send, ended = ended
         var request = TailRequest(bootstrapServers: kafka.brokers, topics: [query.topic], start: query.start)
-        // librdkafka prefetches up to 64 MiB and 100,000 records per partition by default; the pane holds a
-        // bounded number of lines, and a smaller read-ahead keeps the console's memory bounded too. The
-        // count matters more than the bytes for small records (each costs librdkafka a few hundred bytes
-        // of its own, which the byte limit does not count), and it is per partition: 20,000 read a
-        // 3-partition topic ~10 % faster than 2,000 with the same peak (`scripts/bench-logs`, three runs
-        // each), but would let a 50-partition topic queue a million records. `-X`-style properties
-        // override both.
-        request.properties = ["queued.max.messages.kbytes": "16384", "queued.min.messages": "2000"]
-            .merging(kafka.properties) { _, user in user }
+        // The tail's own read-ahead (`KafkaTail.readAhead`), as `opsdeck tail`'s: `-X`-style properties
+        // override it.
+        request.properties = kafka.properties
         return Task {
             defer { ended.count.withLock { $0 += 1 } }
             // A tail that throws starts over from the newest record shown, not from `query.start`: the
@@ -251,14 +245,13 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                     try await KafkaTail(attempt).run(deliver: { records in
                         let fresh = resume.admit(consume records)
                         guard !fresh.isEmpty else { return }
-                        var lines: [LogLine] = []
-                        lines.reserveCapacity(fresh.count)
-                        fresh.forEachMoved { lines.append(LogLine($0, names: &names)) }
-                        send(.feed(.logs(query, lines, at: epochMilliseconds())))
+                        var lines = LogChunk.Builder(lines: fresh.count)
+                        fresh.forEachMoved { lines.append($0, names: &names) }
+                        send(.feed(.logs(query, LogBatch(lines.finish()), at: epochMilliseconds())))
                     }, notice: { notice in
                         switch notice {
                         case .reading, .brokerReachable:
-                            send(.feed(.logs(query, [], at: epochMilliseconds())))
+                            send(.feed(.logs(query, LogBatch(), at: epochMilliseconds())))
                         case .brokerUnreachable(let reason):
                             send(.feed(.failed(feed, reason: "broker unreachable: \(reason)", retryInMilliseconds: 1_000, at: epochMilliseconds())))
                         case .waitingForTopic(let topic):

@@ -43,9 +43,8 @@ public struct LogEntry: Sendable, Equatable {
         public var meta: [(key: String, value: String)]
 
         public init(_ record: borrowing KafkaRecord) {
-            let key = record.key.map { String(decoding: $0, as: UTF8.self) }
-            let fallbackInstance = key ?? "\(record.topic)[\(record.partition)]"
-            if record.value.first == UInt8(ascii: "{"),
+            let fallbackInstance = Self.plainInstance(record)
+            if !Self.isPlain(record.value),
                let object = try? JSONSerialization.jsonObject(with: Data(record.value)) as? [String: Any],
                let message = object["message"] as? String {
                 instance = (object["instance"] as? String) ?? fallbackInstance
@@ -66,6 +65,15 @@ public struct LogEntry: Sendable, Equatable {
 
         /// `message key=value ...`, the text filters match and the text output prints.
         public var text: String { Self.text(message, meta) }
+
+        /// A value that cannot be search-server's JSON object: its message is the value as it is, with no
+        /// level (a line made from the bytes needs no parse, and no `String` of its own).
+        public static func isPlain(_ value: [UInt8]) -> Bool { value.first != UInt8(ascii: "{") }
+
+        /// A plain record's instance: its key, or the partition when it has none.
+        public static func plainInstance(_ record: borrowing KafkaRecord) -> String {
+            record.key.map { String(decoding: $0, as: UTF8.self) } ?? "\(record.topic)[\(record.partition)]"
+        }
 
         static func text(_ message: String, _ meta: [(key: String, value: String)]) -> String {
             meta.isEmpty ? message : message + " " + meta.map { "\($0.key)=\($0.value)" }.joined(separator: " ")

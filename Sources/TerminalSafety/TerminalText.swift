@@ -15,11 +15,15 @@ public enum TerminalText {
 
     /// Printable ASCII and tabs only: what `sanitize` returns unchanged.
     public static func isPlain(_ text: String) -> Bool {
-        func plain(_ byte: UInt8) -> Bool { byte >= 0x20 && byte < 0x7f || byte == 0x09 }
         // A native string's bytes in one buffer: a plain loop, several times faster than the view's.
-        if let result = text.utf8.withContiguousStorageIfAvailable({ $0.allSatisfy(plain) }) { return result }
-        return text.utf8.allSatisfy(plain)
+        if let result = text.utf8.withContiguousStorageIfAvailable(isPlain) { return result }
+        return text.utf8.allSatisfy(isPlainByte)
     }
+
+    /// The same on UTF-8 bytes: bytes that would be drawn as they are.
+    public static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { bytes.allSatisfy(isPlainByte) }
+
+    private static func isPlainByte(_ byte: UInt8) -> Bool { byte >= 0x20 && byte < 0x7f || byte == 0x09 }
 
     public static func sanitize(_ text: String) -> String {
         // Fast path: most log text is printable ASCII.

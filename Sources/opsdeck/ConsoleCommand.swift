@@ -172,6 +172,11 @@ struct ConsoleCommand: AsyncParsableCommand {
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { fatalError("--debug-crash-after") }
         }
         app.run()
+        // For benchmarks (scripts/bench-logs): how long the frames and the loop's busy stretches took.
+        if let path = ProcessInfo.processInfo.environment["OPSDECK_FRAME_STATS"] {
+            let text = "frames: \(app.frameTimes.summary)\nbusy: \(app.busyTimes.summary)\n"
+            FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        }
     }
 }
 

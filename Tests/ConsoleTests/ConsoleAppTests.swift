@@ -102,7 +102,7 @@ import TUI
         for batch in 0..<50 {
             let entries = (0..<100).map { i in LogsPaneTests.entry("i", "info", "line \(batch * 100 + i)", at: Int64(batch * 100 + i), offset: Int64(batch * 100 + i)) }
             sent += entries.count
-            inbox.send(.feed(.logs(query, entries.map(LogLine.init), at: 0)))
+            inbox.send(.feed(.logs(query, LogBatch(entries.map(LogLine.init)), at: 0)))
         }
         let actions = inbox.drain()
         #expect(actions.count == 3)  // the drop count (at the head), the tick, one merged batch
@@ -112,10 +112,10 @@ import TUI
         #expect(dropped + held.count == sent)
         #expect(held.last?.text == "line 4999")  // the newest kept, in order
         // The tail's own lag reports do not break a run of batches, and only the latest is kept.
-        inbox.send(.feed(.logs(query, [LogLine(LogsPaneTests.entry("i", "info", "x", at: 1))], at: 0)))
+        inbox.send(.feed(.logs(query, LogBatch([LogLine(LogsPaneTests.entry("i", "info", "x", at: 1))]), at: 0)))
         inbox.send(.feed(.logsBehind(query, records: 5, at: 0)))
         inbox.send(.feed(.logsBehind(query, records: 3, at: 0)))
-        inbox.send(.feed(.logs(query, [LogLine(LogsPaneTests.entry("i", "info", "y", at: 2))], at: 0)))
+        inbox.send(.feed(.logs(query, LogBatch([LogLine(LogsPaneTests.entry("i", "info", "y", at: 2))]), at: 0)))
         let merged = inbox.drain()
         #expect(merged.count == 2)
         if case .feed(.logs(_, let lines, _)) = merged[0] { #expect(lines.map(\.text) == ["x", "y"]) } else { Issue.record("\(merged)") }
@@ -125,7 +125,7 @@ import TUI
         var total = 0
         for batch in 0..<100 {
             inbox.send(.tick(now: Int64(batch)))
-            inbox.send(.feed(.logs(query, (0..<100).map { LogLine(LogsPaneTests.entry("i", "info", "n\($0)", at: Int64($0))) }, at: 0)))
+            inbox.send(.feed(.logs(query, LogBatch((0..<100).map { LogLine(LogsPaneTests.entry("i", "info", "n\($0)", at: Int64($0))) }), at: 0)))
             total += 100
         }
         let stalled = inbox.drain()
@@ -136,9 +136,9 @@ import TUI
         }
         #expect(kept <= 1_250 && kept + counted == total, "kept \(kept), dropped \(counted)")
         // Another action in between starts a new batch: order is kept.
-        inbox.send(.feed(.logs(query, [LogLine(LogsPaneTests.entry("i", "info", "a", at: 1))], at: 0)))
+        inbox.send(.feed(.logs(query, LogBatch([LogLine(LogsPaneTests.entry("i", "info", "a", at: 1))]), at: 0)))
         inbox.send(.tick(now: 2))
-        inbox.send(.feed(.logs(query, [LogLine(LogsPaneTests.entry("i", "info", "b", at: 2))], at: 0)))
+        inbox.send(.feed(.logs(query, LogBatch([LogLine(LogsPaneTests.entry("i", "info", "b", at: 2))]), at: 0)))
         #expect(inbox.drain().count == 3)
     }
 }
@@ -157,5 +157,18 @@ import TUI
         due.append(schedule.isDue(now: 10_100))  // a flood: at most once per interval
         due.append(schedule.isDue(now: 10_250))
         #expect(due == [false, true, false, false, true])
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct DurationHistogramTests {
+    @Test func percentilesMeanAndTheLongestInConstantMemory() {
+        var times = DurationHistogram()
+        #expect(times.percentile(0.5) == nil && times.summary == "0")
+        for ms in 1...98 { times.record(.milliseconds(ms) / 10) }  // 0.1 ms to 9.8 ms
+        times.record(.milliseconds(40))
+        times.record(.seconds(2))  // past the histogram's last bucket: counted, and the longest
+        #expect(times.count == 100 && times.longestMicroseconds == 2_000_000)
+        #expect(times.percentile(0.5) == 5_000 && times.percentile(0.99) == 40_000 && times.percentile(1) == 2_000_000)
+        #expect(times.summary == "100, mean 25.2 ms, p50 ≤ 5.0 ms, p99 ≤ 40.0 ms, longest 2000.0 ms")
     }
 }

@@ -28,7 +28,7 @@ import TUI
     }
 
     func feed(_ reducer: ConsoleReducer, _ state: inout ConsoleState, _ query: LogQuery, _ entries: [LogEntry]) {
-        _ = reducer.reduce(&state, .feed(.logs(query, entries.map(LogLine.init), at: Fixture.t0)))
+        _ = reducer.reduce(&state, .feed(.logs(query, LogBatch(entries.map(LogLine.init)), at: Fixture.t0)))
     }
 
     var logs: (ConsoleState) -> LogsPane { { $0.pane(LogsPane.self)! } }
@@ -138,7 +138,7 @@ import TUI
         try filter.set(include: "7", exclude: "")
         buffer.setFilter(filter)
         for chunk in stride(from: 0, to: 250, by: 25) {
-            buffer.append((chunk..<chunk + 25).map { LogLine(Self.entry("i", "info", "n\($0)", at: Int64($0))) })
+            buffer.append(LogBatch((chunk..<chunk + 25).map { LogLine(Self.entry("i", "info", "n\($0)", at: Int64($0))) }))
         }
         #expect(buffer.lines.count <= 100 && buffer.dropped + buffer.lines.count == 250)
         // What shows is exactly the held lines with a 7, oldest first, after every drop.
@@ -147,7 +147,7 @@ import TUI
         #expect(held.last == "n247" && buffer.shownLine(0).matches)
         // A batch larger than the buffer (a console far behind a flood): its newest 100 are held, the rest
         // and every line before them counted as dropped, and the filter's positions still line up.
-        buffer.append((250..<500).map { LogLine(Self.entry("i", "info", "n\($0)", at: Int64($0))) })
+        buffer.append(LogBatch((250..<500).map { LogLine(Self.entry("i", "info", "n\($0)", at: Int64($0))) }))
         #expect(buffer.lines.map(\.text) == (400..<500).map { "n\($0)" } && buffer.dropped == 400)
         #expect((0..<buffer.shownCount).map { buffer.shownLine($0).line.text } == buffer.lines.map(\.text).filter { $0.contains("7") })
     }
@@ -207,12 +207,13 @@ import TUI
         #expect(line.instance == first && line.text == "hello")
     }
 
-    /// The pane makes its lines from the record (`LogLine(record, names:)`); the same record through the
-    /// CLI's `LogEntry` gives the same line, whatever the record holds.
+    /// The pane makes its lines from the records, into a chunk (`LogChunk.Builder`, plain records taken as
+    /// bytes); the same record through the CLI's `LogEntry` gives the same line, whatever the record holds.
     @Test func aLineMadeFromTheRecordIsTheLineOfItsEntry() {
-        func record(key: [UInt8]?, _ value: String, time: Int64? = 5) -> KafkaRecord {
-            KafkaRecord(topic: "search-service", partition: 1, offset: 0, timestampMilliseconds: time, key: key, value: Array(value.utf8))
+        func record(key: [UInt8]?, _ value: [UInt8], time: Int64? = 5) -> KafkaRecord {
+            KafkaRecord(topic: "search-service", partition: 1, offset: 0, timestampMilliseconds: time, key: key, value: value)
         }
+        func record(key: [UInt8]?, _ value: String, time: Int64? = 5) -> KafkaRecord { record(key: key, Array(value.utf8), time: time) }
         let records = [
             record(key: Array("i-1".utf8), "plain text"),
             record(key: nil, "no key: the partition names it", time: nil),
@@ -221,16 +222,60 @@ import TUI
             record(key: Array("i-3".utf8), #"{"instance":"i-3","message":"no level"}"#),
             record(key: Array("i-4".utf8), #"{"message":"two\nlines"}"#),
             record(key: Array("i-5".utf8), #"{"broken json"#),
+            record(key: Array("i-1".utf8), "plain, with \u{1B}[2J and \u{9B}31m in it"),
+            record(key: Array("i-1".utf8), "plain\nover two lines"),
+            record(key: Array("i-1".utf8), [0x62, 0x61, 0x64, 0xC3, 0x28]),  // not UTF-8
+            record(key: Array("a-name-longer-than-15-bytes".utf8), "wide 日本語 text"),
         ]
         var fromRecords = InstanceNames(), fromEntries = InstanceNames()
-        for r in records {
-            let line = LogLine(r, names: &fromRecords)
-            #expect(line == LogLine(LogEntry(r), names: &fromEntries), "\(String(decoding: r.value, as: UTF8.self))")
+        var builder = LogChunk.Builder()
+        for r in records { builder.append(r, names: &fromRecords) }
+        let chunk = builder.finish()
+        #expect(chunk.count == records.count)
+        for (i, r) in records.enumerated() {
+            #expect(chunk[i] == LogLine(LogEntry(r), names: &fromEntries), "\(String(decoding: r.value, as: UTF8.self))")
+            #expect(chunk.time(i) == chunk[i].time && chunk.instance(i) == chunk[i].instance)
         }
-        let lines = records.map { LogLine($0, names: &fromRecords) }
-        #expect(lines.map(\.instance) == ["i-1", "search-service[1]", "\u{FFFD}\u{FFFD}A", "i-2", "i-3", "i-4", "i-5"])
-        #expect(lines.map(\.level) == ["-", "-", "-", "error", "-", "-", "-"])
+        let lines = (0..<chunk.count).map { chunk[$0] }
+        #expect(lines.map(\.instance) == ["i-1", "search-service[1]", "\u{FFFD}\u{FFFD}A", "i-2", "i-3", "i-4", "i-5", "i-1", "i-1", "i-1",
+                                          "a-name-longer-than-15-bytes"])
+        #expect(lines.map(\.level) == ["-", "-", "-", "error", "-", "-", "-", "-", "-", "-", "-"])
         #expect(lines[3].text == "m^[[2J a=1 b=2" && lines[5].text == "two ⏎ lines" && lines[1].time == 0)
+        #expect(lines[7].text == "plain, with ^[[2J and <U+009B>31m in it" && lines[8].text == "plain ⏎ over two lines")
+        #expect(lines[9].text == "bad\u{FFFD}(" && lines[10].text == "wide 日本語 text")
+    }
+
+    /// Batches join without losing or repeating a line, small pieces are joined into one chunk, and
+    /// dropping the oldest lines keeps every other one where it was, across and inside chunks.
+    @Test func aBatchHoldsItsLinesInOrderAcrossChunksAndDrops() {
+        func lines(_ range: Range<Int>) -> LogBatch {
+            LogBatch(range.map { LogLine(Self.entry("i-\($0 % 3)", "info", "n\($0)", at: Int64($0))) })
+        }
+        var batch = LogBatch()
+        var expected: [Int] = []
+        var next = 0
+        for size in [1, 1, 3, 200, 5, 70, 1, 1000, 2] {  // small and large deliveries mixed
+            batch.append(contentsOf: lines(next..<next + size))
+            expected += next..<next + size
+            next += size
+        }
+        #expect(batch.map(\.text) == expected.map { "n\($0)" })
+        #expect(batch.indices.allSatisfy { batch.time($0) == Int64(expected[$0]) && batch.instance($0) == "i-\(expected[$0] % 3)" })
+        for cut in [0, 1, 4, 199, 300, 1, 700] {  // inside a chunk, at its end, across several
+            batch.removeFirst(cut)
+            expected.removeFirst(cut)
+            #expect(batch.map(\.text) == expected.map { "n\($0)" })
+        }
+        // Appending after drops, and a batch that was itself cut, keep the order too.
+        var cut = lines(5000..<5100)
+        cut.removeFirst(40)
+        batch.append(contentsOf: cut)
+        expected += 5040..<5100
+        #expect(batch.map(\.text) == expected.map { "n\($0)" } && batch.count == expected.count)
+        batch.removeFirst(batch.count + 5)
+        #expect(batch.isEmpty)
+        batch.append(contentsOf: lines(7..<9))
+        #expect(batch.map(\.text) == ["n7", "n8"])
     }
 
     @Test func hostileAndWideTextIsShownNotObeyed() throws {

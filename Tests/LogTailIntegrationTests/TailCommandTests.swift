@@ -138,6 +138,25 @@ import Testing
                                 + "some lines may come out of time order (--max-held raises the bound)"), "\(stderr)")
     }
 
+    /// A topic of more partitions than the read-ahead is sized for is read by a second client, made once the
+    /// partitions are known, with a smaller share each: every record still comes, once and in order.
+    @Test func aTopicOfManyPartitionsIsReadWholeAndInOrder() async throws {
+        try await Stack.ensureUp()
+        let topic = uniqueName("tail-wide")
+        try await offPool {
+            let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
+            try producer.createTopic(topic, partitions: 12)
+            let base = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+            for n in 0..<1_200 {
+                try producer.send(topic: topic, value: Array("\(n)".utf8), partition: Int32(n % 12), timestampMilliseconds: base + Int64(n))
+            }
+            try producer.flush()
+        }
+        let (lines, stderr) = try await tail([topic, "--from", "beginning", "--no-follow", "--output", "raw"])
+        #expect(stderr.contains("reading 12 partitions of \(topic) up to their current end"), "\(stderr)")
+        #expect(lines == (0..<1_200).map { "\($0)" })
+    }
+
     @Test func fromMinusNIsTheLastNOfTheMergedStream() async throws {
         try await Stack.ensureUp()
         let (topic, _) = try await makeTopic("tail-last", count: 30)

@@ -139,6 +139,11 @@ public final class ConsoleApp {
     private var reconciled: Set<Feed> = []
     /// Frames drawn, for tests and the benchmark.
     public private(set) var frames = 0
+    /// How long each frame took: the state rendered, compared with the one before, sent to the terminal.
+    public private(set) var frameTimes = DurationHistogram()
+    /// How long the loop was busy each time it woke (input, the inbox's actions, the frame): what a key
+    /// pressed meanwhile waits for at worst.
+    public private(set) var busyTimes = DurationHistogram()
 
     public init(backend: TerminalBackend, inbox: ActionInbox, runtime: ConsoleRuntime?, options: Options,
                 theme: Theme = .monochrome, header: String = "", context: ContextBadge? = nil, readOnly: String? = nil,
@@ -177,7 +182,10 @@ public final class ConsoleApp {
             let now = clock()
             var timeout = max(0, 1_000 - (now - lastTick))
             if renderedRevision != revision { timeout = max(0, options.frameIntervalMilliseconds - (now - lastFrame)) }
-            for event in backend.readEvents(timeoutMilliseconds: Int32(timeout)) {
+            let events = backend.readEvents(timeoutMilliseconds: Int32(timeout))
+            let woke = ContinuousClock.now
+            defer { busyTimes.record(ContinuousClock.now - woke) }
+            for event in events {
                 if case .resize = event {
                     previous = nil
                     (backend as? NcursesBackend)?.invalidate()
@@ -195,9 +203,11 @@ public final class ConsoleApp {
                 lastTick = after
             }
             if renderedRevision != revision && after - lastFrame >= options.frameIntervalMilliseconds && !state.quit {
+                let started = ContinuousClock.now
                 let grid = ConsoleView.render(state, options.reducer)
                 backend.draw(grid.changes(from: previous))
                 backend.present()
+                frameTimes.record(ContinuousClock.now - started)
                 previous = grid
                 renderedRevision = revision
                 lastFrame = after

@@ -118,7 +118,7 @@ public enum FeedEvent: Equatable, Sendable {
     case dashboard(service: String, text: String?)
     /// Records in merged order, made into the pane's lines where they were read, off the UI thread (none:
     /// the tail is reading and live).
-    case logs(LogQuery, [LogLine], at: Int64)
+    case logs(LogQuery, LogBatch, at: Int64)
     /// Records read but dropped before the pane took them (the UI fell behind by more than it holds).
     case logsDropped(LogQuery, count: Int)
     /// Records written to the topic and not read yet (0: caught up).

@@ -2,7 +2,8 @@ import KafkaModels
 import LogLines
 import TerminalSafety
 
-/// A log record as the logs pane keeps it: what it shows, made safe once, when it arrives.
+/// A log line as the logs pane shows it: what it says, made safe once, when it arrived. The pane holds
+/// its lines in `LogChunk`s and makes a `LogLine` when one is asked for.
 public struct LogLine: Equatable, Sendable {
     /// Milliseconds since the epoch (the record's time).
     public var time: Int64
@@ -21,47 +22,59 @@ public struct LogLine: Equatable, Sendable {
 
     /// With the instance's name shared with the lines before it (most lines come from a few instances).
     public init(_ entry: LogEntry, names: inout InstanceNames) {
-        self.init(time: entry.record.timestampMilliseconds, instance: entry.instance, level: entry.level, text: entry.text, names: &names)
+        self.init(time: entry.record.timestampMilliseconds ?? 0, instance: names.safe(entry.instance),
+                  level: Self.safeLevel(entry.level), text: Self.safeText(entry.text))
     }
 
-    /// Straight from the record, which is only read, not kept or copied (a copy retains its bytes).
-    public init(_ record: borrowing KafkaRecord, names: inout InstanceNames) {
-        let fields = LogEntry.Fields(record)
-        self.init(time: record.timestampMilliseconds, instance: fields.instance, level: fields.level, text: fields.text, names: &names)
+    /// From parts already made safe.
+    init(time: Int64, instance: String, level: String, text: String) {
+        (self.time, self.instance, self.level, self.text) = (time, instance, level, text)
     }
 
-    private init(time: Int64?, instance: String, level: String?, text raw: String, names: inout InstanceNames) {
-        self.time = time ?? 0
-        self.instance = names.safe(instance)
-        self.level = level.map { TerminalText.sanitize($0) } ?? "-"
-        if TerminalText.isPlain(raw) {
-            text = raw  // most lines: nothing to neutralise, no line break
-        } else {
-            // Foundation's replacingOccurrences costs more than the rest of the line's making: only a
-            // multi-line message needs it.
-            let safe = TerminalText.sanitize(raw)
-            text = safe.utf8.contains(0x0A) ? safe.replacingOccurrences(of: "\n" + TerminalText.continuationIndent, with: " ⏎ ") : safe
-        }
+    /// The level column: the level made safe, `-` when the record has none.
+    static func safeLevel(_ level: String?) -> String { level.map { TerminalText.sanitize($0) } ?? "-" }
+
+    /// A message made safe to draw, on one row.
+    static func safeText(_ raw: String) -> String {
+        if TerminalText.isPlain(raw) { return raw }  // most lines: nothing to neutralise, no line break
+        // Foundation's replacingOccurrences costs more than the rest of the line's making: only a
+        // multi-line message needs it.
+        let safe = TerminalText.sanitize(raw)
+        return safe.utf8.contains(0x0A) ? safe.replacingOccurrences(of: "\n" + TerminalText.continuationIndent, with: " ⏎ ") : safe
     }
 }
 
 /// The instance names lines were made with lately, as received and made safe: a new line's name comes
 /// from here when it is one of them, so that 100,000 held lines from three instances hold three names,
-/// not 100,000 copies (an instance name past 15 bytes is a heap allocation of its own), and each is
-/// made safe once.
+/// not 100,000 copies, and each is made safe once. A plain record's key is matched as bytes: no `String`
+/// is made for it (a name past 15 bytes is a heap block of its own).
 public struct InstanceNames: Sendable {
-    private var recent: [(raw: String, safe: String)] = []
+    private var recent: [(raw: [UInt8], safe: String)] = []
     private var next = 0
+    private var lastHit = 0
     private static let size = 16
 
     public init() {}
 
     /// `name` made safe to draw (`TerminalText.sanitize`), shared with the lines before it.
     public mutating func safe(_ name: String) -> String {
-        if let known = recent.first(where: { $0.raw == name }) { return known.safe }
-        let entry = (raw: name, safe: TerminalText.sanitize(name))
-        if recent.count < Self.size { recent.append(entry) } else { recent[next] = entry; next = (next + 1) % Self.size }
-        return entry.safe
+        if let known = recent.firstIndex(where: { $0.raw.elementsEqual(name.utf8) }) { return recent[known].safe }
+        return remember(Array(name.utf8), TerminalText.sanitize(name))
+    }
+
+    /// The same for a name as received, in UTF-8 (invalid sequences shown as U+FFFD).
+    public mutating func safe(raw name: [UInt8]) -> String {
+        if lastHit < recent.count, recent[lastHit].raw == name { return recent[lastHit].safe }  // most often the last one
+        if let known = recent.firstIndex(where: { $0.raw == name }) {
+            lastHit = known
+            return recent[known].safe
+        }
+        return remember(name, TerminalText.sanitize(name))
+    }
+
+    private mutating func remember(_ raw: [UInt8], _ safe: String) -> String {
+        if recent.count < Self.size { recent.append((raw, safe)) } else { recent[next] = (raw, safe); next = (next + 1) % Self.size }
+        return safe
     }
 }
 
@@ -89,6 +102,12 @@ public struct LogFilter: Equatable, Sendable {
         self.exclude = exclude
     }
 
+    /// No pattern and every instance: every line shows, none is marked.
+    public var showsEverything: Bool { instance == nil && !hasPatterns }
+
+    /// An include or exclude pattern is set (a line is read for it).
+    public var hasPatterns: Bool { !include.isEmpty || !exclude.isEmpty }
+
     /// Shown at all, and a match of the include pattern.
     public func classify(_ line: LogLine) -> (shown: Bool, matches: Bool) {
         if let instance, line.instance != instance { return (false, false) }
@@ -102,57 +121,76 @@ public struct LogFilter: Equatable, Sendable {
 /// positions of those its filter shows, kept as lines arrive so that drawing never scans the buffer.
 public struct LogBuffer: Equatable, Sendable {
     public let capacity: Int
-    public private(set) var lines: [LogLine] = []
+    public private(set) var lines = LogBatch()
     /// Lines dropped to stay within the capacity.
     public private(set) var dropped = 0
     public private(set) var filter = LogFilter()
-    /// Absolute numbers (counting dropped lines) of the lines shown, oldest first, and which match.
-    private var shown: [Int] = []
+    /// Absolute numbers (counting dropped lines) of the lines shown, oldest first, and which match; nil
+    /// while the filter shows every line (no pattern, every instance): then nothing is kept per line.
+    private var shown: [Int]?
     private var matching: Set<Int> = []
     /// Absolute number of `lines[0]`.
     private var base = 0
 
     public init(capacity: Int = 100_000) { self.capacity = max(1, capacity) }
 
-    public var shownCount: Int { shown.count }
+    public var shownCount: Int { shown?.count ?? lines.count }
 
     /// The `i`th shown line, oldest first, and whether it matches the include pattern.
     public func shownLine(_ i: Int) -> (line: LogLine, matches: Bool) {
+        guard let shown else { return (lines[i], false) }
         let absolute = shown[i]
         return (lines[absolute - base], matching.contains(absolute))
     }
+
+    /// The `i`th shown line's time, without making the line.
+    public func shownTime(_ i: Int) -> Int64 { lines.time(shown.map { $0[i] - base } ?? i) }
 
     /// Adds lines; returns how many of them show. Room is made first, so the buffer never holds more than
     /// its capacity, and lines of a batch larger than the buffer that it could not keep are not kept at all
     /// (only counted): a console far behind a flood does less work, and holds less, not more.
     @discardableResult
-    public mutating func append(_ new: [LogLine]) -> Int {
-        let kept = new.suffix(capacity)
-        makeRoom(for: kept.count)
-        let skipped = new.count - kept.count  // after every held line (all dropped then), before the kept ones
+    public mutating func append(_ new: consuming LogBatch) -> Int {
+        var new = new
+        let skipped = max(0, new.count - capacity)  // after every held line (all dropped then), before the kept ones
+        new.removeFirst(skipped)
+        makeRoom(for: new.count)
         base += skipped
         dropped += skipped
-        var added = 0
-        for line in kept {
-            let absolute = base + lines.count
-            lines.append(line)
-            let (isShown, matches) = filter.classify(line)
-            if isShown { shown.append(absolute); added += 1 }
-            if matches { matching.insert(absolute) }
+        let from = lines.count
+        lines.append(contentsOf: new)
+        guard shown != nil else { return lines.count - from }
+        let before = shown!.count
+        classify(from: from)
+        return shown!.count - before
+    }
+
+    /// Adds the held lines from `start` on that the filter shows to `shown`, and those that match its
+    /// include pattern to `matching`. Only the lines of the filter's instance are looked at, and a line is
+    /// made only for a pattern to read.
+    private mutating func classify(from start: Int) {
+        var shown = self.shown ?? []
+        self.shown = nil  // `shown` is the array's only reference while lines are added to it
+        defer { self.shown = shown }
+        lines.forEach(from: start, ofInstance: filter.instance) { i in
+            guard filter.hasPatterns else { return shown.append(base + i) }
+            let (isShown, matches) = filter.classify(lines[i])
+            if isShown { shown.append(base + i) }
+            if matches { matching.insert(base + i) }
         }
-        return added
     }
 
     /// Drops the oldest lines so that `count` more fit; a tenth more than needed at a time, so the cost of
-    /// dropping (moving what stays) is spread over many lines.
+    /// dropping (moving the positions of what stays) is spread over many lines.
     private mutating func makeRoom(for count: Int) {
         guard lines.count + count > capacity else { return }
         let drop = min(lines.count, lines.count + count - capacity + capacity / 10)
         lines.removeFirst(drop)
         base += drop
         dropped += drop
-        let gone = shown.prefix { $0 < base }.count
-        shown.removeFirst(gone)
+        guard shown != nil else { return }
+        let gone = shown!.prefix { $0 < base }.count
+        shown!.removeFirst(gone)
         matching = matching.filter { $0 >= base }
     }
 
@@ -162,20 +200,17 @@ public struct LogBuffer: Equatable, Sendable {
     /// A new filter: the whole buffer is classified again, once.
     public mutating func setFilter(_ new: LogFilter) {
         filter = new
-        shown = []
         matching = []
-        for (i, line) in lines.enumerated() {
-            let (isShown, matches) = filter.classify(line)
-            if isShown { shown.append(base + i) }
-            if matches { matching.insert(base + i) }
-        }
+        guard !filter.showsEverything else { shown = nil; return }
+        shown = []
+        classify(from: 0)
     }
 
     /// Empties it (another service, another start point), keeping the filter.
     public mutating func clear() {
         base += lines.count
-        lines = []
-        shown = []
+        lines = LogBatch()
+        if shown != nil { shown = [] }
         matching = []
         dropped = 0
     }

@@ -89,7 +89,7 @@ public struct LogsPane: Pane {
             let added = buffer.append(entries)
             if anchored, let mark {
                 // After a jump: the first line at or past the marked moment stays in the middle of the view.
-                let first = (0..<buffer.shownCount).first { buffer.shownLine($0).line.time >= mark } ?? buffer.shownCount
+                let first = (0..<buffer.shownCount).first { buffer.shownTime($0) >= mark } ?? buffer.shownCount
                 scroll = max(0, buffer.shownCount - 1 - first - context.size.height / 2)
             } else if scroll > 0 {
                 // Paused: the view stays on the same lines while new ones are counted below it.
@@ -269,7 +269,7 @@ public struct LogsPane: Pane {
             let current = scroll > 0 && index == buffer.shownCount - scroll - 1
             screenRows.insert(contentsOf: rows(line, matches: matches, current: current, instanceWidth: instanceWidth,
                                                width: rect.width, context), at: 0)
-            if let mark, line.time >= mark, index == 0 || buffer.shownLine(index - 1).line.time < mark {
+            if let mark, line.time >= mark, index == 0 || buffer.shownTime(index - 1) < mark {
                 let label = " " + TimeChart.timeLabel(mark / 1000, span: 0, utcOffset: context.utcOffset) + " chart cursor "
                 screenRows.insert([Span("──" + label + String(repeating: "─", count: rect.width), theme[.accent])], at: 0)
             }
