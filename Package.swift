@@ -111,7 +111,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        .executableTarget(name: "console-bench", dependencies: ["Console", "TUI", "ConsulModels", "SearchModels"]),
+        .executableTarget(name: "console-bench", dependencies: ["Console", "TUI", "ConsulModels", "SearchModels", "KafkaModels"]),
         // Pretend search-server instances by the thousand, for scripts/bench-console.
         .executableTarget(
             name: "fleet-sim",

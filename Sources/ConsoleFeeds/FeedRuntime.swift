@@ -245,9 +245,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                     try await KafkaTail(attempt).run(deliver: { records in
                         let fresh = resume.admit(consume records)
                         guard !fresh.isEmpty else { return }
-                        var lines = LogChunk.Builder(lines: fresh.count)
-                        fresh.forEachMoved { lines.append($0, names: &names) }
-                        send(.feed(.logs(query, LogBatch(lines.finish()), at: epochMilliseconds())))
+                        send(.feed(.logs(query, LogBatch(LogChunk.lines(of: consume fresh, names: &names)), at: epochMilliseconds())))
                     }, notice: { notice in
                         switch notice {
                         case .reading, .brokerReachable:

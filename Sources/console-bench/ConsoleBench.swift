@@ -1,6 +1,7 @@
 import Console
 import ConsulModels
 import Foundation
+import KafkaModels
 import SearchModels
 import TUI
 
@@ -55,6 +56,7 @@ enum ConsoleBench {
             print("  render + diff               \(micro(renderTime + diffTime))  (a 30 fps budget is 33333 µs)")
         }
         checksChange(theme: theme, reducer: reducer)
+        logsFlood(frames: frames, theme: theme, reducer: reducer)
         chartRender(frames: frames, theme: theme)
         mapRender(frames: frames, theme: theme)
     }
@@ -101,6 +103,59 @@ enum ConsoleBench {
         print("  reducer takes the checks    \(milli(reduce))")
         print("  next frame rendered         \(milli(frame))")
         print("  answer to frame             \(milli(pulled + reduce + frame))  (goal: within one frame, 33 ms)")
+    }
+
+    /// The logs pane zoomed, following a flood: 100,000 lines held, and before each frame a delivery of
+    /// 15,000 more (450,000 lines a second at 30 frames a second), from three instances, made into lines
+    /// as the tail's task makes them and taken in by the reducer; then the frame.
+    static func logsFlood(frames: Int, theme: Theme, reducer: ConsoleReducer) {
+        var state = loaded(reducer, theme: theme, services: 10, perService: 3, open: 3)
+        state.focus = LogsPane.id
+        state.zoomed = true
+        guard let query = state.subscriptions.lazy.compactMap({ if case .logs(let q) = $0 { return q } else { return nil } }).first else {
+            print("logs flood: no logs feed wanted (the logs pane is not on the dashboard)")
+            return
+        }
+        let perFrame = 15_000
+        var names = InstanceNames()
+        var offset: Int64 = 0
+        func delivery() -> [KafkaRecord] {
+            (0..<perFrame).map { _ in
+                defer { offset += 1 }
+                return KafkaRecord(topic: query.topic, partition: Int32(offset % 3), offset: offset,
+                                   timestampMilliseconds: 1_795_788_300_000 + offset / 100, key: Array("\(query.topic)-\(offset % 3)".utf8),
+                                   value: Array("search point=(48.8566,2.3522) name=Par results=3 took_ms=1.2 line \(offset)".utf8))
+            }
+        }
+        func lines(_ records: consuming [KafkaRecord]) -> LogBatch { LogBatch(LogChunk.lines(of: consume records, names: &names)) }
+        for _ in 0..<(100_000 / perFrame + 1) { _ = reducer.reduce(&state, .feed(.logs(query, lines(delivery()), at: 0))) }
+        let clock = ContinuousClock()
+        var make = Duration.zero, take = Duration.zero, render = Duration.zero, diff = Duration.zero
+        var previous = ConsoleView.render(state, reducer)
+        for _ in 0..<frames {
+            let records = delivery()
+            var start = clock.now
+            let batch = lines(records)
+            make += clock.now - start
+            start = clock.now
+            _ = reducer.reduce(&state, .feed(.logs(query, batch, at: 0)))
+            take += clock.now - start
+            start = clock.now
+            let grid = ConsoleView.render(state, reducer)
+            render += clock.now - start
+            start = clock.now
+            _ = grid.changes(from: previous)
+            diff += clock.now - start
+            previous = grid
+        }
+        func milli(_ d: Duration) -> String { String(format: "%6.2f ms", seconds(d) * 1e3 / Double(frames)) }
+        let buffer = state.pane(LogsPane.self)!.buffer
+        print("logs pane zoomed, 200x60, following \(perFrame) lines a frame, \(frames) frames (\(buffer.lines.count) held, "
+              + "\(buffer.shownCount) shown: \(buffer.filter.instance.map { "\($0)'s" } ?? "every instance's")):")
+        print("  lines made (the tail's task) \(milli(make))")
+        print("  reducer takes them (UI)      \(milli(take))")
+        print("  render + diff (UI)           \(milli(render + diff))  (goal: at most 16 ms)")
+        print("  UI thread per frame          \(milli(take + render + diff))")
     }
 
     /// The search pane's map: an outline at the vertex bound (1,000 vertices on 40 rings, a coast with

@@ -29,9 +29,22 @@ public final class LogChunk: Sendable {
         (self.text, self.entries, self.names) = (text, entries, names)
     }
 
+    /// The lines of `records`, in their order; the records are used up (moved, not copied).
+    public static func lines(of records: consuming [KafkaRecord], names: inout InstanceNames) -> LogChunk {
+        // A plain record's text is its value: room for every value's bytes, the usual need.
+        var builder = Builder(lines: records.count, bytes: records.reduce(0) { $0 + $1.value.count })
+        records.forEachMoved { builder.append($0, names: &names) }
+        return builder.finish()
+    }
+
     public var count: Int { entries.count }
 
     public func time(_ i: Int) -> Int64 { entries[i].time }
+
+    /// The bytes of text of the lines in `range`.
+    func textBytes(_ range: Range<Int>) -> Int {
+        range.isEmpty ? 0 : Int(entries[range.upperBound - 1].end) - (range.lowerBound == 0 ? 0 : Int(entries[range.lowerBound - 1].end))
+    }
 
     public func instance(_ i: Int) -> String { names[Int(entries[i].instance)] }
 
@@ -56,9 +69,10 @@ public final class LogChunk: Sendable {
         private var entries: [Entry] = []
         private var names: [String] = []
 
-        public init(lines: Int = 0) {
+        /// Room for `lines` lines of `bytes` bytes of text in all: a chunk keeps what it reserved.
+        public init(lines: Int = 0, bytes: Int = 0) {
             entries.reserveCapacity(lines)
-            text.reserveCapacity(lines * 64)
+            text.reserveCapacity(bytes)
         }
 
         /// The line of a record, read from it, not kept. A plain record (most, in a flood) is taken as
@@ -144,7 +158,7 @@ public struct LogBatch: RandomAccessCollection, Equatable, Sendable {
 
     /// Lines already made (tests, and the lines a filter or save made).
     public init(_ lines: [LogLine]) {
-        var builder = LogChunk.Builder(lines: lines.count)
+        var builder = LogChunk.Builder(lines: lines.count, bytes: lines.reduce(0) { $0 + $1.text.utf8.count })
         for line in lines { builder.append(line) }
         self.init(builder.finish())
     }
@@ -203,7 +217,8 @@ public struct LogBatch: RandomAccessCollection, Equatable, Sendable {
         guard !lines.isEmpty else { return }
         defer { end += lines.count }
         if lines.count < Self.small, let last = pieces.last, last.lines.count < Self.small {
-            var joined = LogChunk.Builder(lines: last.lines.count + lines.count)
+            var joined = LogChunk.Builder(lines: last.lines.count + lines.count,
+                                          bytes: last.chunk.textBytes(last.lines) + chunk.textBytes(lines))
             joined.append(last.chunk, lines: last.lines)
             joined.append(chunk, lines: lines)
             let chunk = joined.finish()
