@@ -229,8 +229,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
     private func tail(_ query: LogQuery) -> Task<Void, Never> {
         let feed = Feed.logs(query), send = send, ended = ended
         var request = TailRequest(bootstrapServers: kafka.brokers, topics: [query.topic], start: query.start)
-        // The tail's own read-ahead (`KafkaTail.readAhead`), as `opsdeck tail`'s: `-X`-style properties
-        // override it.
+        // The tail's own read-ahead (`KafkaTail.readAhead`), as `opsdeck tail`'s; the console's smaller one
+        // (2,000 records a partition) made it wait between fetches: `-X`-style properties override it.
         request.properties = kafka.properties
         return Task {
             defer { ended.count.withLock { $0 += 1 } }

@@ -43,8 +43,8 @@ public struct LogEntry: Sendable, Equatable {
         public var meta: [(key: String, value: String)]
 
         public init(_ record: borrowing KafkaRecord) {
-            let fallbackInstance = Self.plainInstance(record)
-            if !Self.isPlain(record.value),
+            let fallbackInstance = Self.unstructuredInstance(record)
+            if !Self.isUnstructured(record.value),
                let object = try? JSONSerialization.jsonObject(with: Data(record.value)) as? [String: Any],
                let message = object["message"] as? String {
                 instance = (object["instance"] as? String) ?? fallbackInstance
@@ -68,10 +68,10 @@ public struct LogEntry: Sendable, Equatable {
 
         /// A value that cannot be search-server's JSON object: its message is the value as it is, with no
         /// level (a line made from the bytes needs no parse, and no `String` of its own).
-        public static func isPlain(_ value: [UInt8]) -> Bool { value.first != UInt8(ascii: "{") }
+        public static func isUnstructured(_ value: [UInt8]) -> Bool { value.first != UInt8(ascii: "{") }
 
-        /// A plain record's instance: its key, or the partition when it has none.
-        public static func plainInstance(_ record: borrowing KafkaRecord) -> String {
+        /// An unstructured record's instance: its key, or the partition when it has none.
+        public static func unstructuredInstance(_ record: borrowing KafkaRecord) -> String {
             record.key.map { String(decoding: $0, as: UTF8.self) } ?? "\(record.topic)[\(record.partition)]"
         }
 

@@ -103,7 +103,7 @@ public final class KafkaTail: Sendable {
     /// merged order, theirs to keep (moved, not copied); `notice` receives connection changes as they happen.
     public func run(deliver: (consuming [KafkaRecord]) -> Void, notice: @escaping (TailNotice) -> Void) async throws {
         let startedAt = Self.now()
-        let tuning = [
+        let properties = [
             // Deliver new records within a tenth of a second when following.
             "fetch.wait.max.ms": "100",
             // The broker lost the offsets we were at (a restart of a memory-only broker, retention):
@@ -111,13 +111,7 @@ public final class KafkaTail: Sendable {
             "auto.offset.reset": "earliest",
             // Problems reach the user once, as notices, not as librdkafka's own log lines.
             "log_level": "0",
-        ]
-        func fitted(partitions: Int) -> [String: String] {
-            tuning.merging(Self.readAhead(partitions: partitions)) { _, share in share }.merging(request.properties) { _, user in user }
-        }
-        // The read-ahead is fitted to the partitions once they are known; most topics have few enough
-        // that the first client's is already right.
-        var properties = fitted(partitions: 1)
+        ].merging(Self.readAhead) { _, readAhead in readAhead }.merging(request.properties) { _, user in user }
         // The reader in use: the first one, or a new one after a partition's log was replaced (the only
         // reference, so that a replaced one is closed, not kept with its connections and its queue).
         var active = try Self.reader(request.bootstrapServers, properties)
@@ -132,13 +126,6 @@ public final class KafkaTail: Sendable {
                 topic
             }
             partitions += (0..<Int32(count)).map { PartitionKey(topic: topic, partition: $0) }
-        }
-
-        // A client's properties are fixed when it is made: a topic of many partitions is read by a new one
-        // with less read-ahead for each.
-        if fitted(partitions: partitions.count) != properties {
-            properties = fitted(partitions: partitions.count)
-            active = try Self.reader(request.bootstrapServers, properties)
         }
 
         // 2. Where each starts, and (bounded reads) where each ends.
@@ -339,22 +326,19 @@ public final class KafkaTail: Sendable {
         }
     }
 
-    /// What librdkafka reads ahead of the tail, for `partitions` partitions. Both limits are per partition,
-    /// so the whole is shared out: up to 3 partitions get 2 MiB and 100,000 records each, more get less,
-    /// down to 256 KiB and 5,000.
+    /// What librdkafka reads ahead of the tail, per partition (the console's logs pane reads with the same).
     ///
     /// Bytes: 2 MiB, not librdkafka's 64 MiB: the merge holds records of its own, and the prefetch was most
     /// of the peak. 1,000,000 records (scripts/bench-tail): 124-133 MiB instead of 142-160, at about the
     /// same speed in paired runs (1.06-1.10 s against 1.01-1.12); at 1 MiB it was 10-20 % slower.
     /// Records: librdkafka fetches again when a partition's queue falls below this count, whatever the
-    /// bytes. 100,000 is librdkafka's own; below ~50,000 a read of a 3-partition topic of small records
-    /// waits on the broker between fetches: 1,000,000 records, two runs each, 1.36-1.49 s at 2,000 to
-    /// 20,000, 1.10-1.11 s at 50,000, 0.87-1.01 s at 100,000 (the peak 100-129 MiB either way).
-    static func readAhead(partitions: Int) -> [String: String] {
-        let shares = max(3, partitions)
-        return ["queued.max.messages.kbytes": String(max(256, 3 * 2_048 / shares)),
-                "queued.min.messages": String(max(5_000, 3 * 100_000 / shares))]
-    }
+    /// bytes, and the broker's answer takes a while. 100,000 is librdkafka's own; less makes the reader
+    /// wait between fetches. 1,000,000 small records, two runs each: on 3 partitions 1.36-1.49 s at 2,000
+    /// to 20,000, 1.10-1.11 s at 50,000, 0.87-1.01 s at 100,000 (peak 100-129 MiB either way). Shared out
+    /// over a topic's partitions instead (300,000 records and 6 MiB in all), 12 partitions took 1.6-2.7 s
+    /// instead of 0.93-0.99 (peak 89-95 MiB against 109-127), 48 partitions 2.9-3.1 s instead of 0.96-1.08
+    /// (93-103 MiB against 108): both limits stay per partition.
+    static let readAhead = ["queued.max.messages.kbytes": "2048", "queued.min.messages": "100000"]
 
     /// A reader with the tail's properties; idle ticks every 200 ms release records that waited out the
     /// merge's grace when nothing else happens.

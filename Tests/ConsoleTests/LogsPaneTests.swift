@@ -276,6 +276,81 @@ import TUI
         #expect(batch.isEmpty)
         batch.append(contentsOf: lines(7..<9))
         #expect(batch.map(\.text) == ["n7", "n8"])
+        // Onto a small piece that was itself cut: joined into one chunk, the cut lines not back.
+        batch.append(contentsOf: lines(9..<19))
+        batch.removeFirst(5)
+        batch.append(contentsOf: lines(19..<21))
+        #expect(batch.map(\.text) == (12..<21).map { "n\($0)" } && batch.chunkCount == 1)
+        // A trickle of one-line deliveries is held in a few chunks, not one per line.
+        var trickle = LogBatch()
+        for n in 0..<1_000 { trickle.append(contentsOf: lines(n..<n + 1)) }
+        #expect(trickle.map(\.text) == (0..<1_000).map { "n\($0)" } && trickle.chunkCount <= 1_000 / 63 + 1)
+    }
+
+    /// A topic keyed by request has a name per line: every line keeps its own, in a chunk and when its
+    /// lines are joined into another.
+    @Test func aChunkOfManyNamesKeepsEachLinesOwn() {
+        var names = InstanceNames()
+        var builder = LogChunk.Builder()
+        for i in 0..<300 {
+            builder.append(KafkaRecord(topic: "t", partition: 0, offset: Int64(i), timestampMilliseconds: Int64(i),
+                                       key: Array("request-\(i)".utf8), value: Array("line \(i)".utf8)), names: &names)
+        }
+        let chunk = builder.finish()
+        #expect((0..<300).allSatisfy { chunk.instance($0) == "request-\($0)" && chunk[$0].text == "line \($0)" })
+        var batch = LogBatch(LogChunk.lines(of: [KafkaRecord(topic: "t", partition: 0, offset: 0, timestampMilliseconds: 0,
+                                                             key: Array("request-5".utf8), value: Array("first".utf8))], names: &names))
+        var tail = LogBatch(chunk)
+        tail.removeFirst(290)  // ten lines left: joined onto the one-line piece
+        batch.append(contentsOf: tail)
+        #expect(batch.chunkCount == 1 && batch.map(\.instance) == ["request-5"] + (290..<300).map { "request-\($0)" })
+    }
+
+    /// Whatever is appended, filtered or cleared, the buffer holds the newest lines since the last clear
+    /// (at most its capacity, the rest counted as dropped) and shows exactly those its filter passes,
+    /// whether the filter was set before the lines came or after.
+    @Test func theBufferAgreesWithItsFilterOverEveryLineHeld() throws {
+        var buffer = LogBuffer(capacity: 50)
+        var since: [LogLine] = []  // every line appended since the last clear
+        var seed: UInt64 = 42
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(seed >> 33) % n
+        }
+        var filters: [LogFilter] = [LogFilter()]
+        var one = LogFilter()
+        one.instance = "i-1"
+        filters.append(one)
+        var pattern = LogFilter()
+        try pattern.set(include: "7", exclude: "")
+        filters.append(pattern)
+        pattern.keepUnmatched = true
+        pattern.instance = "i-2"
+        filters.append(pattern)
+        var made = 0
+        for step in 0..<400 {
+            switch next(10) {
+            case 0: buffer.setFilter(filters[next(filters.count)])
+            case 1 where step % 7 == 0:
+                buffer.clear()
+                since = []
+            default:
+                let new = (0..<(1 + next(80))).map { _ -> LogLine in
+                    defer { made += 1 }
+                    return LogLine(Self.entry("i-\(made % 3)", "info", "n\(made)", at: Int64(made)))
+                }
+                buffer.append(LogBatch(new))
+                since += new
+            }
+            let held = Array(buffer.lines)
+            #expect(held.count <= 50 && held == Array(since.suffix(held.count)) && buffer.dropped + held.count == since.count)
+            let expected = held.compactMap { line -> (String, Bool)? in
+                let (shown, matches) = buffer.filter.classify(line)
+                return shown ? (line.text, matches) : nil
+            }
+            let shown = (0..<buffer.shownCount).map { (buffer.shownLine($0).line.text, buffer.shownLine($0).matches) }
+            #expect(shown.map(\.0) == expected.map(\.0) && shown.map(\.1) == expected.map(\.1), "step \(step)")
+        }
     }
 
     @Test func hostileAndWideTextIsShownNotObeyed() throws {

@@ -138,8 +138,8 @@ import Testing
                                 + "some lines may come out of time order (--max-held raises the bound)"), "\(stderr)")
     }
 
-    /// A topic of more partitions than the read-ahead is sized for is read by a second client, made once the
-    /// partitions are known, with a smaller share each: every record still comes, once and in order.
+    /// A topic of many partitions, each read ahead as far as the tail's limits allow: every record comes,
+    /// once and in order.
     @Test func aTopicOfManyPartitionsIsReadWholeAndInOrder() async throws {
         try await Stack.ensureUp()
         let topic = uniqueName("tail-wide")

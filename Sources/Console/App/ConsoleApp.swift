@@ -20,8 +20,9 @@ public protocol ConsoleRuntime: AnyObject {
 /// last queued batch of the same tail, and past `logCapacity` records (what the logs pane holds) and a
 /// quarter more the oldest are dropped here down to `logCapacity` and counted (`.logsDropped`): the pane
 /// would drop exactly those (every queued line is newer than every held one, and it keeps the newest
-/// `logCapacity`), so its count of dropped lines stays exact. The quarter makes a trim's cost (moving
-/// what stays) a few moves per line; a bound of twice the capacity cost 50 MB more at 100,000 lines.
+/// `logCapacity`), so its count of dropped lines stays exact. A trim drops whole chunks of lines (`LogBatch`)
+/// and cuts into one; the quarter spares a trim at every batch. A bound of twice the capacity cost 50 MB
+/// more at 100,000 lines.
 public final class ActionInbox: Sendable {
     private let pending = Mutex<[ConsoleAction]>([])
     public let wakeDescriptor: Int32
@@ -184,7 +185,8 @@ public final class ConsoleApp {
             if renderedRevision != revision { timeout = max(0, options.frameIntervalMilliseconds - (now - lastFrame)) }
             let events = backend.readEvents(timeoutMilliseconds: Int32(timeout))
             let woke = ContinuousClock.now
-            defer { busyTimes.record(ContinuousClock.now - woke) }
+            var busy = !events.isEmpty  // a wake with nothing to do is not counted
+            defer { if busy { busyTimes.record(ContinuousClock.now - woke) } }
             for event in events {
                 if case .resize = event {
                     previous = nil
@@ -193,6 +195,7 @@ public final class ConsoleApp {
                 apply(.input(event))
             }
             for action in inbox.drain() {
+                busy = true
                 if case .feed(.logs(_, let lines, _)) = action { heapTrim.note(lines: lines.count) }
                 apply(action)
             }
@@ -208,6 +211,7 @@ public final class ConsoleApp {
                 backend.draw(grid.changes(from: previous))
                 backend.present()
                 frameTimes.record(ContinuousClock.now - started)
+                busy = true
                 previous = grid
                 renderedRevision = revision
                 lastFrame = after

@@ -146,6 +146,9 @@ public struct LogBuffer: Equatable, Sendable {
     /// The `i`th shown line's time, without making the line.
     public func shownTime(_ i: Int) -> Int64 { lines.time(shown.map { $0[i] - base } ?? i) }
 
+    /// The `i`th shown line's instance, without making the line.
+    public func shownInstance(_ i: Int) -> String { lines.instance(shown.map { $0[i] - base } ?? i) }
+
     /// Adds lines; returns how many of them show. Room is made first, so the buffer never holds more than
     /// its capacity, and lines of a batch larger than the buffer that it could not keep are not kept at all
     /// (only counted): a console far behind a flood does less work, and holds less, not more.

@@ -75,18 +75,19 @@ public final class LogChunk: Sendable {
             text.reserveCapacity(bytes)
         }
 
-        /// The line of a record, read from it, not kept. A plain record (most, in a flood) is taken as
-        /// bytes: its key matched against the names known, its text copied when nothing in it needs
-        /// neutralising. Anything else goes through `LogEntry.Fields`, the parser `opsdeck tail` uses.
+        /// The line of a record, read from it, not kept. An unstructured record (not JSON: most, in a
+        /// flood) is taken as bytes: its key matched against the names known, its text copied when nothing
+        /// in it needs neutralising. Anything else goes through `LogEntry.Fields`, the parser `opsdeck tail`
+        /// uses.
         public mutating func append(_ record: borrowing KafkaRecord, names known: inout InstanceNames) {
             let time = record.timestampMilliseconds ?? 0
-            guard LogEntry.Fields.isPlain(record.value) else {
+            guard LogEntry.Fields.isUnstructured(record.value) else {
                 let fields = LogEntry.Fields(record)
                 add(time: time, instance: known.safe(fields.instance), level: LogLine.safeLevel(fields.level),
                     text: LogLine.safeText(fields.text).utf8)
                 return
             }
-            let instance = record.key.map { known.safe(raw: $0) } ?? known.safe(LogEntry.Fields.plainInstance(record))
+            let instance = record.key.map { known.safe(raw: $0) } ?? known.safe(LogEntry.Fields.unstructuredInstance(record))
             if record.value.withUnsafeBufferPointer(TerminalText.isPlain) {
                 add(time: time, instance: instance, level: LogLine.safeLevel(nil), text: record.value)
             } else {
@@ -100,35 +101,64 @@ public final class LogChunk: Sendable {
             add(time: line.time, instance: line.instance, level: line.level, text: line.text.utf8)
         }
 
-        /// Lines of another chunk, copied (their names looked up once).
+        /// Lines of another chunk, copied (each name they use looked up once).
         mutating func append(_ chunk: LogChunk, lines: Range<Int>) {
-            let indices = chunk.names.map { index($0) }
+            var indices = [UInt32?](repeating: nil, count: chunk.names.count)
+            func mapped(_ i: UInt32) -> UInt32 {
+                if let known = indices[Int(i)] { return known }
+                let new = index(chunk.names[Int(i)])
+                indices[Int(i)] = new
+                return new
+            }
             for i in lines {
                 let entry = chunk.entries[i]
                 let start = i == 0 ? 0 : Int(chunk.entries[i - 1].end)
                 text.append(contentsOf: chunk.text[start..<Int(entry.end)])
-                entries.append(Entry(time: entry.time, end: UInt32(text.count), instance: indices[Int(entry.instance)],
-                                     level: indices[Int(entry.level)]))
+                entries.append(Entry(time: entry.time, end: offset(), instance: mapped(entry.instance), level: mapped(entry.level)))
             }
         }
 
         private mutating func add(time: Int64, instance: String, level: String, text line: some Collection<UInt8>) {
             let instance = index(instance), level = index(level)
             text.append(contentsOf: line)
-            entries.append(Entry(time: time, end: UInt32(text.count), instance: instance, level: level))
+            entries.append(Entry(time: time, end: offset(), instance: instance, level: level))
         }
 
-        /// A chunk has few names (its instances and levels): a look through them, newest first. Names
-        /// shared through `InstanceNames` are one string, which `==` tells at once.
-        private mutating func index(_ name: String) -> UInt32 {
-            if let known = names.lastIndex(of: name) { return UInt32(known) }
-            names.append(name)
-            return UInt32(names.count - 1)
+        /// Where the text ends now, as an entry keeps it (a delivery is far below 4 GiB of text).
+        private func offset() -> UInt32 {
+            precondition(text.count <= Int(UInt32.max), "a chunk's text past 4 GiB")
+            return UInt32(text.count)
         }
+
+        /// A chunk usually has few names (its instances and levels): a look through them, newest first
+        /// (names shared through `InstanceNames` are one string, which `==` tells at once). Past
+        /// `Self.scanned` of them (a topic keyed by request), a table, so that a line never costs a look
+        /// through thousands.
+        private mutating func index(_ name: String) -> UInt32 {
+            if names.count <= Self.scanned {
+                if let known = names.lastIndex(of: name) { return UInt32(known) }
+            } else if let known = byName[name] {
+                return known
+            }
+            names.append(name)
+            let new = UInt32(names.count - 1)
+            if names.count > Self.scanned {
+                if byName.isEmpty { for (i, name) in names.enumerated() { byName[name] = UInt32(i) } } else { byName[name] = new }
+            }
+            return new
+        }
+
+        private var byName: [String: UInt32] = [:]
+        private static let scanned = 8
 
         public var isEmpty: Bool { entries.isEmpty }
 
-        public consuming func finish() -> LogChunk { LogChunk(text: text, entries: entries, names: names) }
+        /// The chunk, holding no more than its text needs: search-server's JSON values are reserved for
+        /// whole, and a line keeps only their message and fields, a third of them or less.
+        public consuming func finish() -> LogChunk {
+            if text.capacity > text.count + text.count / 4 + 4_096 { text = text.withUnsafeBufferPointer { Array($0) } }
+            return LogChunk(text: text, entries: entries, names: names)
+        }
     }
 }
 
@@ -165,6 +195,9 @@ public struct LogBatch: RandomAccessCollection, Equatable, Sendable {
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { end - first }
+
+    /// How many chunks hold the lines (a trickle of one-line deliveries must not make one per line).
+    public var chunkCount: Int { pieces.count }
 
     public subscript(i: Int) -> LogLine {
         let (piece, line) = locate(i)

@@ -263,7 +263,7 @@ public struct LogsPane: Pane {
         var screenRows: [[Span]] = []
         var index = buffer.shownCount - scroll - 1
         let instanceWidth = min(24, max(8, (max(0, index - rect.height)...max(0, index)).lazy
-            .filter { $0 < buffer.shownCount }.map { DisplayWidth.of(buffer.shownLine($0).line.instance) }.max() ?? 8))
+            .filter { $0 < buffer.shownCount }.map { DisplayWidth.of(buffer.shownInstance($0)) }.max() ?? 8))
         while screenRows.count < rect.height && index >= 0 {
             let (line, matches) = buffer.shownLine(index)
             let current = scroll > 0 && index == buffer.shownCount - scroll - 1
