@@ -145,18 +145,23 @@ import TUI
 
 /// The heap is trimmed after a flood of lines, and not more often than the schedule allows.
 @Suite(.timeLimit(.minutes(1))) struct HeapTrimScheduleTests {
-    @Test func dueAfterEnoughLinesAndNotTwiceWithinTheInterval() {
-        var schedule = HeapTrimSchedule(linesBetweenTrims: 1_000, minimumIntervalMilliseconds: 250)
+    @Test func dueWhenEnoughLinesWentThroughAndTheyPausedOrAFloodWentOnTooLong() {
+        var schedule = HeapTrimSchedule(linesBetweenTrims: 1_000, quietMilliseconds: 250, longestWaitMilliseconds: 2_000)
         var due: [Bool] = []
-        schedule.note(lines: 999)
-        due.append(schedule.isDue(now: 10_000))  // a quiet console never trims
-        schedule.note(lines: 1)
-        due.append(schedule.isDue(now: 10_000))
-        due.append(schedule.isDue(now: 10_001))  // the count started over
-        schedule.note(lines: 5_000)
-        due.append(schedule.isDue(now: 10_100))  // a flood: at most once per interval
-        due.append(schedule.isDue(now: 10_250))
-        #expect(due == [false, true, false, false, true])
+        schedule.note(lines: 999, now: 20_000)
+        due.append(schedule.isDue(now: 20_000))  // too few lines: never
+        #expect(schedule.dueIn(now: 20_000) == nil)
+        schedule.note(lines: 1, now: 20_000)
+        #expect(schedule.dueIn(now: 20_100) == 150)  // the loop wakes when the pause is long enough
+        due.append(schedule.isDue(now: 20_100))  // the lines have not paused yet
+        due.append(schedule.isDue(now: 20_250))
+        due.append(schedule.isDue(now: 20_600))  // the count started over
+        // A flood that never pauses 250 ms: a trim 2 s after its first lines, not before, then 2 s later.
+        for t in stride(from: Int64(20_700), through: 22_900, by: 100) {
+            schedule.note(lines: 5_000, now: t)
+            due.append(schedule.isDue(now: t))
+        }
+        #expect(due == [false, false, true, false] + Array(repeating: false, count: 20) + [true, false, false])
     }
 }
 

@@ -183,6 +183,7 @@ public final class ConsoleApp {
             let now = clock()
             var timeout = max(0, 1_000 - (now - lastTick))
             if renderedRevision != revision { timeout = max(0, options.frameIntervalMilliseconds - (now - lastFrame)) }
+            if let trim = heapTrim.dueIn(now: now) { timeout = min(timeout, trim) }
             let events = backend.readEvents(timeoutMilliseconds: Int32(timeout))
             let woke = ContinuousClock.now
             var busy = !events.isEmpty  // a wake with nothing to do is not counted
@@ -196,7 +197,7 @@ public final class ConsoleApp {
             }
             for action in inbox.drain() {
                 busy = true
-                if case .feed(.logs(_, let lines, _)) = action { heapTrim.note(lines: lines.count) }
+                if case .feed(.logs(_, let lines, _)) = action { heapTrim.note(lines: lines.count, now: clock()) }
                 apply(action)
             }
             let after = clock()
