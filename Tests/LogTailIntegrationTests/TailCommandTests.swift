@@ -37,6 +37,24 @@ import Testing
 
     /// 100,000 records over 3 partitions, half from kcat (a third-party producer on the same broker),
     /// half from our producer, come back exactly once each and in timestamp order.
+    /// A new topic of `partitions` partitions holding the numbers 0..<count as values, each stamped a
+    /// millisecond after the one before (from an hour ago) into the partition `partition` gives it, the
+    /// producer flushed after every `flushEvery` and at the end; its name.
+    func numberedTopic(_ prefix: String, partitions: Int32, count: Int, flushEvery: Int = .max,
+                       partition: @escaping @Sendable (Int) -> Int32) async throws -> String {
+        let topic = uniqueName(prefix)
+        try await offPool {
+            let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
+            try producer.createTopic(topic, partitions: partitions)
+            let base = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+            for n in 0..<count {
+                try producer.send(topic: topic, value: Array("\(n)".utf8), partition: partition(n), timestampMilliseconds: base + Int64(n))
+                if (n + 1) % flushEvery == 0 || n + 1 == count { try producer.flush() }
+            }
+        }
+        return topic
+    }
+
     /// "`prefix` i" for each i of `range` into topic "logs", partition i mod `partitions`, stamped a
     /// millisecond apart so that the merged order is defined.
     static func writeLogs(_ producer: KafkaProducer, _ prefix: String, _ range: Range<Int>, partitions: Int32 = 3) throws {
@@ -117,17 +135,7 @@ import Testing
     /// once, and stderr says some may be out of order.
     @Test func pastMaxHeldEveryRecordComesAndTheDisorderIsSaid() async throws {
         try await Stack.ensureUp()
-        let topic = uniqueName("tail-held")
-        try await offPool {
-            let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
-            try producer.createTopic(topic, partitions: 3)
-            let base = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
-            for n in 0..<3_000 {
-                try producer.send(topic: topic, value: Array("\(n)".utf8), partition: Int32(n / 1_000),
-                                  timestampMilliseconds: base + Int64(n))
-                if n % 1_000 == 999 { try producer.flush() }
-            }
-        }
+        let topic = try await numberedTopic("tail-held", partitions: 3, count: 3_000, flushEvery: 1_000) { Int32($0 / 1_000) }
         let (ordered, quiet) = try await tail([topic, "--from", "beginning", "--no-follow", "--output", "raw"])
         #expect(ordered == (0..<3_000).map { "\($0)" })
         #expect(!quiet.contains("out of time order"), "\(quiet)")
@@ -142,16 +150,7 @@ import Testing
     /// once and in order.
     @Test func aTopicOfManyPartitionsIsReadWholeAndInOrder() async throws {
         try await Stack.ensureUp()
-        let topic = uniqueName("tail-wide")
-        try await offPool {
-            let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
-            try producer.createTopic(topic, partitions: 12)
-            let base = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
-            for n in 0..<1_200 {
-                try producer.send(topic: topic, value: Array("\(n)".utf8), partition: Int32(n % 12), timestampMilliseconds: base + Int64(n))
-            }
-            try producer.flush()
-        }
+        let topic = try await numberedTopic("tail-wide", partitions: 12, count: 1_200) { Int32($0 % 12) }
         let (lines, stderr) = try await tail([topic, "--from", "beginning", "--no-follow", "--output", "raw"])
         #expect(stderr.contains("reading 12 partitions of \(topic) up to their current end"), "\(stderr)")
         #expect(lines == (0..<1_200).map { "\($0)" })
