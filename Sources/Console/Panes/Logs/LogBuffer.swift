@@ -46,8 +46,8 @@ public struct LogLine: Equatable, Sendable {
 
 /// The instance names lines were made with lately, as received and made safe: a new line's name comes
 /// from here when it is one of them, so that 100,000 held lines from three instances hold three names,
-/// not 100,000 copies, and each is made safe once. A plain record's key is matched as bytes: no `String`
-/// is made for it (a name past 15 bytes is a heap block of its own).
+/// not 100,000 copies, and each is made safe once. An unstructured record's key is matched as bytes: no
+/// `String` is made for it (a name past 15 bytes is a heap block of its own).
 public struct InstanceNames: Sendable {
     private var recent: [(raw: [UInt8], safe: String)] = []
     private var next = 0

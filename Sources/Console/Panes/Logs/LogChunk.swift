@@ -31,7 +31,7 @@ public final class LogChunk: Sendable {
 
     /// The lines of `records`, in their order; the records are used up (moved, not copied).
     public static func lines(of records: consuming [KafkaRecord], names: inout InstanceNames) -> LogChunk {
-        // A plain record's text is its value: room for every value's bytes, the usual need.
+        // An unstructured record's text is its value: room for every value's bytes, the usual need.
         var builder = Builder(lines: records.count, bytes: records.reduce(0) { $0 + $1.value.count })
         records.forEachMoved { builder.append($0, names: &names) }
         return builder.finish()
