@@ -287,6 +287,24 @@ import TUI
         #expect(trickle.map(\.text) == (0..<1_000).map { "n\($0)" } && trickle.chunkCount <= 1_000 / 63 + 1)
     }
 
+    /// A jump finds the first shown line at or after its moment, with a filter or without, across chunks.
+    @Test func theFirstLineAtOrAfterAMomentIsFound() throws {
+        var buffer = LogBuffer(capacity: 1_000)
+        for start in stride(from: 0, to: 600, by: 100) {  // times 0, 10, 20, ... in six chunks
+            buffer.append(LogBatch((start..<start + 100).map { LogLine(Self.entry("i-\($0 % 2)", "info", "n\($0)", at: Int64($0) * 10)) }))
+        }
+        #expect(buffer.firstShown(atOrAfter: -5) == 0 && buffer.firstShown(atOrAfter: 0) == 0)
+        #expect(buffer.firstShown(atOrAfter: 2_345) == 235 && buffer.firstShown(atOrAfter: 2_350) == 235)
+        #expect(buffer.firstShown(atOrAfter: 5_990) == 599 && buffer.firstShown(atOrAfter: 6_000) == 600)
+        var filter = LogFilter()
+        filter.instance = "i-1"  // odd lines only
+        buffer.setFilter(filter)
+        #expect(buffer.firstShown(atOrAfter: 2_345) == 117 && buffer.shownLine(117).line.text == "n235")
+        try filter.set(include: "n4", exclude: "")
+        buffer.setFilter(filter)
+        #expect(buffer.shownLine(buffer.firstShown(atOrAfter: 100)).line.text == "n41")
+    }
+
     /// A topic keyed by request has a name per line: every line keeps its own, in a chunk and when its
     /// lines are joined into another.
     @Test func aChunkOfManyNamesKeepsEachLinesOwn() {

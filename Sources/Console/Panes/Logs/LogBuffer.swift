@@ -146,6 +146,17 @@ public struct LogBuffer: Equatable, Sendable {
     /// The `i`th shown line's time, without making the line.
     public func shownTime(_ i: Int) -> Int64 { lines.time(shown.map { $0[i] - base } ?? i) }
 
+    /// The first shown line stamped at or after `time` (`shownCount` when none is), found by halving: the
+    /// lines come in time order (the merge's), so a jump's view is placed without reading every time held.
+    public func firstShown(atOrAfter time: Int64) -> Int {
+        var low = 0, high = shownCount
+        while low < high {
+            let middle = (low + high) / 2
+            if shownTime(middle) < time { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     /// The `i`th shown line's instance, without making the line.
     public func shownInstance(_ i: Int) -> String { lines.instance(shown.map { $0[i] - base } ?? i) }
 

@@ -89,7 +89,7 @@ public struct LogsPane: Pane {
             let added = buffer.append(entries)
             if anchored, let mark {
                 // After a jump: the first line at or past the marked moment stays in the middle of the view.
-                let first = (0..<buffer.shownCount).first { buffer.shownTime($0) >= mark } ?? buffer.shownCount
+                let first = buffer.firstShown(atOrAfter: mark)
                 scroll = max(0, buffer.shownCount - 1 - first - context.size.height / 2)
             } else if scroll > 0 {
                 // Paused: the view stays on the same lines while new ones are counted below it.
