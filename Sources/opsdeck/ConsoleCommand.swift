@@ -173,7 +173,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         }
         app.run()
         // For benchmarks (scripts/bench-logs): how long the frames and the loop's busy stretches took.
-        if let path = ProcessInfo.processInfo.environment["OPSDECK_FRAME_STATS"] {
+        if let path = environment["OPSDECK_FRAME_STATS"] {
             let text = "frames: \(app.frameTimes.summary)\nbusy: \(app.busyTimes.summary)\n"
             FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         }

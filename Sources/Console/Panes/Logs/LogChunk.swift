@@ -41,10 +41,11 @@ public final class LogChunk: Sendable {
 
     public func time(_ i: Int) -> Int64 { entries[i].time }
 
+    /// Where line `i`'s text starts in `text`: where the line before it ends.
+    fileprivate func textStart(_ i: Int) -> Int { i == 0 ? 0 : Int(entries[i - 1].end) }
+
     /// The bytes of text of the lines in `range`.
-    func textBytes(_ range: Range<Int>) -> Int {
-        range.isEmpty ? 0 : Int(entries[range.upperBound - 1].end) - (range.lowerBound == 0 ? 0 : Int(entries[range.lowerBound - 1].end))
-    }
+    func textBytes(_ range: Range<Int>) -> Int { range.isEmpty ? 0 : Int(entries[range.upperBound - 1].end) - textStart(range.lowerBound) }
 
     public func instance(_ i: Int) -> String { names[Int(entries[i].instance)] }
 
@@ -58,7 +59,7 @@ public final class LogChunk: Sendable {
 
     public subscript(i: Int) -> LogLine {
         let entry = entries[i]
-        let start = i == 0 ? 0 : Int(entries[i - 1].end)
+        let start = textStart(i)
         let line = text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<Int(entry.end)]), as: UTF8.self) }
         return LogLine(time: entry.time, instance: names[Int(entry.instance)], level: names[Int(entry.level)], text: line)
     }
@@ -112,7 +113,7 @@ public final class LogChunk: Sendable {
             }
             for i in lines {
                 let entry = chunk.entries[i]
-                let start = i == 0 ? 0 : Int(chunk.entries[i - 1].end)
+                let start = chunk.textStart(i)
                 text.append(contentsOf: chunk.text[start..<Int(entry.end)])
                 entries.append(Entry(time: entry.time, end: offset(), instance: mapped(entry.instance), level: mapped(entry.level)))
             }
