@@ -5,11 +5,17 @@ import PostgresNIO
 public struct AreaStore: Sendable {
     private let client: PostgresClient
     private let logger: Logger
+    let pointSearches: SearchBatches<PointBatchSearch>
+    let nameSearches: SearchBatches<NameBatchSearch>
 
     /// The caller runs `client.run()` (in a task or service group) for as long as the store is used.
-    public init(client: PostgresClient, logger: Logger = Logger(label: "opsdeck.store")) {
+    /// `concurrentBatches`: how many point-search statements, and how many name-search statements, run
+    /// at once (see `SearchBatches`; one was fastest on 2 cores, where the server shares PostgreSQL's cores).
+    public init(client: PostgresClient, logger: Logger = Logger(label: "opsdeck.store"), concurrentBatches: Int = 1) {
         self.client = client
         self.logger = logger
+        pointSearches = SearchBatches(client: client, logger: logger, concurrentBatches: concurrentBatches)
+        nameSearches = SearchBatches(client: client, logger: logger, concurrentBatches: concurrentBatches)
     }
 
     /// Areas whose polygon contains the point, smallest first (a state before its country).
@@ -25,7 +31,8 @@ public struct AreaStore: Sendable {
         var page = AreaPage(areas: [], total: 0)
         switch (query.point, query.likePattern, query.nameContains?.lowercased()) {
         case let (point?, nil, _):
-            try await run(PointSearch(longitude: point.longitude, latitude: point.latitude, offset: query.offset, limit: query.limit), into: &page)
+            page = try await pointSearches.search(PointBatchSearch.Request(longitude: point.longitude, latitude: point.latitude,
+                                                                          offset: query.offset, limit: query.limit))
         case let (point?, pattern?, _):
             let rows = try await client.query("""
                 SELECT a.id, a.name, a.kind, a.code, a.source, count(*) OVER ()::int
@@ -38,27 +45,12 @@ public struct AreaStore: Sendable {
                 """, logger: logger)
             for try await row in rows.decode(AreaRow.self) { page.append(row) }
         case let (nil, pattern?, text?):
-            try await run(NameSearch(pattern: pattern, text: text, offset: query.offset, limit: query.limit), into: &page)
+            page = try await nameSearches.search(NameBatchSearch.Request(pattern: pattern, text: text,
+                                                                        offset: query.offset, limit: query.limit))
         default:
             return AreaPage(areas: [], total: 0)
         }
         return try await pastTheLastPage(page, query)
-    }
-
-    /// The most frequent searches, prepared. A connection keeps a failed prepare (postgres-nio answers
-    /// every later execute there with that error, e.g. "cached plan must not change result type" after a
-    /// schema change): an error from the server is tried once more as a plain query with the same text and
-    /// bindings (in an outage that fails fast too).
-    private func run<Statement: PostgresPreparedStatement>(_ statement: Statement, into page: inout AreaPage) async throws
-        where Statement.Row == AreaRow {
-        do {
-            for try await row in try await client.execute(statement, logger: logger) { page.append(row) }
-        } catch let error as PSQLError where error.code == .server {
-            logger.warning("prepared search failed; sent unprepared", metadata: ["reason": "\(String(reflecting: error))"])
-            page = AreaPage(areas: [], total: 0)
-            let rows = try await client.query(PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings()), logger: logger)
-            for try await row in rows.decode(AreaRow.self) { page.append(row) }
-        }
     }
 
     /// Past the last page the window function has no row to ride on: the total is counted separately.
@@ -111,69 +103,4 @@ extension AreaPage {
         areas.append(Area(id: row.0, name: row.1, kind: row.2, code: row.3, source: row.4))
         total = row.5
     }
-}
-
-/// Areas containing a point, one page: prepared once per connection, so PostgreSQL parses and plans it once
-/// rather than on every call. Its generic plan keeps the GiST index on the pieces (`EXPLAIN EXECUTE` with
-/// `plan_cache_mode = force_generic_plan`). WKT order is (x y) = (longitude latitude). Pieces are matched,
-/// areas returned once. ST_Intersects, not ST_Contains: a point on a line where a polygon was cut lies on
-/// the boundary of every piece there, and ST_Contains would drop it; a point exactly on a border between
-/// two areas therefore matches both.
-struct PointSearch: PostgresPreparedStatement {
-    static let sql = """
-        SELECT a.id, a.name, a.kind, a.code, a.source, count(*) OVER ()::int
-        FROM area a
-        WHERE a.id IN (SELECT p.area_id FROM area_piece p
-                       WHERE ST_Intersects(p.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)))
-        ORDER BY a.size, a.id
-        OFFSET $3 LIMIT $4
-        """
-    typealias Row = AreaRow
-
-    var longitude: Double
-    var latitude: Double
-    var offset: Int
-    var limit: Int
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 4)
-        bindings.append(longitude)
-        bindings.append(latitude)
-        bindings.append(offset)
-        bindings.append(limit)
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
-}
-
-/// Areas by name, one page: an exact match first, then names starting with the text, then by trigram
-/// similarity. Prepared like `PointSearch`; its generic plan still uses the trigram index for the LIKE
-/// pattern (`EXPLAIN EXECUTE` with `plan_cache_mode = force_generic_plan`).
-struct NameSearch: PostgresPreparedStatement {
-    static let sql = """
-        SELECT a.id, a.name, a.kind, a.code, a.source, count(*) OVER ()::int
-        FROM area a
-        WHERE lower(a.name) LIKE $1
-        ORDER BY lower(a.name) = $2 DESC, starts_with(lower(a.name), $2) DESC,
-                 similarity(lower(a.name), $2) DESC, a.name, a.id
-        OFFSET $3 LIMIT $4
-        """
-    typealias Row = AreaRow
-
-    var pattern: String
-    var text: String
-    var offset: Int
-    var limit: Int
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 4)
-        bindings.append(pattern)
-        bindings.append(text)
-        bindings.append(offset)
-        bindings.append(limit)
-        return bindings
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

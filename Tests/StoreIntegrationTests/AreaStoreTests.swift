@@ -26,6 +26,12 @@ import Testing
     /// Inserts test areas under a source of their own, runs `body`, then removes them.
     func withAreas(_ areas: [(name: String, geometrySQL: String)],
                    _ body: @Sendable (AreaStore, String) async throws -> Void) async throws {
+        try await withAreasAndClient(areas) { client, source in try await body(AreaStore(client: client), source) }
+    }
+
+    /// The same, handing `body` the client.
+    func withAreasAndClient(_ areas: [(name: String, geometrySQL: String)],
+                            _ body: @Sendable (PostgresClient, String) async throws -> Void) async throws {
         let source = "test-\(UInt32.random(in: 0...UInt32.max))"
         try await withClient { client in
             for area in areas {
@@ -40,7 +46,7 @@ import Testing
                     }()))
             }
             do {
-                try await body(AreaStore(client: client), source)
+                try await body(client, source)
             } catch {
                 try await client.query("DELETE FROM area WHERE source = \(source)")
                 throw error

@@ -1,0 +1,112 @@
+import PostgresNIO
+import StackSupport
+@testable import Store
+import Testing
+
+/// The rules of when point searches go to PostgreSQL: no database needed.
+@Suite struct BatchQueueTests {
+    @Test func aSearchGoesAtOnceWhileABatchSlotIsFree() {
+        var queue = BatchQueue<Int>(concurrentBatches: 2, maxBatch: 3)
+        #expect(queue.submit(1) == [1])
+        #expect(queue.submit(2) == [2])
+        // Both slots busy: the next searches wait.
+        for request in 3...7 { #expect(queue.submit(request) == nil) }
+        #expect(queue.waiting == [3, 4, 5, 6, 7])
+        // A runner that ends takes the oldest waiting, at most maxBatch of them, and keeps its slot.
+        #expect(queue.finished() == [3, 4, 5])
+        #expect(queue.finished() == [6, 7])
+        #expect(queue.running == 2 && queue.largestBatch == 3)
+        // Nothing waits: each runner stops, and a new search starts at once again.
+        #expect(queue.finished() == nil)
+        #expect(queue.finished() == nil)
+        #expect(queue.running == 0)
+        #expect(queue.submit(8) == [8])
+    }
+}
+
+extension AreaStoreTests {
+    /// Many searches at once share statements, yet each gets the page a search alone gives: the same
+    /// areas in the same order and the same total, for points in one area, in three nested ones (paged
+    /// one by one), in none, and past the last page; and for names, paged the same way.
+    @Test func searchesInOneBatchEachGetTheirOwnPage() async throws {
+        // Three nested squares over open water, so a point in the middle has three areas to order and page.
+        let nested = [("Batch Outer", "ST_MakeEnvelope(-36, -36, -24, -24, 4326)"),
+                      ("Batch Middle", "ST_MakeEnvelope(-34, -34, -26, -26, 4326)"),
+                      ("Batch Inner", "ST_MakeEnvelope(-32, -32, -28, -28, 4326)")]
+        try await withAreasAndClient(nested) { client, _ in
+            var queries: [AreaQuery] = []
+            let land = try await client.query("""
+                SELECT ST_Y(g), ST_X(g) FROM (SELECT (ST_Dump(ST_GeneratePoints(ST_Union(geom), 100, 7))).geom AS g
+                                              FROM area WHERE source = 'naturalearth') s
+                """)
+            for try await (latitude, longitude) in land.decode((Double, Double).self) {
+                queries.append(AreaQuery(point: GeoPoint(latitude: latitude, longitude: longitude)))
+            }
+            let middle = GeoPoint(latitude: -30, longitude: -30)
+            for offset in 0...3 {
+                for limit in 1...3 {
+                    queries.append(AreaQuery(point: middle, offset: offset, limit: limit))
+                    queries.append(AreaQuery(nameContains: "batch", offset: offset, limit: limit))
+                    queries.append(AreaQuery(nameContains: "an", offset: offset * 7, limit: limit * 4))
+                }
+            }
+            for text in ["fr", "Batch Inner", "united", "zzzz", "%", "_"] { queries.append(AreaQuery(nameContains: text)) }
+            queries.append(AreaQuery(point: GeoPoint(latitude: -40, longitude: -30)))  // open sea: no area
+            queries.append(AreaQuery(point: middle, offset: 50, limit: 10))  // past the end
+            queries.append(AreaQuery(nameContains: "batch", offset: 50, limit: 10))
+
+            let store = AreaStore(client: client, concurrentBatches: 1)
+            let batched = try await withThrowingTaskGroup(of: (Int, AreaPage).self) { calls in
+                for (index, query) in queries.enumerated() { calls.addTask { (index, try await store.search(query)) } }
+                var pages = [AreaPage](repeating: AreaPage(areas: [], total: -1), count: queries.count)
+                for try await (index, page) in calls { pages[index] = page }
+                return pages
+            }
+            // Planned once for any batch, not again on every call (see `StoreConfiguration.clientConfiguration`).
+            let mode = try await client.query("SHOW plan_cache_mode").collect().first?.decode(String.self)
+            #expect(mode == "force_generic_plan")
+            #expect(store.pointSearches.largestBatch > 10, "the point searches did not share statements")
+            #expect(store.nameSearches.largestBatch > 10, "the name searches did not share statements")
+            for (query, page) in zip(queries, batched) {
+                #expect(page == (try await Self.alone(query, client)), "\(query)")
+            }
+            func page(_ query: AreaQuery) throws -> AreaPage { try #require(zip(queries, batched).first { $0.0 == query }?.1) }
+            let nestedPage = try page(AreaQuery(point: middle, offset: 0, limit: 3))
+            #expect(nestedPage.areas.map(\.name) == ["Batch Inner", "Batch Middle", "Batch Outer"] && nestedPage.total == 3)
+            #expect(try page(AreaQuery(nameContains: "Batch Inner")).areas.first?.name == "Batch Inner")
+            #expect(try page(AreaQuery(point: GeoPoint(latitude: -40, longitude: -30))) == AreaPage(areas: [], total: 0))
+            #expect(try page(AreaQuery(point: middle, offset: 50, limit: 10)) == AreaPage(areas: [], total: 3))
+            #expect(try page(AreaQuery(nameContains: "batch", offset: 50, limit: 10)) == AreaPage(areas: [], total: 3))
+        }
+    }
+
+    /// A search's page worked out here as the reference, one statement per search with its own text:
+    /// every match in order, cut to the page in Swift.
+    static func alone(_ query: AreaQuery, _ client: PostgresClient) async throws -> AreaPage {
+        let rows: PostgresRowSequence
+        if let point = query.point {
+            rows = try await client.query("""
+                SELECT a.id, a.name, a.kind, a.code, a.source
+                FROM area a
+                WHERE a.id IN (SELECT p.area_id FROM area_piece p
+                               WHERE ST_Intersects(p.geom, ST_SetSRID(ST_MakePoint(\(point.longitude), \(point.latitude)), 4326)))
+                ORDER BY a.size, a.id
+                """)
+        } else {
+            let text = try #require(query.nameContains?.lowercased())
+            let pattern = try #require(query.likePattern)
+            rows = try await client.query("""
+                SELECT a.id, a.name, a.kind, a.code, a.source
+                FROM area a
+                WHERE lower(a.name) LIKE \(pattern)
+                ORDER BY lower(a.name) = \(text) DESC, starts_with(lower(a.name), \(text)) DESC,
+                         similarity(lower(a.name), \(text)) DESC, a.name, a.id
+                """)
+        }
+        var all: [Area] = []
+        for try await (id, name, kind, code, source) in rows.decode((Int64, String, String, String?, String).self) {
+            all.append(Area(id: id, name: name, kind: kind, code: code, source: source))
+        }
+        return AreaPage(areas: Array(all.dropFirst(query.offset).prefix(query.limit)), total: all.count)
+    }
+}
