@@ -1,5 +1,3 @@
-import NIOCore
-import NIOPosix
 import Synchronization
 
 /// The operation did not finish in time.
@@ -40,91 +38,108 @@ public final class AbandonedOperations: Sendable {
 /// server in the background): the operation is cancelled and left to wind down on its own, counted in
 /// `abandoned` until it does (so is one whose caller was cancelled); with `abandoned.limit` of them still
 /// running, throws `TooManyAbandoned` at once (calls arriving together may pass the bound by a few). When
-/// the operation wins, its timer is cancelled at once, so nothing of the call outlives it.
-///
-/// The timer is a task scheduled on one of NIO's event loops, not a sleeping Swift task: `Task.sleep`
-/// goes through Dispatch's timer thread, and a task created, woken and cancelled on every call cost
-/// ~8 % of search-server's CPU under load (perf, 32 streams); a scheduled task is an entry in the
-/// event loop's heap, added and removed under its lock, and the loop is woken only if it comes first.
+/// the operation wins, the caller returns at once; its deadline stays on the `DeadlineTimer` until it
+/// passes, holding no result.
 public func withDeadline<T: Sendable>(_ limit: Duration, abandoned: AbandonedOperations? = nil,
                                       _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
     if let abandoned, abandoned.count >= abandoned.limit { throw TooManyAbandoned(count: abandoned.count) }
-    let race = Race<T>(abandoned: abandoned)
+    let race = Race<T>(limit: limit, abandoned: abandoned)
     let work = Task {
-        do { race.finish(.success(try await operation())) } catch { race.finish(.failure(error)) }
-        race.operationEnded()
+        do { race.operationFinished(.success(try await operation())) } catch { race.operationFinished(.failure(error)) }
     }
-    race.setTimer(MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(limit)) {
-        if race.finish(.failure(DeadlineExceeded(limit: limit)), abandoning: true) { work.cancel() }
-    })
+    race.setCancel { work.cancel() }
+    DeadlineTimer.shared.add(race, in: limit)
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
             race.arm(continuation)
         }
     } onCancel: {
-        work.cancel()
-        race.finish(.failure(CancellationError()), abandoning: true)
+        race.giveUp(CancellationError())
     }
 }
 
-/// The first result to arrive resumes the caller; later ones are dropped. Cancels the timer once decided.
-private final class Race<T: Sendable>: Sendable {
+/// The first outcome resumes the caller: the operation's result, the deadline, or the caller's
+/// cancellation; later ones are dropped. Holds no result once the caller has it (the timer keeps a
+/// finished race until its deadline).
+private final class Race<T: Sendable>: DeadlineExpiring {
     private struct State {
         var continuation: CheckedContinuation<T, any Error>?
-        var result: Result<T, any Error>?
-        var timer: Scheduled<Void>?
-        /// The caller got its answer while the operation still ran; counted until it ends.
+        /// The outcome, when it came before the caller waited for it.
+        var early: Result<T, any Error>?
+        var decided = false
+        /// How to stop the operation when the caller gives up (a task to cancel), if it can be.
+        var cancel: (@Sendable () -> Void)?
+        /// The caller gave up while the operation still ran; counted until it ends.
         var abandonedRunning = false
         var operationEnded = false
     }
 
     private let state = Mutex(State())
+    private let limit: Duration
     private let abandoned: AbandonedOperations?
 
-    init(abandoned: AbandonedOperations?) { self.abandoned = abandoned }
-
-    /// The operation returned or threw: if it had been abandoned, it no longer counts.
-    func operationEnded() {
-        state.withLock { s in
-            s.operationEnded = true
-            if s.abandonedRunning { s.abandonedRunning = false; abandoned?.ended() }
-        }
+    init(limit: Duration, abandoned: AbandonedOperations?) {
+        self.limit = limit
+        self.abandoned = abandoned
     }
 
+    func setCancel(_ cancel: @escaping @Sendable () -> Void) {
+        state.withLock { $0.cancel = cancel }
+    }
+
+    /// The operation returned or threw: its result wins unless the deadline or a cancellation came
+    /// first, and if it had been abandoned, it no longer counts.
+    func operationFinished(_ result: Result<T, any Error>) {
+        let continuation = state.withLock { s -> CheckedContinuation<T, any Error>? in
+            s.operationEnded = true
+            s.cancel = nil
+            if s.abandonedRunning { s.abandonedRunning = false; abandoned?.ended() }
+            return decide(result, &s)
+        }
+        continuation?.resume(with: result)
+    }
+
+    /// The caller stops waiting (the deadline, or its cancellation): true when this came first. An
+    /// operation still running is then counted as abandoned, under the same lock as its end, and cancelled.
+    @discardableResult
+    func giveUp(_ error: any Error) -> Bool {
+        let (won, continuation, cancel) = state.withLock { s -> (Bool, CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) in
+            guard !s.decided else { return (false, nil, nil) }
+            if !s.operationEnded {
+                s.abandonedRunning = true
+                abandoned?.abandoned()
+            }
+            defer { s.cancel = nil }
+            return (true, decide(.failure(error), &s), s.cancel)
+        }
+        cancel?()
+        continuation?.resume(throwing: error)
+        return won
+    }
+
+    func expire() { giveUp(DeadlineExceeded(limit: limit)) }
+
     func arm(_ continuation: CheckedContinuation<T, any Error>) {
-        let early: Result<T, any Error>? = state.withLock { s in
-            if let result = s.result { return result }
-            s.continuation = continuation
-            return nil
+        let early = state.withLock { s -> Result<T, any Error>? in
+            guard let early = s.early else {
+                s.continuation = continuation
+                return nil
+            }
+            s.early = nil
+            return early
         }
         if let early { continuation.resume(with: early) }
     }
 
-    func setTimer(_ timer: Scheduled<Void>) {
-        let decided = state.withLock { s -> Bool in
-            if s.result != nil { return true }
-            s.timer = timer
-            return false
+    /// Records the outcome if none came before; returns the waiting caller to resume, if there is one.
+    private func decide(_ outcome: Result<T, any Error>, _ s: inout State) -> CheckedContinuation<T, any Error>? {
+        guard !s.decided else { return nil }
+        s.decided = true
+        guard let continuation = s.continuation else {
+            s.early = outcome
+            return nil
         }
-        if decided { timer.cancel() }
-    }
-
-    /// True when this result won. `abandoning`: the caller stops waiting for an operation that may
-    /// still run (the deadline, or the caller's cancellation); counted, under the same lock as its end.
-    @discardableResult
-    func finish(_ result: Result<T, any Error>, abandoning: Bool = false) -> Bool {
-        let (won, continuation, timer) = state.withLock { s -> (Bool, CheckedContinuation<T, any Error>?, Scheduled<Void>?) in
-            guard s.result == nil else { return (false, nil, nil) }
-            s.result = result
-            if abandoning && !s.operationEnded {
-                s.abandonedRunning = true
-                abandoned?.abandoned()
-            }
-            defer { s.continuation = nil; s.timer = nil }
-            return (true, s.continuation, s.timer)
-        }
-        timer?.cancel()
-        continuation?.resume(with: result)
-        return won
+        s.continuation = nil
+        return continuation
     }
 }

@@ -27,12 +27,15 @@ import Testing
 extension AreaStoreTests {
     /// Many searches at once share statements, yet each gets the page a search alone gives: the same
     /// areas in the same order and the same total, for points in one area, in three nested ones (paged
-    /// one by one), in none, and past the last page; and for names, paged the same way.
+    /// one by one), in none, and past the last page; and for names, paged the same way, with LIKE's
+    /// wildcards taken literally.
     @Test func searchesInOneBatchEachGetTheirOwnPage() async throws {
-        // Three nested squares over open water, so a point in the middle has three areas to order and page.
-        let nested = [("Batch Outer", "ST_MakeEnvelope(-36, -36, -24, -24, 4326)"),
-                      ("Batch Middle", "ST_MakeEnvelope(-34, -34, -26, -26, 4326)"),
-                      ("Batch Inner", "ST_MakeEnvelope(-32, -32, -28, -28, 4326)")]
+        // Three nested squares over open water, so a point in the middle has three areas to order and page;
+        // named with a word of their own, as other tests add areas to the same table meanwhile.
+        let word = "bq\(UInt32.random(in: 0...UInt32.max))"
+        let nested = [("\(word.capitalized) Outer", "ST_MakeEnvelope(-36, -36, -24, -24, 4326)"),
+                      ("\(word.capitalized) Middle", "ST_MakeEnvelope(-34, -34, -26, -26, 4326)"),
+                      ("\(word.capitalized) Inner", "ST_MakeEnvelope(-32, -32, -28, -28, 4326)")]
         try await withAreasAndClient(nested) { client, _ in
             var queries: [AreaQuery] = []
             let land = try await client.query("""
@@ -46,14 +49,13 @@ extension AreaStoreTests {
             for offset in 0...3 {
                 for limit in 1...3 {
                     queries.append(AreaQuery(point: middle, offset: offset, limit: limit))
-                    queries.append(AreaQuery(nameContains: "batch", offset: offset, limit: limit))
-                    queries.append(AreaQuery(nameContains: "an", offset: offset * 7, limit: limit * 4))
+                    queries.append(AreaQuery(nameContains: word, offset: offset, limit: limit))
                 }
             }
-            for text in ["fr", "Batch Inner", "united", "zzzz", "%", "_"] { queries.append(AreaQuery(nameContains: text)) }
+            for text in ["\(word) inner", "\(word.uppercased()) M", "\(word)%", "\(word)_"] { queries.append(AreaQuery(nameContains: text)) }
             queries.append(AreaQuery(point: GeoPoint(latitude: -40, longitude: -30)))  // open sea: no area
             queries.append(AreaQuery(point: middle, offset: 50, limit: 10))  // past the end
-            queries.append(AreaQuery(nameContains: "batch", offset: 50, limit: 10))
+            queries.append(AreaQuery(nameContains: word, offset: 50, limit: 10))
 
             let store = AreaStore(client: client, concurrentBatches: 1)
             let batched = try await withThrowingTaskGroup(of: (Int, AreaPage).self) { calls in
@@ -72,11 +74,13 @@ extension AreaStoreTests {
             }
             func page(_ query: AreaQuery) throws -> AreaPage { try #require(zip(queries, batched).first { $0.0 == query }?.1) }
             let nestedPage = try page(AreaQuery(point: middle, offset: 0, limit: 3))
-            #expect(nestedPage.areas.map(\.name) == ["Batch Inner", "Batch Middle", "Batch Outer"] && nestedPage.total == 3)
-            #expect(try page(AreaQuery(nameContains: "Batch Inner")).areas.first?.name == "Batch Inner")
+            #expect(nestedPage.areas.map(\.name) == nested.reversed().map(\.0) && nestedPage.total == 3)
+            #expect(Set(try page(AreaQuery(nameContains: word, offset: 0, limit: 3)).areas.map(\.name)) == Set(nested.map(\.0)))
+            #expect(try page(AreaQuery(nameContains: "\(word) inner")).areas.map(\.name) == [nested[2].0])
+            #expect(try page(AreaQuery(nameContains: "\(word)%")) == AreaPage(areas: [], total: 0))
             #expect(try page(AreaQuery(point: GeoPoint(latitude: -40, longitude: -30))) == AreaPage(areas: [], total: 0))
             #expect(try page(AreaQuery(point: middle, offset: 50, limit: 10)) == AreaPage(areas: [], total: 3))
-            #expect(try page(AreaQuery(nameContains: "batch", offset: 50, limit: 10)) == AreaPage(areas: [], total: 3))
+            #expect(try page(AreaQuery(nameContains: word, offset: 50, limit: 10)) == AreaPage(areas: [], total: 3))
         }
     }
 
