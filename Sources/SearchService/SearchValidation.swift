@@ -36,6 +36,8 @@ public enum SearchValidation {
         guard text.count <= maxQueryLength else {
             throw invalid("query must be at most \(maxQueryLength) characters, got \(text.count)")
         }
+        // PostgreSQL's text cannot hold it: refused here as the caller's mistake, not left to fail in the store.
+        guard !text.unicodeScalars.contains("\u{0}") else { throw invalid("query must not contain a NUL character (U+0000)") }
         guard point != nil || !text.isEmpty else {
             throw invalid("nothing to search for: give a point (lat and lng) and/or a name (query)")
         }

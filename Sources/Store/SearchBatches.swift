@@ -51,28 +51,40 @@ final class SearchBatches<Statement: BatchedSearch>: Sendable {
 
     /// One statement for the batch; every search is answered, with its page or with the batch's error.
     private func run(_ batch: [Pending]) async {
-        let statement = Statement(batch.map(\.request))
-        func emptyPages() -> [AreaPage] { [AreaPage](repeating: AreaPage(areas: [], total: 0), count: batch.count) }
-        var pages = emptyPages()
         do {
-            do {
-                for try await row in try await client.execute(statement, logger: logger) { try pages.append(row) }
-            } catch let error as PSQLError where error.code == .server {
-                // A connection keeps a failed prepare (postgres-nio answers every later execute there with
-                // that error, e.g. "cached plan must not change result type" after a schema change): an
-                // error from the server is tried once more as a plain query with the same text and
-                // bindings (in an outage that fails fast too).
-                logger.warning("prepared search failed; sent unprepared", metadata: ["reason": "\(String(reflecting: error))"])
-                pages = emptyPages()
-                let rows = try await client.query(PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings()),
-                                                  logger: logger)
-                for try await row in rows { try pages.append(statement.decodeRow(row)) }
-            }
+            let pages = try await pages(of: Statement(batch.map(\.request)), count: batch.count)
             for (pending, page) in zip(batch, pages) { pending.reply(.success(page)) }
+        } catch let error as PSQLError where batch.count > 1 && error.isDataException {
+            // One search's values can fail the statement for all of them (PostgreSQL refuses a text with a
+            // NUL byte): each goes again alone, so that only the search at fault gets the error.
+            for pending in batch { await run([pending]) }
         } catch {
             for pending in batch { pending.reply(.failure(error)) }
         }
     }
+
+    private func pages(of statement: Statement, count: Int) async throws -> [AreaPage] {
+        var pages = [AreaPage](repeating: AreaPage(areas: [], total: 0), count: count)
+        do {
+            for try await row in try await client.execute(statement, logger: logger) { try pages.append(row) }
+        } catch let error as PSQLError where error.code == .server && !error.isDataException {
+            // A connection keeps a failed prepare (postgres-nio answers every later execute there with
+            // that error, e.g. "cached plan must not change result type" after a schema change): an
+            // error from the server is tried once more as a plain query with the same text and
+            // bindings (in an outage that fails fast too).
+            logger.warning("prepared search failed; sent unprepared", metadata: ["reason": "\(String(reflecting: error))"])
+            pages = [AreaPage](repeating: AreaPage(areas: [], total: 0), count: count)
+            let rows = try await client.query(PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings()),
+                                              logger: logger)
+            for try await row in rows { try pages.append(statement.decodeRow(row)) }
+        }
+        return pages
+    }
+}
+
+extension PSQLError {
+    /// SQLSTATE class 22: the statement's values, not the statement or the server, are at fault.
+    var isDataException: Bool { code == .server && serverInfo?[.sqlState]?.hasPrefix("22") == true }
 }
 
 /// Which searches go to PostgreSQL when: pure, so its rules are tested without a database.

@@ -52,6 +52,7 @@ import Testing
         ("size 101", SearchRequest.with { r in r.query = "x"; r.resultPerPage = 101 }, "result_per_page must be at most 100, got 101"),
         ("nothing", SearchRequest(), "nothing to search for: give a point (lat and lng) and/or a name (query)"),
         ("long name", SearchRequest.with { r in r.query = String(repeating: "a", count: 201) }, "query must be at most 200 characters, got 201"),
+        ("NUL in name", SearchRequest.with { r in r.query = "Fr\u{0}ance" }, "query must not contain a NUL character (U+0000)"),
     ] as [(String, SearchRequest, String)])
     func badInputIsInvalidArgumentSayingWhatIsWrong(_ label: String, _ request: SearchRequest, _ message: String) {
         let error = refusal { $0 = request }

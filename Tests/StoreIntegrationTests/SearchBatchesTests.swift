@@ -57,11 +57,18 @@ extension AreaStoreTests {
             queries.append(AreaQuery(point: middle, offset: 50, limit: 10))  // past the end
             queries.append(AreaQuery(nameContains: word, offset: 50, limit: 10))
 
+            // PostgreSQL refuses a text with a NUL byte: that search fails, and it alone.
+            let refused = AreaQuery(nameContains: "\(word)\u{0}")
+
             let store = AreaStore(client: client, concurrentBatches: 1)
-            let batched = try await withThrowingTaskGroup(of: (Int, AreaPage).self) { calls in
+            let batched = try await withThrowingTaskGroup(of: (Int, AreaPage?).self) { calls in
                 for (index, query) in queries.enumerated() { calls.addTask { (index, try await store.search(query)) } }
+                calls.addTask {
+                    await #expect(throws: PSQLError.self) { try await store.search(refused) }
+                    return (-1, nil)
+                }
                 var pages = [AreaPage](repeating: AreaPage(areas: [], total: -1), count: queries.count)
-                for try await (index, page) in calls { pages[index] = page }
+                for try await (index, page) in calls where index >= 0 { pages[index] = try #require(page) }
                 return pages
             }
             // Planned once for any batch, not again on every call (see `StoreConfiguration.clientConfiguration`).
