@@ -60,7 +60,8 @@ public final class SearchServer: Service, Sendable {
     public var outcome: Outcome { state.withLock { $0.outcome } }
 
     public func run() async throws {
-        let handler = SearchHandler(store: AreaStore(client: postgres, logger: logger), context: configuration,
+        let store = AreaStore(client: postgres, logger: logger, concurrentBatches: configuration.settings.storeBatches)
+        let handler = SearchHandler(store: store, context: configuration,
                                     stats: stats, instanceID: options.instanceID, logger: logger)
         var security = HTTP2ServerTransport.Posix.TransportSecurity.plaintext
         if let certificate = options.tlsCertificateFile, let key = options.tlsKeyFile {

@@ -45,6 +45,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest result_per_page accepted.") var maxPageSize: String?
     @Option(help: "Store deadline in milliseconds.") var storeTimeoutMs: String?
     @Option(help: "PostgreSQL connections kept open.") var storeConnections: String?
+    @Option(help: "Point (and name) search statements at PostgreSQL at once; searches arriving meanwhile are batched.")
+    var storeBatches: String?
     @Option(help: "Extra delay per search in milliseconds (drills).") var simulatedLatencyMs: String?
     @Option(help: "Kafka topic for logs (default: none).") var kafkaTopic: String?
     @Option(help: "Kafka bootstrap servers.") var kafkaBrokers: String?
@@ -164,6 +166,7 @@ struct Serve: AsyncParsableCommand {
         let pairs: [(String, String?)] = [
             ("log_level", logLevel), ("default_page_size", defaultPageSize), ("max_page_size", maxPageSize),
             ("store_timeout_ms", storeTimeoutMs), ("store_connections", storeConnections),
+            ("store_batches", storeBatches),
             ("simulated_latency_ms", simulatedLatencyMs),
             ("kafka_topic", kafkaTopic), ("kafka_brokers", kafkaBrokers), ("statsd_address", statsdAddress),
             ("check_interval_s", checkIntervalS),
