@@ -13,7 +13,7 @@ protocol DeadlineExpiring: AnyObject, Sendable {
 /// but at least `granularity` (a deadline may end that much late).
 ///
 /// Why not a timer per call: scheduling an event-loop task for every store call and cancelling it when
-/// the call returns cost search-server 15-25 µs of CPU a call under load (a promise, the loop's lock, a
+/// the call returns cost search-server 13-26 µs of CPU a call under load (a promise, the loop's lock, a
 /// wake-up of the loop when the new timer came first; paired runs, 32 streams). Adding to the heap is a
 /// push under a lock; under load the timer fires once per `granularity`.
 ///

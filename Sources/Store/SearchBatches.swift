@@ -11,8 +11,8 @@ import Synchronization
 /// `maxBatch`). Alone, a search goes at once in a batch of one: nothing waits for a batch to fill.
 /// Every search still gets its own answer, computed for it: nothing is cached.
 ///
-/// Measured (search-server, Paris, 32 streams on one connection; BENCHMARKS.md): batches of ~5 searches
-/// with two statements at once, ~10 with one; PostgreSQL's CPU per search 114-122 µs → 38-44 µs.
+/// Measured (search-server, Paris, 32 streams on one connection; BENCHMARKS.md): PostgreSQL's CPU per
+/// search 114-124 µs → 39-44 µs with one statement at once, and the server's calls/s up 18-27 %.
 final class SearchBatches<Statement: BatchedSearch>: Sendable {
     private struct Pending: Sendable {
         var request: Statement.Request
