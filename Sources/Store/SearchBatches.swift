@@ -176,26 +176,16 @@ struct PointBatchSearch: BatchedSearch {
         var limit: Int
     }
 
-    private var longitudes: [Double] = []
-    private var latitudes: [Double] = []
-    private var offsets: [Int] = []
-    private var limits: [Int] = []
+    private let requests: [Request]
 
-    init(_ requests: [Request]) {
-        for request in requests {
-            longitudes.append(request.longitude)
-            latitudes.append(request.latitude)
-            offsets.append(request.offset)
-            limits.append(request.limit)
-        }
-    }
+    init(_ requests: [Request]) { self.requests = requests }
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 4)
-        bindings.append(longitudes)
-        bindings.append(latitudes)
-        bindings.append(offsets)
-        bindings.append(limits)
+        bindings.append(requests.map(\.longitude))
+        bindings.append(requests.map(\.latitude))
+        bindings.append(requests.map(\.offset))
+        bindings.append(requests.map(\.limit))
         return bindings
     }
 }
@@ -227,26 +217,16 @@ struct NameBatchSearch: BatchedSearch {
         var limit: Int
     }
 
-    private var patterns: [String] = []
-    private var texts: [String] = []
-    private var offsets: [Int] = []
-    private var limits: [Int] = []
+    private let requests: [Request]
 
-    init(_ requests: [Request]) {
-        for request in requests {
-            patterns.append(request.pattern)
-            texts.append(request.text)
-            offsets.append(request.offset)
-            limits.append(request.limit)
-        }
-    }
+    init(_ requests: [Request]) { self.requests = requests }
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 4)
-        bindings.append(patterns)
-        bindings.append(texts)
-        bindings.append(offsets)
-        bindings.append(limits)
+        bindings.append(requests.map(\.pattern))
+        bindings.append(requests.map(\.text))
+        bindings.append(requests.map(\.offset))
+        bindings.append(requests.map(\.limit))
         return bindings
     }
 }
