@@ -158,10 +158,19 @@ let package = Package(
         ),
         // Positions and outlines on the globe, pure (the store, the search pane's map and the CLI share them).
         .target(name: "Geo"),
+        // Deadlines that hold even when the work ignores cancellation, on one shared timer.
+        .target(
+            name: "Deadlines",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
         .target(
             name: "Store",
             dependencies: [
-                "Geo",
+                "Geo", "Deadlines",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -173,13 +182,12 @@ let package = Package(
         .target(
             name: "SearchService",
             dependencies: [
-                "SearchSettings", "SearchAPI", "GRPCHealth", "Store", "Consul", "Kafka", "Telemetry",
+                "SearchSettings", "SearchAPI", "GRPCHealth", "Store", "Deadlines", "Consul", "Kafka", "Telemetry",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -188,7 +196,7 @@ let package = Package(
         .executableTarget(
             name: "search-server",
             dependencies: [
-                "SearchService", "Store", "Consul", "Telemetry",
+                "SearchService", "Store", "Deadlines", "Consul", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -213,7 +221,7 @@ let package = Package(
         ]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "FuzzSupport"]),
         .testTarget(name: "SearchServiceTests", dependencies: [
-            "SearchService", "SearchAPI", "GRPCHealth", "Store", "FuzzSupport", "StackSupport",
+            "SearchService", "SearchAPI", "GRPCHealth", "Store", "Deadlines", "FuzzSupport", "StackSupport",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -223,7 +231,7 @@ let package = Package(
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         ]),
-        .testTarget(name: "StoreIntegrationTests", dependencies: ["Store", "StackSupport"]),
+        .testTarget(name: "StoreIntegrationTests", dependencies: ["Store", "Deadlines", "StackSupport"]),
         .testTarget(name: "KafkaIntegrationTests", dependencies: ["Kafka", "StackSupport"]),
         .testTarget(name: "LogTailTests", dependencies: ["LogTail", "Kafka"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),

@@ -1,4 +1,5 @@
 import Consul
+import Deadlines
 import Logging
 
 /// Keeps this instance registered in Consul for as long as it runs, and takes it out first at shutdown.

@@ -1,3 +1,4 @@
+import Deadlines
 import GRPCCore
 import Logging
 import Metrics

@@ -1,4 +1,5 @@
 import Consul
+import Deadlines
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Logging
@@ -60,7 +61,8 @@ public final class SearchServer: Service, Sendable {
     public var outcome: Outcome { state.withLock { $0.outcome } }
 
     public func run() async throws {
-        let store = AreaStore(client: postgres, logger: logger, concurrentBatches: configuration.settings.storeBatches)
+        let store = AreaStore(client: postgres, logger: logger, concurrentBatches: configuration.settings.storeBatches,
+                              batchTimeLimit: { [configuration] in .milliseconds(configuration.settings.storeTimeoutMilliseconds) })
         let handler = SearchHandler(store: store, context: configuration,
                                     stats: stats, instanceID: options.instanceID, logger: logger)
         var security = HTTP2ServerTransport.Posix.TransportSecurity.plaintext

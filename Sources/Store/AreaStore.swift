@@ -11,11 +11,14 @@ public struct AreaStore: Sendable {
     /// The caller runs `client.run()` (in a task or service group) for as long as the store is used.
     /// `concurrentBatches`: how many point-search statements, and how many name-search statements, run
     /// at once (see `SearchBatches`; one was fastest on 2 cores, where the server shares PostgreSQL's cores).
-    public init(client: PostgresClient, logger: Logger = Logger(label: "opsdeck.store"), concurrentBatches: Int = 1) {
+    /// `batchTimeLimit`: how long a batch statement is waited for before the next batch goes on without it
+    /// (read for every batch: search-server gives its live store deadline).
+    public init(client: PostgresClient, logger: Logger = Logger(label: "opsdeck.store"), concurrentBatches: Int = 1,
+                batchTimeLimit: @escaping @Sendable () -> Duration = { .seconds(2) }) {
         self.client = client
         self.logger = logger
-        pointSearches = SearchBatches(client: client, logger: logger, concurrentBatches: concurrentBatches)
-        nameSearches = SearchBatches(client: client, logger: logger, concurrentBatches: concurrentBatches)
+        pointSearches = SearchBatches(client: client, logger: logger, concurrentBatches: concurrentBatches, timeLimit: batchTimeLimit)
+        nameSearches = SearchBatches(client: client, logger: logger, concurrentBatches: concurrentBatches, timeLimit: batchTimeLimit)
     }
 
     /// Areas whose polygon contains the point, smallest first (a state before its country).

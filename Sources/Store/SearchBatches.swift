@@ -1,3 +1,4 @@
+import Deadlines
 import Logging
 import PostgresNIO
 import Synchronization
@@ -11,31 +12,55 @@ import Synchronization
 /// `maxBatch`). Alone, a search goes at once in a batch of one: nothing waits for a batch to fill.
 /// Every search still gets its own answer, computed for it: nothing is cached.
 ///
+/// A search whose caller gives up (its deadline, or cancellation) while it waits leaves the queue at
+/// once. A statement that outlives `timeLimit` (a connection gone silent, a server that hangs) is left
+/// to end on its own, its searches fail with `DeadlineExceeded`, and the next batch goes on another
+/// connection: one stuck statement does not stall every search behind it.
+///
 /// Measured (search-server, Paris, 32 streams on one connection; BENCHMARKS.md): PostgreSQL's CPU per
 /// search 114-124 µs → 39-44 µs with one statement at once, and the server's calls/s up 18-27 %.
 final class SearchBatches<Statement: BatchedSearch>: Sendable {
     private struct Pending: Sendable {
+        var id: Int
         var request: Statement.Request
         var reply: @Sendable (Result<AreaPage, any Error>) -> Void
     }
 
     private let queue: Mutex<BatchQueue<Pending>>
+    private let ids = Atomic<Int>(0)
     private let client: PostgresClient
     private let logger: Logger
+    private let timeLimit: @Sendable () -> Duration
 
-    init(client: PostgresClient, logger: Logger, concurrentBatches: Int, maxBatch: Int = 64) {
+    init(client: PostgresClient, logger: Logger, concurrentBatches: Int, maxBatch: Int = 64,
+         timeLimit: @escaping @Sendable () -> Duration) {
         self.client = client
         self.logger = logger
+        self.timeLimit = timeLimit
         queue = Mutex(BatchQueue(concurrentBatches: concurrentBatches, maxBatch: maxBatch))
     }
 
     /// The most searches one statement has carried so far.
     var largestBatch: Int { queue.withLock { $0.largestBatch } }
+    /// Searches waiting for a statement.
+    var waiting: Int { queue.withLock { $0.waiting.count } }
 
     func search(_ request: Statement.Request) async throws -> AreaPage {
-        try await withCheckedThrowingContinuation { continuation in
-            submit(Pending(request: request) { continuation.resume(with: $0) })
+        let id = ids.add(1, ordering: .relaxed).newValue
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                submit(Pending(id: id, request: request) { continuation.resume(with: $0) })
+                // Cancelled before it was queued: the handler found nothing to take out.
+                if Task.isCancelled { withdraw(id) }
+            }
+        } onCancel: {
+            withdraw(id)
         }
+    }
+
+    /// Takes a search out of the queue if it still waits there, and tells its caller.
+    private func withdraw(_ id: Int) {
+        queue.withLock { $0.withdraw { $0.id == id } }?.reply(.failure(CancellationError()))
     }
 
     private func submit(_ pending: Pending) {
@@ -52,7 +77,8 @@ final class SearchBatches<Statement: BatchedSearch>: Sendable {
     /// One statement for the batch; every search is answered, with its page or with the batch's error.
     private func run(_ batch: [Pending]) async {
         do {
-            let pages = try await pages(of: Statement(batch.map(\.request)), count: batch.count)
+            let statement = Statement(batch.map(\.request))
+            let pages = try await withDeadline(timeLimit()) { [self] in try await run(statement, count: batch.count) }
             for (pending, page) in zip(batch, pages) { pending.reply(.success(page)) }
         } catch let error as PSQLError where batch.count > 1 && error.isDataException {
             // One search's values can fail the statement for all of them (PostgreSQL refuses a text with a
@@ -63,10 +89,11 @@ final class SearchBatches<Statement: BatchedSearch>: Sendable {
         }
     }
 
-    private func pages(of statement: Statement, count: Int) async throws -> [AreaPage] {
+    /// The statement's pages, one per search.
+    private func run(_ statement: Statement, count: Int) async throws -> [AreaPage] {
         var pages = [AreaPage](repeating: AreaPage(areas: [], total: 0), count: count)
         do {
-            for try await row in try await client.execute(statement, logger: logger) { try pages.append(row) }
+            for try await row in try await client.execute(statement, logger: logger) { try pages.add(row) }
         } catch let error as PSQLError where error.code == .server && !error.isDataException {
             // A connection keeps a failed prepare (postgres-nio answers every later execute there with
             // that error, e.g. "cached plan must not change result type" after a schema change): an
@@ -76,7 +103,7 @@ final class SearchBatches<Statement: BatchedSearch>: Sendable {
             pages = [AreaPage](repeating: AreaPage(areas: [], total: 0), count: count)
             let rows = try await client.query(PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings()),
                                               logger: logger)
-            for try await row in rows { try pages.append(statement.decodeRow(row)) }
+            for try await row in rows { try pages.add(statement.decodeRow(row)) }
         }
         return pages
     }
@@ -114,6 +141,12 @@ struct BatchQueue<Request> {
         running += 1
         largestBatch = max(largestBatch, 1)
         return [request]
+    }
+
+    /// Takes out the first waiting request that matches (its caller gave up), if there is one.
+    mutating func withdraw(where matches: (Request) -> Bool) -> Request? {
+        guard let index = waiting.firstIndex(where: matches) else { return nil }
+        return waiting.remove(at: index)
     }
 
     /// A runner's batch ended: the next batch for it (the oldest waiting first), or nil and it stops.
@@ -240,7 +273,7 @@ struct BatchRowOutOfPlace: Error, CustomStringConvertible {
 
 extension Array where Element == AreaPage {
     /// A batch row onto its search's page.
-    mutating func append(_ row: BatchRow) throws {
+    mutating func add(_ row: BatchRow) throws {
         guard indices.contains(row.index) else { throw BatchRowOutOfPlace(index: row.index, count: count) }
         self[row.index].append(row.row)
     }

@@ -36,7 +36,9 @@ public struct StoreConfiguration: Sendable {
     /// costs their generic plan for 100 elements in each array and a custom plan for the few really sent,
     /// so the generic plan never looks cheaper, and planning took 0.25 ms of a 0.35 ms search (psql,
     /// `EXECUTE` of one point: 0.32-0.39 ms under `auto`, 0.10-0.13 forced, as the one-point statement).
-    /// The generic plans keep their indexes (GiST for points, trigram for names: `EXPLAIN EXECUTE`).
+    /// The generic plans keep their indexes (`EXPLAIN EXECUTE` under the setting): GiST for points, trigram
+    /// for names, both for the point-and-name query, the primary key for outlines. The setting applies to
+    /// every statement of the session, the unnamed ones of `query` too.
     public var clientConfiguration: PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(host: host, port: port, username: user, password: password,
                                                          database: database, tls: .disable)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Consul
+import Deadlines
 import Foundation
 import Logging
 import Metrics

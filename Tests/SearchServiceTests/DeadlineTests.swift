@@ -1,4 +1,4 @@
-import SearchService
+@testable import Deadlines
 import Synchronization
 import Testing
 
@@ -51,6 +51,26 @@ import Testing
         await #expect(throws: CancellationError.self) { try await caller.value }
         #expect(abandoned.count == 1)
         gate.open()
+    }
+
+    /// A deadline earlier than the one the timer waits for is not kept waiting for it.
+    @Test func anEarlierDeadlineFiresBeforeALaterOneAddedFirst() async throws {
+        let timer = DeadlineTimer(granularity: .milliseconds(20))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let late = Expiry(), early = Expiry()
+        timer.add(late, in: .milliseconds(600))
+        timer.add(early, in: .milliseconds(100))
+        while late.at == nil && clock.now - start < .seconds(20) { try await Task.sleep(for: .milliseconds(10)) }
+        let earlyAt = try #require(early.at), lateAt = try #require(late.at)
+        #expect(earlyAt - start >= .milliseconds(100) && earlyAt - start < .milliseconds(500))
+        #expect(lateAt - start >= .milliseconds(600))
+    }
+
+    final class Expiry: DeadlineExpiring {
+        private let moment = Mutex<ContinuousClock.Instant?>(nil)
+        var at: ContinuousClock.Instant? { moment.withLock { $0 } }
+        func expire() { moment.withLock { $0 = $0 ?? .now } }
     }
 
     /// Holds callers until opened; ignores cancellation, as postgres-nio waiting for a dead server does.

@@ -7,7 +7,7 @@
 //
 // MESSAGES holds gRPC length-prefixed messages back to back (1 flag byte, 4 bytes of big-endian length,
 // the protobuf message), as they go on the wire. A call counts as failed unless it ends with HTTP 200
-// and grpc-status 0. The first second warms up and is not counted. Prints one line:
+// and grpc-status 0. The first second warms up: its calls are not counted, but a failed one is. Prints:
 //   concurrency=N calls=C errors=E rate=R/s mean_ms=M
 // Built by scripts/bench-search: gcc -O2 grpc-load.c -lnghttp2 (Debian: libnghttp2-dev).
 #include <arpa/inet.h>
@@ -85,8 +85,10 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
     if (name_length == 7 && memcmp(name, ":status", 7) == 0)
         call->http_ok = value_length == 3 && memcmp(value, "200", 3) == 0;
     else if (name_length == 11 && memcmp(name, "grpc-status", 11) == 0) {
-        call->grpc_status = 0;
-        for (size_t i = 0; i < value_length; i++) call->grpc_status = call->grpc_status * 10 + (value[i] - '0');
+        int status = value_length > 0 && value_length < 4 ? 0 : -1;  // one to three digits, else not a status
+        for (size_t i = 0; i < value_length && status >= 0; i++)
+            status = value[i] >= '0' && value[i] <= '9' ? status * 10 + (value[i] - '0') : -1;
+        call->grpc_status = status;
     }
     return 0;
 }
@@ -100,8 +102,8 @@ static int on_close(nghttp2_session *session, int32_t stream, uint32_t error, vo
     if (call->started >= warm_until) {
         calls++;
         latency_sum += ended - call->started;
-        if (error != 0 || !call->http_ok || call->grpc_status != 0) errors++;
     }
+    if (error != 0 || !call->http_ok || call->grpc_status != 0) errors++;  // warm-up calls too
     free(call);
     if (ended < stop_at) start_call(session);
     return 0;

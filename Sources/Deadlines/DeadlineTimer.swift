@@ -18,7 +18,8 @@ protocol DeadlineExpiring: AnyObject, Sendable {
 /// push under a lock; under load the timer fires once per `granularity`.
 ///
 /// A finished call is not taken out: its entry expires as a no-op at its deadline (the race is decided),
-/// so the heap holds the calls of the last deadline's length (~10,000 at 5,000 calls/s and 2 s).
+/// so the heap holds the calls of the last deadline's length (~10,000 at 5,000 calls/s and 2 s; the store
+/// deadline may be set up to 60 s: thirty times that, a few MiB).
 final class DeadlineTimer: Sendable {
     static let shared = DeadlineTimer(granularity: .milliseconds(20))
 
