@@ -117,7 +117,7 @@ extension PSQLError {
 /// Which searches go to PostgreSQL when: pure, so its rules are tested without a database.
 ///
 /// Requests wait only while `concurrentBatches` batches run; a runner that finishes a batch takes the
-/// next one itself, so under load no task is started per batch.
+/// next one itself, so under load no runner is started per batch.
 struct BatchQueue<Request> {
     let concurrentBatches: Int
     let maxBatch: Int
