@@ -72,6 +72,26 @@ import Testing
         }
     }
 
+    /// A scratch database with the schema and one area, Squareland (0 0 to 2 2), and a client running on it.
+    func withSquareland(_ prefix: String, maximumConnections: Int? = nil,
+                        _ body: @Sendable (PostgresClient) async throws -> Void) async throws {
+        try await withScratchDatabase(prefix) { configuration in
+            var clientConfiguration = configuration.clientConfiguration
+            if let maximumConnections { clientConfiguration.options.maximumConnections = maximumConnections }
+            let client = PostgresClient(configuration: clientConfiguration)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                try await MigrationRunner(client: client).migrate()
+                try await client.query("""
+                    INSERT INTO area (source, kind, code, name, geom)
+                    VALUES ('test', 'state', NULL, 'Squareland', ST_Multi(ST_MakeEnvelope(0, 0, 2, 2, 4326)))
+                    """)
+                try await body(client)
+            }
+        }
+    }
+
     /// On a new, empty database two migrators start at once, as several servers do: the advisory lock
     /// makes one apply every version and the other find nothing left; running again applies nothing.
     @Test func concurrentMigratorsApplyEachVersionOnce() async throws {
@@ -99,25 +119,13 @@ import Testing
     /// ("cached plan must not change result type"), postgres-nio keeps that failure for the connection,
     /// and the search goes out once more unprepared. One connection, so the second search meets it.
     @Test func thePreparedPointSearchSurvivesASchemaChange() async throws {
-        try await withScratchDatabase("opsdeck_prepared") { configuration in
-            var clientConfiguration = configuration.clientConfiguration
-            clientConfiguration.options.maximumConnections = 1
-            let client = PostgresClient(configuration: clientConfiguration)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await client.run() }
-                defer { group.cancelAll() }
-                try await MigrationRunner(client: client).migrate()
-                try await client.query("""
-                    INSERT INTO area (source, kind, code, name, geom)
-                    VALUES ('test', 'state', NULL, 'Squareland', ST_Multi(ST_MakeEnvelope(0, 0, 2, 2, 4326)))
-                    """)
-                let store = AreaStore(client: client)
-                let query = AreaQuery(point: GeoPoint(latitude: 1, longitude: 1))
-                #expect(try await store.search(query).areas.map(\.name) == ["Squareland"])
-                try await client.query("ALTER TABLE area ALTER COLUMN kind TYPE varchar(40)")
-                let again = try await store.search(query)
-                #expect(again.areas.map(\.name) == ["Squareland"] && again.areas.first?.kind == "state")
-            }
+        try await withSquareland("opsdeck_prepared", maximumConnections: 1) { client in
+            let store = AreaStore(client: client)
+            let query = AreaQuery(point: GeoPoint(latitude: 1, longitude: 1))
+            #expect(try await store.search(query).areas.map(\.name) == ["Squareland"])
+            try await client.query("ALTER TABLE area ALTER COLUMN kind TYPE varchar(40)")
+            let again = try await store.search(query)
+            #expect(again.areas.map(\.name) == ["Squareland"] && again.areas.first?.kind == "state")
         }
     }
 

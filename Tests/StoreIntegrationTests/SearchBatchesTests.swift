@@ -107,50 +107,40 @@ extension AreaStoreTests {
     /// limit, its searches fail, and the searches behind it go on in the next batch; a search waiting in
     /// the queue whose caller gives up leaves it at once. Once the lock goes, searches answer again.
     @Test func aStuckStatementIsLeftBehindAndAWaitingSearchCanLeave() async throws {
-        try await withScratchDatabase("opsdeck_stuck") { configuration in
-            let client = PostgresClient(configuration: configuration.clientConfiguration)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await client.run() }
-                defer { group.cancelAll() }
-                try await MigrationRunner(client: client).migrate()
-                try await client.query("""
-                    INSERT INTO area (source, kind, code, name, geom)
-                    VALUES ('test', 'state', NULL, 'Squareland', ST_Multi(ST_MakeEnvelope(0, 0, 2, 2, 4326)))
-                    """)
-                let limit = Duration.milliseconds(600)
-                let store = AreaStore(client: client, concurrentBatches: 1, batchTimeLimit: { limit })
-                let query = AreaQuery(point: GeoPoint(latitude: 1, longitude: 1))
-                #expect(try await store.search(query).areas.map(\.name) == ["Squareland"])
-                let clock = ContinuousClock()
-                func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
-                    let end = clock.now + .seconds(20)
-                    while !condition() {
-                        guard clock.now < end else { Issue.record("gave up waiting until \(what)"); return }
-                        try await Task.sleep(for: .milliseconds(10))
-                    }
+        try await withSquareland("opsdeck_stuck") { client in
+            let limit = Duration.milliseconds(600)
+            let store = AreaStore(client: client, concurrentBatches: 1, batchTimeLimit: { limit })
+            let query = AreaQuery(point: GeoPoint(latitude: 1, longitude: 1))
+            #expect(try await store.search(query).areas.map(\.name) == ["Squareland"])
+            let clock = ContinuousClock()
+            func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
+                let end = clock.now + .seconds(20)
+                while !condition() {
+                    guard clock.now < end else { Issue.record("gave up waiting until \(what)"); return }
+                    try await Task.sleep(for: .milliseconds(10))
                 }
-
-                try await client.withConnection { locker in
-                    try await locker.query("BEGIN")
-                    try await locker.query("LOCK TABLE area IN ACCESS EXCLUSIVE MODE")
-                    let start = clock.now
-                    let stuck = Task { try await store.search(query) }
-                    try await Task.sleep(for: .milliseconds(100))
-                    let behind = Task { try await store.search(query) }
-                    let leaving = Task { try await store.search(query) }
-                    try await waitUntil("two searches wait") { store.pointSearches.waiting == 2 }
-                    leaving.cancel()
-                    await #expect(throws: CancellationError.self) { try await leaving.value }
-                    #expect(store.pointSearches.waiting == 1)
-                    await #expect(throws: DeadlineExceeded.self) { try await stuck.value }
-                    #expect(clock.now - start >= limit && clock.now - start < limit + .seconds(10))
-                    // The next batch went on without the stuck one (and met the lock in turn).
-                    await #expect(throws: DeadlineExceeded.self) { try await behind.value }
-                    #expect(clock.now - start >= limit * 2)
-                    try await locker.query("ROLLBACK")
-                }
-                #expect(try await store.search(query).areas.map(\.name) == ["Squareland"])
             }
+
+            try await client.withConnection { locker in
+                try await locker.query("BEGIN")
+                try await locker.query("LOCK TABLE area IN ACCESS EXCLUSIVE MODE")
+                let start = clock.now
+                let stuck = Task { try await store.search(query) }
+                try await Task.sleep(for: .milliseconds(100))
+                let behind = Task { try await store.search(query) }
+                let leaving = Task { try await store.search(query) }
+                try await waitUntil("two searches wait") { store.pointSearches.waiting == 2 }
+                leaving.cancel()
+                await #expect(throws: CancellationError.self) { try await leaving.value }
+                #expect(store.pointSearches.waiting == 1)
+                await #expect(throws: DeadlineExceeded.self) { try await stuck.value }
+                #expect(clock.now - start >= limit && clock.now - start < limit + .seconds(10))
+                // The next batch went on without the stuck one (and met the lock in turn).
+                await #expect(throws: DeadlineExceeded.self) { try await behind.value }
+                #expect(clock.now - start >= limit * 2)
+                try await locker.query("ROLLBACK")
+            }
+            #expect(try await store.search(query).areas.map(\.name) == ["Squareland"])
         }
     }
 
