@@ -198,6 +198,7 @@ let package = Package(
             dependencies: [
                 "SearchService", "Store", "Deadlines", "Consul", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -224,6 +225,7 @@ let package = Package(
             "SearchService", "SearchAPI", "GRPCHealth", "Store", "Deadlines", "FuzzSupport", "StackSupport",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "SearchServerIntegrationTests", dependencies: [
             "SearchAPI", "GRPCHealth", "Consul", "DevConsul", "Kafka", "Store", "StackSupport", "Telemetry",

@@ -3,6 +3,7 @@ import Deadlines
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Logging
+import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
 import Store
@@ -28,6 +29,10 @@ public final class SearchServer: Service, Sendable {
         public var tlsKeyFile: String?
         /// With TLS: callers must present a certificate signed by this CA (mutual TLS).
         public var tlsClientCAFile: String?
+        /// Where calls are read, handled and answered: the gRPC connections and the handlers run on this
+        /// group's loops (`EventLoopTaskExecutor`). Give the server's PostgresClient the same group, so that
+        /// a search goes on where PostgreSQL's answer arrives instead of waking a thread of Swift's pool.
+        public var eventLoopGroup: MultiThreadedEventLoopGroup = .singleton
         /// Served over TLS (both files given): what the transport and the registered check agree on.
         public var servesTLS: Bool { tlsCertificateFile != nil && tlsKeyFile != nil }
 
@@ -76,11 +81,13 @@ public final class SearchServer: Service, Sendable {
                 security = .tls(certificateChain: chain, privateKey: .file(path: key, format: .pem))
             }
         }
-        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: options.host, port: options.port), transportSecurity: security)
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: options.host, port: options.port),
+                                                   transportSecurity: security, eventLoopGroup: options.eventLoopGroup)
         let server = GRPCServer(transport: transport, services: [handler, health])
 
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.serve() }
+            let executor = EventLoopTaskExecutor(group: options.eventLoopGroup)
+            group.addTask { try await RequestExecutor.run(on: executor) { try await server.serve() } }
             guard let port = try await transport.listeningAddress.ipv4?.port else {
                 throw RPCError(code: .internalError, message: "the server did not bind an IPv4 port")
             }

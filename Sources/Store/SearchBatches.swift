@@ -65,7 +65,7 @@ final class SearchBatches<Statement: BatchedSearch>: Sendable {
 
     private func submit(_ pending: Pending) {
         guard let batch = queue.withLock({ $0.submit(pending) }) else { return }
-        Task { [self] in
+        Task(executorPreference: RequestExecutor.current) { [self] in
             var next: [Pending]? = batch
             while let batch = next {
                 await run(batch)

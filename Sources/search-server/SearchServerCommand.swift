@@ -136,7 +136,7 @@ struct Serve: AsyncParsableCommand {
         postgresLogger.logLevel = .warning
         let postgres = PostgresClient(configuration: StoreConfiguration.fromEnvironment(environment)
                                         .serverClientConfiguration(connections: settings.storeConnections),
-                                      backgroundLogger: postgresLogger)
+                                      eventLoopGroup: options.eventLoopGroup, backgroundLogger: postgresLogger)
         let server = SearchServer(options: options, configuration: configuration, consul: consul,
                                   postgres: postgres, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
