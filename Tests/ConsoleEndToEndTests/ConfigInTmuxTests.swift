@@ -89,8 +89,11 @@ import Testing
         try tmux.send("C-u")
         try tmux.sendText("error")
         try tmux.send("Enter")
-        let conflict = try await tmux.waitFor("the conflict") { $0.contains("yours   error") && $0.contains("theirs  warning") }
-        #expect(conflict.contains("not written: \(service)/log_level changed since it was shown"))
+        // All three in one capture: tmux can capture a frame half drawn (the box before the bottom line).
+        try await tmux.waitFor("the conflict: both values, and why nothing was written") {
+            $0.contains("yours   error") && $0.contains("theirs  warning")
+                && $0.contains("not written: \(service)/log_level changed since it was shown")
+        }
         let stored = try await curl(["http://127.0.0.1:8500/v1/kv/\(service)/log_level?raw"])
         #expect(stored.output == "warning")
         try tmux.send("Escape")
