@@ -224,6 +224,7 @@ let package = Package(
         .testTarget(name: "SearchServiceTests", dependencies: [
             "SearchService", "SearchAPI", "GRPCHealth", "Store", "Deadlines", "FuzzSupport", "StackSupport",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -86,8 +86,7 @@ public final class SearchServer: Service, Sendable {
         let server = GRPCServer(transport: transport, services: [handler, health])
 
         try await withThrowingTaskGroup(of: Void.self) { group in
-            let executor = EventLoopTaskExecutor(group: options.eventLoopGroup)
-            group.addTask { try await RequestExecutor.run(on: executor) { try await server.serve() } }
+            group.addTask { [options] in try await Self.serve(server, on: options.eventLoopGroup) }
             guard let port = try await transport.listeningAddress.ipv4?.port else {
                 throw RPCError(code: .internalError, message: "the server did not bind an IPv4 port")
             }
@@ -132,6 +131,13 @@ public final class SearchServer: Service, Sendable {
             background.cancel()
             logger.info("stopped")
         }
+    }
+
+    /// Serves `server`'s calls on `group`'s loops: their tasks, and the tasks they start with
+    /// `RequestExecutor.current`, run on the loop that woke them (`EventLoopTaskExecutor`).
+    public static func serve<Transport: ServerTransport>(_ server: GRPCServer<Transport>,
+                                                         on group: MultiThreadedEventLoopGroup) async throws {
+        try await RequestExecutor.run(on: EventLoopTaskExecutor(group: group)) { try await server.serve() }
     }
 
     /// Starts the shutdown sequence once, remembering why.

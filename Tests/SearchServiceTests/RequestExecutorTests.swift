@@ -1,7 +1,13 @@
 import Deadlines
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import Logging
 import NIOCore
 import NIOPosix
+import SearchAPI
 import SearchService
+import Store
+import Synchronization
 import Testing
 
 /// A call's work stays on the server's event loops (`RequestExecutor` with `EventLoopTaskExecutor`): what
@@ -27,20 +33,59 @@ import Testing
         try await group.shutdownGracefully()
     }
 
-    /// A task resumed by a loop goes on there (as a search answered on its PostgreSQL connection's loop).
+    /// A task resumed by one of the group's loops goes on there (as a search answered on its PostgreSQL
+    /// connection's loop); resumed by another group's loop, on one of the group's.
     @Test func aTaskGoesOnOnTheLoopThatResumedIt() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let other = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loops = Array(group.makeIterator())
         let after = try await RequestExecutor.run(on: EventLoopTaskExecutor(group: group)) {
             var after: [Int] = []
-            for index in [1, 1, 0, 0, 1] {
-                // Later than the task's suspension: a continuation resumed before it goes on where it was.
-                try await loops[index].scheduleTask(in: .milliseconds(20)) {}.futureResult.get()
+            for loop in [loops[1], loops[1], loops[0], loops[0], loops[1], other.next()] {
+                // Well after the task has suspended: resumed before that, it would go on where it was.
+                try await loop.scheduleTask(in: .milliseconds(200)) {}.futureResult.get()
                 after.append(loops.firstIndex { $0.inEventLoop } ?? -1)
             }
             return after
         }
-        #expect(after == [1, 1, 0, 0, 1])
+        #expect(after.prefix(5) == [1, 1, 0, 0, 1])
+        #expect(after.last.map { $0 >= 0 } == true, "resumed by another group's loop, it went on off the group: \(after)")
         try await group.shutdownGracefully()
+        try await other.shutdownGracefully()
+    }
+
+    /// Wired as search-server serves: a search's store call runs on the server's loops, with the
+    /// preference there for the tasks it starts (`SearchBatches`' runner), through `withDeadline`'s task.
+    @Test func aSearchReachesTheStoreOnTheServersLoops() async throws {
+        let store = Where()
+        let handler = SearchHandler(store: store, context: SearchHandlerTests.Context(), stats: RequestStats(),
+                                    instanceID: "search-test-1", logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
+        let server = GRPCServer(transport: transport, services: [handler])
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await SearchServer.serve(server, on: .singleton) }
+            let port = try #require(try await transport.listeningAddress.ipv4?.port)
+            try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(host: "127.0.0.1", port: port),
+                                                               transportSecurity: .plaintext)) { client in
+                _ = try await Search.Client(wrapping: client).search(.with { $0.lat = 1; $0.lng = 1 })
+            }
+            server.beginGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(store.seen.withLock { $0 } == ["on a loop of the server's group, preference handed on"])
+    }
+
+    /// Says where its search ran.
+    final class Where: AreaSearching {
+        let seen = Mutex<[String]>([])
+        func search(_ query: AreaQuery) async throws -> AreaPage {
+            let onLoop = MultiThreadedEventLoopGroup.singleton.makeIterator().contains { $0.inEventLoop }
+            let place = onLoop && RequestExecutor.current != nil ? "on a loop of the server's group, preference handed on"
+                : "on a loop: \(onLoop), preference: \(RequestExecutor.current != nil)"
+            seen.withLock { $0.append(place) }
+            return AreaPage(areas: [], total: 0)
+        }
+        func outlines(of ids: [Int64]) async throws -> [Int64: Outline] { [:] }
+        func count() async throws -> Int { 0 }
     }
 }
