@@ -39,7 +39,8 @@ public final class AbandonedOperations: Sendable {
 /// `abandoned` until it does (so is one whose caller was cancelled); with `abandoned.limit` of them still
 /// running, throws `TooManyAbandoned` at once (calls arriving together may pass the bound by a few). When
 /// the operation wins, the caller returns at once; its deadline stays on the `DeadlineTimer` until it
-/// passes, holding no result. The operation runs in a task of its own, on the caller's `RequestExecutor.current` when it has one.
+/// passes, holding no result. The operation runs in a task of its own, on the caller's
+/// `RequestExecutor.current` when it has one.
 public func withDeadline<T: Sendable>(_ limit: Duration, abandoned: AbandonedOperations? = nil,
                                       _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
     if let abandoned, abandoned.count >= abandoned.limit { throw TooManyAbandoned(count: abandoned.count) }
