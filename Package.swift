@@ -158,7 +158,8 @@ let package = Package(
         ),
         // Positions and outlines on the globe, pure (the store, the search pane's map and the CLI share them).
         .target(name: "Geo"),
-        // Deadlines that hold even when the work ignores cancellation, on one shared timer.
+        // Deadlines that hold even when the work ignores cancellation, on one shared timer; and the executor
+        // a call's own tasks prefer (`RequestExecutor`), which `withDeadline`'s task takes.
         .target(
             name: "Deadlines",
             dependencies: [
