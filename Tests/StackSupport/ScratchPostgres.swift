@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A private PostgreSQL cluster of the same installation as the stack's, for tests that stop and start
 /// the database (stopping the stack's own would break the suites running beside them).
@@ -50,12 +51,19 @@ public final class ScratchPostgres: Sendable {
     }
 }
 
-/// A TCP port nobody listens on right now (bound to 0, read, released).
+/// A TCP port nobody listens on right now (bound to 0, read, released), and never one this process
+/// handed out before: the kernel may give a released port to the next bind(0), and two suites running side
+/// by side must not start their servers on one port (a console test once found another test's agent at the
+/// address it had picked for "no agent here").
 public func freePort() throws -> Int {
-    let (fd, port) = try boundTCPSocket(listening: false)
-    close(fd)
-    return port
+    while true {
+        let (fd, port) = try boundTCPSocket(listening: false)
+        close(fd)
+        if handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
+    }
 }
+
+private let handedOutPorts = Mutex<Set<Int>>([])
 
 /// A TCP socket bound to a free port on 127.0.0.1 (listening if asked): the caller closes it.
 public func boundTCPSocket(listening: Bool) throws -> (fd: Int32, port: Int) {
