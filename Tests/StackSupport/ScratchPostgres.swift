@@ -51,25 +51,49 @@ public final class ScratchPostgres: Sendable {
     }
 }
 
-/// A TCP port nobody listens on right now (bound to 0, read, released), and never one this process
-/// handed out before: the kernel may give a released port to the next bind(0), and two suites running side
-/// by side must not start their servers on one port (a console test once found another test's agent at the
-/// address it had picked for "no agent here").
+/// A port nobody uses right now on TCP or UDP, below the kernel's ephemeral range, and never one this
+/// process handed out before. The port is released when this returns, so a caller that starts a server
+/// on it must not lose it to another socket meanwhile: the kernel gives ports of the ephemeral range to
+/// every bind(0) and outgoing connection (a console test once found, at the port it had picked for "no
+/// agent here", the agent another suite had started on the same port), never ports below it; and two
+/// suites of this process never get the same one.
 public func freePort() throws -> Int {
-    while true {
-        let (fd, port) = try boundTCPSocket(listening: false)
-        close(fd)
-        if handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
+    let ephemeralLow = ephemeralPortRange()?.lowerBound ?? 32_768
+    let candidates = (ephemeralLow / 2)..<ephemeralLow  // 16384-32767 by default; the stack's ports are below 10000
+    for _ in 0..<1_000 {
+        let port = Int.random(in: candidates)
+        guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
+        guard let tcp = try? boundSocket(type: SOCK_STREAM, port: port, listening: false) else { continue }
+        close(tcp.fd)
+        guard let udp = try? boundSocket(type: SOCK_DGRAM, port: port, listening: false) else { continue }
+        close(udp.fd)
+        return port
     }
+    throw StackError(message: "no free port in \(candidates) after 1,000 tries")
 }
 
 private let handedOutPorts = Mutex<Set<Int>>([])
 
+/// `/proc/sys/net/ipv4/ip_local_port_range`: where the kernel picks ports for bind(0) and connect().
+private func ephemeralPortRange() -> ClosedRange<Int>? {
+    guard let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8) else { return nil }
+    let bounds = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+    guard bounds.count == 2, bounds[0] <= bounds[1] else { return nil }
+    return bounds[0]...bounds[1]
+}
+
 /// A TCP socket bound to a free port on 127.0.0.1 (listening if asked): the caller closes it.
 public func boundTCPSocket(listening: Bool) throws -> (fd: Int32, port: Int) {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    try boundSocket(type: SOCK_STREAM, port: 0, listening: listening)
+}
+
+/// A socket of `type` bound to 127.0.0.1:`port` (0: a free one the kernel picks), listening if asked.
+private func boundSocket(type: __socket_type, port: Int, listening: Bool) throws -> (fd: Int32, port: Int) {
+    let fd = socket(AF_INET, Int32(type.rawValue), 0)
+    guard fd >= 0 else { throw StackError(message: "no socket: errno \(errno)") }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) {
@@ -78,8 +102,9 @@ public func boundTCPSocket(listening: Bool) throws -> (fd: Int32, port: Int) {
         }
     }
     guard bound else {
+        let error = errno
         close(fd)
-        throw StackError(message: "no free port: errno \(errno)")
+        throw StackError(message: port == 0 ? "no free port: errno \(error)" : "port \(port) is taken: errno \(error)")
     }
     return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }
