@@ -52,14 +52,23 @@ public struct ConsulClient: Sendable {
     ///   the request's deadline, which for a blocking read is minutes: a dead Consul would look quiet);
     /// - it allows 256 connections to the agent: every blocking query holds one for its whole wait, and
     ///   the default of 8 would queue the ninth watch until it failed. Real Consul accepts 200 per client
-    ///   address by default (`http_max_conns_per_client`), so keep a process under ~200 watches.
+    ///   address by default (`http_max_conns_per_client`), so keep a process under ~200 watches;
+    /// - it gives a connection `connectTimeout` to be made.
     public static let defaultHTTPClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
-        configuration.timeout.connect = .seconds(3)
+        configuration.timeout.connect = .nanoseconds(Int64(connectTimeout.inSeconds * 1e9))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
+
+    /// How long making a connection may take, TLS handshake included (async-http-client ends the handshake
+    /// at the connect deadline), and how long a request waits for a free connection. 10 s, as Consul's own
+    /// Go client allows for the handshake. 3 s was too short for HTTPS on a busy machine: with every test
+    /// suite starting at once on 2 cores, a first request to a local agent took 2.4-5.9 s, and one CI run
+    /// failed on "EOF during handshake" (async-http-client closing the connection at the deadline). A
+    /// refused connection is still reported at once.
+    public static let connectTimeout: Duration = .seconds(10)
 
     struct Response {
         var status: Int

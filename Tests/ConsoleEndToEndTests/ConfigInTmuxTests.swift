@@ -26,11 +26,11 @@ import Testing
     /// Programs run off the cooperative pool: every test shares its two threads, and a blocked one stalls
     /// other suites' feeds and deadlines.
     func opsdeck(_ arguments: String...) async throws -> (status: Int32, output: String) {
-        try await offPool { try Stack.run(Self.opsdeck, arguments, environment: ["CONSUL_HTTP_ADDR": "127.0.0.1:8500"]) }
+        try await Stack.run(Self.opsdeck, arguments, environment: ["CONSUL_HTTP_ADDR": "127.0.0.1:8500"])
     }
 
     func curl(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await offPool { try Stack.run("/usr/bin/curl", ["-fsS"] + arguments) }
+        try await Stack.run("/usr/bin/curl", ["-fsS"] + arguments)
     }
 
     @Test func editingSettingsInThePaneReachesTheInstancesAndAConflictIsRefused() async throws {
@@ -39,7 +39,7 @@ import Testing
         let instances = try startInstances(service)
         defer {
             instances.forEach { $0.signal(SIGTERM) }
-            _ = try? Stack.run("/usr/bin/curl", ["-fsS", "-X", "DELETE", "http://127.0.0.1:8500/v1/kv/\(service)/?recurse"])
+            _ = try? Stack.runBlocking("/usr/bin/curl", ["-fsS", "-X", "DELETE", "http://127.0.0.1:8500/v1/kv/\(service)/?recurse"])
         }
         // A key that is not a setting, and an "editor" that makes it two lines (as an operator in vi would).
         try await curlPut("\(service)/notes", "hello")
@@ -127,7 +127,7 @@ import Testing
     @Test func theKVCommandReadsWritesCheckAndSetListsAndWatches() async throws {
         try await Stack.ensureUp()
         let prefix = "kvcli-\(UInt32.random(in: 0...UInt32.max))"
-        defer { _ = try? Stack.run("/usr/bin/curl", ["-fsS", "-X", "DELETE", "http://127.0.0.1:8500/v1/kv/\(prefix)/?recurse"]) }
+        defer { _ = try? Stack.runBlocking("/usr/bin/curl", ["-fsS", "-X", "DELETE", "http://127.0.0.1:8500/v1/kv/\(prefix)/?recurse"]) }
         let watcher = try ChildProcess(Self.opsdeck, ["kv", "watch", "\(prefix)/", "--recurse", "--consul", "127.0.0.1:8500"])
         defer { watcher.signal(SIGTERM) }
         try await watcher.waitUntil("the watch's first read") { _, stderr in stderr.contains("no key \(prefix)/ yet; waiting for it") }

@@ -188,7 +188,7 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let installed = dir.appendingPathComponent("opsdeck").path
-        try FileManager.default.copyItem(atPath: Self.opsdeck, toPath: installed)
+        try await offPool { try FileManager.default.copyItem(atPath: Self.opsdeck, toPath: installed) }  // ~150 MB in a debug build
         let tmux = try Tmux(command: "\(installed) --consul 127.0.0.1:\(try freePort()) --theme light",
                             environment: ["HOME": dir.path, "XDG_CONFIG_HOME": dir.path])
         try await tmux.waitFor("the console") { $0.contains("┏ services") }

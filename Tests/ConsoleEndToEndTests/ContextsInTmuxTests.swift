@@ -18,11 +18,9 @@ import Testing
     }
 
     func register(_ service: String, port: Int, token: String? = nil) async throws {
-        let result = try await offPool {
-            try Stack.run("/usr/bin/curl", ["-fsS", "-X", "PUT", "--data", #"{"Name":"\#(service)","Port":9}"#,
-                                            "http://127.0.0.1:\(port)/v1/agent/service/register"]
-                                           + (token.map { ["-H", "X-Consul-Token: \($0)"] } ?? []))
-        }
+        let result = try await Stack.run("/usr/bin/curl", ["-fsS", "-X", "PUT", "--data", #"{"Name":"\#(service)","Port":9}"#,
+                                                           "http://127.0.0.1:\(port)/v1/agent/service/register"]
+                                                          + (token.map { ["-H", "X-Consul-Token: \($0)"] } ?? []))
         #expect(result.status == 0, "register \(service): \(result.output)")
     }
 
@@ -68,7 +66,7 @@ import Testing
         try await tmux.waitFor("the feeds alpha has no address for, off") {
             $0.contains("○ graphite: context alpha sets no graphite") && $0.contains("○ logs: context alpha sets no kafka_brokers")
         }
-        let tail = try await offPool { try Stack.run(ConsoleInTmuxTests.opsdeck, ["tail", "alpha-svc", "--config", "\(scratch)/config", "--context", "alpha"]) }
+        let tail = try await Stack.run(ConsoleInTmuxTests.opsdeck, ["tail", "alpha-svc", "--config", "\(scratch)/config", "--context", "alpha"])
         #expect(tail.status == 64 && tail.output.contains("context alpha sets no kafka_brokers: add it, or give --brokers"), "\(tail.output)")
 
         try tmux.sendText(":ctx beta")
@@ -88,13 +86,13 @@ import Testing
         try tmux.send("q")
         try await tmux.waitFor("the console quit") { $0.contains("EXITED 0") }
         // The token sent by the environment went nowhere: the context without a token sent none.
-        let stray = try await offPool { try Stack.run(ConsoleInTmuxTests.opsdeck, ["services", "--config", "\(scratch)/config", "--context", "tokenless"],
-                                                      environment: ["CONSUL_HTTP_TOKEN": token]) }
+        let stray = try await Stack.run(ConsoleInTmuxTests.opsdeck, ["services", "--config", "\(scratch)/config", "--context", "tokenless"],
+                                        environment: ["CONSUL_HTTP_TOKEN": token])
         #expect(stray.status == 0 && stray.output.contains("Consul's ACLs hid services from this token; no token was sent (set consul_token_file in context tokenless)"),
                 "\(stray.output)")
         #expect(!stray.output.contains(token) && !stray.output.contains("beta-svc"))
         // A KV read is refused outright, and said so.
-        let kv = try await offPool { try Stack.run(ConsoleInTmuxTests.opsdeck, ["kv", "get", "beta-svc/x", "--config", "\(scratch)/config", "--context", "tokenless"]) }
+        let kv = try await Stack.run(ConsoleInTmuxTests.opsdeck, ["kv", "get", "beta-svc/x", "--config", "\(scratch)/config", "--context", "tokenless"])
         #expect(kv.status == 2 && kv.output.contains("Consul refused the token for KV key beta-svc/x: Permission denied"), "\(kv.output)")
     }
 }

@@ -66,7 +66,7 @@ import Testing
     /// missing after widening) need it to tell a lost record from a late one. Read as text (`time instance
     /// level message`); raw is the JSON, where " serving " never matched.
     func whatReachedTheTopic(_ service: String, instances: [ChildProcess], load: ChildProcess) async throws -> String {
-        let topic = try await offPool { try Stack.run(ConsoleInTmuxTests.opsdeck, ["tail", service, "--from", "beginning", "--no-follow", "--output", "text"]) }
+        let topic = try await Stack.run(ConsoleInTmuxTests.opsdeck, ["tail", service, "--from", "beginning", "--no-follow", "--output", "text"])
         let lines = topic.output.split(separator: "\n")
         let perInstance = (1...instances.count).map { n in
             let own = lines.filter { $0.contains(" \(service)-\(n) ") }
@@ -86,7 +86,7 @@ import Testing
 /// (the broker keeps its log; restarting Tansu, memory-only, would empty it).
 @Suite(.timeLimit(.minutes(3))) struct LogsBrokerOutageInTmuxTests {
     func consul(_ method: String, _ path: String, _ body: String = "") throws {
-        let result = try Stack.run("/usr/bin/curl", ["-fsS", "-X", method, "-d", body, "http://127.0.0.1:8500\(path)"])
+        let result = try Stack.runBlocking("/usr/bin/curl", ["-fsS", "-X", method, "-d", body, "http://127.0.0.1:8500\(path)"])
         guard result.status == 0 else { throw StackError(message: "curl \(method) \(path): \(result.output)") }
     }
 

@@ -7,7 +7,7 @@ import Testing
     static let opsdeck = ConsoleInTmuxTests.opsdeck
 
     func tmux(_ socket: String, _ arguments: String...) throws -> (status: Int32, output: String) {
-        try Stack.run("/usr/bin/tmux", ["-L", socket] + arguments)
+        try Stack.runBlocking("/usr/bin/tmux", ["-L", socket] + arguments)
     }
 
     @Test func aSearchFromThePromptShowsTheAnswerItsMapAndCopiesTheCommand() async throws {

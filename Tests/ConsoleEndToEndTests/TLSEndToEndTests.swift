@@ -9,7 +9,7 @@ import Testing
     static let devconsul = Stack.repositoryRoot.appendingPathComponent(".build/debug/devconsul").path
 
     func opsdeck(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await offPool { try Stack.run(ConsoleInTmuxTests.opsdeck, arguments) }
+        try await Stack.run(ConsoleInTmuxTests.opsdeck, arguments)
     }
 
     @Test func instancesServingTLSAreCheckedPolledAndSearched() async throws {
@@ -34,7 +34,7 @@ import Testing
         var health = ""
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            health = try await offPool { try Stack.run("/usr/bin/curl", ["-fsS", "http://\(consul)/v1/health/service/\(service)?passing"]) }.output
+            health = try await Stack.run("/usr/bin/curl", ["-fsS", "http://\(consul)/v1/health/service/\(service)?passing"]).output
             if health.contains("gRPC check") && health.contains(": success") { break }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -50,15 +50,15 @@ import Testing
         try await stranger.waitUntil("the second agent's banner") { out, _ in out.contains("devconsul: development agent") }
         for (name, skip) in [("strict", false), ("lenient", true)] {
             let body = #"{"Name":"\#(name)","Port":\#(port!),"Check":{"GRPC":"\#(address)/Search","GRPCUseTLS":true,"TLSSkipVerify":\#(skip),"Interval":"1s"}}"#
-            let registered = try await offPool { try Stack.run("/usr/bin/curl", ["-fsS", "-X", "PUT", "--data", body,
-                                                                                  "http://127.0.0.1:\(strangerPort)/v1/agent/service/register"]) }
+            let registered = try await Stack.run("/usr/bin/curl", ["-fsS", "-X", "PUT", "--data", body,
+                                                                   "http://127.0.0.1:\(strangerPort)/v1/agent/service/register"])
             #expect(registered.status == 0, "\(registered.output)")
         }
         var checks = ""
         var states: [String: (status: String, output: String)] = [:]
         let checksDeadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < checksDeadline {
-            checks = try await offPool { try Stack.run("/usr/bin/curl", ["-fsS", "http://127.0.0.1:\(strangerPort)/v1/health/state/any"]) }.output
+            checks = try await Stack.run("/usr/bin/curl", ["-fsS", "http://127.0.0.1:\(strangerPort)/v1/health/state/any"]).output
             states = (try JSONSerialization.jsonObject(with: Data(checks.utf8)) as? [[String: Any]] ?? [])
                 .reduce(into: [:]) { $0[$1["ServiceName"] as? String ?? ""] = ($1["Status"] as? String ?? "", $1["Output"] as? String ?? "") }
             if states["lenient"]?.status == "passing", states["strict"]?.output.isEmpty == false { break }  // both probed
@@ -111,15 +111,15 @@ import Testing
         try await withIdentity.waitUntil("the HTTPS agent's banner") { out, _ in out.contains("HTTPS 127.0.0.1:\(identityPort)") }
         for (agentURL, curlTLS) in [("https://127.0.0.1:\(identityPort)", ["--cacert", certificates.caFile]), ("http://127.0.0.1:\(strangerPort)", [])] {
             let body = #"{"Name":"mutual","Port":1,"Check":{"GRPC":"\#(serving)/Search","GRPCUseTLS":true,"TLSSkipVerify":true,"Interval":"1s"}}"#
-            let registered = try await offPool { try Stack.run("/usr/bin/curl", ["-fsS", "-X", "PUT", "--data", body] + curlTLS + ["\(agentURL)/v1/agent/service/register"]) }
+            let registered = try await Stack.run("/usr/bin/curl", ["-fsS", "-X", "PUT", "--data", body] + curlTLS + ["\(agentURL)/v1/agent/service/register"])
             #expect(registered.status == 0, "\(registered.output)")
         }
         var mutualStates: [String] = []
         let mutualDeadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < mutualDeadline {
             mutualStates = try await offPool {
-                [try Stack.run("/usr/bin/curl", ["-fsS", "--cacert", certificates.caFile, "https://127.0.0.1:\(identityPort)/v1/health/checks/mutual"]).output,
-                 try Stack.run("/usr/bin/curl", ["-fsS", "http://127.0.0.1:\(strangerPort)/v1/health/checks/mutual"]).output]
+                [try Stack.runBlocking("/usr/bin/curl", ["-fsS", "--cacert", certificates.caFile, "https://127.0.0.1:\(identityPort)/v1/health/checks/mutual"]).output,
+                 try Stack.runBlocking("/usr/bin/curl", ["-fsS", "http://127.0.0.1:\(strangerPort)/v1/health/checks/mutual"]).output]
             }
             if mutualStates[0].contains("\"passing\""), mutualStates[1].contains("gRPC check") { break }
             try await Task.sleep(for: .milliseconds(200))

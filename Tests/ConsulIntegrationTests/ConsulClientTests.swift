@@ -221,8 +221,8 @@ import Testing
                         return (failures, false)
                     }
                 }
-                // Longer than the client's connect timeout (3 s): a queued request would have failed by now.
-                try await Task.sleep(for: .seconds(4))
+                // Longer than the client's connect timeout: a queued request would have failed by now.
+                try await Task.sleep(for: ConsulClient.connectTimeout + .seconds(1))
                 for n in 0..<50 { try await consul.put(key: "\(base)/\(n)/k", text: "written") }
                 var all: [(failures: [String], sawWrite: Bool)] = []
                 for try await result in group { all.append(result) }

@@ -32,9 +32,9 @@ import Testing
     }
 
     /// Regenerates the code from Protos/ and fails when the committed files differ.
-    @Test func committedCodeIsInSyncWithProtos() throws {
+    @Test func committedCodeIsInSyncWithProtos() async throws {
         let script = Stack.repositoryRoot.appendingPathComponent("scripts/protos").path
-        let result = try Stack.run(script, ["--check"])
+        let result = try await Stack.run(script, ["--check"])
         #expect(result.status == 0, "\(result.output)")
     }
 }

@@ -191,31 +191,31 @@ import Testing
 
 /// The CLI twins, as scripts use them: output and exit codes.
 @Suite(.serialized, .timeLimit(.minutes(4))) struct SearchCommandLineTests {
-    func opsdeck(_ arguments: String...) throws -> (status: Int32, output: String) {
-        try Stack.run(try Stack.opsdeckBinary(), arguments)
+    func opsdeck(_ arguments: String...) async throws -> (status: Int32, output: String) {
+        try await Stack.run(try Stack.opsdeckBinary(), arguments)
     }
 
     @Test func searchPrintsFranceAndExitsAsGrepDoes() async throws {
         try await Stack.ensureUp()
-        let paris = try opsdeck("search", "48.8566", "2.3522")
+        let paris = try await opsdeck("search", "48.8566", "2.3522")
         #expect(paris.status == 0)
         #expect(paris.output.contains("France  country  FRA   naturalearth"), "\(paris.output)")
         #expect(paris.output.contains("page 1/1 · 1 result · search-service-"))
-        let south = try opsdeck("search", "-34.6037", "-58.3816")  // negative numbers are coordinates, not options
+        let south = try await opsdeck("search", "-34.6037", "-58.3816")  // negative numbers are coordinates, not options
         #expect(south.status == 0 && south.output.contains("Argentina"), "\(south.output)")
-        let typo = try opsdeck("search", "48.8566", "2.3522", "--nmae", "x")
+        let typo = try await opsdeck("search", "48.8566", "2.3522", "--nmae", "x")
         #expect(typo.status == 64 && typo.output.contains("unknown option '--nmae'"))
-        let none = try opsdeck("search", "--name", "qqzzxx")
+        let none = try await opsdeck("search", "--name", "qqzzxx")
         #expect(none.status == 1 && none.output.contains("0 results") && !none.output.contains("NAME"))
-        let usage = try opsdeck("search", "95", "2")
+        let usage = try await opsdeck("search", "95", "2")
         #expect(usage.status == 64 && usage.output.contains("did you mean 2 95?"))
-        let json = try opsdeck("search", "paris", "--output", "json", "--size", "2", "--name", "x")
+        let json = try await opsdeck("search", "paris", "--output", "json", "--size", "2", "--name", "x")
         #expect(json.status == 64 && json.output.contains("two names"))
-        let refused = try opsdeck("search", "--name", String(repeating: "a", count: 201))
+        let refused = try await opsdeck("search", "--name", String(repeating: "a", count: 201))
         #expect(refused.status == 2 && refused.output.contains("INVALID_ARGUMENT: query must be at most 200 characters"), "\(refused.output)")
         let closed = try boundTCPSocket(listening: false)
         defer { close(closed.fd) }
-        let down = try opsdeck("search", "48.8566", "2.3522", "--instance", "127.0.0.1:\(closed.port)")
+        let down = try await opsdeck("search", "48.8566", "2.3522", "--instance", "127.0.0.1:\(closed.port)")
         #expect(down.status == 2 && down.output.contains("no instance of search-service answered (tried 127.0.0.1:\(closed.port): unavailable"))
     }
 
@@ -228,7 +228,7 @@ import Testing
         var retried = 0
         for _ in 0..<20 {
             // A generous deadline: the dead instance is refused at once; a live one slowed by a starved machine is not what this tests.
-            let run = try opsdeck("search", "48.8566,2.3522", "--output", "json", "--deadline", "15000",
+            let run = try await opsdeck("search", "48.8566,2.3522", "--output", "json", "--deadline", "15000",
                                   "--instance", "127.0.0.1:\(closed.port)", "--instance", "\(live)")
             #expect(run.status == 0 && run.output.contains(#""name":"France""#), "\(run.output)")
             if run.output.contains("retried after 127.0.0.1:\(closed.port): unavailable") { retried += 1 }
@@ -246,13 +246,13 @@ import Testing
         }
         // Generous deadlines: a killed instance is refused at once, and a live one slowed past the default 1 s
         // by a starved machine would be shown as a timeout, which is not what this tests.
-        let all = try opsdeck("monitor", service, "--deadline", "15000")
+        let all = try await opsdeck("monitor", service, "--deadline", "15000")
         #expect(all.status == 0, "\(all.output)")
         let lines = all.output.split(separator: "\n")
         #expect(lines.first?.hasPrefix("INSTANCE") == true && lines.filter { $0.hasPrefix(service) }.count == 3, "\(all.output)")
         servers[2].signal(SIGKILL)
         _ = try await servers[2].waitForExit()
-        let degraded = try opsdeck("monitor", service, "--output", "json", "--deadline", "15000")
+        let degraded = try await opsdeck("monitor", service, "--output", "json", "--deadline", "15000")
         #expect(degraded.status == 1)
         let rows = degraded.output.split(separator: "\n")
         #expect(rows.count == 3, "\(degraded.output)")

@@ -112,7 +112,7 @@ import Testing
 
     @Test func aStoppedDatabaseIsUnavailableWithinTheDeadlineAndServedAgainOnceBack() async throws {
         try await Stack.ensureUp()
-        let postgres = try ScratchPostgres()
+        let postgres = try await offPool { try ScratchPostgres() }  // initdb and start: seconds
         let server = try ServerProcess(service: uniqueService(), flags: ["--store-timeout-ms", "500"],
                                        environment: ["PGPORT": "\(postgres.port)"])
         try await server.waitForLine(containing: "migrations applied")
@@ -134,7 +134,7 @@ import Testing
             let report = try await search.monitor(Google_Protobuf_Empty())
             #expect(report.storeStatus.hasPrefix("store unreachable"))
 
-            try postgres.start()
+            try await offPool { try postgres.start() }
             let back = try await eventually(within: .seconds(20), every: .milliseconds(250)) {
                 try await search.search(.with { $0.query = "scratch" }).responses.map(\.response)
             }

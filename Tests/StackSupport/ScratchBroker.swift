@@ -83,7 +83,7 @@ extension Stack {
 
     /// Debian's kcat, run with the stack's librdkafka (Debian's own 2.0.2 fails against Tansu).
     public static func kcat(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try run("/usr/bin/kcat", arguments, environment: ["LD_LIBRARY_PATH": "\(rdkafkaPrefix)/lib"])
+        try runBlocking("/usr/bin/kcat", arguments, environment: ["LD_LIBRARY_PATH": "\(rdkafkaPrefix)/lib"])
     }
 
     /// The `opsdeck` binary `swift build` made (scripts/test builds it before the tests run).

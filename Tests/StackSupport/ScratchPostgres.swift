@@ -13,10 +13,10 @@ public final class ScratchPostgres: Sendable {
         port = try freePort()
         directory = "/var/tmp/opsdeck-scratch-pg-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try check(Stack.run("/usr/bin/chown", ["postgres:postgres", directory]))
+        try check(Stack.runBlocking("/usr/bin/chown", ["postgres:postgres", directory]))
         try check(asPostgres("\(Self.bin)/initdb", ["-D", "\(directory)/data", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]))
         try start()
-        try check(Stack.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-qc", "CREATE DATABASE opsdeck"]))
+        try check(Stack.runBlocking("/usr/bin/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-qc", "CREATE DATABASE opsdeck"]))
     }
 
     deinit {
@@ -36,12 +36,12 @@ public final class ScratchPostgres: Sendable {
 
     /// Runs SQL in database `opsdeck`.
     public func sql(_ statement: String) throws {
-        try check(Stack.run("/usr/bin/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", "opsdeck",
+        try check(Stack.runBlocking("/usr/bin/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", "opsdeck",
                                               "-v", "ON_ERROR_STOP=1", "-qc", statement]))
     }
 
     private func asPostgres(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        try Stack.run("/usr/sbin/runuser", ["-u", "postgres", "--", program] + arguments)
+        try Stack.runBlocking("/usr/sbin/runuser", ["-u", "postgres", "--", program] + arguments)
     }
 
     private func check(_ result: (status: Int32, output: String)) throws {

@@ -29,11 +29,8 @@ public enum Stack {
 
     private static let upOnce = Task.detached {
         // No building from inside `swift test`: SwiftPM holds the build lock while tests run.
-        // Off the cooperative pool: the script takes seconds, and a blocked pool thread delays every test.
-        let result = try await offPool {
-            try run(repositoryRoot.appendingPathComponent("scripts/stack").path, ["up"],
-                    environment: ["OPSDECK_STACK_NO_BUILD": "1"])
-        }
+        let result = try await run(repositoryRoot.appendingPathComponent("scripts/stack").path, ["up"],
+                                   environment: ["OPSDECK_STACK_NO_BUILD": "1"])
         guard result.status == 0 else {
             throw StackError(message: "scripts/stack up exited with \(result.status):\n\(result.output)")
         }
@@ -48,9 +45,7 @@ public enum Stack {
         let deadline = ContinuousClock.now + limit
         var last = ""
         while ContinuousClock.now < deadline {
-            let result = try await offPool {
-                try run("/usr/bin/curl", ["-fsS", "--max-time", "5", "http://127.0.0.1:8500/v1/health/checks/search-service"])
-            }
+            let result = try await run("/usr/bin/curl", ["-fsS", "--max-time", "5", "http://127.0.0.1:8500/v1/health/checks/search-service"])
             last = result.output
             if result.status == 0, let data = result.output.data(using: .utf8),
                let checks = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] {
@@ -68,7 +63,7 @@ public enum Stack {
     /// Consul's checks of `service` as a failure message shows them: one line per instance with its
     /// status and the probe's output, which says why one was not passing.
     public static func checksOf(_ service: String) -> String {
-        guard let result = try? run("/usr/bin/curl", ["-fsS", "--max-time", "5", "http://127.0.0.1:8500/v1/health/checks/\(service)"]),
+        guard let result = try? runBlocking("/usr/bin/curl", ["-fsS", "--max-time", "5", "http://127.0.0.1:8500/v1/health/checks/\(service)"]),
               result.status == 0, let data = result.output.data(using: .utf8),
               let checks = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
             return "(Consul's checks of \(service) could not be read)"
@@ -84,8 +79,9 @@ public enum Stack {
     /// start, scripts/stack up) inherits the pipe, and reading it to the end would wait for the daemon.
     /// posix_spawn and waitpid rather than Foundation's Process, whose exit notification was seen never to
     /// arrive for `runuser` here (the child stayed a zombie and the test hung; see `spawn` for why).
-    public static func run(_ executable: String, _ arguments: [String],
-                           environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    /// Blocks its thread: from async code, use `run`, which waits off the cooperative pool.
+    public static func runBlocking(_ executable: String, _ arguments: [String],
+                                   environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
         let outputPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("opsdeck-run-\(UInt64.random(in: 0...UInt64.max)).out").path
         defer { unlink(outputPath) }
@@ -94,6 +90,15 @@ public enum Stack {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         return (exitCode(status), text)
+    }
+
+    /// `run` from async code: the wait is on a Dispatch thread. Swift's cooperative pool has two threads
+    /// here, and every test's awaits resume on them; a child waited for on one of them (an opsdeck command,
+    /// protoc, initdb) held back every other suite for its whole run: in a full run, starting an
+    /// in-process agent took 3-9 s and a first HTTPS request 2.4 s, and one CI run failed on it.
+    public static func run(_ executable: String, _ arguments: [String],
+                           environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
+        try await offPool { try runBlocking(executable, arguments, environment: environment) }
     }
 
     /// Starts a program with stdin from /dev/null and stdout and stderr into files (stderr nil: into

@@ -27,7 +27,7 @@ public struct TestCertificates: Sendable {
     public func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
     private static func openssl(_ arguments: [String]) throws {
-        let result = try Stack.run("/usr/bin/openssl", arguments)
+        let result = try Stack.runBlocking("/usr/bin/openssl", arguments)
         guard result.status == 0 else { throw StackError(message: "openssl \(arguments.joined(separator: " ")) failed:\n\(result.output)") }
     }
 }

@@ -17,41 +17,41 @@ public final class Tmux: Sendable {
             .map { "\($0.key)=\(Self.quote($0.value))" }.joined(separator: " ")
         let script = "env \(env) \(command); echo EXITED $?; "
             + "echo \"MODES $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(echo|icanon)' | sort | tr '\\n' ' ')\"; sleep 600"
-        let result = try Stack.run(Self.tmux, ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)",
+        let result = try Stack.runBlocking(Self.tmux, ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)",
                                                "sh", "-c", script])
         guard result.status == 0 else { throw StackError(message: "tmux new-session failed: \(result.output)") }
     }
 
     deinit {
-        _ = try? Stack.run(Self.tmux, ["-L", socket, "kill-server"])  // only this test's private server
+        _ = try? Stack.runBlocking(Self.tmux, ["-L", socket, "kill-server"])  // only this test's private server
     }
 
     public static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
     /// The screen as text, one line per row.
     public func screen() throws -> String {
-        let result = try Stack.run(Self.tmux, ["-L", socket, "capture-pane", "-p"])
+        let result = try Stack.runBlocking(Self.tmux, ["-L", socket, "capture-pane", "-p"])
         return result.output
     }
 
     /// tmux key names: "Enter", "Escape", "C-c", or literal text.
     public func send(_ keys: String...) throws {
-        _ = try Stack.run(Self.tmux, ["-L", socket, "send-keys"] + keys)
+        _ = try Stack.runBlocking(Self.tmux, ["-L", socket, "send-keys"] + keys)
     }
 
     public func sendText(_ text: String) throws {
-        _ = try Stack.run(Self.tmux, ["-L", socket, "send-keys", "-l", text])
+        _ = try Stack.runBlocking(Self.tmux, ["-L", socket, "send-keys", "-l", text])
     }
 
     public func resize(width: Int, height: Int) throws {
-        _ = try Stack.run(Self.tmux, ["-L", socket, "resize-window", "-x", "\(width)", "-y", "\(height)"])
+        _ = try Stack.runBlocking(Self.tmux, ["-L", socket, "resize-window", "-x", "\(width)", "-y", "\(height)"])
     }
 
     /// The PID of the program the shell runs (the pane's child).
     public func programPID() throws -> Int32? {
-        let shell = try Stack.run(Self.tmux, ["-L", socket, "display-message", "-p", "#{pane_pid}"]).output
+        let shell = try Stack.runBlocking(Self.tmux, ["-L", socket, "display-message", "-p", "#{pane_pid}"]).output
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let children = try Stack.run("/usr/bin/pgrep", ["-P", shell]).output
+        let children = try Stack.runBlocking("/usr/bin/pgrep", ["-P", shell]).output
         return children.split(separator: "\n").compactMap { Int32($0) }.first
     }
 
