@@ -20,11 +20,13 @@ public struct GraphiteClient: Sendable {
     }
 
     /// A refused connection is reported at once (async-http-client's default retries connecting until the
-    /// request's deadline, so a Graphite that is down would look merely slow).
+    /// request's deadline, so a Graphite that is down would look merely slow). Connecting may take 10 s,
+    /// TLS handshake included, as for Consul (see `ConsulClient.connectTimeout`: 3 s was too short for a
+    /// handshake on a busy machine).
     public static let defaultHTTPClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(3)
+        configuration.timeout.connect = .seconds(10)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 

@@ -134,11 +134,11 @@ import Testing
         // Nothing comes twice later either (the tail checks the logs after an outage at its next records or
         // idle tick): the pane once its lines have stayed the same for 2 s, the tail live again.
         try await tmux.waitFor("the logs live again") { $0.contains("● logs") }
-        var settled = try tmux.screen(), unchangedSince = ContinuousClock.now
+        var settled = try await offPool { try tmux.screen() }, unchangedSince = ContinuousClock.now
         let patience = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now - unchangedSince < .seconds(2) && ContinuousClock.now < patience {
             try await Task.sleep(for: .milliseconds(200))
-            let now = try tmux.screen()
+            let now = try await offPool { try tmux.screen() }
             if Self.logLines(now) != Self.logLines(settled) { unchangedSince = ContinuousClock.now }
             settled = now
         }

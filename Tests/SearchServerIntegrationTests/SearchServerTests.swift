@@ -116,12 +116,12 @@ import Testing
         let server = try ServerProcess(service: uniqueService(), flags: ["--store-timeout-ms", "500"],
                                        environment: ["PGPORT": "\(postgres.port)"])
         try await server.waitForLine(containing: "migrations applied")
-        try postgres.sql("INSERT INTO area (source, kind, name, geom) VALUES ('test', 'country', 'Scratchland', ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 4326)))")
+        try await offPool { try postgres.sql("INSERT INTO area (source, kind, name, geom) VALUES ('test', 'country', 'Scratchland', ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 4326)))") }
         try await withSearchClient(port: try await server.port()) { search in
             let before = try await search.search(.with { $0.lat = 0.5; $0.lng = 0.5 })
             #expect(before.responses.map(\.response) == ["Scratchland"])
 
-            try postgres.stop()
+            try await offPool { try postgres.stop() }
             let clock = ContinuousClock()
             let start = clock.now
             await #expect(throws: RPCError.self) {

@@ -4,7 +4,7 @@ import Synchronization
 /// A program run by a test, with stdout and stderr in files (readable while it runs), kept apart unless
 /// `mergingStderr` asks for one file as a terminal would show them.
 ///
-/// posix_spawn + waitpid, like `Stack.run`; ended by PID (SIGTERM, then SIGKILL if the test forgets).
+/// posix_spawn + waitpid, like `Stack.runBlocking`; ended by PID (SIGTERM, then SIGKILL if the test forgets).
 public final class ChildProcess: Sendable {
     public let pid: pid_t
     public let command: String

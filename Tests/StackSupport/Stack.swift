@@ -92,10 +92,10 @@ public enum Stack {
         return (exitCode(status), text)
     }
 
-    /// `run` from async code: the wait is on a Dispatch thread. Swift's cooperative pool has two threads
-    /// here, and every test's awaits resume on them; a child waited for on one of them (an opsdeck command,
-    /// protoc, initdb) held back every other suite for its whole run: in a full run, starting an
-    /// in-process agent took 3-9 s and a first HTTPS request 2.4 s, and one CI run failed on it.
+    /// `runBlocking` from async code: the wait is on a Dispatch thread. Swift's cooperative pool has two
+    /// threads here, and every test's awaits resume on them; a child waited for on one of them (an opsdeck
+    /// command, protoc, initdb) held back every other suite for its whole run (gdb saw pool threads in
+    /// waitpid): in a full run, starting an in-process agent took 3-9 s and a first HTTPS request 2.4 s.
     public static func run(_ executable: String, _ arguments: [String],
                            environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
         try await offPool { try runBlocking(executable, arguments, environment: environment) }
