@@ -9,14 +9,14 @@ import NIOCore
 /// work at hand, and the loop never sleeps for it.
 ///
 /// Sits at the front of a gRPC connection's pipeline (added from the transport's accept callback), so it
-/// sees the connection's flushes toward the socket. A close flushes first: a GOAWAY written just before
-/// is sent, not dropped.
+/// sees the connection's flushes toward the socket; with TLS, below the TLS handler, which still makes a
+/// record per flush: there only the writes are batched. A close flushes first: a GOAWAY written just
+/// before is sent, not dropped.
 final class TickFlushHandler: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+    // Writes pass through untouched (ByteBuffer or IOData, by pipeline): never unwrapped.
+    typealias OutboundIn = Any
 
     private var flushQueued = false
-    private var removed = false
 
     func flush(context: ChannelHandlerContext) {
         guard !flushQueued else { return }
@@ -34,12 +34,11 @@ final class TickFlushHandler: ChannelOutboundHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        flushNow(context: context)
-        removed = true
+        flushNow(context: context)  // a flush queued after this finds nothing to do
     }
 
     private func flushNow(context: ChannelHandlerContext) {
-        guard flushQueued, !removed else { return }
+        guard flushQueued else { return }
         flushQueued = false
         context.flush()
     }

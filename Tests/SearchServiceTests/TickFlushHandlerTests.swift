@@ -55,6 +55,24 @@ import Testing
         #expect(counter.flushes == 1)
     }
 
+    /// The server's transport: grpc-swift's timer coalescing off, and every accepted connection given the
+    /// handler at its front (checked on a channel standing in for one).
+    @Test func theServersConnectionsGetTheHandlerInsteadOfTheTimer() throws {
+        let config = SearchServer.transportConfig
+        #expect(config.connection.flushCoalescing == nil)
+        let accept = try #require(config.channelDebuggingCallbacks.onAcceptTCPConnection)
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(FlushCounter())
+        try accept(channel).wait()
+        let counter = try channel.pipeline.syncOperations.handler(type: FlushCounter.self)
+        channel.writeAndFlush(ByteBuffer(string: "held"), promise: nil)
+        // The counter, added before, saw the flush and the socket did not: the handler is in front of it.
+        #expect(try counter.flushes == 1 && sent(channel).isEmpty)
+        channel.embeddedEventLoop.run()
+        #expect(try sent(channel) == ["held"])
+        _ = try channel.finish()
+    }
+
     @Test func aWriteWithoutFlushStaysUnsent() throws {
         let (channel, counter) = try connection()
         channel.write(ByteBuffer(string: "partial"), promise: nil)
