@@ -173,6 +173,7 @@ let package = Package(
             dependencies: [
                 "Geo", "Deadlines",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -237,7 +238,10 @@ let package = Package(
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
         ]),
-        .testTarget(name: "StoreIntegrationTests", dependencies: ["Store", "Deadlines", "StackSupport"]),
+        .testTarget(name: "StoreIntegrationTests", dependencies: [
+            "Store", "Deadlines", "StackSupport",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "KafkaIntegrationTests", dependencies: ["Kafka", "StackSupport"]),
         .testTarget(name: "LogTailTests", dependencies: ["LogTail", "Kafka"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),

@@ -30,8 +30,9 @@ public final class SearchServer: Service, Sendable {
         /// With TLS: callers must present a certificate signed by this CA (mutual TLS).
         public var tlsClientCAFile: String?
         /// Where calls are read, handled and answered: the gRPC connections and the handlers run on this
-        /// group's loops (`EventLoopTaskExecutor`). Give the server's PostgresClient the same group, so that
-        /// a search goes on where PostgreSQL's answer arrives instead of waking a thread of Swift's pool.
+        /// group's loops (`EventLoopTaskExecutor`). Give the server's PostgreSQL clients the same loops
+        /// (`LoopClients(group:)`), so that a search goes on where PostgreSQL's answer arrives instead of
+        /// waking a thread of Swift's pool.
         public var eventLoopGroup: MultiThreadedEventLoopGroup = .singleton
         /// Served over TLS (both files given): what the transport and the registered check agree on.
         public var servesTLS: Bool { tlsCertificateFile != nil && tlsKeyFile != nil }
@@ -48,18 +49,21 @@ public final class SearchServer: Service, Sendable {
     private let options: Options
     private let configuration: LiveConfiguration
     private let consul: ConsulClient
-    private let postgres: PostgresClient
+    private let postgres: LoopClients
+    private let migrations: PostgresClient
     private let logger: Logger
     private let health = HealthService()
     private let stats = RequestStats()
     private let state = Mutex<(outcome: Outcome, shutdown: (@Sendable () -> Void)?, requested: Bool)>((.stopped, nil, false))
 
-    public init(options: Options, configuration: LiveConfiguration, consul: ConsulClient, postgres: PostgresClient,
-                logger: Logger) {
+    /// `migrations`: a client of its own for applying the schema (see `migrateWhenReachable`).
+    public init(options: Options, configuration: LiveConfiguration, consul: ConsulClient, postgres: LoopClients,
+                migrations: PostgresClient, logger: Logger) {
         self.options = options
         self.configuration = configuration
         self.consul = consul
         self.postgres = postgres
+        self.migrations = migrations
         self.logger = logger
     }
 
@@ -88,7 +92,7 @@ public final class SearchServer: Service, Sendable {
     }
 
     public func run() async throws {
-        let store = AreaStore(client: postgres, logger: logger, concurrentBatches: configuration.settings.storeBatches,
+        let store = AreaStore(clients: postgres, logger: logger, concurrentBatches: configuration.settings.storeBatches,
                               batchTimeLimit: { [configuration] in .milliseconds(configuration.settings.storeTimeoutMilliseconds) })
         let handler = SearchHandler(store: store, context: configuration,
                                     stats: stats, instanceID: options.instanceID, logger: logger)
@@ -189,7 +193,12 @@ public final class SearchServer: Service, Sendable {
 
     /// Applies the schema, retrying while the store is unreachable (the server serves meanwhile and
     /// answers UNAVAILABLE), so starting before PostgreSQL is not an error.
+    ///
+    /// On a client of its own: servers starting together wait for each other's migration lock, minutes
+    /// for a first migration of a large data set, and a searching connection held meanwhile stalls the
+    /// searches of its loop (seen: with two connections, one per loop, first searches timed out).
     private func migrateWhenReachable() async {
+        let postgres = migrations
         let runner = MigrationRunner(client: postgres, logger: logger)
         var attempt = 0
         while !Task.isCancelled {

@@ -20,8 +20,9 @@ public struct ServerSettings: Sendable, Equatable {
     public var storeTimeoutMilliseconds = 2_000
     /// PostgreSQL connections the instance opens at start and keeps (a fixed-size pool).
     public var storeConnections = 8
-    /// Point searches, and name searches, each in at most this many statements at PostgreSQL at once;
-    /// searches that arrive meanwhile go together in the next (see `SearchBatches` in Store).
+    /// Point searches, and name searches, asked on one event loop: each in at most this many statements
+    /// at PostgreSQL at once; searches that arrive meanwhile go together in the next (see `SearchBatches`
+    /// in Store).
     public var storeBatches = 1
     /// Extra delay added to every search (fault injection for drills and the drain test); 0 in production.
     public var simulatedLatencyMilliseconds = 0
@@ -94,7 +95,7 @@ extension ServerSettings {
         .integer("store_connections", live: false, 1...100, \.storeConnections,
                  help: "PostgreSQL connections each instance keeps open (default 8)"),
         .integer("store_batches", live: false, 1...50, \.storeBatches,
-                 help: "point (and name) search statements at PostgreSQL at once, batched (default 1)"),
+                 help: "point (and name) search statements at PostgreSQL at once per event loop, batched (default 1)"),
         .integer("simulated_latency_ms", live: true, 0...60_000, \.simulatedLatencyMilliseconds,
                  help: "extra delay per search, for drills (default 0)"),
         .text("kafka_topic", live: false, \.kafkaTopic, help: "ship logs to this Kafka topic (default: off)"),

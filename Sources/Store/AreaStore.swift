@@ -3,22 +3,41 @@ import PostgresNIO
 
 /// Queries over the `area` table of named polygons (schema: `StoreSchema`). Every value is a bound parameter.
 public struct AreaStore: Sendable {
-    private let client: PostgresClient
+    private let clients: LoopClients
+    /// For the queries that are not batched: the caller's loop's.
+    private var client: PostgresClient { clients.near }
     private let logger: Logger
-    let pointSearches: SearchBatches<PointBatchSearch>
-    let nameSearches: SearchBatches<NameBatchSearch>
+    /// Point searches, and name searches, batched apart for each loop they are asked on (`LoopClients`).
+    private let pointQueues: [SearchBatches<PointBatchSearch>]
+    private let nameQueues: [SearchBatches<NameBatchSearch>]
+    /// The first loop's: the only ones with a single client (tests look at how batches form).
+    var pointSearches: SearchBatches<PointBatchSearch> { pointQueues[0] }
+    var nameSearches: SearchBatches<NameBatchSearch> { nameQueues[0] }
 
     /// The caller runs `client.run()` (in a task or service group) for as long as the store is used.
-    /// `concurrentBatches`: how many point-search statements, and how many name-search statements, run
-    /// at once (see `SearchBatches`; one was fastest on 2 cores, where the server shares PostgreSQL's cores).
+    /// `concurrentBatches`: how many point-search statements, and how many name-search statements, of the
+    /// searches asked on one loop run at once (see `SearchBatches`; one was fastest on 2 cores, where the
+    /// server shares PostgreSQL's cores).
     /// `batchTimeLimit`: how long a batch statement is waited for before the next batch goes on without it
     /// (read for every batch: search-server gives its live store deadline).
     public init(client: PostgresClient, logger: Logger = Logger(label: "opsdeck.store"), concurrentBatches: Int = 1,
                 batchTimeLimit: @escaping @Sendable () -> Duration = { .seconds(2) }) {
-        self.client = client
+        self.init(clients: LoopClients(client), logger: logger, concurrentBatches: concurrentBatches, batchTimeLimit: batchTimeLimit)
+    }
+
+    /// With a client per event loop (`LoopClients`): searches are batched apart for each loop they are
+    /// asked on, and each batch goes to the loop `LoopClients` chooses; queries that are not batched go on
+    /// the caller's own loop.
+    public init(clients: LoopClients, logger: Logger = Logger(label: "opsdeck.store"), concurrentBatches: Int = 1,
+                batchTimeLimit: @escaping @Sendable () -> Duration = { .seconds(2) }) {
+        self.clients = clients
         self.logger = logger
-        pointSearches = SearchBatches(client: client, logger: logger, concurrentBatches: concurrentBatches, timeLimit: batchTimeLimit)
-        nameSearches = SearchBatches(client: client, logger: logger, concurrentBatches: concurrentBatches, timeLimit: batchTimeLimit)
+        pointQueues = clients.all.indices.map {
+            SearchBatches(clients: clients, loop: $0, logger: logger, concurrentBatches: concurrentBatches, timeLimit: batchTimeLimit)
+        }
+        nameQueues = clients.all.indices.map {
+            SearchBatches(clients: clients, loop: $0, logger: logger, concurrentBatches: concurrentBatches, timeLimit: batchTimeLimit)
+        }
     }
 
     /// Areas whose polygon contains the point, smallest first (a state before its country).
@@ -34,8 +53,9 @@ public struct AreaStore: Sendable {
         var page = AreaPage(areas: [], total: 0)
         switch (query.point, query.likePattern, query.nameContains?.lowercased()) {
         case let (point?, nil, _):
-            page = try await pointSearches.search(PointBatchSearch.Request(longitude: point.longitude, latitude: point.latitude,
-                                                                          offset: query.offset, limit: query.limit))
+            let request = PointBatchSearch.Request(longitude: point.longitude, latitude: point.latitude,
+                                                   offset: query.offset, limit: query.limit)
+            page = try await pointQueues[clients.currentLoop].search(request)
         case let (point?, pattern?, _):
             let rows = try await client.query("""
                 SELECT a.id, a.name, a.kind, a.code, a.source, count(*) OVER ()::int
@@ -48,8 +68,8 @@ public struct AreaStore: Sendable {
                 """, logger: logger)
             for try await row in rows.decode(AreaRow.self) { page.append(row) }
         case let (nil, pattern?, text?):
-            page = try await nameSearches.search(NameBatchSearch.Request(pattern: pattern, text: text,
-                                                                        offset: query.offset, limit: query.limit))
+            let request = NameBatchSearch.Request(pattern: pattern, text: text, offset: query.offset, limit: query.limit)
+            page = try await nameQueues[clients.currentLoop].search(request)
         default:
             return AreaPage(areas: [], total: 0)
         }

@@ -10,7 +10,9 @@ import Synchronization
 /// wake-up of a PostgreSQL backend. So at most `concurrentBatches` statements of a kind run at once; a
 /// search that finds them all busy waits for the next one, which takes every search waiting (up to
 /// `maxBatch`). Alone, a search goes at once in a batch of one: nothing waits for a batch to fill.
-/// Every search still gets its own answer, computed for it: nothing is cached.
+/// Every search still gets its own answer, computed for it: nothing is cached. These are the searches
+/// asked on one event loop (`AreaStore` keeps one `SearchBatches` of each kind per loop); their statements
+/// go to the client `LoopClients` chooses for that loop.
 ///
 /// A search whose caller gives up (its deadline, or cancellation) while it waits leaves the queue at
 /// once. A statement that outlives `timeLimit` (a connection gone silent, a server that hangs) is left
@@ -28,13 +30,16 @@ final class SearchBatches<Statement: BatchedSearch>: Sendable {
 
     private let queue: Mutex<BatchQueue<Pending>>
     private let ids = Atomic<Int>(0)
-    private let client: PostgresClient
+    private let clients: LoopClients
+    /// The loop whose searches these are (`LoopClients`).
+    private let loop: Int
     private let logger: Logger
     private let timeLimit: @Sendable () -> Duration
 
-    init(client: PostgresClient, logger: Logger, concurrentBatches: Int, maxBatch: Int = 64,
+    init(clients: LoopClients, loop: Int, logger: Logger, concurrentBatches: Int, maxBatch: Int = 64,
          timeLimit: @escaping @Sendable () -> Duration) {
-        self.client = client
+        self.clients = clients
+        self.loop = loop
         self.logger = logger
         self.timeLimit = timeLimit
         queue = Mutex(BatchQueue(concurrentBatches: concurrentBatches, maxBatch: maxBatch))
@@ -47,14 +52,16 @@ final class SearchBatches<Statement: BatchedSearch>: Sendable {
 
     func search(_ request: Statement.Request) async throws -> AreaPage {
         let id = ids.add(1, ordering: .relaxed).newValue
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                submit(Pending(id: id, request: request) { continuation.resume(with: $0) })
-                // Cancelled before it was queued: the handler found nothing to take out.
-                if Task.isCancelled { withdraw(id) }
+        return try await clients.asking(on: loop) {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    submit(Pending(id: id, request: request) { continuation.resume(with: $0) })
+                    // Cancelled before it was queued: the handler found nothing to take out.
+                    if Task.isCancelled { withdraw(id) }
+                }
+            } onCancel: {
+                withdraw(id)
             }
-        } onCancel: {
-            withdraw(id)
         }
     }
 
@@ -78,7 +85,8 @@ final class SearchBatches<Statement: BatchedSearch>: Sendable {
     private func run(_ batch: [Pending]) async {
         do {
             let statement = Statement(batch.map(\.request))
-            let pages = try await withDeadline(timeLimit()) { [self] in try await run(statement, count: batch.count) }
+            let client = clients.client(forSearchesOn: loop)
+            let pages = try await withDeadline(timeLimit()) { [self] in try await run(statement, count: batch.count, on: client) }
             for (pending, page) in zip(batch, pages) { pending.reply(.success(page)) }
         } catch let error as PSQLError where batch.count > 1 && error.isDataException {
             // One search's values can fail the statement for all of them (PostgreSQL refuses a text with a
@@ -90,7 +98,7 @@ final class SearchBatches<Statement: BatchedSearch>: Sendable {
     }
 
     /// The statement's pages, one per search.
-    private func run(_ statement: Statement, count: Int) async throws -> [AreaPage] {
+    private func run(_ statement: Statement, count: Int, on client: PostgresClient) async throws -> [AreaPage] {
         var pages = [AreaPage](repeating: AreaPage(areas: [], total: 0), count: count)
         do {
             for try await row in try await client.execute(statement, logger: logger) { try pages.add(row) }

@@ -134,16 +134,17 @@ struct Serve: AsyncParsableCommand {
         // (UNAVAILABLE) and by monitor, so only its warnings and errors go to the log.
         var postgresLogger = Logger(label: "postgres")
         postgresLogger.logLevel = .warning
-        let postgres = PostgresClient(configuration: StoreConfiguration.fromEnvironment(environment)
-                                        .serverClientConfiguration(connections: settings.storeConnections),
-                                      eventLoopGroup: options.eventLoopGroup, backgroundLogger: postgresLogger)
+        let store = StoreConfiguration.fromEnvironment(environment)
+        let postgres = LoopClients(group: options.eventLoopGroup, connections: settings.storeConnections,
+                                   backgroundLogger: postgresLogger) { store.serverClientConfiguration(connections: $0) }
+        // postgres-nio's default pool: opened for the migration, closed once idle.
+        let migrations = PostgresClient(configuration: store.clientConfiguration, eventLoopGroup: options.eventLoopGroup,
+                                        backgroundLogger: postgresLogger)
         let server = SearchServer(options: options, configuration: configuration, consul: consul,
-                                  postgres: postgres, logger: logger)
+                                  postgres: postgres, migrations: migrations, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [
-                .init(service: postgres),
-                .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup),
-            ],
+            services: (postgres.all + [migrations]).map { .init(service: $0) }
+                + [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "lifecycle"))
         // Bounded shutdown: in-flight calls get this long to finish, then whatever still runs is cancelled

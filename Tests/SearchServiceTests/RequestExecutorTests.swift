@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import SearchAPI
 import SearchService
+import StackSupport
 import Store
 import Synchronization
 import Testing
@@ -73,6 +74,39 @@ import Testing
             try await tasks.waitForAll()
         }
         #expect(store.seen.withLock { $0 } == ["on a loop of the server's group, preference handed on"])
+    }
+
+    /// As search-server wires its store (`LoopClients` over the server's loops): a point search asked on
+    /// one loop, with no search asked on the other, is sent to PostgreSQL on the other, and goes on there
+    /// with its page once answered.
+    @Test func aSearchIsAnsweredOnAnotherLoopThanItWasAskedOn() async throws {
+        try await Stack.ensureUp()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let loops = Array(group.makeIterator())
+        let clients = LoopClients(group: group, connections: 2, backgroundLogger: Logger(label: "test")) {
+            StoreConfiguration().serverClientConfiguration(connections: $0)
+        }
+        // The deadline is not what this test is about: new connections on a busy machine take seconds.
+        let store = AreaStore(clients: clients, batchTimeLimit: { .seconds(60) })
+        let paris = AreaQuery(point: GeoPoint(latitude: 48.8566, longitude: 2.3522))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for client in clients.all { tasks.addTask { await client.run() } }
+            let seen = try await RequestExecutor.run(on: EventLoopTaskExecutor(group: group)) {
+                var seen: [String] = []
+                for asked in [0, 1, 0] {
+                    // Resumed by that loop's timer, the task goes on there (as a call read on that loop).
+                    try await loops[asked].scheduleTask(in: .milliseconds(20)) {}.futureResult.get()
+                    let page = try await store.search(paris)
+                    let answered = loops.firstIndex { $0.inEventLoop }.map(String.init) ?? "off the loops"
+                    seen.append("asked on \(asked), answered on \(answered), France found: \(page.areas.contains { $0.name == "France" })")
+                }
+                return seen
+            }
+            #expect(seen == ["asked on 0, answered on 1, France found: true", "asked on 1, answered on 0, France found: true",
+                             "asked on 0, answered on 1, France found: true"])
+            tasks.cancelAll()
+        }
+        try await group.shutdownGracefully()
     }
 
     /// Says where its search ran.

@@ -1,0 +1,79 @@
+import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+/// PostgreSQL clients, one per event loop, each keeping its connections on its own loop, so that the
+/// store chooses which thread finishes a search.
+///
+/// search-server runs a call's tasks on the loop that woke them: a search goes on, after PostgreSQL's
+/// answer, on the loop of the connection that brought the answer. With one client over the whole group
+/// that loop was chance. Now the searches asked on a loop are batched apart (`AreaStore`), and a batch
+/// goes to another loop's client while no search was asked on that loop (one busy gRPC connection:
+/// one core reads the calls and writes the answers, the other sends the statements and builds the pages),
+/// else to its own loop's (calls on every loop: each stays where it is, no thread hops).
+///
+/// Measured (release search-server as deployed, Paris, h2load, six alternations on one binary; BENCHMARKS.md),
+/// medians against the batch on its own loop: one connection at 32 streams 5,682 against 4,694 calls/s,
+/// four connections 6,088 against 5,904, one stream 0.86 against 0.89 ms. Always another loop's client
+/// gave 5,124 / 5,736 / 0.87: with four connections every call crossed threads both ways for nothing.
+public struct LoopClients: Sendable {
+    /// Every client: each must run (`PostgresClient.run()`) for as long as the store is used.
+    public let all: [PostgresClient]
+    private let loops: [any EventLoop]
+    /// Per loop: searches asked there and not answered yet.
+    private let asked: [AskedSearches]
+
+    /// One client over whatever loops its own pool uses (tests, tools): nothing to choose.
+    public init(_ client: PostgresClient) {
+        all = [client]
+        loops = []
+        asked = [AskedSearches()]
+    }
+
+    /// One client per loop of `group`, `connections` shared out between them (at least one each);
+    /// `configuration` makes a client's configuration for its share.
+    public init(group: any EventLoopGroup, connections: Int, backgroundLogger: Logger,
+                configuration: (_ connections: Int) -> PostgresClient.Configuration) {
+        let loops = Array(group.makeIterator())
+        self.loops = loops
+        asked = loops.map { _ in AskedSearches() }
+        all = loops.indices.map { index in
+            PostgresClient(configuration: configuration(Self.share(of: connections, loops: loops.count, index: index)),
+                           eventLoopGroup: loops[index], backgroundLogger: backgroundLogger)
+        }
+    }
+
+    /// Loop `index`'s part of `connections` (8 over 3 loops: 3, 3, 2), at least one.
+    static func share(of connections: Int, loops: Int, index: Int) -> Int {
+        max(1, connections / loops + (index < connections % loops ? 1 : 0))
+    }
+
+    /// The place of the loop running the caller among the clients' (0 off them, or with one client).
+    var currentLoop: Int { loops.firstIndex { $0.inEventLoop } ?? 0 }
+
+    /// Counts a search asked on loop `index` until `body` returns.
+    func asking<T>(on index: Int, _ body: () async throws -> T) async rethrows -> T {
+        asked[index].count.add(1, ordering: .relaxed)
+        defer { asked[index].count.subtract(1, ordering: .relaxed) }
+        return try await body()
+    }
+
+    /// The client for a statement of searches asked on loop `index`: the next loop on which no search is
+    /// asked, else loop `index`'s own.
+    func client(forSearchesOn index: Int) -> PostgresClient {
+        for step in 1..<all.count {
+            let other = (index + step) % all.count
+            if asked[other].count.load(ordering: .relaxed) == 0 { return all[other] }
+        }
+        return all[index]
+    }
+
+    /// The client on the caller's loop: for a query whose answer the caller finishes itself.
+    var near: PostgresClient { all[currentLoop] }
+}
+
+/// Searches asked on one loop and not answered yet.
+private final class AskedSearches: Sendable {
+    let count = Atomic<Int>(0)
+}

@@ -1,0 +1,57 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+@testable import Store
+import Testing
+
+/// Which of the per-loop clients a statement goes to: no database needed (a client connects only once run).
+@Suite(.timeLimit(.minutes(1))) struct LoopClientsTests {
+    @Test func connectionsAreSharedOutBetweenTheLoops() {
+        #expect((0..<3).map { LoopClients.share(of: 8, loops: 3, index: $0) } == [3, 3, 2])
+        #expect((0..<2).map { LoopClients.share(of: 8, loops: 2, index: $0) } == [4, 4])
+        // Fewer connections than loops: each loop still gets one.
+        #expect((0..<2).map { LoopClients.share(of: 1, loops: 2, index: $0) } == [1, 1])
+    }
+
+    /// A batch goes to the next loop on which no search is asked, else stays on its own loop.
+    @Test func aBatchGoesToALoopWithoutSearchesOfItsOwn() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 3)
+        defer { Task { try await group.shutdownGracefully() } }
+        let loops = Array(group.makeIterator())
+        var shares: [Int] = []
+        let clients = LoopClients(group: group, connections: 8, backgroundLogger: Logger(label: "test")) { share in
+            shares.append(share)
+            return StoreConfiguration().serverClientConfiguration(connections: share)
+        }
+        #expect(shares == [3, 3, 2] && clients.all.count == 3)
+        for (index, loop) in loops.enumerated() {
+            let (current, near) = try await loop.submit { (clients.currentLoop, clients.near) }.get()
+            #expect(current == index && near === clients.all[index])
+        }
+        #expect(clients.currentLoop == 0, "off the loops: the first")
+
+        // Nothing asked anywhere: the next loop.
+        #expect(clients.client(forSearchesOn: 0) === clients.all[1])
+        #expect(clients.client(forSearchesOn: 2) === clients.all[0])
+        // Searches asked on loop 1 (held open here): loop 0's batches skip it; with loop 2 busy too, they stay.
+        await clients.asking(on: 1) {
+            #expect(clients.client(forSearchesOn: 0) === clients.all[2])
+            #expect(clients.client(forSearchesOn: 1) === clients.all[2])
+            await clients.asking(on: 2) {
+                #expect(clients.client(forSearchesOn: 0) === clients.all[0])
+                #expect(clients.client(forSearchesOn: 2) === clients.all[0])
+            }
+        }
+        // Answered: counted no more.
+        #expect(clients.client(forSearchesOn: 0) === clients.all[1])
+    }
+
+    @Test func oneClientIsAlwaysTheOne() async throws {
+        let client = PostgresClient(configuration: StoreConfiguration().clientConfiguration)
+        let clients = LoopClients(client)
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let chosen = try await loop.submit { (clients.currentLoop, clients.client(forSearchesOn: clients.currentLoop)) }.get()
+        #expect(chosen.0 == 0 && chosen.1 === client && clients.near === client && clients.all.count == 1)
+    }
+}
