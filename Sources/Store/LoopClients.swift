@@ -13,10 +13,12 @@ import Synchronization
 /// one core reads the calls and writes the answers, the other sends the statements and builds the pages),
 /// else to its own loop's (calls on every loop: each stays where it is, no thread hops).
 ///
-/// Measured (release search-server as deployed, Paris, h2load, six alternations on one binary; BENCHMARKS.md),
-/// medians against the batch on its own loop: one connection at 32 streams 5,682 against 4,694 calls/s,
-/// four connections 6,088 against 5,904, one stream 0.86 against 0.89 ms. Always another loop's client
-/// gave 5,124 / 5,736 / 0.87: with four connections every call crossed threads both ways for nothing.
+/// Measured on 2 cores, so 2 loops (release search-server as deployed, Paris, h2load, six alternations on
+/// one binary; BENCHMARKS.md), medians against the batch on its own loop: one connection at 32 streams
+/// 5,682 against 4,694 calls/s, four connections 6,088 against 5,904, one stream 0.86 against 0.89 ms.
+/// Always another loop's client gave 5,124 / 5,736 / 0.87: with four connections every call crossed
+/// threads both ways for nothing. Not measured with more loops, where busy loops would all send their
+/// batches to the first idle one.
 public struct LoopClients: Sendable {
     /// Every client: each must run (`PostgresClient.run()`) for as long as the store is used.
     public let all: [PostgresClient]
@@ -31,11 +33,13 @@ public struct LoopClients: Sendable {
         asked = [AskedSearches()]
     }
 
-    /// One client per loop of `group`, `connections` shared out between them (at least one each);
-    /// `configuration` makes a client's configuration for its share.
+    /// One client per loop of `group`, `connections` shared out between them; with fewer connections than
+    /// loops, the first `connections` loops get one each and the searches asked on the others go with the
+    /// first's (the setting stays the number opened). `configuration` makes a client's configuration for
+    /// its share.
     public init(group: any EventLoopGroup, connections: Int, backgroundLogger: Logger,
                 configuration: (_ connections: Int) -> PostgresClient.Configuration) {
-        let loops = Array(group.makeIterator())
+        let loops = Array(group.makeIterator().prefix(max(1, connections)))
         self.loops = loops
         asked = loops.map { _ in AskedSearches() }
         all = loops.indices.map { index in

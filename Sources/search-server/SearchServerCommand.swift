@@ -137,8 +137,10 @@ struct Serve: AsyncParsableCommand {
         let store = StoreConfiguration.fromEnvironment(environment)
         let postgres = LoopClients(group: options.eventLoopGroup, connections: settings.storeConnections,
                                    backgroundLogger: postgresLogger) { store.serverClientConfiguration(connections: $0) }
-        // postgres-nio's default pool: opened for the migration, closed once idle.
-        let migrations = PostgresClient(configuration: store.clientConfiguration, eventLoopGroup: options.eventLoopGroup,
+        // One connection more, opened for the migration and closed once idle (postgres-nio's idle timeout).
+        var migrationConfiguration = store.clientConfiguration
+        migrationConfiguration.options.maximumConnections = 1
+        let migrations = PostgresClient(configuration: migrationConfiguration, eventLoopGroup: options.eventLoopGroup,
                                         backgroundLogger: postgresLogger)
         let server = SearchServer(options: options, configuration: configuration, consul: consul,
                                   postgres: postgres, migrations: migrations, logger: logger)

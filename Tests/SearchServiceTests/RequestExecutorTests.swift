@@ -82,6 +82,7 @@ import Testing
     @Test func aSearchIsAnsweredOnAnotherLoopThanItWasAskedOn() async throws {
         try await Stack.ensureUp()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { Task { try await group.shutdownGracefully() } }
         let loops = Array(group.makeIterator())
         let clients = LoopClients(group: group, connections: 2, backgroundLogger: Logger(label: "test")) {
             StoreConfiguration().serverClientConfiguration(connections: $0)
@@ -106,7 +107,6 @@ import Testing
                              "asked on 0, answered on 1, France found: true"])
             tasks.cancelAll()
         }
-        try await group.shutdownGracefully()
     }
 
     /// Says where its search ran.

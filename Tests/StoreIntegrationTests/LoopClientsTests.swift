@@ -10,8 +10,22 @@ import Testing
     @Test func connectionsAreSharedOutBetweenTheLoops() {
         #expect((0..<3).map { LoopClients.share(of: 8, loops: 3, index: $0) } == [3, 3, 2])
         #expect((0..<2).map { LoopClients.share(of: 8, loops: 2, index: $0) } == [4, 4])
-        // Fewer connections than loops: each loop still gets one.
-        #expect((0..<2).map { LoopClients.share(of: 1, loops: 2, index: $0) } == [1, 1])
+    }
+
+    /// Fewer connections than loops: as many clients as connections, and the searches asked on a loop
+    /// without one go with the first loop's.
+    @Test func fewerConnectionsThanLoopsOpenNoMore() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 3)
+        defer { Task { try await group.shutdownGracefully() } }
+        var shares: [Int] = []
+        let clients = LoopClients(group: group, connections: 2, backgroundLogger: Logger(label: "test")) { share in
+            shares.append(share)
+            return StoreConfiguration().serverClientConfiguration(connections: share)
+        }
+        #expect(shares == [1, 1] && clients.all.count == 2)
+        let loops = Array(group.makeIterator())
+        #expect(try await loops[2].submit { clients.currentLoop }.get() == 0)
+        #expect(try await loops[1].submit { clients.currentLoop }.get() == 1)
     }
 
     /// A batch goes to the next loop on which no search is asked, else stays on its own loop.
