@@ -198,14 +198,13 @@ public final class SearchServer: Service, Sendable {
     /// for a first migration of a large data set, and a searching connection held meanwhile stalls the
     /// searches of its loop (seen: with two connections, one per loop, first searches timed out).
     private func migrateWhenReachable() async {
-        let postgres = migrations
-        let runner = MigrationRunner(client: postgres, logger: logger)
+        let runner = MigrationRunner(client: migrations, logger: logger)
         var attempt = 0
         while !Task.isCancelled {
             do {
                 // Probe under a deadline (postgres-nio would retry a dead server forever), then migrate
                 // without one: a first migration over a large data set takes minutes.
-                _ = try await withDeadline(.seconds(3)) { [postgres] in try await postgres.query("SELECT 1").collect() }
+                _ = try await withDeadline(.seconds(3)) { [migrations] in try await migrations.query("SELECT 1").collect() }
                 let applied = try await runner.migrate()
                 if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
                 return

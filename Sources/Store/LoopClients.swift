@@ -48,9 +48,10 @@ public struct LoopClients: Sendable {
         }
     }
 
-    /// Loop `index`'s part of `connections` (8 over 3 loops: 3, 3, 2), at least one.
+    /// Loop `index`'s part of `connections` (8 over 3 loops: 3, 3, 2); there are never more loops than
+    /// connections.
     static func share(of connections: Int, loops: Int, index: Int) -> Int {
-        max(1, connections / loops + (index < connections % loops ? 1 : 0))
+        connections / loops + (index < connections % loops ? 1 : 0)
     }
 
     /// The place of the loop running the caller among the clients' (0 off them, or with one client).
