@@ -209,6 +209,7 @@ public final class SearchServer: Service, Sendable {
                 if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
                 return
             } catch {
+                if Task.isCancelled { return }  // shutting down, maybe while waiting for another's lock
                 attempt += 1
                 if attempt == 1 || attempt % 10 == 0 {
                     logger.warning("cannot migrate the store yet; retrying", metadata: ["reason": "\(error)"])

@@ -13,6 +13,8 @@ public struct MigrationRunner: Sendable {
     private let client: PostgresClient
     private let logger: Logger
     private let migrations: [Migration]
+    /// How often to ask again for the lock while another migrator holds it.
+    static let lockPoll: Duration = .milliseconds(250)
 
     public init(client: PostgresClient, migrations: [Migration] = StoreSchema.migrations,
                 logger: Logger = Logger(label: "opsdeck.migrations")) {
@@ -21,11 +23,12 @@ public struct MigrationRunner: Sendable {
         self.logger = logger
     }
 
-    /// Applies what is missing, in version order; returns the versions it applied.
+    /// Applies what is missing, in version order; returns the versions it applied. While another migrator
+    /// holds the lock, waits (saying so once in the log) until it is released or the task is cancelled.
     @discardableResult
     public func migrate() async throws -> [Int] {
         try await client.withConnection { connection in
-            _ = try await connection.query("SELECT pg_advisory_lock(\(Self.lockKey))", logger: logger).collect()
+            try await lock(on: connection)
             do {
                 let applied = try await apply(on: connection)
                 _ = try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger).collect()
@@ -35,6 +38,22 @@ public struct MigrationRunner: Sendable {
                 _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger).collect()
                 throw error
             }
+        }
+    }
+
+    /// Takes the lock by asking again every `lockPoll`: a task waiting in `pg_advisory_lock` cannot be
+    /// cancelled (postgres-nio does not cancel a running statement), so a server told to stop during
+    /// another's minutes-long first migration would wait for that migration to end.
+    private func lock(on connection: PostgresConnection) async throws {
+        var said = false
+        while true {
+            let rows = try await connection.query("SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger)
+            for try await locked in rows.decode(Bool.self) where locked { return }
+            if !said {
+                logger.notice("waiting for another migrator to finish (it holds the migration lock)")
+                said = true
+            }
+            try await Task.sleep(for: Self.lockPoll)
         }
     }
 
