@@ -7,7 +7,7 @@ import NIOPosix
 import SearchAPI
 import SearchService
 import StackSupport
-import Store
+@testable import Store
 import Synchronization
 import Testing
 
@@ -76,10 +76,10 @@ import Testing
         #expect(store.seen.withLock { $0 } == ["on a loop of the server's group, preference handed on"])
     }
 
-    /// As search-server wires its store (`LoopClients` over the server's loops): a point search asked on
-    /// one loop, with no search asked on the other, is sent to PostgreSQL on the other, and goes on there
-    /// with its page once answered.
-    @Test func aSearchIsAnsweredOnAnotherLoopThanItWasAskedOn() async throws {
+    /// As search-server wires its store (`LoopClients` over the server's loops): a point search asked
+    /// alone on a loop is sent to PostgreSQL from there and goes on there; with another search asked on
+    /// that loop and none on the other, it is sent on the other, and goes on there with its page.
+    @Test func aSearchIsAnsweredOnTheLoopItWasSentFrom() async throws {
         try await Stack.ensureUp()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         defer { Task { try await group.shutdownGracefully() } }
@@ -94,17 +94,21 @@ import Testing
             for client in clients.all { tasks.addTask { await client.run() } }
             let seen = try await RequestExecutor.run(on: EventLoopTaskExecutor(group: group)) {
                 var seen: [String] = []
-                for asked in [0, 1, 0] {
+                for (asked, others) in [(0, 0), (0, 1), (1, 1), (1, 0)] {
                     // Resumed by that loop's timer, the task goes on there (as a call read on that loop).
                     try await loops[asked].scheduleTask(in: .milliseconds(20)) {}.futureResult.get()
-                    let page = try await store.search(paris)
+                    // Another search asked on the same loop meanwhile, held open here.
+                    let page = others == 0 ? try await store.search(paris)
+                        : try await clients.asking(on: asked) { try await store.search(paris) }
                     let answered = loops.firstIndex { $0.inEventLoop }.map(String.init) ?? "off the loops"
-                    seen.append("asked on \(asked), answered on \(answered), France found: \(page.areas.contains { $0.name == "France" })")
+                    seen.append("asked on \(asked) with \(others) other, answered on \(answered), France found: \(page.areas.contains { $0.name == "France" })")
                 }
                 return seen
             }
-            #expect(seen == ["asked on 0, answered on 1, France found: true", "asked on 1, answered on 0, France found: true",
-                             "asked on 0, answered on 1, France found: true"])
+            #expect(seen == ["asked on 0 with 0 other, answered on 0, France found: true",
+                             "asked on 0 with 1 other, answered on 1, France found: true",
+                             "asked on 1 with 1 other, answered on 0, France found: true",
+                             "asked on 1 with 0 other, answered on 1, France found: true"])
             tasks.cancelAll()
         }
     }

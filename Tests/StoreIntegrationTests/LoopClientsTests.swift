@@ -28,8 +28,9 @@ import Testing
         #expect(try await loops[1].submit { clients.currentLoop }.get() == 1)
     }
 
-    /// A batch goes to the next loop on which no search is asked, else stays on its own loop.
-    @Test func aBatchGoesToALoopWithoutSearchesOfItsOwn() async throws {
+    /// A lone search's batch stays on its own loop; with more searches asked there, a batch goes to the
+    /// next loop on which none is asked, else stays on its own loop.
+    @Test func aBusyLoopsBatchGoesToALoopWithoutSearchesOfItsOwn() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 3)
         defer { Task { try await group.shutdownGracefully() } }
         let loops = Array(group.makeIterator())
@@ -45,20 +46,24 @@ import Testing
         }
         #expect(clients.currentLoop == 0, "off the loops: the first")
 
-        // Nothing asked anywhere: the next loop.
-        #expect(clients.client(forSearchesOn: 0) === clients.all[1])
-        #expect(clients.client(forSearchesOn: 2) === clients.all[0])
-        // Searches asked on loop 1 (held open here): loop 0's batches skip it; with loop 2 busy too, they stay.
-        await clients.asking(on: 1) {
-            #expect(clients.client(forSearchesOn: 0) === clients.all[2])
-            #expect(clients.client(forSearchesOn: 1) === clients.all[2])
-            await clients.asking(on: 2) {
-                #expect(clients.client(forSearchesOn: 0) === clients.all[0])
-                #expect(clients.client(forSearchesOn: 2) === clients.all[0])
+        // (The searches a batch carries are asked on its loop: held open here.)
+        await clients.asking(on: 0) {
+            #expect(clients.client(forSearchesOn: 0) === clients.all[0], "a lone search stays")
+            await clients.asking(on: 0) {
+                #expect(clients.client(forSearchesOn: 0) === clients.all[1], "two: the next loop")
+                await clients.asking(on: 1) {
+                    #expect(clients.client(forSearchesOn: 0) === clients.all[2], "the next without searches")
+                    await clients.asking(on: 2) {
+                        #expect(clients.client(forSearchesOn: 0) === clients.all[0], "none without: its own")
+                    }
+                }
             }
+            // One answered: alone again.
+            #expect(clients.client(forSearchesOn: 0) === clients.all[0])
         }
-        // Answered: counted no more.
-        #expect(clients.client(forSearchesOn: 0) === clients.all[1])
+        await clients.asking(on: 2) {
+            await clients.asking(on: 2) { #expect(clients.client(forSearchesOn: 2) === clients.all[0], "round the loops") }
+        }
     }
 
     @Test func oneClientIsAlwaysTheOne() async throws {
