@@ -209,7 +209,12 @@ public final class SearchServer: Service, Sendable {
                 if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
                 return
             } catch {
-                if Task.isCancelled { return }  // shutting down, maybe while waiting for another's lock
+                if Task.isCancelled {  // stopping: while waiting for another's lock, or cut short
+                    if error is MigrationError {
+                        logger.warning("migration rolled back: the server is stopping", metadata: ["reason": "\(error)"])
+                    }
+                    return
+                }
                 attempt += 1
                 if attempt == 1 || attempt % 10 == 0 {
                     logger.warning("cannot migrate the store yet; retrying", metadata: ["reason": "\(error)"])

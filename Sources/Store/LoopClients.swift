@@ -9,19 +9,19 @@ import Synchronization
 /// search-server runs a call's tasks on the loop that woke them: a search goes on, after PostgreSQL's
 /// answer, on the loop of the connection that brought the answer. With one client over the whole group
 /// that loop was chance. Now the searches asked on a loop are batched apart (`AreaStore`), and a batch
-/// goes to another loop's client while more than one search is asked on its own loop and none on the
-/// other (one busy gRPC connection: one core reads the calls and writes the answers, the other sends the
+/// goes to the next loop's client on which no search is asked while more than one is asked on its own
+/// loop (one busy gRPC connection: one core reads the calls and writes the answers, the other sends the
 /// statements and builds the pages), else to its own loop's (a lone search, or calls on every loop: each
 /// stays where it is, no thread hops).
 ///
 /// Measured on 2 cores, so 2 loops (release search-server as deployed, Paris, h2load, six alternations on
-/// one binary; BENCHMARKS.md), medians against the batch on its own loop: one connection at 32 streams
-/// 5,682 against 4,694 calls/s, four connections 6,088 against 5,904, one stream 0.86 against 0.89 ms.
-/// Always another loop's client gave 5,124 / 5,736 / 0.87: with four connections every call crossed
-/// threads both ways for nothing. A lone search kept on its own loop: at one stream the server's CPU
-/// per call fell by a tenth (the statement's write and the answer's no longer wake the other loop through
-/// its eventfd; BENCHMARKS.md, seventh session), and at 32 streams that case never came up. Not measured
-/// with more loops, where busy loops would all send their batches to the first idle one.
+/// one binary; BENCHMARKS.md), medians against every batch on its own loop: one connection at 32 streams
+/// 5,682 against 4,694 calls/s, four connections 6,088 against 5,904 (one stream: within the noise).
+/// Always another loop's client gave 5,124 / 5,736: with four connections every call crossed threads both
+/// ways for nothing. Then a lone search kept on its own loop (seventh session): at one stream the server's
+/// CPU per call fell by 10-15 % in most paired runs (the statement's write and the answer no longer wake the
+/// other loop through its eventfd), and at 32 streams on one connection it hardly ever applies. Not
+/// measured with more loops, where busy loops would all send their batches to the first idle one.
 public struct LoopClients: Sendable {
     /// Every client: each must run (`PostgresClient.run()`) for as long as the store is used.
     public let all: [PostgresClient]

@@ -28,7 +28,15 @@ public struct MigrationRunner: Sendable {
     @discardableResult
     public func migrate() async throws -> [Int] {
         try await client.withConnection { connection in
-            try await lock(on: connection)
+            do {
+                try await lock(on: connection)
+            } catch {
+                // Cancelled between PostgreSQL granting the lock and its answer being read: the connection
+                // goes back to the pool, so it must not keep the session's lock (unlocking one it does not
+                // hold only makes PostgreSQL log a warning).
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger).collect()
+                throw error
+            }
             do {
                 let applied = try await apply(on: connection)
                 _ = try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger).collect()

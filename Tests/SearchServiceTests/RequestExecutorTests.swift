@@ -101,7 +101,8 @@ import Testing
                     let page = others == 0 ? try await store.search(paris)
                         : try await clients.asking(on: asked) { try await store.search(paris) }
                     let answered = loops.firstIndex { $0.inEventLoop }.map(String.init) ?? "off the loops"
-                    seen.append("asked on \(asked) with \(others) other, answered on \(answered), France found: \(page.areas.contains { $0.name == "France" })")
+                    let france = page.areas.contains { $0.name == "France" }
+                    seen.append("asked on \(asked) with \(others) other, answered on \(answered), France found: \(france)")
                 }
                 return seen
             }
