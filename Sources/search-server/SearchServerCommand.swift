@@ -226,10 +226,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let config = StoreConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
-        // postgres-nio logs every failed connection attempt at info; an outage is reported by requests
-        // (UNAVAILABLE) and by monitor, so only its warnings and errors go to the log.
-        var postgresLogger = Logger(label: "postgres")
-        postgresLogger.logLevel = .warning
+        // No background logger: an unreachable PostgreSQL is said once, below.
         let postgres = PostgresClient(configuration: config.clientConfiguration)
         let runner = MigrationRunner(client: postgres)
         try await withThrowingTaskGroup(of: Void.self) { group in
