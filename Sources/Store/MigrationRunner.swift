@@ -30,19 +30,13 @@ public struct MigrationRunner: Sendable {
         try await client.withConnection { connection in
             do {
                 try await lock(on: connection)
-            } catch {
-                // Cancelled between PostgreSQL granting the lock and its answer being read: the connection
-                // goes back to the pool, so it must not keep the session's lock (unlocking one it does not
-                // hold only makes PostgreSQL log a warning).
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger).collect()
-                throw error
-            }
-            do {
                 let applied = try await apply(on: connection)
                 _ = try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger).collect()
                 return applied
             } catch {
-                // Unlock on a best-effort basis; closing the connection would release it too.
+                // The connection goes back to the pool: it must not keep the session's lock, even when the
+                // task was cancelled between PostgreSQL granting it and its answer being read (unlocking a
+                // lock it does not hold only makes PostgreSQL log a warning).
                 _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger).collect()
                 throw error
             }
