@@ -13,15 +13,21 @@ import Testing
         let target = CollectdPaths.path(.gauge, statsdName: "opsdeck_test.\(name)")
 
         var values: [Double] = []
+        var renderFailure = "none"
         let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
             statsd.gauge(name, 42)
-            let series = try await graphite.render(targets: [target], from: "-5min")
-            values = series.flatMap(\.values)
+            // A render that outlasts its 10 s deadline (seen in CI: graphite-web starved while every suite
+            // ran) is asked again; the 90 s deadline is what says the value never arrived.
+            do {
+                values = try await graphite.render(targets: [target], from: "-5min").flatMap(\.values)
+            } catch {
+                renderFailure = "\(error)"
+            }
             if !values.isEmpty { break }
             try await Task.sleep(for: .seconds(2))
         }
-        #expect(values.contains(42), "no value for \(target) in Graphite after 90 s")
+        #expect(values.contains(42), "no value for \(target) in Graphite after 90 s; last render failure: \(renderFailure)")
         #expect(statsd.droppedPackets == 0)
 
         let found = try await graphite.find(target)
