@@ -193,11 +193,20 @@ import Testing
 /// One of the stack's search-service instances, once Consul's DNS lists one. On a starved machine a probe
 /// that outlives its 2 s timeout takes an instance out of the answers until its next probe, as Consul
 /// does; seen in CI: all three out at once, NXDOMAIN. That tests Consul's checks, not what the caller asked.
+/// When it had to wait, it prints what DNS said at first and Consul's checks then: the evidence.
 func aListedStackInstance() async throws -> ServiceAddress {
-    let found = try await eventually(within: .seconds(30)) {
-        try await InstanceDiscovery(.consul(dns: ConsulDNS(), http: nil)).instances(of: "search-service").addresses.first
+    let discovery = InstanceDiscovery(.consul(dns: ConsulDNS(), http: nil))
+    var first: String?
+    let found = try await eventually(within: .seconds(30)) { () -> ServiceAddress? in
+        do {
+            return try await discovery.instances(of: "search-service").addresses.first
+        } catch {
+            if first == nil { first = "\(error)\n\(Stack.checksOf("search-service"))" }
+            return nil
+        }
     }
-    return try #require(found, "Consul's DNS listed no instance of search-service for 30 s: \(Stack.checksOf("search-service"))")
+    if found != nil, let first { print("Consul's DNS listed search-service again; at first it said: \(first)") }
+    return try #require(found, "Consul's DNS listed no instance of search-service for 30 s; at first it said: \(first ?? "-")\nnow: \(Stack.checksOf("search-service"))")
 }
 
 /// The CLI twins, as scripts use them: output and exit codes.
