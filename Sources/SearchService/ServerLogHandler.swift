@@ -78,12 +78,11 @@ public struct ServerLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
         var merged = self.metadata
-        if let explicit { merged.merge(explicit) { _, new in new } }
-        let record = LogRecord(date: Date(), level: level, instance: instanceID, message: message.description,
-                               source: source, meta: merged.mapValues { "\($0)" })
+        if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
+        let record = LogRecord(date: Date(), level: event.level, instance: instanceID, message: event.message.description,
+                               source: event.source, meta: merged.mapValues { "\($0)" })
         LineWriter.standardOutput.write(record.line())
         shipper?.ship(record)
     }

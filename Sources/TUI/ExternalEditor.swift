@@ -22,7 +22,7 @@ public enum ExternalEditor {
         var template = Array((NSTemporaryDirectory() + "opsdeck-edit-XXXXXX.txt").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }  // 0600
         guard fd >= 0 else { return .failure(Failure(description: "cannot make a temporary file: \(String(cString: strerror(errno)))")) }
-        let path = String(cString: template)
+        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }  // the name mkstemps made
         defer { unlink(path) }
         let written = Array(text.utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)

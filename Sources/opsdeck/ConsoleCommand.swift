@@ -175,7 +175,9 @@ struct ConsoleCommand: AsyncParsableCommand {
         // For benchmarks (scripts/bench-logs): how long the frames and the loop's busy stretches took.
         if let path = environment["OPSDECK_FRAME_STATS"] {
             let text = "frames: \(app.frameTimes.summary)\nbusy: \(app.busyTimes.summary)\n"
-            FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            if !FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) {
+                FileHandle.standardError.write(Data("opsdeck: cannot write the frame statistics to \(path) (OPSDECK_FRAME_STATS)\n".utf8))
+            }
         }
     }
 }

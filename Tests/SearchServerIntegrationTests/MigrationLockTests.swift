@@ -79,7 +79,7 @@ import Testing
                     _ = try await connection.query("SELECT pg_advisory_unlock(\(MigrationRunner.lockKey))", logger: logger).collect()
                 }
             } catch {
-                try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
+                _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
                 throw error
             }
             try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))

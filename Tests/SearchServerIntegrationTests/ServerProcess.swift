@@ -69,7 +69,7 @@ final class ServerProcess: Sendable {
 
 /// Calls the Search service at a local port for the duration of `body`.
 func withSearchClient<T: Sendable>(port: Int, _ body: @Sendable (Search.Client<HTTP2ClientTransport.Posix>) async throws -> T) async throws -> T {
-    try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(host: "127.0.0.1", port: port),
+    try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port),
                                                        transportSecurity: .plaintext)) { client in
         try await body(Search.Client(wrapping: client))
     }

@@ -66,7 +66,7 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await SearchServer.serve(server, on: .singleton) }
             let port = try #require(try await transport.listeningAddress.ipv4?.port)
-            try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(host: "127.0.0.1", port: port),
+            try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port),
                                                                transportSecurity: .plaintext)) { client in
                 _ = try await Search.Client(wrapping: client).search(.with { $0.lat = 1; $0.lng = 1 })
             }

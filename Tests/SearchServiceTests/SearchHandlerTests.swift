@@ -60,9 +60,8 @@ import Testing
             var metadata: Logger.Metadata = [:]
             var logLevel: Logger.Level = .trace
             subscript(metadataKey key: String) -> Logger.Metadata.Value? { get { metadata[key] } set { metadata[key] = newValue } }
-            func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-                     function: String, line: UInt) {
-                captured.lock.withLock { captured.lines.append((level, message.description, metadata ?? [:])) }
+            func log(event: LogEvent) {
+                captured.lock.withLock { captured.lines.append((event.level, event.message.description, event.metadata ?? [:])) }
             }
         }
     }

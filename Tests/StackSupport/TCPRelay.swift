@@ -68,7 +68,7 @@ public final class TCPRelay: Sendable {
                     pump(from, to)
                     // The second direction to stop closes the pair.
                     if stopped.add(1, ordering: .acquiringAndReleasing).newValue == 2 {
-                        sockets.withLock { _ = $0.open.subtract([client, upstream]) }
+                        sockets.withLock { $0.open.subtract([client, upstream]) }
                         close(client)
                         close(upstream)
                     }

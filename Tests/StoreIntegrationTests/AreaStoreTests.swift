@@ -38,10 +38,10 @@ import Testing
                 try await client.query(PostgresQuery(unsafeSQL: """
                     INSERT INTO area (source, kind, code, name, geom)
                     VALUES ($1, 'state', NULL, $2, ST_Multi(\(area.geometrySQL)))
-                    """, binds: try {
+                    """, binds: {
                         var binds = PostgresBindings()
-                        try binds.append(source, context: .default)
-                        try binds.append(area.name, context: .default)
+                        binds.append(source, context: .default)
+                        binds.append(area.name, context: .default)
                         return binds
                     }()))
             }
@@ -65,7 +65,7 @@ import Testing
             do {
                 try await body(configuration)
             } catch {
-                try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
+                _ = try? await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
                 throw error
             }
             try await admin.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(database) WITH (FORCE)"))
