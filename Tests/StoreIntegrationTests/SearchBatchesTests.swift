@@ -104,11 +104,11 @@ extension AreaStoreTests {
         }
     }
 
+    static let logger = Logger(label: "test")
+
     /// A statement that hangs (here on a lock another session holds) is left behind at the batch's time
     /// limit, its searches fail, and the searches behind it go on in the next batch; a search waiting in
     /// the queue whose caller gives up leaves it at once. Once the lock goes, searches answer again.
-    static let logger = Logger(label: "test")
-
     @Test func aStuckStatementIsLeftBehindAndAWaitingSearchCanLeave() async throws {
         try await withSquareland("opsdeck_stuck") { client in
             let limit = Duration.milliseconds(600)
@@ -125,8 +125,8 @@ extension AreaStoreTests {
             }
 
             try await client.withConnection { locker in
-                _ = try await locker.query("BEGIN", logger: Self.logger)
-                _ = try await locker.query("LOCK TABLE area IN ACCESS EXCLUSIVE MODE", logger: Self.logger)
+                _ = try await locker.query("BEGIN", logger: Self.logger).collect()
+                _ = try await locker.query("LOCK TABLE area IN ACCESS EXCLUSIVE MODE", logger: Self.logger).collect()
                 let start = clock.now
                 let stuck = Task { try await store.search(query) }
                 try await Task.sleep(for: .milliseconds(100))
@@ -141,7 +141,7 @@ extension AreaStoreTests {
                 // The next batch went on without the stuck one (and met the lock in turn).
                 await #expect(throws: DeadlineExceeded.self) { try await behind.value }
                 #expect(clock.now - start >= limit * 2)
-                _ = try await locker.query("ROLLBACK", logger: Self.logger)
+                _ = try await locker.query("ROLLBACK", logger: Self.logger).collect()
             }
             #expect(try await store.search(query).areas.map(\.name) == ["Squareland"])
         }
