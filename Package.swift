@@ -112,12 +112,12 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        .executableTarget(name: "console-bench", dependencies: ["Console", "TUI", "ConsulModels", "SearchModels", "KafkaModels"]),
+        .executableTarget(name: "console-bench", dependencies: ["Console", "TUI", "ConsulModels", "SearchModels", "SearchSettings", "KafkaModels"]),
         // Pretend search-server instances by the thousand, for scripts/bench-console.
         .executableTarget(
             name: "fleet-sim",
             dependencies: [
-                "Consul", "SearchAPI",
+                "Consul", "SearchAPI", "SearchSettings",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),

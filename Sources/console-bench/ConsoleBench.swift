@@ -3,6 +3,7 @@ import ConsulModels
 import Foundation
 import KafkaModels
 import SearchModels
+import SearchSettings
 import TUI
 
 /// Render and diff cost of the console's frames, without a terminal (scripts/bench-console prints it
@@ -226,7 +227,7 @@ enum ConsoleBench {
         _ = reducer.reduce(&state, .feed(.checks(checks, at: now)))
         _ = reducer.reduce(&state, .input(.key(.down)))  // service-1
         let entries: [ServiceEntry] = (0..<open).map { i in
-            decode(#"{"Node":{"ID":"n","Node":"node-\#(i % 5)","Address":"127.0.0.1","Datacenter":"dc1"},"Service":{"ID":"service-1-\#(i)","Service":"service-1","Tags":["grpc"],"Address":"127.0.0.1","Port":\#(40000 + i),"Meta":{}},"Checks":[{"Node":"n","CheckID":"c","Name":"gRPC health","Status":"passing","Notes":"","Output":"gRPC check: success","ServiceID":"service-1-\#(i)","ServiceName":"service-1","ServiceTags":[],"Type":"grpc"}]}"#)
+            decode(#"{"Node":{"ID":"n","Node":"node-\#(i % 5)","Address":"127.0.0.1","Datacenter":"dc1"},"Service":{"ID":"service-1-\#(i)","Service":"service-1","Tags":["grpc"],"Address":"127.0.0.1","Port":\#(40000 + i),"Meta":{"\#(SettingsTable.metaKey)":"\#(SettingsTable.metaValue)"}},"Checks":[{"Node":"n","CheckID":"c","Name":"gRPC health","Status":"passing","Notes":"","Output":"gRPC check: success","ServiceID":"service-1-\#(i)","ServiceName":"service-1","ServiceTags":[],"Type":"grpc"}]}"#)
         }
         _ = reducer.reduce(&state, .feed(.health(service: state.selection.service ?? "", entries, at: now)))
         for entry in entries {

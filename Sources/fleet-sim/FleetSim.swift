@@ -4,6 +4,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import SearchAPI
+import SearchSettings
 import SwiftProtobuf
 import Synchronization
 
@@ -80,6 +81,8 @@ struct FleetSim: AsyncParsableCommand {
                     registrations.addTask {
                         try await consul.register(ServiceRegistration(
                             id: instance.id, name: service(of: instance.index), tags: ["grpc"], address: "127.0.0.1", port: port,
+                            // As search-server registers: the console draws its built-in dashboard for them.
+                            meta: [SettingsTable.metaKey: SettingsTable.metaValue],
                             checks: [CheckDefinition(id: "\(instance.id)-ttl", probe: .ttl(.seconds(86_400)),
                                                      initialStatus: instance.failing ? .critical : .passing)]))
                     }

@@ -23,8 +23,9 @@ struct MetricsCommand: AsyncParsableCommand {
               opsdeck metrics --dashboard search-service --list-targets
 
             --dashboard draws every chart of a service's dashboard, as the console's metrics pane does:
-            $XDG_CONFIG_HOME/opsdeck/dashboards/<service>.dashboard, else the built-in one for
-            search-server; --instance adds that instance's own series. --list-targets prints the
+            $XDG_CONFIG_HOME/opsdeck/dashboards/<service>.dashboard, else the built-in one, which is
+            search-server's metrics whatever service is named (the pane draws it only for services
+            whose instances run search-server); --instance adds that instance's own series. --list-targets prints the
             Graphite targets it reads instead, one chart per line, for Graphite's own UI or curl.
 
             --from and --until are durations ago (90s, 15m, 1h30m, 7d) or `now`. The chart fits the

@@ -1,6 +1,7 @@
 import Console
 import ConsulModels
 import Foundation
+import SearchSettings
 import TUI
 
 /// Consul answers as the HTTP API gives them, decoded by the real client's models.
@@ -51,13 +52,15 @@ enum Fixture {
         return (state, reducer)
     }
 
-    /// Three instances of search-service as the health feed reports them.
+    /// Three instances of search-service as the health feed reports them, registered as search-server
+    /// registers them (its settings table in the meta).
     static let searchInstances = [
-        entry("search-service", "search-service-1", port: 40001, status: "passing"),
-        entry("search-service", "search-service-2", port: 40002, status: "passing"),
+        entry("search-service", "search-service-1", port: 40001, status: "passing", meta: searchServerMeta),
+        entry("search-service", "search-service-2", port: 40002, status: "passing", meta: searchServerMeta),
         entry("search-service", "search-service-3", port: 40003, status: "critical",
-              output: "gRPC check 127.0.0.1:40003/Search: connection refused"),
+              output: "gRPC check 127.0.0.1:40003/Search: connection refused", meta: searchServerMeta),
     ]
+    static let searchServerMeta = [SettingsTable.metaKey: SettingsTable.metaValue]
 }
 
 extension ConsoleReducer {

@@ -116,6 +116,48 @@ import TUI
         #expect(state.message?.text == "dashboards/search-service.dashboard, line 1: a chart needs a title: chart TITLE [unit=rate]; showing the built-in dashboard")
     }
 
+    /// The built-in dashboard is search-server's metrics: drawn under another service's name, it would pass
+    /// search-server's calls off as that service's. Such a service gets `:metric` charts and its own file's,
+    /// and the pane says how to add some.
+    @Test func theBuiltInDashboardIsDrawnOnlyForSearchServers() throws {
+        var (state, reducer) = console()
+        _ = reducer.keys(&state, [.home])  // billing
+        #expect(state.selection.service == "billing")
+        // Until its instances are known the built-in charts stand.
+        #expect(graphiteFeeds(state).count == 4)
+        #expect(state.subscriptions.contains(.health(service: "billing")))
+        let billing = [Fixture.entry("billing", "billing-1", port: 8080, status: "passing", meta: ["version": "2"])]
+        _ = reducer.reduce(&state, .feed(.health(service: "billing", billing, at: Fixture.t0)))
+        #expect(graphiteFeeds(state).isEmpty)
+        let screen = ConsoleView.render(state, reducer).text
+        #expect(screen.contains("metrics  billing › billing-1  last 15m  (no dashboard)"))
+        #expect(screen.contains("billing has no dashboard: the built-in one charts search-server's metrics,"))
+        #expect(screen.contains("$XDG_CONFIG_HOME/opsdeck/dashboards/billing.dashboard"))
+        #expect(!screen.contains("calls/s"))
+        // Keys that move between charts keep the selection in range with no chart to select.
+        _ = reducer.keys(&state, [.tab, .tab, .character("G"), .character("j")])
+        #expect(try #require(state.pane(MetricsPane.self)).selected == 0)
+        // :metric charts still come, and the service's own dashboard file is drawn.
+        _ = reducer.command(&state, "metric billing.requests")
+        #expect(graphiteFeeds(state).map(\.targets) == [["billing.requests"]])
+        _ = reducer.reduce(&state, .feed(.dashboard(service: "billing", text: "chart orders unit=rate\n  service = billing.orders\n")))
+        #expect(graphiteFeeds(state).map(\.targets) == [["billing.orders"], ["billing.requests"]])
+        #expect(ConsoleView.render(state, reducer).text.contains("(billing.dashboard)"))
+    }
+
+    /// Once its instances said they run search-server, a service keeps the built-in charts while they all
+    /// restart (no instance registered for a moment).
+    @Test func aSearchServerKeepsItsChartsWhileItsInstancesRestart() {
+        var (state, reducer) = console()
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
+        #expect(state.pane(MetricsPane.self)?.runsSearchServer == true)
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", [], at: Fixture.t0 + 1_000)))
+        let plain = Fixture.entry("search-service", "search-service-9", port: 40009, status: "passing")
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", [plain], at: Fixture.t0 + 2_000)))
+        #expect(graphiteFeeds(state).count == 4)
+        #expect(ConsoleView.render(state, reducer).text.contains("(built-in)"))
+    }
+
     @Test func dashboardFilesAreParsedWithTheirMistakesPlaced() throws {
         let dashboard = try Dashboard.parse("""
             # comment

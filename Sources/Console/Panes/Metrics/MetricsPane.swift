@@ -1,4 +1,5 @@
 import ConsulModels
+import SearchSettings
 import TUI
 
 /// The selected service's StatsD metrics from Graphite as live braille charts: its dashboard's charts,
@@ -38,8 +39,23 @@ public struct MetricsPane: Pane {
     public var service: String?
     public var instance: String?
     public var dashboard = Dashboard.builtin
-    /// Where the dashboard came from, or why the built-in one is shown.
-    public var dashboardNote = "built-in"
+    /// The service's dashboard file was read: `dashboard` is its.
+    public var ownDashboard = false
+    /// Whether the service's instances run search-server, as their registration says
+    /// (`SettingsTable`; nil until instances are known). The built-in dashboard is search-server's
+    /// metrics, whichever service is selected: under another service's name it would show search-server's
+    /// calls as that service's. Once seen it stays, so the charts stay up while every instance restarts.
+    public var runsSearchServer: Bool?
+
+    /// Where the dashboard came from, or why there is none.
+    public var dashboardNote: String {
+        if ownDashboard, let service { return "\(service).dashboard" }
+        return showsDashboard ? "built-in" : "no dashboard"
+    }
+
+    /// The dashboard's charts are drawn: the service's own file, or the built-in one unless the service's
+    /// instances are known not to run search-server.
+    var showsDashboard: Bool { ownDashboard || runsSearchServer != false }
     /// Targets added with `:metric`, charted before the dashboard's.
     public var custom: [String] = []
     public var range: Int64 = 900
@@ -60,7 +76,7 @@ public struct MetricsPane: Pane {
 
     /// The charts shown: the `:metric` ones, then the dashboard's.
     public var charts: [Dashboard.Chart] {
-        custom.map { Dashboard.Chart(title: $0, unit: .count, series: [.init(.service, "", $0)]) } + dashboard.charts
+        custom.map { Dashboard.Chart(title: $0, unit: .count, series: [.init(.service, "", $0)]) } + (showsDashboard ? dashboard.charts : [])
     }
 
     // MARK: layout
@@ -94,7 +110,7 @@ public struct MetricsPane: Pane {
 
     public func subscriptions(_ context: PaneContext) -> Set<Feed> {
         guard let service, context.size.width > 0 else { return [] }
-        var feeds: Set<Feed> = [.dashboard(service: service), .metricNames]
+        var feeds: Set<Feed> = [.dashboard(service: service), .metricNames, .health(service: service)]
         for slot in slots(context.size) { feeds.insert(.graphite(query(slot.chart, width: slot.rect.width))) }
         return feeds
     }
@@ -107,7 +123,8 @@ public struct MetricsPane: Pane {
             if context.selection.service != service {
                 service = context.selection.service
                 dashboard = .builtin
-                dashboardNote = "built-in"
+                ownDashboard = false
+                runsSearchServer = nil
                 data = [:]
                 selected = 0
             }
@@ -116,22 +133,24 @@ public struct MetricsPane: Pane {
             cursor = context.selection.time
         case .feed(.dashboard(let name, let text)):
             guard name == service else { return [] }
+            defer { selected = max(0, min(selected, charts.count - 1)) }
             guard let text else {
                 dashboard = .builtin
-                dashboardNote = "built-in"
-                selected = min(selected, charts.count - 1)
+                ownDashboard = false
                 return []
             }
             do {
                 dashboard = try Dashboard.parse(text, file: "dashboards/\(name).dashboard")
-                dashboardNote = "\(name).dashboard"
-                selected = min(selected, charts.count - 1)
+                ownDashboard = true
             } catch {
                 dashboard = .builtin
-                dashboardNote = "built-in"
-                selected = min(selected, charts.count - 1)
+                ownDashboard = false
                 return [.message("\(error); showing the built-in dashboard", isError: true)]
             }
+        case .feed(.health(let name, let entries, _)):
+            guard name == service, !entries.isEmpty, runsSearchServer != true else { return [] }
+            runsSearchServer = entries.contains { $0.service.meta[SettingsTable.metaKey] == SettingsTable.metaValue }
+            selected = max(0, min(selected, charts.count - 1))
         case .feed(.graphite(let query, let series, let at)):
             data[query] = Answer(series: series, at: at)
             // Bounded: answers for charts, ranges or sizes no longer shown go, oldest first.
@@ -147,9 +166,9 @@ public struct MetricsPane: Pane {
     public mutating func perform(_ command: Command, _ context: PaneContext) -> [Outcome] {
         switch command {
         case .up: selected = max(0, selected - 1)
-        case .down: selected = min(charts.count - 1, selected + 1)
+        case .down: selected = max(0, min(charts.count - 1, selected + 1))
         case .top: selected = 0
-        case .bottom: selected = charts.count - 1
+        case .bottom: selected = max(0, charts.count - 1)
         case .shorter: range = Self.ranges.last { $0 < range } ?? range
         case .longer: range = Self.ranges.first { $0 > range } ?? range
         case .earlier, .later:
@@ -182,7 +201,7 @@ public struct MetricsPane: Pane {
         case "metric":
             guard let target = command.argument else {
                 custom = []
-                selected = min(selected, charts.count - 1)
+                selected = max(0, min(selected, charts.count - 1))
                 return [.message("charts added with :metric removed", isError: false)]
             }
             if !custom.contains(target) { custom.append(target) }
@@ -208,6 +227,18 @@ public struct MetricsPane: Pane {
     public func render(into grid: inout Grid, _ rect: Rect, _ context: PaneContext) {
         guard service != nil else {
             grid.put("no service selected", x: rect.x + 1, y: rect.y + 1, style: context.theme[.muted], clip: rect)
+            return
+        }
+        if charts.isEmpty, let service {
+            let lines = [
+                "\(service) has no dashboard: the built-in one charts search-server's metrics,",
+                "and its instances do not run search-server (no meta settings=search-server).",
+                "Chart a Graphite target with :metric TARGET, or write its charts to",
+                "$XDG_CONFIG_HOME/opsdeck/dashboards/\(service).dashboard (README: Metrics pane).",
+            ]
+            for (row, line) in lines.enumerated() {
+                grid.put(line, x: rect.x + 1, y: rect.y + 1 + row, style: context.theme[.muted], clip: rect)
+            }
             return
         }
         let until = context.now / 1000, from = until - range
