@@ -196,4 +196,7 @@ extension ServerSettings {
 public enum SettingsTable {
     public static let metaKey = "settings"
     public static let metaValue = "search-server"
+
+    /// An instance's registration meta says it runs search-server.
+    public static func announced(in meta: [String: String]) -> Bool { meta[metaKey] == metaValue }
 }

@@ -245,7 +245,7 @@ private func settingRefusal(_ key: String, _ value: String, _ consul: ConsulClie
     let parts = key.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
     guard parts.count == 2, ServerSettings.key(named: parts[1]) != nil else { return nil }
     let instances = try await consul.health(service: parts[0]).value
-    guard instances.contains(where: { $0.service.meta[SettingsTable.metaKey] == SettingsTable.metaValue }) else { return nil }
+    guard instances.contains(where: { SettingsTable.announced(in: $0.service.meta) }) else { return nil }
     // The keys as the server reads them (envconsul's rules).
     let kv = KVEnvironment(prefix: parts[0] + "/").variables(from: try await consul.list(prefix: parts[0] + "/").value)
     return ServerSettings.refusal(key: parts[1], value: value, kv: kv)

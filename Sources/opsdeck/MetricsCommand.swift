@@ -1,8 +1,10 @@
 import ArgumentParser
 import Console
 import ConsoleFeeds
+import Consul
 import ConsulModels
 import Foundation
+import SearchSettings
 import Telemetry
 import TerminalSafety
 import TUI
@@ -23,9 +25,10 @@ struct MetricsCommand: AsyncParsableCommand {
               opsdeck metrics --dashboard search-service --list-targets
 
             --dashboard draws every chart of a service's dashboard, as the console's metrics pane does:
-            $XDG_CONFIG_HOME/opsdeck/dashboards/<service>.dashboard, else the built-in one, which is
-            search-server's metrics whatever service is named (the pane draws it only for services
-            whose instances run search-server); --instance adds that instance's own series. --list-targets prints the
+            $XDG_CONFIG_HOME/opsdeck/dashboards/<service>.dashboard, else the built-in one, which charts
+            search-server's metrics: for a service whose instances do not run search-server (Consul
+            says, meta settings=search-server) there is none, and the command says so (exit 1).
+            --instance adds that instance's own series. --list-targets prints the
             Graphite targets it reads instead, one chart per line, for Graphite's own UI or curl.
 
             --from and --until are durations ago (90s, 15m, 1h30m, 7d) or `now`. The chart fits the
@@ -35,7 +38,8 @@ struct MetricsCommand: AsyncParsableCommand {
             where there is none.
 
             Exit status: 0 when Graphite answered (even with no data: the chart says so), 1 when it
-            could not be read or refused a target (its message is printed), 64 on a usage error.
+            could not be read or refused a target, or the service has no dashboard (its message is
+            printed), 64 on a usage error.
             """
     )
 
@@ -51,7 +55,7 @@ struct MetricsCommand: AsyncParsableCommand {
     @Flag(help: "With --dashboard: print each chart's Graphite targets (tab-separated), one chart per line, and exit.")
     var listTargets = false
 
-    @OptionGroup var contextOptions: ContextOptions
+    @OptionGroup var consulOptions: ConsulOptions
     @OptionGroup var graphiteOptions: GraphiteOptions
 
     @Option(help: ArgumentHelp("How far back: a duration ago (15m, 1h, 7d).", valueName: "duration"))
@@ -99,14 +103,24 @@ struct MetricsCommand: AsyncParsableCommand {
 
     /// What to chart: the targets given, as one chart, or each chart of a dashboard with the targets the
     /// metrics pane would ask for (`{instance}` expanded as the console's runtime does).
-    func charts() throws -> [(title: String, unit: ValueUnit, targets: [String])] {
+    func charts() async throws -> [(title: String, unit: ValueUnit, targets: [String])] {
         guard let service = dashboard else { return [(targets.joined(separator: ", "), ValueUnit(rawValue: unit) ?? .count, targets)] }
         var pane = MetricsPane()
         pane.instance = instance
         if let directory = ConsoleConfigFile.directory(environment: ProcessInfo.processInfo.environment),
            let text = try? String(contentsOfFile: "\(directory)/dashboards/\(service).dashboard", encoding: .utf8) {
-            do { pane.dashboard = try Dashboard.parse(text, file: "dashboards/\(service).dashboard") } catch {
+            do {
+                pane.dashboard = try Dashboard.parse(text, file: "dashboards/\(service).dashboard")
+                pane.ownDashboard = true
+            } catch {
                 throw ValidationError("\(error)")
+            }
+        } else {
+            pane.runsSearchServer = try await runsSearchServer(service)
+            guard !pane.charts.isEmpty else {
+                throw Self.failure("\(TerminalText.sanitize(service)) has no dashboard: the built-in one charts search-server's metrics, and its "
+                                   + "instances do not run search-server; name Graphite targets, or write its charts to "
+                                   + "$XDG_CONFIG_HOME/opsdeck/dashboards/\(TerminalText.sanitize(service)).dashboard")
             }
         }
         return pane.charts.indices.map { index in
@@ -115,15 +129,30 @@ struct MetricsCommand: AsyncParsableCommand {
         }
     }
 
+    /// Whether `service`'s instances say they run search-server, as the metrics pane judges it; nil when
+    /// none is registered, or when Consul cannot be read (said on stderr: the built-in dashboard is drawn,
+    /// as the pane does until it knows).
+    func runsSearchServer(_ service: String) async throws -> Bool? {
+        let consul = ConsulClient(configuration: try consulOptions.configuration())
+        do {
+            let instances = try await consul.health(service: service).value
+            return instances.isEmpty ? nil : instances.contains { SettingsTable.announced(in: $0.service.meta) }
+        } catch {
+            FileHandle.standardError.write(Data(("opsdeck metrics: cannot ask Consul whether \(TerminalText.sanitize(service)) runs "
+                                                 + "search-server (\(TerminalText.sanitize("\(error)"))); drawing the built-in dashboard\n").utf8))
+            return nil
+        }
+    }
+
     func run() async throws {
         let fromAgo = try Self.secondsAgo(from), untilAgo = try Self.secondsAgo(until)
         let columns = width ?? Self.terminalWidth()
-        let cluster = try contextOptions.resolve()
+        let cluster = try consulOptions.cluster()
         if let reason = cluster.unavailable(brokersFlag: "-", graphiteFlag: graphiteOptions.graphite)[.graphite] {
             throw ValidationError("\(reason): add it, or give --graphite")
         }
         let graphite = cluster.graphite(flag: graphiteOptions.graphite)
-        let charts = try charts()
+        let charts = try await charts()
         if listTargets {
             for chart in charts { print(chart.targets.joined(separator: "\t")) }
             return

@@ -72,6 +72,25 @@ import Testing
         #expect(empty.stderr.contains("until must be more recent than from"))
     }
 
+    /// `--dashboard` draws the built-in charts (search-server's metrics) only for a service whose instances
+    /// run search-server, as the pane does; when Consul cannot say, it draws them and says why.
+    @Test func theBuiltInDashboardIsOnlyForSearchServers() async throws {
+        try await Stack.ensureUp()
+        let search = try ChildProcess(Self.opsdeck, ["metrics", "--dashboard", "search-service", "--list-targets"])
+        #expect(try await search.waitForExit() == 0)
+        let charts = search.stdout.split(separator: "\n")
+        #expect(charts.count == 5 && charts[0].contains("derive-search_requests"))
+        let consul = try ChildProcess(Self.opsdeck, ["metrics", "--dashboard", "consul", "--list-targets"])
+        #expect(try await consul.waitForExit() == 1)
+        #expect(consul.stdout.isEmpty)
+        #expect(consul.stderr.contains("opsdeck metrics: consul has no dashboard: the built-in one charts search-server's metrics"))
+        let unknown = try ChildProcess(Self.opsdeck, ["metrics", "--dashboard", "consul", "--list-targets",
+                                                      "--consul", "127.0.0.1:\(try freePort())"])
+        #expect(try await unknown.waitForExit() == 0)
+        #expect(unknown.stdout.split(separator: "\n").count == 5)
+        #expect(unknown.stderr.contains("opsdeck metrics: cannot ask Consul whether consul runs search-server"))
+    }
+
     /// The port a search-server reports in its `serving address=` line.
     func eventuallyPort(_ server: ChildProcess) async throws -> Int {
         let deadline = ContinuousClock.now + .seconds(20)

@@ -135,14 +135,46 @@ import TUI
         #expect(screen.contains("$XDG_CONFIG_HOME/opsdeck/dashboards/billing.dashboard"))
         #expect(!screen.contains("calls/s"))
         // Keys that move between charts keep the selection in range with no chart to select.
-        _ = reducer.keys(&state, [.tab, .tab, .character("G"), .character("j")])
+        _ = reducer.keys(&state, [.tab, .tab])
+        #expect(state.focus == MetricsPane.id)
+        _ = reducer.keys(&state, [.character("G"), .character("j")])
         #expect(try #require(state.pane(MetricsPane.self)).selected == 0)
+        // The pane watches the service's instances itself: hiding the instances pane changes nothing.
+        _ = reducer.command(&state, "hide instances")
+        #expect(state.subscriptions.contains(.health(service: "billing")) && graphiteFeeds(state).isEmpty)
+        _ = reducer.command(&state, "show instances")
+        // A dashboard file with a mistake in it is not taken for a missing one.
+        _ = reducer.reduce(&state, .feed(.dashboard(service: "billing", text: "chart\n")))
+        #expect(state.message?.text == "dashboards/billing.dashboard, line 1: a chart needs a title: chart TITLE [unit=rate]; no charts drawn")
+        let broken = ConsoleView.render(state, reducer).text
+        #expect(broken.contains("dashboards/billing.dashboard, line 1: a chart needs a title") && broken.contains("Fix that file"))
+        _ = reducer.reduce(&state, .feed(.dashboard(service: "billing", text: nil)))
         // :metric charts still come, and the service's own dashboard file is drawn.
         _ = reducer.command(&state, "metric billing.requests")
         #expect(graphiteFeeds(state).map(\.targets) == [["billing.requests"]])
         _ = reducer.reduce(&state, .feed(.dashboard(service: "billing", text: "chart orders unit=rate\n  service = billing.orders\n")))
         #expect(graphiteFeeds(state).map(\.targets) == [["billing.orders"], ["billing.requests"]])
         #expect(ConsoleView.render(state, reducer).text.contains("(billing.dashboard)"))
+    }
+
+    /// What the pane knows of a service's instances is that service's: selecting another starts over.
+    @Test func eachServiceIsJudgedOnItsOwnInstances() {
+        var (state, reducer) = console()
+        _ = reducer.keys(&state, [.home])  // billing
+        let billing = [Fixture.entry("billing", "billing-1", port: 8080, status: "passing")]
+        _ = reducer.reduce(&state, .feed(.health(service: "billing", billing, at: Fixture.t0)))
+        #expect(graphiteFeeds(state).isEmpty)
+        _ = reducer.keys(&state, [.end])  // search-service
+        #expect(state.pane(MetricsPane.self)?.runsSearchServer == nil && graphiteFeeds(state).count == 4)
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
+        #expect(graphiteFeeds(state).count == 4)
+        // A late answer about billing does not speak for search-service.
+        _ = reducer.reduce(&state, .feed(.health(service: "billing", billing, at: Fixture.t0 + 1_000)))
+        #expect(graphiteFeeds(state).count == 4)
+        _ = reducer.keys(&state, [.home])
+        #expect(state.pane(MetricsPane.self)?.runsSearchServer == nil)
+        _ = reducer.reduce(&state, .feed(.health(service: "billing", billing, at: Fixture.t0 + 2_000)))
+        #expect(graphiteFeeds(state).isEmpty)
     }
 
     /// Once its instances said they run search-server, a service keeps the built-in charts while they all

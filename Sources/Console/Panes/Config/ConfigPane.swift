@@ -113,7 +113,7 @@ public struct ConfigPane: Pane {
 
     /// search-server instances say so in their registration; their keys are then its settings table's.
     public var isSearchServer: Bool {
-        searchServerSeen || instances.contains { $0.service.meta[SettingsTable.metaKey] == SettingsTable.metaValue }
+        searchServerSeen || instances.contains { SettingsTable.announced(in: $0.service.meta) }
     }
 
     /// The instances Monitor is polled on (tagged `grpc`): the ones a change can be seen to land on.

@@ -41,6 +41,8 @@ public struct MetricsPane: Pane {
     public var dashboard = Dashboard.builtin
     /// The service's dashboard file was read: `dashboard` is its.
     public var ownDashboard = false
+    /// Why the service's dashboard file could not be used, while it cannot.
+    public var fileProblem: String?
     /// Whether the service's instances run search-server, as their registration says
     /// (`SettingsTable`; nil until instances are known). The built-in dashboard is search-server's
     /// metrics, whichever service is selected: under another service's name it would show search-server's
@@ -124,6 +126,7 @@ public struct MetricsPane: Pane {
                 service = context.selection.service
                 dashboard = .builtin
                 ownDashboard = false
+                fileProblem = nil
                 runsSearchServer = nil
                 data = [:]
                 selected = 0
@@ -134,22 +137,20 @@ public struct MetricsPane: Pane {
         case .feed(.dashboard(let name, let text)):
             guard name == service else { return [] }
             defer { selected = max(0, min(selected, charts.count - 1)) }
-            guard let text else {
-                dashboard = .builtin
-                ownDashboard = false
-                return []
-            }
+            dashboard = .builtin
+            ownDashboard = false
+            fileProblem = nil
+            guard let text else { return [] }
             do {
                 dashboard = try Dashboard.parse(text, file: "dashboards/\(name).dashboard")
                 ownDashboard = true
             } catch {
-                dashboard = .builtin
-                ownDashboard = false
-                return [.message("\(error); showing the built-in dashboard", isError: true)]
+                fileProblem = "\(error)"
+                return [.message("\(error); " + (showsDashboard ? "showing the built-in dashboard" : "no charts drawn"), isError: true)]
             }
         case .feed(.health(let name, let entries, _)):
             guard name == service, !entries.isEmpty, runsSearchServer != true else { return [] }
-            runsSearchServer = entries.contains { $0.service.meta[SettingsTable.metaKey] == SettingsTable.metaValue }
+            runsSearchServer = entries.contains { SettingsTable.announced(in: $0.service.meta) }
             selected = max(0, min(selected, charts.count - 1))
         case .feed(.graphite(let query, let series, let at)):
             data[query] = Answer(series: series, at: at)
@@ -230,7 +231,9 @@ public struct MetricsPane: Pane {
             return
         }
         if charts.isEmpty, let service {
-            let lines = [
+            let lines = fileProblem.map { problem in
+                [problem, "Fix that file, or chart a Graphite target with :metric TARGET."]
+            } ?? [
                 "\(service) has no dashboard: the built-in one charts search-server's metrics,",
                 "and its instances do not run search-server (no meta settings=search-server).",
                 "Chart a Graphite target with :metric TARGET, or write its charts to",
