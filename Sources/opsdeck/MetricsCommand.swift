@@ -27,8 +27,9 @@ struct MetricsCommand: AsyncParsableCommand {
             --dashboard draws every chart of a service's dashboard, as the console's metrics pane does:
             $XDG_CONFIG_HOME/opsdeck/dashboards/<service>.dashboard, else the built-in one, which charts
             search-server's metrics: for a service whose instances do not run search-server (Consul
-            says, meta settings=search-server) there is none, and the command says so (exit 1).
-            --instance adds that instance's own series. --list-targets prints the
+            says, meta settings=search-server) there is none, and the command says so (exit 1). When
+            Consul lists no instance of it or cannot be asked, the built-in one is drawn and stderr
+            says why. --instance adds that instance's own series. --list-targets prints the
             Graphite targets it reads instead, one chart per line, for Graphite's own UI or curl.
 
             --from and --until are durations ago (90s, 15m, 1h30m, 7d) or `now`. The chart fits the
@@ -38,8 +39,8 @@ struct MetricsCommand: AsyncParsableCommand {
             where there is none.
 
             Exit status: 0 when Graphite answered (even with no data: the chart says so), 1 when it
-            could not be read or refused a target, or the service has no dashboard (its message is
-            printed), 64 on a usage error.
+            could not be read or refused a target, or the service has no dashboard or a mistake in its
+            dashboard file (the reason is printed), 64 on a usage error.
             """
     )
 
@@ -113,10 +114,10 @@ struct MetricsCommand: AsyncParsableCommand {
                 pane.dashboard = try Dashboard.parse(text, file: "dashboards/\(service).dashboard")
                 pane.ownDashboard = true
             } catch {
-                throw ValidationError("\(error)")
+                throw Self.failure("\(error)")  // the file's own mistake, placed: not a usage error
             }
         } else {
-            pane.runsSearchServer = try await runsSearchServer(service)
+            pane.runsSearchServer = await runsSearchServer(service)
             guard !pane.charts.isEmpty else {
                 throw Self.failure("\(TerminalText.sanitize(service)) has no dashboard: the built-in one charts search-server's metrics, and its "
                                    + "instances do not run search-server; name Graphite targets, or write its charts to "
@@ -130,18 +131,25 @@ struct MetricsCommand: AsyncParsableCommand {
     }
 
     /// Whether `service`'s instances say they run search-server, as the metrics pane judges it; nil when
-    /// none is registered, or when Consul cannot be read (said on stderr: the built-in dashboard is drawn,
-    /// as the pane does until it knows).
-    func runsSearchServer(_ service: String) async throws -> Bool? {
-        let consul = ConsulClient(configuration: try consulOptions.configuration())
+    /// none is registered or Consul cannot be asked. Then the built-in dashboard is drawn, as the pane does
+    /// until it knows, and stderr says why (a misspelt service has no instances either).
+    func runsSearchServer(_ service: String) async -> Bool? {
+        let name = TerminalText.sanitize(service)
         do {
-            let instances = try await consul.health(service: service).value
-            return instances.isEmpty ? nil : instances.contains { SettingsTable.announced(in: $0.service.meta) }
+            let instances = try await ConsulClient(configuration: try consulOptions.configuration()).health(service: service).value
+            if instances.isEmpty {
+                Self.note("no instance of \(name) is registered in Consul, so whether it runs search-server is not known; drawing the built-in dashboard")
+                return nil
+            }
+            return instances.contains { SettingsTable.announced(in: $0.service.meta) }
         } catch {
-            FileHandle.standardError.write(Data(("opsdeck metrics: cannot ask Consul whether \(TerminalText.sanitize(service)) runs "
-                                                 + "search-server (\(TerminalText.sanitize("\(error)"))); drawing the built-in dashboard\n").utf8))
+            Self.note("cannot ask Consul whether \(name) runs search-server (\(TerminalText.sanitize("\(error)"))); drawing the built-in dashboard")
             return nil
         }
+    }
+
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("opsdeck metrics: \(message)\n".utf8))
     }
 
     func run() async throws {
@@ -187,7 +195,7 @@ struct MetricsCommand: AsyncParsableCommand {
 
     /// Says why on stderr; the exit status is 1.
     static func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("opsdeck metrics: \(message)\n".utf8))
+        note(message)
         return ExitCode(1)
     }
 

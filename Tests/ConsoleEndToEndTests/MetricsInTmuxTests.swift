@@ -76,11 +76,12 @@ import Testing
     /// run search-server, as the pane does; when Consul cannot say, it draws them and says why.
     @Test func theBuiltInDashboardIsOnlyForSearchServers() async throws {
         try await Stack.ensureUp()
-        let search = try ChildProcess(Self.opsdeck, ["metrics", "--dashboard", "search-service", "--list-targets"])
+        let search = try ChildProcess(Self.opsdeck, ["metrics", "--dashboard", "search-service", "--list-targets",
+                                                     "--consul", "127.0.0.1:8500"])
         #expect(try await search.waitForExit() == 0)
         let charts = search.stdout.split(separator: "\n")
         #expect(charts.count == 5 && charts[0].contains("derive-search_requests"))
-        let consul = try ChildProcess(Self.opsdeck, ["metrics", "--dashboard", "consul", "--list-targets"])
+        let consul = try ChildProcess(Self.opsdeck, ["metrics", "--dashboard", "consul", "--list-targets", "--consul", "127.0.0.1:8500"])
         #expect(try await consul.waitForExit() == 1)
         #expect(consul.stdout.isEmpty)
         #expect(consul.stderr.contains("opsdeck metrics: consul has no dashboard: the built-in one charts search-server's metrics"))
@@ -89,6 +90,11 @@ import Testing
         #expect(try await unknown.waitForExit() == 0)
         #expect(unknown.stdout.split(separator: "\n").count == 5)
         #expect(unknown.stderr.contains("opsdeck metrics: cannot ask Consul whether consul runs search-server"))
+        // A service nobody registered (a misspelt one, say): the built-in charts, and stderr says why.
+        let nobody = try ChildProcess(Self.opsdeck, ["metrics", "--dashboard", "no-such-service-\(UInt32.random(in: 0...UInt32.max))",
+                                                     "--list-targets", "--consul", "127.0.0.1:8500"])
+        #expect(try await nobody.waitForExit() == 0)
+        #expect(nobody.stderr.contains("is registered in Consul, so whether it runs search-server is not known"))
     }
 
     /// The port a search-server reports in its `serving address=` line.
