@@ -186,7 +186,9 @@ public final class SearchServer: Service, Sendable {
             meta: ["version": SearchHandler.version, "instance": options.instanceID, SettingsTable.metaKey: SettingsTable.metaValue],
             checks: [CheckDefinition(
                 id: "\(options.instanceID):grpc", name: "gRPC health",
-                probe: .grpc("\(address):\(port)/Search", useTLS: options.servesTLS), interval: .seconds(interval), timeout: .seconds(2),
+                // 5 s: each probe opens a new connection (as Consul's does), and on a loaded host 2 s was
+                // missed by every instance at once, the service gone from DNS while each one answered.
+                probe: .grpc("\(address):\(port)/Search", useTLS: options.servesTLS), interval: .seconds(interval), timeout: .seconds(5),
                 // Consul's floor is one minute; an instance that died without deregistering goes after that.
                 deregisterCriticalServiceAfter: .seconds(60))])
     }

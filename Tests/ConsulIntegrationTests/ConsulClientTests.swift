@@ -79,9 +79,10 @@ import Testing
         try await ConsulUnderTest.with { consul, _ in
             let name = unique("ttl")
             try await consul.register(ServiceRegistration(id: name, name: name, port: 1, checks: [
-                // 3 s, not 1: at the start of a full run on 2 cores, more than 1 s passed between the update
-                // and the read that follows it (CI saw the check already expired).
-                CheckDefinition(id: "\(name)-ttl", probe: .ttl(.seconds(3))),
+                // 10 s, not 1: the agent's timer and this test share the process's cooperative pool, which
+                // at the start of a full run ran tasks up to 4.5 s late (CI saw a 3 s TTL already expired
+                // at the read that follows the update).
+                CheckDefinition(id: "\(name)-ttl", probe: .ttl(.seconds(10))),
             ]))
             try await consul.updateTTL(checkID: "\(name)-ttl", status: .passing, output: "alive")
             #expect(try await consul.health(service: name, passingOnly: true).value.count == 1)

@@ -35,7 +35,11 @@ enum ConsulUnderTest {
 func unique(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
 
 /// Polls `probe` until it returns a value (for states that a probe interval away).
-func eventually<T>(within timeout: Duration = .seconds(10), _ probe: () async throws -> T?) async throws -> T? {
+///
+/// 30 s by default: the in-process agent runs its checks on this process's cooperative pool, which every
+/// suite shares; in the first 20 s of a full run it ran a 50 ms sleep up to 4.5 s late (measured), and a
+/// check's probe is several such turns.
+func eventually<T>(within timeout: Duration = .seconds(30), _ probe: () async throws -> T?) async throws -> T? {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if let value = try await probe() { return value }

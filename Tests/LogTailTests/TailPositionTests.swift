@@ -77,8 +77,40 @@ import Testing
     @Test func aForgottenPartitionAdmitsItsReusedOffsets() {
         var resume = TailResume()
         _ = resume.admit([record(0, 10, at: 1_000), record(1, 4, at: 1_001)])
-        #expect(resume.admit([record(0, 3, at: 2_000)]).isEmpty)  // an old offset: dropped
+        #expect(resume.admit([record(0, 10, at: 1_000)]).isEmpty)  // shown before: dropped
         resume.forget(topic: "logs", partition: 0)
-        #expect(resume.admit([record(0, 3, at: 2_000), record(1, 4, at: 1_001)]) == [record(0, 3, at: 2_000)])
+        #expect(resume.admit([record(0, 10, at: 2_000), record(1, 4, at: 1_001)]) == [record(0, 10, at: 2_000)])
+    }
+
+    /// Two instances whose keys hash to one partition, starting together: their stamps interleave, so the
+    /// merge releases that partition's offsets out of order. Every record is shown once, and once only
+    /// after a restart reads them all again.
+    @Test func aPartitionReleasedOutOfOffsetOrderLosesNothing() {
+        let key = PartitionKey(topic: "logs", partition: 0)
+        var merger = ReorderMerger(partitions: [key], windowMilliseconds: 1_000, capacity: 1_000)
+        // Instance 1's batch at offsets 0-2, instance 2's at 3-5, stamped in between.
+        let written = zip(0..<6, [10, 12, 14, 11, 13, 15]).map { record(0, Int64($0), at: Int64($1)) }
+        for record in written { merger.add(record, now: 0) }
+        merger.reachedEnd(key)
+        var released: [KafkaRecord] = []
+        merger.releaseAll { released.append($0) }
+        #expect(released.map(\.offset) == [0, 3, 1, 4, 2, 5])  // by time, as the pane shows them
+
+        var resume = TailResume()
+        #expect(resume.admit(released) == released)
+        #expect(resume.admit(written).isEmpty)  // read again after a restart: nothing twice
+        // A record the first read never delivered (it sat in the merge when the tail failed) comes now.
+        #expect(resume.admit([record(0, 7, at: 17), record(0, 6, at: 16)]) == [record(0, 7, at: 17), record(0, 6, at: 16)])
+        #expect(resume.admit((0...7).map { record(0, $0, at: 20) }).isEmpty)
+    }
+
+    /// A partition that keeps leaving gaps (records filtered out after restarts) holds a bounded number of
+    /// them: the oldest are given up, their offsets counted as shown.
+    @Test func gapsAreBounded() {
+        var resume = TailResume()
+        for offset in stride(from: Int64(0), to: 400, by: 2) { _ = resume.admit([record(0, offset, at: 1)]) }
+        #expect(resume.admit([record(0, 1, at: 1)]).isEmpty)  // the oldest gaps were joined
+        #expect(resume.admit([record(0, 397, at: 1)]) == [record(0, 397, at: 1)])  // recent ones are still open
+        #expect(resume.admit([record(0, 398, at: 1)]).isEmpty)
     }
 }
