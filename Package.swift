@@ -251,7 +251,7 @@ let package = Package(
                                                        "SearchSettings", "FuzzSupport"],
                     exclude: ["Snapshots"]),
         .testTarget(name: "ConsoleFeedsTests", dependencies: ["ConsoleFeeds", "Console", "Consul", "DevConsul", "TUI", "StackSupport", "Telemetry",
-                                                              "SearchClient", "SearchModels"]),
+                                                              "SearchClient", "SearchModels", "Kafka"]),
         // Seeded randomness for the fuzz tests (a failure names its seed; OPSDECK_FUZZ_SEED replays it).
         .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
         .testTarget(name: "TerminalSafetyTests", dependencies: ["TerminalSafety", "FuzzSupport"]),
