@@ -72,11 +72,12 @@ import Testing
     }
 
     /// Property: whatever is typed, the parser answers (a query or a reason) and never traps; an accepted
-    /// query is within the ranges the server takes.
+    /// query is within the ranges the server takes. 2,000 texts on the shared cooperative pool;
+    /// SearchPromptFuzzTests runs the long loop off it.
     @Test func randomTextNeverCrashesIt() {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("0123456789 ,.-+eE\"name:nearpgsiz\u{1B}\u{0}é北 \t")
-        for _ in 0..<20_000 {
+        for _ in 0..<2_000 {
             let length = Int.random(in: 0...24, using: &generator)
             let text = String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
             if case .success(let query) = SearchQueryParser.parse(text) {
