@@ -10,6 +10,11 @@ import KafkaModels
 /// partition, starting together). So each partition keeps the offsets it admitted, not the highest one: a
 /// highest-offset rule dropped the record released after one with a higher offset (seen: the second
 /// instance's start-up lines missing from the pane).
+///
+/// Left as is: a restart starts every partition at one time, so a record stamped before it and not
+/// delivered yet (a lagging producer's, still in the merge when the tail failed) is not read again. Exact
+/// would be a start offset per partition, which the tail's request does not take; restarts are rare (the
+/// tail rides out broker outages itself).
 public struct TailResume: Sendable, Equatable {
     /// The offsets admitted in one partition. A few partitions: a list searched from the last one used
     /// beats hashing a topic name for every record.
@@ -21,6 +26,10 @@ public struct TailResume: Sendable, Equatable {
         var newest: Int64?
     }
     private var admitted: [Slot] = []
+    /// How many runs of admitted offsets a partition keeps, its oldest forgotten beyond that. Each hole
+    /// between runs is a record not delivered yet (one producer's, while another's stamps run ahead of
+    /// it), or one that never will be (filtered by time after a restart, a transaction marker).
+    public static let rangesPerPartition = 1_024
 
     public init() {}
 
@@ -62,13 +71,10 @@ public struct TailResume: Sendable, Equatable {
 }
 
 /// The offsets of one partition admitted so far, as sorted ranges that neither overlap nor touch: one
-/// range while records come in order, a few while a merge interleaves two producers' records.
+/// range while a partition's offsets come in order and without holes, a few while a merge interleaves two
+/// producers' records.
 struct AdmittedOffsets: Sendable, Equatable {
     private(set) var ranges: [ClosedRange<Int64>] = []
-    /// Beyond this many ranges the two oldest are joined, the offsets between them counted as admitted: a
-    /// gap that old is a record the tail will not deliver (filtered by time after a restart), and holding
-    /// every such gap would grow without bound.
-    static let maximumRanges = 64
 
     /// Records `offset`; false when it was admitted before.
     mutating func insert(_ offset: Int64) -> Bool {
@@ -93,10 +99,9 @@ struct AdmittedOffsets: Sendable, Equatable {
             replaced = replaced.lowerBound..<(low + 1)
         }
         ranges.replaceSubrange(replaced, with: [joined])
-        if ranges.count > Self.maximumRanges {
-            ranges[0] = ranges[0].lowerBound...ranges[1].upperBound
-            ranges.remove(at: 1)
-        }
+        // Forgotten, not joined with the next: joining would count the gap between them as shown, and a
+        // record still to come there would be lost; forgotten offsets can at worst show twice after a restart.
+        if ranges.count > TailResume.rangesPerPartition { ranges.removeFirst() }
         return true
     }
 }

@@ -63,8 +63,9 @@ import Testing
 
     /// Whether the lines a failed wait looked for reached the topic at all, and what the load and the
     /// instances said: the two failures seen in CI (no search lines in 30 s; instance 2's serving line
-    /// missing after widening) need it to tell a lost record from a late one. (The second was a loss: the
-    /// pane dropped records of one partition released out of offset order; see TailResume.) Read as text (`time instance
+    /// missing after widening) need it to tell a lost record from a late one. (The second was most likely a
+    /// loss: the pane dropped records of one partition released out of offset order, fixed in TailResume;
+    /// a failing run held 397 of the topic's 400 lines.) Read as text (`time instance
     /// level message`); raw is the JSON, where " serving " never matched.
     func whatReachedTheTopic(_ service: String, instances: [ChildProcess], load: ChildProcess) async throws -> String {
         let topic = try await Stack.run(ConsoleInTmuxTests.opsdeck, ["tail", service, "--from", "beginning", "--no-follow", "--output", "text"])

@@ -104,13 +104,17 @@ import Testing
         #expect(resume.admit((0...7).map { record(0, $0, at: 20) }).isEmpty)
     }
 
-    /// A partition that keeps leaving gaps (records filtered out after restarts) holds a bounded number of
-    /// them: the oldest are given up, their offsets counted as shown.
-    @Test func gapsAreBounded() {
+    /// A partition with more holes than it keeps (a producer far ahead of another in one partition)
+    /// forgets its oldest admitted offsets: those may show twice after a restart, and no record is lost.
+    @Test func aPartitionWithManyHolesLosesNothing() {
         var resume = TailResume()
-        for offset in stride(from: Int64(0), to: 400, by: 2) { _ = resume.admit([record(0, offset, at: 1)]) }
-        #expect(resume.admit([record(0, 1, at: 1)]).isEmpty)  // the oldest gaps were joined
-        #expect(resume.admit([record(0, 397, at: 1)]) == [record(0, 397, at: 1)])  // recent ones are still open
-        #expect(resume.admit([record(0, 398, at: 1)]).isEmpty)
+        let kept = TailResume.rangesPerPartition
+        // 10 more runs than kept: offsets 0, 2, ..., each its own run; the ten oldest are forgotten.
+        for offset in stride(from: Int64(0), to: Int64(2 * (kept + 10)), by: 2) { _ = resume.admit([record(0, offset, at: 1)]) }
+        #expect(resume.admit([record(0, 1, at: 1)]) == [record(0, 1, at: 1)])  // a hole: never shown yet
+        #expect(resume.admit([record(0, 0, at: 1)]) == [record(0, 0, at: 1)])  // forgotten: shown again, not lost
+        #expect(resume.admit([record(0, Int64(2 * (kept + 9)), at: 1)]).isEmpty)  // the newest are remembered
+        #expect(resume.admit([record(0, 21, at: 1)]) == [record(0, 21, at: 1)])  // a hole between remembered ones
+        #expect(resume.admit([record(0, 20, at: 1), record(0, 21, at: 1), record(0, 22, at: 1)]).isEmpty)
     }
 }
