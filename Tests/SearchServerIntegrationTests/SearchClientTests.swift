@@ -65,8 +65,9 @@ import Testing
         let silent = try boundTCPSocket(listening: false)  // a port nobody answers DNS on
         defer { close(silent.fd) }
         let discovery = InstanceDiscovery(.consul(dns: ConsulDNS(port: silent.port, timeout: .milliseconds(300)), http: consul))
-        // All three once they pass: on a starved machine a probe that outlives its 2 s timeout takes an
-        // instance out of the answer until its next probe, as Consul does (seen in CI: 2 of 3 at 18 s).
+        // All three once they pass: on a starved machine a probe that outlives its timeout (5 s; it was 2 s
+        // then) takes an instance out of the answer until its next probe, as Consul does (seen in CI: 2 of 3
+        // at 18 s).
         let found = try await eventually(within: .seconds(30)) { () -> (addresses: [ServiceAddress], via: String)? in
             let found = try await discovery.instances(of: "search-service")
             return found.addresses.count == 3 ? found : nil
@@ -191,8 +192,9 @@ import Testing
 }
 
 /// One of the stack's search-service instances, once Consul's DNS lists one. On a starved machine a probe
-/// that outlives its 2 s timeout takes an instance out of the answers until its next probe, as Consul
-/// does; seen in CI: all three out at once, NXDOMAIN. That tests Consul's checks, not what the caller asked.
+/// that outlives its timeout (5 s; it was 2 s then) takes an instance out of the answers until its next
+/// probe, as Consul does; seen in CI: all three out at once, NXDOMAIN. That tests Consul's checks, not what
+/// the caller asked.
 /// When it had to wait, it prints what DNS said at first and Consul's checks then: the evidence.
 func aListedStackInstance() async throws -> ServiceAddress {
     let discovery = InstanceDiscovery(.consul(dns: ConsulDNS(), http: nil))
