@@ -187,7 +187,7 @@ public final class SearchServer: Service, Sendable {
             checks: [CheckDefinition(
                 id: "\(options.instanceID):grpc", name: "gRPC health",
                 // 5 s: each probe opens a new connection (as Consul's does), and on a loaded host 2 s was
-                // missed by every instance at once, the service gone from DNS while each one answered.
+                // missed by every instance at once, and the service was gone from DNS though none had stopped.
                 probe: .grpc("\(address):\(port)/Search", useTLS: options.servesTLS), interval: .seconds(interval), timeout: .seconds(5),
                 // Consul's floor is one minute; an instance that died without deregistering goes after that.
                 deregisterCriticalServiceAfter: .seconds(60))])
