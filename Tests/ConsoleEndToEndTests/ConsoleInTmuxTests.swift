@@ -133,7 +133,9 @@ import Testing
     @Test func sigtermQuitsCleanly() async throws {
         try await Stack.ensureUp()
         let tmux = try Tmux(command: "\(Self.opsdeck) --consul 127.0.0.1:8500")
-        try await tmux.waitFor("the services pane") { $0.contains("search-service") }
+        // The catalog read, not a row of it: other suites' services can push search-service below the
+        // pane's last row.
+        try await tmux.waitFor("the services feed live") { $0.contains("● services") }
         let pid = try #require(try tmux.programPID())
         kill(pid, SIGTERM)
         let after = try await tmux.waitFor("the shell after exit") { $0.contains("MODES") }
@@ -180,7 +182,7 @@ import Testing
         let tmux = try Tmux(width: 240, command: "\(Self.opsdeck) --consul 127.0.0.1:8500", environment: ["XDG_CONFIG_HOME": home.path])
         // The hint bar shows the keys in force: the config was read.
         try await tmux.waitFor("the services pane with the remapped hints") { screen in
-            screen.contains("search-service") && lines(screen)[35].hasSuffix("o open  ? help  : command  x quit")
+            screen.contains("● services") && lines(screen)[35].hasSuffix("o open  ? help  : command  x quit")
         }
         try tmux.send("q")  // no longer bound: the console stays
         try tmux.sendText(":theme light")

@@ -20,7 +20,8 @@ import Testing
                                 environment: ["XDG_STATE_HOME": state])
         // OSC 52 from the program goes to tmux's paste buffers.
         _ = try tmux(terminal.socket, "set-option", "-g", "set-clipboard", "on")
-        try await terminal.waitFor("the services listed") { $0.contains("search-service") }
+        // The catalog read, not search-service's row: other suites' services can push it below the pane.
+        try await terminal.waitFor("the services feed live") { $0.contains("● services") }
 
         try terminal.send("F")
         try await terminal.waitFor("the search prompt") { $0.split(separator: "\n").contains { $0.hasPrefix("search:") } }
