@@ -143,13 +143,18 @@ import Testing
             guard case .value(let first, _) = await iterator.next() else { Issue.record("no first value"); return }
             #expect(first.map(\.text) == ["1"])
 
+            // The write lands a second after the blocking read goes out, and wakes it: the read must return
+            // long before its 120 s wait. Half of it leaves room for a loaded machine: this process's pool ran
+            // tasks up to 4.5 s late at a full run's start, and a 10 s bound was once missed (11.2 s).
             let clock = ContinuousClock()
             let start = clock.now
-            try await consul.put(key: prefix + "b", text: "2")
+            let writer = Task {
+                try await Task.sleep(for: .seconds(1))
+                try await consul.put(key: prefix + "b", text: "2")
+            }
             guard case .value(let second, _) = await iterator.next() else { Issue.record("no change seen"); return }
+            try await writer.value
             #expect(second.map(\.text) == ["1", "2"])
-            // Woken by the write, not by the 120 s wait. Half of it leaves room for a loaded machine: this
-            // process's pool ran tasks up to 4.5 s late at a full run's start, and 10 s was once missed (11.2 s).
             #expect(clock.now - start < .seconds(60))
 
             try await consul.delete(key: prefix + "a")
@@ -205,33 +210,39 @@ import Testing
     @Test func fiftyConcurrentWatchesAllBlockAndWake() async throws {
         try await ConsulUnderTest.with { consul, _ in
             let base = unique("many")
-            let results = try await withThrowingTaskGroup(of: (failures: [String], sawWrite: Bool).self) { group in
+            let clock = ContinuousClock()
+            let results = try await withThrowingTaskGroup(of: (failures: [String], sawWriteAt: ContinuousClock.Instant?).self) { group in
                 for n in 0..<50 {
                     group.addTask {
                         var failures: [String] = []
                         var values = 0
                         for await update in consul.watchPrefix("\(base)/\(n)/", wait: .seconds(60)) {
                             switch update {
-                            case .failed(let error, let attempt, _): failures.append("watch \(n), attempt \(attempt): \(error)")
+                            case .failed(let error, let attempt, _):
+                                failures.append("watch \(n), attempt \(attempt) after \(values) reads: \(error)")
                             case .filteredByACLs: failures.append("watch \(n): filtered by ACLs on an agent without them")
                             case .value(let pairs, _):
                                 values += 1
-                                if pairs.contains(where: { $0.text == "written" }) { return (failures, true) }
+                                if pairs.contains(where: { $0.text == "written" }) { return (failures, clock.now) }
                             }
-                            if failures.count > 3 { return (failures, false) }
+                            if failures.count > 3 { return (failures, nil) }
                         }
-                        return (failures, false)
+                        return (failures, nil)
                     }
                 }
                 // Longer than the client's connect timeout: a queued request would have failed by now.
                 try await Task.sleep(for: ConsulClient.connectTimeout + .seconds(1))
                 for n in 0..<50 { try await consul.put(key: "\(base)/\(n)/k", text: "written") }
-                var all: [(failures: [String], sawWrite: Bool)] = []
+                let written = clock.now
+                var all: [(failures: [String], sawWriteAt: ContinuousClock.Instant?)] = []
                 for try await result in group { all.append(result) }
+                // Woken by its write, each: a wake-up lost would show at the 60 s wait.
+                let late = all.compactMap(\.sawWriteAt).filter { $0 - written > .seconds(30) }
+                #expect(late.isEmpty, "\(late.count) watches saw their write more than 30 s after it")
                 return all
             }
             #expect(results.count == 50)
-            #expect(results.filter { !$0.sawWrite }.isEmpty)
+            #expect(results.filter { $0.sawWriteAt == nil }.isEmpty)
             // Requests queued behind a pool limit fail with getConnectionFromPoolTimeout after the connect
             // timeout: with async-http-client's default of 8 connections, 42 watches and the puts do.
             // A first read that outlives the 10 s request timeout is not that: at a full run's start this
@@ -240,7 +251,7 @@ import Testing
             let failures = results.flatMap(\.failures)
             if !failures.isEmpty { print("fiftyConcurrentWatches: failures:\n" + failures.joined(separator: "\n")) }
             #expect(!failures.contains { $0.contains("getConnectionFromPoolTimeout") }, "\(failures)")
-            let starved = failures.filter { $0.contains("attempt 1: ") && $0.hasSuffix("HTTPClientError.deadlineExceeded") }
+            let starved = failures.filter { $0.contains("attempt 1 after 0 reads: ") && $0.hasSuffix("HTTPClientError.deadlineExceeded") }
             #expect(failures.count == starved.count, "\(failures.joined(separator: "\n"))")
             try await consul.delete(key: base + "/", recurse: true)
         }
