@@ -110,6 +110,11 @@ public struct MetricsPane: Pane {
                              range: range, points: TimeChart.dots(columns: max(1, width - 8)))
     }
 
+    /// The selection stays on a chart shown (0 when there is none): charts come and go with the dashboard.
+    private mutating func clampSelection() {
+        selected = max(0, min(selected, charts.count - 1))
+    }
+
     public func subscriptions(_ context: PaneContext) -> Set<Feed> {
         guard let service, context.size.width > 0 else { return [] }
         var feeds: Set<Feed> = [.dashboard(service: service), .metricNames, .health(service: service)]
@@ -136,7 +141,7 @@ public struct MetricsPane: Pane {
             cursor = context.selection.time
         case .feed(.dashboard(let name, let text)):
             guard name == service else { return [] }
-            defer { selected = max(0, min(selected, charts.count - 1)) }
+            defer { clampSelection() }
             dashboard = .builtin
             ownDashboard = false
             fileProblem = nil
@@ -151,7 +156,7 @@ public struct MetricsPane: Pane {
         case .feed(.health(let name, let entries, _)):
             guard name == service, !entries.isEmpty, runsSearchServer != true else { return [] }
             runsSearchServer = entries.contains { SettingsTable.announced(in: $0.service.meta) }
-            selected = max(0, min(selected, charts.count - 1))
+            clampSelection()
         case .feed(.graphite(let query, let series, let at)):
             data[query] = Answer(series: series, at: at)
             // Bounded: answers for charts, ranges or sizes no longer shown go, oldest first.
@@ -167,7 +172,7 @@ public struct MetricsPane: Pane {
     public mutating func perform(_ command: Command, _ context: PaneContext) -> [Outcome] {
         switch command {
         case .up: selected = max(0, selected - 1)
-        case .down: selected = max(0, min(charts.count - 1, selected + 1))
+        case .down: selected += 1; clampSelection()
         case .top: selected = 0
         case .bottom: selected = max(0, charts.count - 1)
         case .shorter: range = Self.ranges.last { $0 < range } ?? range
@@ -202,7 +207,7 @@ public struct MetricsPane: Pane {
         case "metric":
             guard let target = command.argument else {
                 custom = []
-                selected = max(0, min(selected, charts.count - 1))
+                clampSelection()
                 return [.message("charts added with :metric removed", isError: false)]
             }
             if !custom.contains(target) { custom.append(target) }
