@@ -70,17 +70,26 @@ public struct LoopClients: Sendable {
     /// The client for a statement of searches asked on loop `index` (they are counted there, `asking`):
     /// loop `index`'s own while one search at most is asked there, else the next loop on which none is
     /// asked, else loop `index`'s own.
-    func client(forSearchesOn index: Int) -> PostgresClient {
-        guard asked[index].count.load(ordering: .relaxed) > 1 else { return all[index] }
-        for step in 1..<all.count {
-            let other = (index + step) % all.count
-            if asked[other].count.load(ordering: .relaxed) == 0 { return all[other] }
+    func statementClient(forSearchesOn index: Int) -> StatementClient {
+        if asked[index].count.load(ordering: .relaxed) > 1 {
+            for step in 1..<all.count {
+                let other = (index + step) % all.count
+                if asked[other].count.load(ordering: .relaxed) == 0 { return StatementClient(client: all[other], isAnotherLoops: true) }
+            }
         }
-        return all[index]
+        return StatementClient(client: all[index], isAnotherLoops: false)
     }
 
     /// The client on the caller's loop: for a query whose answer the caller finishes itself.
     var near: PostgresClient { all[currentLoop] }
+}
+
+/// Where a statement of searches goes (`LoopClients.statementClient(forSearchesOn:)`).
+struct StatementClient {
+    let client: PostgresClient
+    /// Another loop's client: the loop that asked only waits for the answers (`SearchBatches` sends it
+    /// smaller batches).
+    let isAnotherLoops: Bool
 }
 
 /// Searches asked on one loop and not answered yet.

@@ -14,6 +14,16 @@ import Synchronization
 /// asked on one event loop (`AreaStore` keeps one `SearchBatches` of each kind per loop); their statements
 /// go to the client `LoopClients` chooses for that loop.
 ///
+/// A statement sent to another loop's client (`LoopClients`: one busy gRPC connection) carries at most
+/// `maxBatchElsewhere` searches. The loop that asked them then only reads calls and writes answers, and
+/// the searches of a statement are answered together when it returns: a statement of all 30 waiting
+/// leaves that loop with nothing to write for the statement's whole round trip, then floods it. Smaller
+/// statements, one after another, keep its answers coming. Measured (release search-server as deployed,
+/// Paris, h2load, 2 s runs alternating on one binary; BENCHMARKS.md): one connection at 32 streams
+/// +20 % calls/s with 8 against 64 (6 of 8 pairs), 4 / 8 / 12 within the noise of each other; four
+/// connections (each loop's statements on its own client, where the cap does not apply) unchanged, and
+/// slower by 13 % when 8 applied there too (more statements: +22 % server CPU a call).
+///
 /// A search whose caller gives up (its deadline, or cancellation) while it waits leaves the queue at
 /// once. A statement that outlives `timeLimit` (a connection gone silent, a server that hangs) is left
 /// to end on its own, its searches fail with `DeadlineExceeded`, and the next batch goes on another
@@ -34,11 +44,14 @@ final class SearchBatches<Statement: BatchedSearch>: Sendable {
     /// The loop whose searches these are (`LoopClients`).
     private let loop: Int
     private let logger: Logger
+    /// The most searches in a statement sent to another loop's client.
+    private let maxBatchElsewhere: Int
     private let timeLimit: @Sendable () -> Duration
 
     init(clients: LoopClients, loop: Int, logger: Logger, concurrentBatches: Int, maxBatch: Int = 64,
-         timeLimit: @escaping @Sendable () -> Duration) {
+         maxBatchElsewhere: Int = 8, timeLimit: @escaping @Sendable () -> Duration) {
         self.clients = clients
+        self.maxBatchElsewhere = maxBatchElsewhere
         self.loop = loop
         self.logger = logger
         self.timeLimit = timeLimit
@@ -74,24 +87,26 @@ final class SearchBatches<Statement: BatchedSearch>: Sendable {
         guard let batch = queue.withLock({ $0.submit(pending) }) else { return }
         Task(executorPreference: RequestExecutor.current) { [self] in
             var next: [Pending]? = batch
+            var target = clients.statementClient(forSearchesOn: loop)
             while let batch = next {
-                await run(batch)
-                next = queue.withLock { $0.finished() }
+                await run(batch, on: target.client)
+                target = clients.statementClient(forSearchesOn: loop)
+                let limit = target.isAnotherLoops ? maxBatchElsewhere : .max
+                next = queue.withLock { $0.finished(limit: limit) }
             }
         }
     }
 
     /// One statement for the batch; every search is answered, with its page or with the batch's error.
-    private func run(_ batch: [Pending]) async {
+    private func run(_ batch: [Pending], on client: PostgresClient) async {
         do {
             let statement = Statement(batch.map(\.request))
-            let client = clients.client(forSearchesOn: loop)
             let pages = try await withDeadline(timeLimit()) { [self] in try await run(statement, count: batch.count, on: client) }
             for (pending, page) in zip(batch, pages) { pending.reply(.success(page)) }
         } catch let error as PSQLError where batch.count > 1 && error.isDataException {
             // One search's values can fail the statement for all of them (PostgreSQL refuses a text with a
             // NUL byte): each goes again alone, so that only the search at fault gets the error.
-            for pending in batch { await run([pending]) }
+            for pending in batch { await run([pending], on: client) }
         } catch {
             for pending in batch { pending.reply(.failure(error)) }
         }
@@ -157,13 +172,14 @@ struct BatchQueue<Request> {
         return waiting.remove(at: index)
     }
 
-    /// A runner's batch ended: the next batch for it (the oldest waiting first), or nil and it stops.
-    mutating func finished() -> [Request]? {
+    /// A runner's batch ended: the next batch for it (the oldest waiting first, at most `limit` and
+    /// `maxBatch` of them), or nil and it stops.
+    mutating func finished(limit: Int = .max) -> [Request]? {
         guard !waiting.isEmpty else {
             running -= 1
             return nil
         }
-        let count = min(maxBatch, waiting.count)
+        let count = min(maxBatch, limit, waiting.count)
         let batch = Array(waiting.prefix(count))
         waiting.removeFirst(count)
         largestBatch = max(largestBatch, count)

@@ -48,21 +48,24 @@ import Testing
 
         // (The searches a batch carries are asked on its loop: held open here.)
         await clients.asking(on: 0) {
-            #expect(clients.client(forSearchesOn: 0) === clients.all[0], "a lone search stays")
+            #expect(!clients.statementClient(forSearchesOn: 0).isAnotherLoops, "a lone search stays")
+            #expect(clients.statementClient(forSearchesOn: 0).client === clients.all[0])
             await clients.asking(on: 0) {
-                #expect(clients.client(forSearchesOn: 0) === clients.all[1], "two: the next loop")
+                #expect(clients.statementClient(forSearchesOn: 0).client === clients.all[1], "two: the next loop")
+                #expect(clients.statementClient(forSearchesOn: 0).isAnotherLoops)
                 await clients.asking(on: 1) {
-                    #expect(clients.client(forSearchesOn: 0) === clients.all[2], "the next without searches")
+                    #expect(clients.statementClient(forSearchesOn: 0).client === clients.all[2], "the next without searches")
                     await clients.asking(on: 2) {
-                        #expect(clients.client(forSearchesOn: 0) === clients.all[0], "none without: its own")
+                        #expect(clients.statementClient(forSearchesOn: 0).client === clients.all[0], "none without: its own")
+                        #expect(!clients.statementClient(forSearchesOn: 0).isAnotherLoops)
                     }
                 }
             }
             // One answered: alone again.
-            #expect(clients.client(forSearchesOn: 0) === clients.all[0])
+            #expect(clients.statementClient(forSearchesOn: 0).client === clients.all[0])
         }
         await clients.asking(on: 2) {
-            await clients.asking(on: 2) { #expect(clients.client(forSearchesOn: 2) === clients.all[0], "round the loops") }
+            await clients.asking(on: 2) { #expect(clients.statementClient(forSearchesOn: 2).client === clients.all[0], "round the loops") }
         }
     }
 
@@ -70,7 +73,7 @@ import Testing
         let client = PostgresClient(configuration: StoreConfiguration().clientConfiguration)
         let clients = LoopClients(client)
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let chosen = try await loop.submit { (clients.currentLoop, clients.client(forSearchesOn: clients.currentLoop)) }.get()
-        #expect(chosen.0 == 0 && chosen.1 === client && clients.near === client && clients.all.count == 1)
+        let chosen = try await loop.submit { (clients.currentLoop, clients.statementClient(forSearchesOn: clients.currentLoop)) }.get()
+        #expect(chosen.0 == 0 && chosen.1.client === client && !chosen.1.isAnotherLoops && clients.near === client && clients.all.count == 1)
     }
 }

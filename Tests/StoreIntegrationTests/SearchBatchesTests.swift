@@ -1,5 +1,7 @@
 import Deadlines
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresNIO
 import StackSupport
 @testable import Store
@@ -23,6 +25,18 @@ import Testing
         #expect(queue.finished() == nil)
         #expect(queue.running == 0)
         #expect(queue.submit(8) == [8])
+    }
+
+    /// A statement sent to another loop takes fewer (`SearchBatches.maxBatchElsewhere`); the rest wait
+    /// for the next, in order.
+    @Test func aRunnerCanTakeFewerThanTheMostABatchHolds() {
+        var queue = BatchQueue<Int>(concurrentBatches: 1, maxBatch: 3)
+        #expect(queue.submit(1) == [1])
+        for request in 2...7 { #expect(queue.submit(request) == nil) }
+        #expect(queue.finished(limit: 2) == [2, 3])
+        #expect(queue.finished(limit: 5) == [4, 5, 6], "never more than maxBatch")
+        #expect(queue.finished(limit: 2) == [7])
+        #expect(queue.finished(limit: 2) == nil && queue.running == 0)
     }
 
     @Test func aWaitingRequestWhoseCallerGaveUpIsTakenOut() {
@@ -106,6 +120,42 @@ extension AreaStoreTests {
 
     static let logger = Logger(label: "test")
 
+    /// With one client per loop, as search-server wires its store: forty searches asked at once on one
+    /// loop go to the other loop's client in statements of at most eight (`SearchBatches`), each answered
+    /// with its own page; while a search is asked on the other loop too, they stay on their own loop's
+    /// client, where one statement takes every search waiting.
+    @Test func statementsToAnotherLoopCarryAtMostEight() async throws {
+        try await Stack.ensureUp()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { Task { try await group.shutdownGracefully() } }
+        let loops = Array(group.makeIterator())
+        let clients = LoopClients(group: group, connections: 2, backgroundLogger: Self.logger) {
+            StoreConfiguration().serverClientConfiguration(connections: $0)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for client in clients.all { tasks.addTask { await client.run() } }
+            defer { tasks.cancelAll() }
+            let paris = AreaQuery(point: GeoPoint(latitude: 48.8566, longitude: 2.3522))
+            /// The largest statement of forty searches asked together on loop 0.
+            func largestOfForty() async throws -> Int {
+                // New connections on a busy machine take seconds: the deadline is not what this is about.
+                let store = AreaStore(clients: clients, batchTimeLimit: { .seconds(60) })
+                let executor = OneLoopExecutor(loops[0])
+                let pages = try await RequestExecutor.run(on: executor) {
+                    try await withThrowingTaskGroup(of: AreaPage.self) { searches in
+                        for _ in 0..<40 { searches.addTask { try await store.search(paris) } }
+                        return try await searches.reduce(into: []) { $0.append($1) }
+                    }
+                }
+                #expect(pages.count == 40 && pages.allSatisfy { $0.areas.contains { $0.name == "France" } })
+                return store.pointSearches.largestBatch
+            }
+            #expect(try await largestOfForty() == 8, "to the other loop: at most eight a statement")
+            let onItsOwn = try await clients.asking(on: 1) { try await largestOfForty() }
+            #expect(onItsOwn > 8, "on its own loop: every search waiting (\(onItsOwn) at most)")
+        }
+    }
+
     /// A statement that hangs (here on a lock another session holds) is left behind at the batch's time
     /// limit, its searches fail, and the searches behind it go on in the next batch; a search waiting in
     /// the queue whose caller gives up leaves it at once. Once the lock goes, searches answer again.
@@ -175,5 +225,15 @@ extension AreaStoreTests {
             all.append(Area(id: id, name: name, kind: kind, code: code, source: source))
         }
         return AreaPage(areas: Array(all.dropFirst(query.offset).prefix(query.limit)), total: all.count)
+    }
+}
+
+/// Runs every job on one event loop: searches asked there, as a call read on that loop is.
+final class OneLoopExecutor: TaskExecutor {
+    private let loop: any EventLoop
+    init(_ loop: any EventLoop) { self.loop = loop }
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
