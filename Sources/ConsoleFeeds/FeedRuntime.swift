@@ -253,7 +253,8 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                         case .brokerUnreachable(let reason):
                             send(.feed(.failed(feed, reason: "broker unreachable: \(reason)", retryInMilliseconds: 1_000, at: epochMilliseconds())))
                         case .waitingForTopic(let topic):
-                            send(.feed(.failed(feed, reason: "no topic \(topic) yet", retryInMilliseconds: 1_000, at: epochMilliseconds())))
+                            // The tail waits for it on its own: a service that ships no logs (consul) has none.
+                            send(.feed(.waiting(feed, reason: "waiting for topic \(topic) (nothing logged yet)", at: epochMilliseconds())))
                         case .logReplaced(let topic, let partition):
                             resume.forget(topic: topic, partition: partition)  // its offsets start over
                         case .problem(let text):

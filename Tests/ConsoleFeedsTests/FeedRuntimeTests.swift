@@ -155,6 +155,35 @@ import TUI
         #expect(delivered().sorted() == (0..<6).map { "line \($0)" })
     }
 
+    /// A topic nothing has written to yet (a service that ships no logs) is waited for, reported as such
+    /// and never as a failure; its first line, once written, arrives.
+    @Test func aTopicNotThereYetIsWaitedForThenRead() async throws {
+        try await Stack.ensureUp()
+        let topic = "feeds-later-\(UInt32.random(in: 0...UInt32.max))"
+        let recorder = Recorder()
+        let runtime = FeedRuntime(consul: ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:1")),
+                                  kafkaBrokers: Stack.kafkaBootstrap, loadTheme: { _ in .monochrome }, send: recorder.send)
+        defer { runtime.stop() }
+        let query = LogQuery(topic: topic, start: LogsPane.defaultStart)
+        runtime.reconcile([.logs(query)])
+        try await recorder.waitFor("waiting for the topic") {
+            if case .waiting(.logs(query), let reason, _) = $0 { return reason.contains("waiting for topic \(topic)") }
+            return false
+        }
+        let producer = try KafkaProducer(bootstrapServers: Stack.kafkaBootstrap)
+        try await offPool {
+            try producer.createTopic(topic, partitions: 1)
+            try producer.send(topic: topic, key: Array("i-1".utf8), value: Array("first".utf8), partition: 0,
+                              timestampMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+            try producer.flush()
+        }
+        try await recorder.waitFor("the topic's first line") {
+            if case .logs(query, let batch, _) = $0 { return batch.map(\.text) == ["first"] }
+            return false
+        }
+        #expect(!recorder.all.contains { if case .failed = $0 { return true } else { return false } }, "\(recorder.all)")
+    }
+
     /// The config pane's feed and writes against a real agent: the prefix watched, a write check-and-set on
     /// the index read (its flags kept), and a write that meets a change made in between refused with the
     /// key as it is now.

@@ -132,6 +132,20 @@ import TUI
         #expect(state.feeds[.logs]?.detail == "caught up")
     }
 
+    /// A service that ships no logs (consul) has no topic: the pane and the status bar say the tail waits
+    /// for it, as a state, not as a failure that retries; once a line arrives the feed is live.
+    @Test func aTopicNotThereYetIsWaitedForNotAFailure() {
+        var (state, reducer, query) = console()
+        _ = reducer.reduce(&state, .feed(.waiting(.logs(query), reason: "waiting for topic search-service (nothing logged yet)",
+                                                  at: Fixture.t0)))
+        let screen = ConsoleView.render(state, reducer).lines()
+        #expect(screen.contains { $0.contains("┃ waiting for topic search-service (nothing logged yet)") })
+        let bar = screen.last ?? ""
+        #expect(bar.contains("◌ logs waiting") && !bar.contains("✖") && !bar.contains("retry"), "\(bar)")
+        feed(reducer, &state, query, [Self.entry("search-service-1", "info", "first", at: Fixture.t0 + 1)])
+        #expect(state.feeds[.logs]?.phase == .live)
+    }
+
     @Test func theBufferIsBoundedAndSaysWhatItDropped() throws {
         var buffer = LogBuffer(capacity: 100)
         var filter = LogFilter()

@@ -118,6 +118,9 @@ public enum ConsoleView {
             case .off(let reason):
                 style.foreground = theme[.muted].foreground
                 text = "○ \(kind.rawValue): \(Format.oneLine(reason))"
+            case .waiting:  // what it waits for is the pane's to say: the bar only says the feed is fine
+                style.foreground = theme[.muted].foreground
+                text = "◌ \(kind.rawValue) waiting"
             case .limited(let note):
                 style.foreground = theme[.warning].foreground
                 text = "▲ \(sharing(kind)): \(Format.oneLine(note))"

@@ -130,6 +130,9 @@ public enum FeedEvent: Equatable, Sendable {
     case kvWritten(KVWrite, KVWriteResult)
     /// The feed could not read; it retries on its own.
     case failed(Feed, reason: String, retryInMilliseconds: Int64, at: Int64)
+    /// The feed runs and waits for what is not there yet (a log topic nothing has written to: a service
+    /// that ships no logs, or not yet): a state to show, not a failure.
+    case waiting(Feed, reason: String, at: Int64)
     /// The feed read, but what it shows is not all there is (Consul's ACLs hid entries from the token).
     case hidden(Feed, note: String, at: Int64)
     /// The feed cannot run here (the context names no Kafka brokers); it does not retry.
@@ -145,6 +148,8 @@ public struct FeedStatus: Equatable, Sendable {
         case limited(note: String)
         /// Not running, and not retrying (`reason` says why).
         case off(reason: String)
+        /// Running, and waiting for something that is not there yet (`reason` says what).
+        case waiting(reason: String)
         case retrying(reason: String, retryInMilliseconds: Int64)
     }
     public var phase: Phase
@@ -171,7 +176,7 @@ extension FeedEvent {
         case .dashboard, .search, .kvWritten: return nil
         case .logs, .logsBehind, .logsDropped: return .logs
         case .kv: return .config
-        case .failed(let feed, _, _, _), .hidden(let feed, _, _), .unavailable(let feed, _): return feed.kind
+        case .failed(let feed, _, _, _), .waiting(let feed, _, _), .hidden(let feed, _, _), .unavailable(let feed, _): return feed.kind
         }
     }
 
@@ -192,7 +197,8 @@ extension FeedEvent {
         case .search(let call, _): return subscriptions.contains(.search(call))
         case .kv(let prefix, _, _): return subscriptions.contains(.kv(prefix: prefix))
         case .kvWritten: return true
-        case .failed(let feed, _, _, _), .hidden(let feed, _, _), .unavailable(let feed, _): return subscriptions.contains(feed)
+        case .failed(let feed, _, _, _), .waiting(let feed, _, _), .hidden(let feed, _, _), .unavailable(let feed, _):
+            return subscriptions.contains(feed)
         }
     }
 
@@ -218,6 +224,8 @@ extension FeedEvent {
         case .failed(_, let reason, let retry, _):
             return FeedStatus(phase: .retrying(reason: reason, retryInMilliseconds: retry),
                               lastUpdate: previous?.lastUpdate, detail: previous?.detail)
+        case .waiting(_, let reason, _):
+            return FeedStatus(phase: .waiting(reason: reason), lastUpdate: previous?.lastUpdate, detail: previous?.detail)
         case .hidden(_, let note, let at):
             return FeedStatus(phase: .limited(note: note), lastUpdate: at, detail: previous?.detail)
         case .unavailable(_, let reason):

@@ -251,6 +251,7 @@ public struct LogsPane: Pane {
             let text: String
             switch context.feeds[.logs]?.phase {
             case .retrying(let reason, _)?: text = "cannot read the logs: \(reason)"
+            case .waiting(let reason)?: text = reason
             case .live?: text = buffer.lines.isEmpty ? "no log lines yet" : "no line matches the filter"
             default: text = "connecting to Kafka…"
             }
