@@ -153,7 +153,7 @@ public struct TimeChart: Sendable {
 public enum ValueUnit: String, Sendable, CaseIterable {
     /// A plain number (counts, gauges).
     case count
-    /// Per second.
+    /// Per second (per minute or hour when slower than a hundredth a second).
     case rate
     /// Seconds, written in the unit that fits (µs, ms, s).
     case seconds
@@ -161,7 +161,11 @@ public enum ValueUnit: String, Sendable, CaseIterable {
     public func format(_ value: Double) -> String {
         switch self {
         case .count: return Self.si(value)
-        case .rate: return Self.si(value) + "/s"
+        case .rate:
+            // Below a hundredth a second, per minute or per hour: "1.45m/s" read as metres a second.
+            let magnitude = abs(value)
+            guard magnitude > 0, magnitude < 0.01 else { return Self.si(value) + "/s" }
+            return magnitude * 60 >= 0.01 ? Self.short(value * 60) + "/min" : Self.si(value * 3600) + "/h"
         case .seconds:
             let magnitude = abs(value)
             if magnitude == 0 { return "0" }
