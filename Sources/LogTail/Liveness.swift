@@ -22,7 +22,12 @@ struct Liveness {
     }
 
     mutating func reachable() {
-        if isDown { notice(.brokerReachable) }
+        if isDown {
+            notice(.brokerReachable)
+            // Said again after an outage: the pane takes `.brokerReachable` as reading, and a topic still
+            // missing must not show as a live feed.
+            waitingFor = []
+        }
         isDown = false
         problemsSaid = []
     }

@@ -19,10 +19,11 @@ import Synchronization
 /// the searches of a statement are answered together when it returns: a statement of all 30 waiting
 /// leaves that loop with nothing to write for the statement's whole round trip, then floods it. Smaller
 /// statements, one after another, keep its answers coming. Measured (release search-server as deployed,
-/// Paris, h2load, 2 s runs alternating on one binary; BENCHMARKS.md): one connection at 32 streams
-/// +20 % calls/s with 8 against 64 (6 of 8 pairs), 4 / 8 / 12 within the noise of each other; four
-/// connections (each loop's statements on its own client, where the cap does not apply) unchanged, and
-/// slower by 13 % when 8 applied there too (more statements: +22 % server CPU a call).
+/// Paris, h2load, 2 s runs alternating; BENCHMARKS.md): one connection at 32 streams +11.5 % to +26 %
+/// calls/s with 8 against 64 (higher in 8 of 10, 6 of 8 and 8 of 8 pairs in three runs), 4 / 8 / 12 within
+/// the noise of each other; four connections (each loop's statements on its own client, where the cap does
+/// not apply) unchanged, and slower by 13 % when 8 applied there too (more statements: +22 % server CPU a
+/// call). Not measured above 32 streams on one connection, where a larger statement might pay again.
 ///
 /// A search whose caller gives up (its deadline, or cancellation) while it waits leaves the queue at
 /// once. A statement that outlives `timeLimit` (a connection gone silent, a server that hangs) is left
@@ -50,6 +51,7 @@ final class SearchBatches<Statement: BatchedSearch>: Sendable {
 
     init(clients: LoopClients, loop: Int, logger: Logger, concurrentBatches: Int, maxBatch: Int = 64,
          maxBatchElsewhere: Int = 8, timeLimit: @escaping @Sendable () -> Duration) {
+        precondition(maxBatchElsewhere > 0)
         self.clients = clients
         self.maxBatchElsewhere = maxBatchElsewhere
         self.loop = loop

@@ -153,7 +153,7 @@ public struct TimeChart: Sendable {
 public enum ValueUnit: String, Sendable, CaseIterable {
     /// A plain number (counts, gauges).
     case count
-    /// Per second (per minute or hour when slower than a hundredth a second).
+    /// Per second (per minute, hour or day when slower than a hundredth a second).
     case rate
     /// Seconds, written in the unit that fits (µs, ms, s).
     case seconds
@@ -162,10 +162,13 @@ public enum ValueUnit: String, Sendable, CaseIterable {
         switch self {
         case .count: return Self.si(value)
         case .rate:
-            // Below a hundredth a second, per minute or per hour: "1.45m/s" read as metres a second.
+            // Below a hundredth a second, per minute, hour or day, never with a prefix below one: "1.45m/s"
+            // read as metres a second.
             let magnitude = abs(value)
             guard magnitude > 0, magnitude < 0.01 else { return Self.si(value) + "/s" }
-            return magnitude * 60 >= 0.01 ? Self.short(value * 60) + "/min" : Self.si(value * 3600) + "/h"
+            if magnitude * 60 >= 0.01 { return Self.short(value * 60) + "/min" }
+            if magnitude * 3_600 >= 0.01 { return Self.short(value * 3_600) + "/h" }
+            return Self.short(value * 86_400) + "/d"
         case .seconds:
             let magnitude = abs(value)
             if magnitude == 0 { return "0" }

@@ -176,9 +176,9 @@ import Testing
         try FileManager.default.createDirectory(at: home.appendingPathComponent("opsdeck"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: home) }
         try "theme mono\nbind quit x\nbind services.open o\n".write(to: home.appendingPathComponent("opsdeck/config"), atomically: true, encoding: .utf8)
-        // 240 wide: the first service listed may be another suite's with its instance dead, and its two
-        // failing feeds (`✖ monitor: no instance answered, retry in 2s`, `✖ logs: no topic … yet`) took the
-        // room of a 180-wide bar, the hints giving way to them as they should (seen in a full run).
+        // 240 wide: the first service listed may be another suite's with its instance dead, and its feeds
+        // in trouble (`✖ monitor: no instance answered, retry in 2s`, then also a missing log topic) took
+        // the room of a 180-wide bar, the hints giving way to them as they should (seen in a full run).
         let tmux = try Tmux(width: 240, command: "\(Self.opsdeck) --consul 127.0.0.1:8500", environment: ["XDG_CONFIG_HOME": home.path])
         // The hint bar shows the keys in force: the config was read.
         try await tmux.waitFor("the services pane with the remapped hints") { screen in

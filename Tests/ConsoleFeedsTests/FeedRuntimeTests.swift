@@ -181,7 +181,9 @@ import TUI
             if case .logs(query, let batch, _) = $0 { return batch.map(\.text) == ["first"] }
             return false
         }
-        #expect(!recorder.all.contains { if case .failed = $0 { return true } else { return false } }, "\(recorder.all)")
+        // Said first, before any failure (a topic just made may still answer with a retryable problem).
+        let first = recorder.all.first
+        #expect({ if case .waiting? = first { return true } else { return false } }(), "first: \(String(describing: first))")
     }
 
     /// The config pane's feed and writes against a real agent: the prefix watched, a write check-and-set on

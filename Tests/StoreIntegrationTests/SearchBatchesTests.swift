@@ -135,19 +135,26 @@ extension AreaStoreTests {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             for client in clients.all { tasks.addTask { await client.run() } }
             defer { tasks.cancelAll() }
-            let paris = AreaQuery(point: GeoPoint(latitude: 48.8566, longitude: 2.3522))
+            // Paris, Berlin, Madrid and Rome in turn: each search's own page, not a neighbour's in its statement.
+            let cities = [GeoPoint(latitude: 48.8566, longitude: 2.3522), GeoPoint(latitude: 52.52, longitude: 13.405),
+                          GeoPoint(latitude: 40.4168, longitude: -3.7038), GeoPoint(latitude: 41.9028, longitude: 12.4964)]
+            let queries = (0..<40).map { AreaQuery(point: cities[$0 % 4]) }
+            let client = try #require(clients.all.first)
+            var expected: [AreaPage] = []
+            for query in queries.prefix(4) { expected.append(try await Self.alone(query, client)) }
+            #expect(Set(expected.compactMap(\.areas.first?.name)).count == 4, "four cities, four countries: \(expected)")
             /// The largest statement of forty searches asked together on loop 0.
             func largestOfForty() async throws -> Int {
                 // New connections on a busy machine take seconds: the deadline is not what this is about.
                 let store = AreaStore(clients: clients, batchTimeLimit: { .seconds(60) })
                 let executor = OneLoopExecutor(loops[0])
                 let pages = try await RequestExecutor.run(on: executor) {
-                    try await withThrowingTaskGroup(of: AreaPage.self) { searches in
-                        for _ in 0..<40 { searches.addTask { try await store.search(paris) } }
-                        return try await searches.reduce(into: []) { $0.append($1) }
+                    try await withThrowingTaskGroup(of: (Int, AreaPage).self) { searches in
+                        for (index, query) in queries.enumerated() { searches.addTask { (index, try await store.search(query)) } }
+                        return try await searches.reduce(into: [:]) { $0[$1.0] = $1.1 }
                     }
                 }
-                #expect(pages.count == 40 && pages.allSatisfy { $0.areas.contains { $0.name == "France" } })
+                #expect(pages.count == 40 && pages.allSatisfy { $0.value == expected[$0.key % 4] })
                 return store.pointSearches.largestBatch
             }
             #expect(try await largestOfForty() == 8, "to the other loop: at most eight a statement")

@@ -82,10 +82,11 @@ import TUI
         #expect(ValueUnit.count.format(-12_345_678) == "-12.3M")
         #expect(ValueUnit.count.format(0.004) == "4m")
         #expect(ValueUnit.rate.format(41.26) == "41.3/s")
-        // Slow rates per minute, then per hour: never "1.45m/s", which reads as metres a second.
+        // Slow rates per minute, hour or day: never "1.45m/s", which reads as metres a second.
         #expect(ValueUnit.rate.format(0.01) == "0.01/s" && ValueUnit.rate.format(0) == "0/s")
-        #expect(ValueUnit.rate.format(0.00145) == "0.09/min" && ValueUnit.rate.format(-0.005) == "-0.3/min")
-        #expect(ValueUnit.rate.format(0.0001) == "0.36/h" && ValueUnit.rate.format(1e-9) == "3.6µ/h")
+        #expect(ValueUnit.rate.format(0.00999) == "0.6/min" && ValueUnit.rate.format(-0.005) == "-0.3/min")
+        #expect(ValueUnit.rate.format(0.00145) == "0.09/min" && ValueUnit.rate.format(0.0001) == "0.36/h")
+        #expect(ValueUnit.rate.format(1e-6) == "0.09/d" && ValueUnit.rate.format(1e-12) == "0/d")
         #expect(ValueUnit.seconds.format(0.0031) == "3.1ms")
         #expect(ValueUnit.seconds.format(0.00004) == "40µs")
         #expect(ValueUnit.seconds.format(2.5) == "2.5s")
