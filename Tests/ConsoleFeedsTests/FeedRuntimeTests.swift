@@ -117,6 +117,16 @@ import TUI
         #expect(await runtime.monitorClients() == 0)
     }
 
+    /// A runtime with no Consul, tailing `topic` on the stack's broker as the logs pane does.
+    static func tailing(_ topic: String) -> (Recorder, FeedRuntime, LogQuery) {
+        let recorder = Recorder()
+        let runtime = FeedRuntime(consul: ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:1")),
+                                  kafkaBrokers: Stack.kafkaBootstrap, loadTheme: { _ in .monochrome }, send: recorder.send)
+        let query = LogQuery(topic: topic, start: LogsPane.defaultStart)
+        runtime.reconcile([.logs(query)])
+        return (recorder, runtime, query)
+    }
+
     /// Two instances whose keys share a partition, starting together: instance 1's lines land at offsets
     /// 0-2 and instance 2's at 3-5, each stamped between the first's, so the merge releases the partition's
     /// offsets out of order. The logs pane's feed, against the stack's broker, delivers every line once (it
@@ -136,12 +146,8 @@ import TUI
             }
             try producer.flush()
         }
-        let recorder = Recorder()
-        let runtime = FeedRuntime(consul: ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:1")),
-                                  kafkaBrokers: Stack.kafkaBootstrap, loadTheme: { _ in .monochrome }, send: recorder.send)
+        let (recorder, runtime, query) = Self.tailing(topic)
         defer { runtime.stop() }
-        let query = LogQuery(topic: topic, start: LogsPane.defaultStart)
-        runtime.reconcile([.logs(query)])
         func delivered() -> [String] {
             recorder.all.flatMap { event -> [String] in
                 guard case .logs(query, let batch, _) = event else { return [] }
@@ -160,12 +166,8 @@ import TUI
     @Test func aTopicNotThereYetIsWaitedForThenRead() async throws {
         try await Stack.ensureUp()
         let topic = "feeds-later-\(UInt32.random(in: 0...UInt32.max))"
-        let recorder = Recorder()
-        let runtime = FeedRuntime(consul: ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:1")),
-                                  kafkaBrokers: Stack.kafkaBootstrap, loadTheme: { _ in .monochrome }, send: recorder.send)
+        let (recorder, runtime, query) = Self.tailing(topic)
         defer { runtime.stop() }
-        let query = LogQuery(topic: topic, start: LogsPane.defaultStart)
-        runtime.reconcile([.logs(query)])
         try await recorder.waitFor("waiting for the topic") {
             if case .waiting(.logs(query), let reason, _) = $0 { return reason.contains("waiting for topic \(topic)") }
             return false
