@@ -76,7 +76,7 @@ public struct TimeChart: Sendable {
         let rows = [0, (body.height - 1) / 2, body.height - 1]
         let labels = rows.map { row -> String in
             let fraction = body.height == 1 ? 1 : 1 - Double(row) / Double(body.height - 1)
-            return unit.format(range.min + fraction * (range.max - range.min))
+            return unit.format(range.min + fraction * (range.max - range.min), alongside: max(abs(range.min), abs(range.max)))
         }
         let axisWidth = min(max(0, body.width - 2), (labels.map(DisplayWidth.of).max() ?? 0) + 1)
         let (axis, plot) = body.splitLeft(axisWidth)
@@ -158,17 +158,19 @@ public enum ValueUnit: String, Sendable, CaseIterable {
     /// Seconds, written in the unit that fits (µs, ms, s).
     case seconds
 
-    public func format(_ value: Double) -> String {
+    public func format(_ value: Double) -> String { format(value, alongside: value) }
+
+    /// `value` shown with others (an axis, a summary line): rates all in the time unit the largest of them,
+    /// `largest`, calls for, so that they read in one unit. Other units as `format(_:)`.
+    public func format(_ value: Double, alongside largest: Double) -> String {
         switch self {
         case .count: return Self.si(value)
         case .rate:
-            // Below a hundredth a second, per minute, hour or day, never with a prefix below one: "1.45m/s"
-            // read as metres a second.
-            let magnitude = abs(value)
-            guard magnitude > 0, magnitude < 0.01 else { return Self.si(value) + "/s" }
-            if magnitude * 60 >= 0.01 { return Self.short(value * 60) + "/min" }
-            if magnitude * 3_600 >= 0.01 { return Self.short(value * 3_600) + "/h" }
-            return Self.short(value * 86_400) + "/d"
+            // Never a prefix below one: "1.45m/s" read as metres a second. A value far below the largest
+            // is written with two decimals in the largest's unit ("0" on an axis up to 12/min).
+            let (seconds, suffix) = Self.ratePeriod(for: largest)
+            let scaled = value * seconds
+            return (scaled != 0 && abs(scaled) < 0.01 ? Self.short(scaled) : Self.si(scaled)) + suffix
         case .seconds:
             let magnitude = abs(value)
             if magnitude == 0 { return "0" }
@@ -176,6 +178,16 @@ public enum ValueUnit: String, Sendable, CaseIterable {
             if magnitude < 1 { return Self.short(value * 1e3) + "ms" }
             return Self.si(value) + "s"
         }
+    }
+
+    /// The time unit for rates up to `magnitude` a second: per second down to a hundredth a second, then
+    /// per minute, hour or day, whichever writes it at a hundredth or more.
+    static func ratePeriod(for magnitude: Double) -> (seconds: Double, suffix: String) {
+        let magnitude = abs(magnitude)
+        guard magnitude > 0, magnitude < 0.01 else { return (1, "/s") }  // NaN and ∞ too
+        if magnitude * 60 >= 0.01 { return (60, "/min") }
+        if magnitude * 3_600 >= 0.01 { return (3_600, "/h") }
+        return (86_400, "/d")
     }
 
     /// 3 significant figures at most, with k, M, G, T above a thousand and m, µ below one hundredth.

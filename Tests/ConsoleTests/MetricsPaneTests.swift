@@ -222,5 +222,9 @@ import TUI
         #expect(ChartView.summary(flat, unit: .rate, from: 500, until: 600) == "no data in this range")
         #expect(ChartView.summary(flat, unit: .rate, from: 100, until: 200, cursor: 125) == "no value at the cursor")
         #expect(ChartView.summary(flat, unit: .rate, from: 100, until: 200, cursor: 135) == "at cursor 3/s")
+        // A slow rate: every figure in the unit of the largest (errors now and then, per minute).
+        let slow = MetricSeries(target: "t", start: 100, step: 10, values: [0, 0.001, 0.005])
+        #expect(ChartView.summary(slow, unit: .rate, from: 100, until: 200) == "last 0.3/min  min 0/min  max 0.3/min  mean 0.12/min")
+        #expect(ChartView.summary(slow, unit: .rate, from: 100, until: 200, cursor: 115) == "at cursor 0.06/min")
     }
 }

@@ -50,6 +50,12 @@ import TUI
         #expect(draw([[0.00012, 0.00034]], width: 24, height: 4, unit: .seconds).prefix(2) == ["340µs          ⣀⣀⡠⠤⠤⠒⠒⠊⠉", "170µs ⣀⡠⠤⠤⠒⠒⠊⠉⠉"])
     }
 
+    /// A slow rate's axis reads in one unit, the one its top calls for: never `4.5m/s` beside `/min`.
+    @Test func aSlowRatesAxisIsInOneUnit() {
+        let axis = draw([[0, 0.009]], width: 24, height: 4, unit: .rate).prefix(3).map { $0.split(separator: " ").first.map(String.init) ?? "" }
+        #expect(axis == ["0.54/min", "0.27/min", "0/min"])
+    }
+
     @Test func noDataIsSaidInWords() {
         #expect(draw([[nil, nil]], width: 30, height: 4) == ["", " no data in this range", "", "10:00:00    10:00:04"])
     }
@@ -87,6 +93,10 @@ import TUI
         #expect(ValueUnit.rate.format(0.00999) == "0.6/min" && ValueUnit.rate.format(-0.005) == "-0.3/min")
         #expect(ValueUnit.rate.format(0.00145) == "0.09/min" && ValueUnit.rate.format(0.0001) == "0.36/h")
         #expect(ValueUnit.rate.format(1e-6) == "0.09/d" && ValueUnit.rate.format(1e-12) == "0/d")
+        // Shown together, in the largest's unit: one axis, one unit.
+        #expect(ValueUnit.rate.format(0.006, alongside: 0.009) == "0.36/min" && ValueUnit.rate.format(0.009, alongside: 0.009) == "0.54/min")
+        #expect(ValueUnit.rate.format(0.004, alongside: 2) == "0/s" && ValueUnit.rate.format(0.05, alongside: 2) == "0.05/s")
+        #expect(ValueUnit.rate.format(0.0001, alongside: 0.002) == "0.01/min" && ValueUnit.rate.format(.nan, alongside: .nan) == "NaN/s")
         #expect(ValueUnit.seconds.format(0.0031) == "3.1ms")
         #expect(ValueUnit.seconds.format(0.00004) == "40µs")
         #expect(ValueUnit.seconds.format(2.5) == "2.5s")

@@ -86,15 +86,17 @@ public struct ChartView: Sendable {
             return (t, v)
         }
         guard let last = points.last else { return "no data in this range" }
+        let values = points.map(\.1)
+        let lo = values.min()!, hi = values.max()!
+        // Every figure in the unit of the largest, as the axis beside it.
+        func format(_ value: Double) -> String { unit.format(value, alongside: max(abs(lo), abs(hi))) }
         if let cursor {
             // The slot that holds the cursor's time.
             let at = points.last { $0.0 <= cursor && cursor < $0.0 + series.step }
-            return at.map { "at cursor " + unit.format($0.1) } ?? "no value at the cursor"
+            return at.map { "at cursor " + format($0.1) } ?? "no value at the cursor"
         }
-        let values = points.map(\.1)
-        let lo = values.min()!, hi = values.max()!
-        if lo == hi { return "flat at \(unit.format(lo))" }
+        if lo == hi { return "flat at \(format(lo))" }
         let mean = values.reduce(0, +) / Double(values.count)
-        return "last \(unit.format(last.1))  min \(unit.format(lo))  max \(unit.format(hi))  mean \(unit.format(mean))"
+        return "last \(format(last.1))  min \(format(lo))  max \(format(hi))  mean \(format(mean))"
     }
 }
