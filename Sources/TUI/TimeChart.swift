@@ -167,7 +167,7 @@ public enum ValueUnit: String, Sendable, CaseIterable {
         case .count: return Self.si(value)
         case .rate:
             // Never a prefix below one: "1.45m/s" read as metres a second. A value far below the largest
-            // is written with two decimals in the largest's unit ("0" on an axis up to 12/min).
+            // is written with two decimals in the largest's unit ("0/s" for 0.004 on an axis up to 2/s).
             let (seconds, suffix) = Self.ratePeriod(for: largest)
             let scaled = value * seconds
             return (scaled != 0 && abs(scaled) < 0.01 ? Self.short(scaled) : Self.si(scaled)) + suffix
@@ -181,7 +181,7 @@ public enum ValueUnit: String, Sendable, CaseIterable {
     }
 
     /// The time unit for rates up to `magnitude` a second: per second down to a hundredth a second, then
-    /// per minute, hour or day, whichever writes it at a hundredth or more.
+    /// the first of per minute and per hour that writes it at a hundredth or more, else per day.
     static func ratePeriod(for magnitude: Double) -> (seconds: Double, suffix: String) {
         let magnitude = abs(magnitude)
         guard magnitude > 0, magnitude < 0.01 else { return (1, "/s") }  // NaN and ∞ too

@@ -225,6 +225,17 @@ import TUI
         // A slow rate: every figure in the unit of the largest (errors now and then, per minute).
         let slow = MetricSeries(target: "t", start: 100, step: 10, values: [0, 0.001, 0.005])
         #expect(ChartView.summary(slow, unit: .rate, from: 100, until: 200) == "last 0.3/min  min 0/min  max 0.3/min  mean 0.12/min")
-        #expect(ChartView.summary(slow, unit: .rate, from: 100, until: 200, cursor: 115) == "at cursor 0.06/min")
+        #expect(ChartView.summary(slow, unit: .rate, from: 100, until: 200, cursor: 105) == "at cursor 0/min")
+        // Beside a faster line on the same chart: in the chart's unit, the axis's.
+        #expect(ChartView.summary(slow, unit: .rate, from: 100, until: 200, alongside: 2) == "last 0.01/s  min 0/s  max 0.01/s  mean 0/s")
+        // Drawn: the slow line's legend row in the axis's unit.
+        let fast = MetricSeries(target: "f", start: 100, step: 10, values: [2, 2, 2])
+        let chart = ChartView(title: "calls/s", unit: .rate, lines: [ChartView.Line(label: "all", series: fast),
+                                                                     ChartView.Line(label: "slow", series: slow)],
+                              from: 100, until: 120)
+        var grid = Grid(width: 60, height: 10)
+        chart.render(into: &grid, grid.bounds, theme: .monochrome)
+        let screen = grid.lines()
+        #expect(screen.contains { $0.contains("slow  last 0.01/s  min 0/s") } && !screen.contains { $0.contains("/min") }, "\(screen)")
     }
 }

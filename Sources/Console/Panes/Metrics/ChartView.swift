@@ -55,10 +55,12 @@ public struct ChartView: Sendable {
         } else {
             chart.render(into: &grid, plot, axisStyle: theme[.muted], cursorStyle: theme[.cursor])
         }
+        // The legend's figures in the axis's unit: the largest of every line, as the axis is drawn.
+        let largest = chart.yRange.map { max(abs($0.min), abs($0.max)) }
         for (row, (i, line)) in lines.enumerated().prefix(legendCount).enumerated() {
             let y = legend.y + row
             let clip = Rect(x: legend.x, y: y, width: legend.width, height: 1)
-            var text = Self.summary(line.series, unit: unit, from: from, until: until, cursor: cursor)
+            var text = Self.summary(line.series, unit: unit, from: from, until: until, cursor: cursor, alongside: largest)
             if row == legendCount - 1 && lines.count > legendCount { text += "  (+\(lines.count - legendCount) more)" }
             // The figures matter more than the whole of a long label: the label gives way in its middle
             // (series of one chart differ at their ends: `…_requests`, `…_monitor_requests`).
@@ -79,7 +81,10 @@ public struct ChartView: Sendable {
 
     /// A series over the range in words: `last 12/s  min 0/s  max 45/s  mean 10/s`, or `at 10:41:00 12/s`
     /// with a cursor; `no data in this range`, `flat at 3/s`.
-    public static func summary(_ series: MetricSeries, unit: ValueUnit, from: Int64, until: Int64, cursor: Int64? = nil) -> String {
+    /// Rates are written in the unit `largest` calls for (the chart's largest value, so that the legend
+    /// reads as its axis does), else the series' own largest.
+    public static func summary(_ series: MetricSeries, unit: ValueUnit, from: Int64, until: Int64, cursor: Int64? = nil,
+                               alongside largest: Double? = nil) -> String {
         let points = series.values.indices.compactMap { i -> (Int64, Double)? in
             let t = series.time(at: i)
             guard let v = series.values[i], v.isFinite, (from...until).contains(t) else { return nil }
@@ -88,8 +93,8 @@ public struct ChartView: Sendable {
         guard let last = points.last else { return "no data in this range" }
         let values = points.map(\.1)
         let lo = values.min()!, hi = values.max()!
-        // Every figure in the unit of the largest, as the axis beside it.
-        func format(_ value: Double) -> String { unit.format(value, alongside: max(abs(lo), abs(hi))) }
+        // Every figure in one unit.
+        func format(_ value: Double) -> String { unit.format(value, alongside: largest ?? max(abs(lo), abs(hi))) }
         if let cursor {
             // The slot that holds the cursor's time.
             let at = points.last { $0.0 <= cursor && cursor < $0.0 + series.step }
