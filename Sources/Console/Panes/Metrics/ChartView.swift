@@ -50,13 +50,14 @@ public struct ChartView: Sendable {
         let chart = TimeChart(series: lines.enumerated().map { i, line in
             TimeChart.Series(values: line.series.values, start: line.series.start, step: line.series.step, style: theme.series(i))
         }, from: from, until: until, unit: unit, cursor: cursor, utcOffset: utcOffset)
-        if let note, chart.yRange == nil {
+        let range = chart.yRange
+        if let note, range == nil {
             grid.put(note, x: plot.x + 1, y: plot.y + plot.height / 2, style: theme[.muted], clip: plot)
         } else {
             chart.render(into: &grid, plot, axisStyle: theme[.muted], cursorStyle: theme[.cursor])
         }
         // The legend's figures in the axis's unit: the largest of every line, as the axis is drawn.
-        let largest = chart.yRange.map { max(abs($0.min), abs($0.max)) }
+        let largest = range.map { max(abs($0.min), abs($0.max)) }
         for (row, (i, line)) in lines.enumerated().prefix(legendCount).enumerated() {
             let y = legend.y + row
             let clip = Rect(x: legend.x, y: y, width: legend.width, height: 1)
