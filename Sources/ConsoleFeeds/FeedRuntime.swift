@@ -172,9 +172,10 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                                                        maxDataPoints: query.points)
                 return .graphite(query, series.map(MetricSeries.init), at: epochMilliseconds())
             }
-        case .metricNames:
+        case .metricNames(let level):
             return repeating(feed, every: .seconds(60)) { [graphite] in
-                .metricNames(try await graphite.find("collectd.*.statsd.*").filter(\.isLeaf).map(\.id).sorted(), at: epochMilliseconds())
+                let nodes = try await graphite.find(level + "*")
+                return .metricNames(under: level, nodes.map { $0.isLeaf ? $0.id : $0.id + "." }.sorted(), at: epochMilliseconds())
             }
         case .dashboard(let service):
             let file = dashboardDirectory.map { "\($0)/\(service).dashboard" }

@@ -41,6 +41,17 @@ import Testing
         #expect(screen.contains("metrics  \(service) › \(service)-1  last 15m"))
         #expect((lastValue(screen, label: "all") ?? 0) > 0)  // the service-wide line counts it too
         #expect(screen.contains("● graphite"))
+
+        // :metric's Tab walks graphite-web's tree a level at a time, down to the instance's own series.
+        try tmux.sendText(":metric coll")
+        try tmux.send("Tab")
+        try await tmux.waitFor("the top level completed") { $0.contains(":metric collectd.") }
+        let series = "collectd.opsdeck.statsd.derive-search_instance_\(service)-1_requests"
+        try tmux.sendText("opsdeck.statsd.derive-search_instance_\(service)-1_req")
+        try tmux.send("Tab")
+        try await tmux.waitFor("the series completed") { $0.contains(":metric \(series)") }
+        try tmux.send("Enter")
+        try await tmux.waitFor("a chart of the series") { !$0.contains(":metric") && $0.contains(String(series.prefix(60))) }
         try tmux.send("q")
 
         // The command line twin reads the same series.

@@ -22,7 +22,8 @@ import TUI
         let (state, _) = console()
         let metrics = try #require(state.pane(MetricsPane.self))
         #expect(metrics.service == "search-service" && metrics.dashboard == .builtin)
-        #expect(state.subscriptions.isSuperset(of: [.dashboard(service: "search-service"), .metricNames]))
+        #expect(state.subscriptions.contains(.dashboard(service: "search-service")))
+        #expect(!state.subscriptions.contains { if case .metricNames = $0 { true } else { false } })  // only while :metric is typed
         // 118 columns inside: two charts side by side, two rows of them: four queries, service-wide only.
         let queries = graphiteFeeds(state)
         #expect(queries.count == 4)
@@ -86,20 +87,53 @@ import TUI
         #expect(state.message?.text == "range: a duration from 1m to 30d, like 5m, 2h, 1h30m or 7d")
         _ = reducer.command(&state, "range 7d")
         #expect(state.pane(MetricsPane.self)?.range == 604_800)
-        // :metric completes from Graphite's paths and charts any target first.
-        let names = ["collectd.vm.statsd.derive-search_requests", "collectd.vm.statsd.gauge-search_n_things"]
-        _ = reducer.reduce(&state, .feed(.metricNames(names, at: Fixture.t0)))
-        _ = reducer.type(&state, ":metric coll")
-        _ = reducer.keys(&state, [.tab])
-        guard case .command(let editor) = state.mode else { Issue.record("not at the command line"); return }
-        #expect(editor.string == "metric collectd.vm.statsd." && state.completions == names)
-        _ = reducer.keys(&state, [.escape])
+        // :metric charts any target first, and Tab completes Graphite's paths a level at a time.
         _ = reducer.command(&state, "metric sumSeries(collectd.*.statsd.derive-search_requests)")
         let metrics = state.pane(MetricsPane.self)
         #expect(metrics?.charts.first?.title == "sumSeries(collectd.*.statsd.derive-search_requests)" && metrics?.selected == 0)
         #expect(graphiteFeeds(state).contains { $0.targets == ["sumSeries(collectd.*.statsd.derive-search_requests)"] })
         _ = reducer.command(&state, "metric")
         #expect(state.pane(MetricsPane.self)?.custom.isEmpty == true)
+    }
+
+    /// `:metric`'s Tab asks Graphite for one level of paths while the line is typed, never the whole tree
+    /// in the background; a Tab pressed before the level came is answered when it comes.
+    @Test func metricPathsAreAskedForALevelAtATimeWhileTyped() {
+        var (state, reducer) = console()
+        func levels() -> [String] { state.subscriptions.compactMap { if case .metricNames(let level) = $0 { level } else { nil } } }
+        func line() -> String? { state.mode.commandLine }
+        _ = reducer.type(&state, ":metric")
+        #expect(levels() == [])  // still the command's name
+        _ = reducer.type(&state, " coll")
+        #expect(levels() == [""])
+        _ = reducer.keys(&state, [.tab])
+        #expect(line() == "metric coll" && state.tabPending)  // nothing known yet
+        _ = reducer.reduce(&state, .feed(.metricNames(under: "", ["carbon.", "collectd."], at: Fixture.t0)))
+        #expect(line() == "metric collectd." && !state.tabPending)  // a branch: no space, the next level asked for
+        #expect(levels() == ["collectd."])
+        // A late answer for the level left behind is not offered.
+        _ = reducer.reduce(&state, .feed(.metricNames(under: "", ["carbon.", "collectd."], at: Fixture.t0)))
+        _ = reducer.keys(&state, [.tab])
+        #expect(line() == "metric collectd." && state.completions.isEmpty)
+        _ = reducer.reduce(&state, .feed(.metricNames(under: "collectd.", ["collectd.vm."], at: Fixture.t0)))
+        #expect(line() == "metric collectd.vm.")
+        let leaves = ["collectd.vm.statsd.derive-search_errors_internal", "collectd.vm.statsd.derive-search_requests",
+                      "collectd.vm.statsd.gauge-search_n_things"]
+        _ = reducer.type(&state, "statsd.d")
+        #expect(levels() == ["collectd.vm.statsd."])
+        _ = reducer.reduce(&state, .feed(.metricNames(under: "collectd.vm.statsd.", leaves, at: Fixture.t0)))
+        #expect(line() == "metric collectd.vm.statsd.d")  // no Tab pending: the line is left as typed
+        _ = reducer.keys(&state, [.tab])
+        #expect(line() == "metric collectd.vm.statsd.derive-search_" && state.completions == Array(leaves.prefix(2)))
+        _ = reducer.type(&state, "r")
+        _ = reducer.keys(&state, [.tab])
+        #expect(line() == "metric collectd.vm.statsd.derive-search_requests ")  // a series: done
+        // A function or a glob is past what Tab completes; Escape closes the line and the feed with it.
+        _ = reducer.keys(&state, [.ctrl("u")])
+        _ = reducer.type(&state, "metric sumSeries(collectd.")
+        #expect(levels() == [])
+        _ = reducer.keys(&state, [.escape])
+        #expect(levels() == [] && line() == nil)
     }
 
     @Test func aDashboardFileReplacesTheBuiltInOneAndABadOneIsSaid() {

@@ -44,6 +44,8 @@ public struct ConsoleReducer: Sendable {
             if case .services(let services, _) = event { state.selection.services = services.keys.sorted() }
             if let kind = event.kind, let status = event.status(after: state.feeds[kind]) { state.feeds[kind] = status }
             broadcast(.feed(event), &state, &effects)
+            // A Tab that had nothing to offer may have been waiting for this report.
+            if state.tabPending { state.tabPending = !completeCommandLine(&state) && state.mode.commandLine != nil }
         case .themeLoaded(let theme):
             state.theme = theme
             state.message = Message(text: "theme \(theme.name)", isError: false, at: state.now)
@@ -77,7 +79,7 @@ public struct ConsoleReducer: Sendable {
         let inner = frame.map { $0.inset(1) }
         return PaneContext(now: state.now, size: Size(width: inner?.width ?? 0, height: inner?.height ?? 0),
                            selection: state.selection, feeds: state.feeds, isFocused: id == state.focus, theme: state.theme,
-                           utcOffset: state.utcOffset, readOnly: state.readOnly)
+                           utcOffset: state.utcOffset, readOnly: state.readOnly, commandLine: state.mode.commandLine)
     }
 
     /// Every pane sees the event; what they ask for is applied, and a change of selection reaches them all.
@@ -178,15 +180,11 @@ public struct ConsoleReducer: Sendable {
             state.mode = .normal  // any key closes help
         case .command(var editor):
             if key == .tab {
-                let line = editor.string
-                let owner = line.split(separator: " ").first.flatMap { parser.spec(named: String($0)) }.flatMap { owners[$0.name] }
-                let (completed, candidates) = parser.complete(line) { completionCandidates(for: $0, owner: owner, command: line, state) }
-                editor.set(completed)
-                state.completions = candidates
-                state.mode = .command(editor)
+                state.tabPending = !completeCommandLine(&state)
                 return
             }
             state.completions = []
+            state.tabPending = false
             switch editor.handle(key) {
             case .submitted(let line):
                 state.commandHistory = editor.history
@@ -337,6 +335,19 @@ public struct ConsoleReducer: Sendable {
             }
         default: break
         }
+    }
+
+    /// Tab on the `:` line: the line extended by what its candidates share, and the candidates while
+    /// several fit. False when it had nothing to offer.
+    private func completeCommandLine(_ state: inout ConsoleState) -> Bool {
+        guard case .command(var editor) = state.mode else { return false }
+        let line = editor.string
+        let owner = line.split(separator: " ").first.flatMap { parser.spec(named: String($0)) }.flatMap { owners[$0.name] }
+        let (completed, candidates) = parser.complete(line) { completionCandidates(for: $0, owner: owner, command: line, state) }
+        editor.set(completed)
+        state.completions = candidates
+        state.mode = .command(editor)
+        return completed != line || !candidates.isEmpty
     }
 
     private func completionCandidates(for completion: LineCommandSpec.Completion, owner: PaneID?, command line: String,

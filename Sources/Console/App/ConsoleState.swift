@@ -30,6 +30,9 @@ public struct ConsoleState: Equatable {
     public var commandHistory: [String] = []
     /// Tab completion's candidates while more than one fits.
     public var completions: [String] = []
+    /// The last key was a Tab that had nothing to offer: a pane's candidates can still be on their way
+    /// (Graphite's paths for `:metric`), and the Tab is answered when the next report comes.
+    public var tabPending = false
     public var message: Message?
 
     /// The feeds the panes want now; the runtime makes the running ones match after each update.
@@ -96,4 +99,12 @@ public enum ConsoleAction: Sendable {
     case editorClosed(owner: PaneID, Result<String, ExternalEditor.Failure>)
     /// SIGINT, SIGTERM or SIGHUP from outside: leave cleanly.
     case quitRequested
+}
+
+extension ConsoleState.Mode {
+    /// The `:` line's text while it is open.
+    public var commandLine: String? {
+        if case .command(let editor) = self { return editor.string }
+        return nil
+    }
 }

@@ -122,9 +122,12 @@ public struct PaneContext: Sendable {
     public var utcOffset: Int64
     /// Why every write is refused (a read-only context, `--readonly`); nil: writes allowed.
     public var readOnly: String?
+    /// The `:` line being typed (nil when it is closed): a pane fetches what its command's Tab offers only
+    /// while that command is typed.
+    public var commandLine: String?
 
     public init(now: Int64, size: Size, selection: Selection, feeds: [FeedKind: FeedStatus], isFocused: Bool,
-                theme: Theme, utcOffset: Int64 = 0, readOnly: String? = nil) {
+                theme: Theme, utcOffset: Int64 = 0, readOnly: String? = nil, commandLine: String? = nil) {
         self.now = now
         self.size = size
         self.selection = selection
@@ -133,6 +136,7 @@ public struct PaneContext: Sendable {
         self.theme = theme
         self.utcOffset = utcOffset
         self.readOnly = readOnly
+        self.commandLine = commandLine
     }
 }
 

@@ -126,7 +126,8 @@ public struct LineCommandParser: Sendable {
         guard !candidates.isEmpty else { return (line, []) }
         let shared = candidates.dropFirst().reduce(candidates[0]) { String($0.commonPrefix(with: $1)) }
         let head = String(line.dropLast(word.count))
-        let completed = head + shared + (candidates.count == 1 ? " " : "")
+        // A candidate ending in "." is a branch (a level of Graphite's paths): Tab goes on into it, no space.
+        let completed = head + shared + (candidates.count == 1 && !shared.hasSuffix(".") ? " " : "")
         return (completed, candidates.count == 1 ? [] : candidates)
     }
 

@@ -71,7 +71,8 @@ public struct MetricsPane: Pane {
         /// When it came (milliseconds since the epoch).
         public var at: Int64
     }
-    /// Metric paths for `:metric` completion.
+    /// One level of Graphite's metric paths, for `:metric` completion: the level, then its paths.
+    public var metricLevel: String?
     public var metricNames: [String] = []
 
     public init() {}
@@ -117,7 +118,8 @@ public struct MetricsPane: Pane {
 
     public func subscriptions(_ context: PaneContext) -> Set<Feed> {
         guard let service, context.size.width > 0 else { return [] }
-        var feeds: Set<Feed> = [.dashboard(service: service), .metricNames, .health(service: service)]
+        var feeds: Set<Feed> = [.dashboard(service: service), .health(service: service)]
+        if let level = Self.metricLevel(typing: context.commandLine) { feeds.insert(.metricNames(under: level)) }
         for slot in slots(context.size) { feeds.insert(.graphite(query(slot.chart, width: slot.rect.width))) }
         return feeds
     }
@@ -161,7 +163,8 @@ public struct MetricsPane: Pane {
             data[query] = Answer(series: series, at: at)
             // Bounded: answers for charts, ranges or sizes no longer shown go, oldest first.
             while data.count > 48, let oldest = data.min(by: { $0.value.at < $1.value.at })?.key { data[oldest] = nil }
-        case .feed(.metricNames(let names, _)):
+        case .feed(.metricNames(let level, let names, _)):
+            metricLevel = level
             metricNames = names
         default:
             break
@@ -219,7 +222,17 @@ public struct MetricsPane: Pane {
     }
 
     public func completions(for command: String, _ context: PaneContext) -> [String] {
-        command == "metric" ? metricNames : []
+        command == "metric" && metricLevel != nil && metricLevel == Self.metricLevel(typing: context.commandLine) ? metricNames : []
+    }
+
+    /// The level of Graphite's paths a `:metric` line being typed has reached: "" at the top,
+    /// "collectd.vm." further in. Nil when the line is not `:metric TARGET`, or its target is more than a
+    /// plain path (a function or a glob: Tab completes paths only).
+    static func metricLevel(typing line: String?) -> String? {
+        guard let line, case let trimmed = line.drop(while: { $0 == " " }), trimmed.hasPrefix("metric ") else { return nil }
+        let target = trimmed.dropFirst("metric ".count).drop { $0 == " " }
+        guard !target.contains(where: { " (),*?[]{}'\"".contains($0) }) else { return nil }
+        return String(target[..<(target.lastIndex(of: ".").map(target.index(after:)) ?? target.startIndex)])
     }
 
     // MARK: drawing
