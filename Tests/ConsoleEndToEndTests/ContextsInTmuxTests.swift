@@ -63,7 +63,11 @@ import Testing
         }
         #expect(!alpha.contains("beta-svc") && !alpha.contains("production") && !alpha.contains("refused"))
         // What alpha does not name is off, said once; never the local stack's logs or charts under alpha's name.
-        try await tmux.waitFor("the feeds alpha has no address for, off") {
+        try await tmux.waitFor("the logs alpha has no address for, off") { $0.contains("○ logs: context alpha sets no kafka_brokers") }
+        // alpha-svc runs no search-server, so no chart is drawn and nothing asks for Graphite until one is.
+        try tmux.sendText(":metric alpha.calls")
+        try tmux.send("Enter")
+        try await tmux.waitFor("the charts alpha has no address for, off") {
             $0.contains("○ graphite: context alpha sets no graphite") && $0.contains("○ logs: context alpha sets no kafka_brokers")
         }
         let tail = try await Stack.run(ConsoleInTmuxTests.opsdeck, ["tail", "alpha-svc", "--config", "\(scratch)/config", "--context", "alpha"])
