@@ -126,14 +126,16 @@ let package = Package(
         ),
         .executableTarget(
             name: "consul-bench",
-            dependencies: ["Consul", "DevConsul", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["HelpText", "Consul", "DevConsul", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "DevConsulCommand",
-            dependencies: ["DevConsul", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["HelpText", "DevConsul", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Kafka records as values (no librdkafka).
         .target(name: "KafkaModels"),
+        // --help's prose made ready for the argument parser's wrapping (every command's discussion).
+        .target(name: "HelpText"),
         .target(
             name: "Kafka",
             dependencies: ["CRdKafka", "KafkaModels"],
@@ -145,7 +147,7 @@ let package = Package(
         .target(name: "LogTail", dependencies: ["Kafka", "LogLines", "TerminalSafety"]),
         .executableTarget(
             name: "opsdeck",
-            dependencies: ["LogTail", "Kafka", "Console", "ConsoleFeeds", "TUI", "Consul", "BuiltinThemes", "TerminalSafety", "Telemetry",
+            dependencies: ["HelpText", "LogTail", "Kafka", "Console", "ConsoleFeeds", "TUI", "Consul", "BuiltinThemes", "TerminalSafety", "Telemetry",
                            "SearchClient", "SearchModels", "SearchSettings",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
@@ -198,6 +200,7 @@ let package = Package(
         .executableTarget(
             name: "search-server",
             dependencies: [
+                "HelpText",
                 "SearchService", "Store", "Deadlines", "Consul", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -207,6 +210,7 @@ let package = Package(
         .executableTarget(
             name: "search-bench",
             dependencies: [
+                "HelpText",
                 "Consul", "SearchAPI", "SearchClient", "SearchModels",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
@@ -245,6 +249,7 @@ let package = Package(
         .testTarget(name: "KafkaIntegrationTests", dependencies: ["Kafka", "StackSupport"]),
         .testTarget(name: "LogTailTests", dependencies: ["LogTail", "Kafka"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
+        .testTarget(name: "HelpTextTests", dependencies: ["HelpText"]),
         .testTarget(name: "ConsoleEndToEndTests", dependencies: ["StackSupport", "Kafka"]),
         // The pure console's tests link no network stack (no Consul client, gRPC or NIO).
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "ConsulModels", "LogLines", "KafkaModels", "SearchModels",

@@ -1,13 +1,14 @@
 import ArgumentParser
 import DevConsul
 import Foundation
+import HelpText
 
 @main
 struct DevConsulCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devconsul",
         abstract: "A single-node, in-memory Consul development agent (like `consul agent -dev`).",
-        discussion: """
+        discussion: HelpText.reflow("""
             FOR DEVELOPMENT AND TESTS ONLY. No Consul binary can be installed on opsdeck's build machines, so \
             this agent stands in for one: it speaks the parts of Consul's HTTP API and DNS interface the stack \
             uses (service registration with TCP/HTTP/gRPC/TTL checks, catalog, health with ?passing, blocking \
@@ -16,13 +17,13 @@ struct DevConsulCommand: AsyncParsableCommand {
             same client code against both.
 
             Examples:
-              devconsul                               # HTTP on 127.0.0.1:8500, DNS on 127.0.0.1:8600
+              devconsul                               # HTTP on :8500, DNS on :8600
               devconsul --http-port 18500 --dns-port 18600
-              devconsul --acl-token-file token.txt    # ACLs on, default deny: requests need that token
-              devconsul --tls-cert-file c.pem --tls-key-file k.pem   # the HTTP API over HTTPS only
+              devconsul --acl-token-file token.txt    # ACLs on: requests need that token
+              devconsul --tls-cert-file c.pem --tls-key-file k.pem   # HTTPS only
               curl -s 127.0.0.1:8500/v1/catalog/services
               dig @127.0.0.1 -p 8600 search-service.service.consul SRV
-            """)
+            """))
 
     @Option(help: "Address to listen on. Keep it on loopback: without --acl-token-file the agent has no ACLs.")
     var bind = "127.0.0.1"

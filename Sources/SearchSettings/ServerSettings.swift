@@ -95,7 +95,7 @@ extension ServerSettings {
         .integer("store_connections", live: false, 1...100, \.storeConnections,
                  help: "PostgreSQL connections each instance keeps open (default 8)"),
         .integer("store_batches", live: false, 1...50, \.storeBatches,
-                 help: "point (and name) search statements at PostgreSQL at once per event loop, batched (default 1)"),
+                 help: "search statements sent to PostgreSQL at once per event loop (default 1)"),
         .integer("simulated_latency_ms", live: true, 0...60_000, \.simulatedLatencyMilliseconds,
                  help: "extra delay per search, for drills (default 0)"),
         .text("kafka_topic", live: false, \.kafkaTopic, help: "ship logs to this Kafka topic (default: off)"),

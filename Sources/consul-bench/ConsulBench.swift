@@ -2,6 +2,7 @@ import ArgumentParser
 import Consul
 import DevConsul
 import Foundation
+import HelpText
 import Synchronization
 
 @main
@@ -9,7 +10,7 @@ struct ConsulBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consul-bench",
         abstract: "Prints how fast Consul watches see writes and what idle watches cost.",
-        discussion: """
+        discussion: HelpText.reflow("""
             1. Change latency: one watch blocks on a KV key; each sample writes the key and times until the \
             watch yields the new value. Samples are 1.1 s apart so the watch is blocked again when the write \
             comes (its rate limiter allows one read a second under churn). Printed beside a plain \
@@ -20,7 +21,7 @@ struct ConsulBench: AsyncParsableCommand {
             Without --consul an in-process devconsul is used; with it, e.g. --consul 127.0.0.1:8500 \
             --agent-pid $(cat /var/tmp/opsdeck/run/consul.pid), the agent runs elsewhere and its CPU is read \
             from /proc and printed apart. Build with -c release for representative figures.
-            """)
+            """))
 
     @Option(help: "A Consul HTTP address (host:port); default: an in-process devconsul.")
     var consul: String?

@@ -2,6 +2,7 @@ import ArgumentParser
 import BuiltinThemes
 import Console
 import ConsoleFeeds
+import HelpText
 import Telemetry
 import Consul
 import SearchClient
@@ -34,7 +35,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "console",
         abstract: "The interactive console (what `opsdeck` runs with no command).",
-        discussion: """
+        discussion: HelpText.reflow("""
             A dashboard of panes that follow the selected service: the services in Consul (live from
             blocking queries, instances counted by health); the service's instances (every check with its
             output, a strip of recent health, each instance's Monitor RPC polled every 2 s); its metrics
@@ -56,17 +57,20 @@ struct ConsoleCommand: AsyncParsableCommand {
 
             Config file ($XDG_CONFIG_HOME/opsdeck/config, else ~/.config/opsdeck/config), one setting per line:
               theme light
-              bind quit q,ctrl-q          # ACTION is shell.quit, services.open, ... or a bare name for all panes
+              bind quit q,ctrl-q          # ACTION: shell.quit, services.open, ... or quit
               log_lines 500000            # lines the logs pane holds (default 100000)
-              default_context staging     # the context used without --context (or $OPSDECK_CONTEXT)
+              default_context staging     # used without --context (or $OPSDECK_CONTEXT)
+
             and a block per environment (:context NAME switches to it live; every command takes --context):
             \(ConsoleContext.syntax.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+
             A context replaces the environment's CONSUL_HTTP_ADDR, CONSUL_HTTP_TOKEN(_FILE), CONSUL_HTTP_SSL,
             CONSUL_CACERT, CONSUL_CLIENT_CERT/KEY, OPSDECK_KAFKA_BROKERS and OPSDECK_GRAPHITE_URL (a token is never
             sent to another cluster); flags override both.
+
             Themes are files NAME.theme in $OPSDECK_THEMES or $XDG_CONFIG_HOME/opsdeck/themes, else the
             built-in ones (dark, light, mono). NO_COLOR turns colour off.
-            """
+            """)
     )
 
     @OptionGroup var consulOptions: ConsulOptions

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Consul
 import Foundation
+import HelpText
 import SearchSettings
 import TerminalSafety
 
@@ -9,15 +10,15 @@ struct KVCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kv",
         abstract: "Read, write, delete, list and watch Consul KV (the config pane's twin).",
-        discussion: """
+        discussion: HelpText.reflow("""
             Consul's address and token come from --consul, else $CONSUL_HTTP_ADDR, and $CONSUL_HTTP_TOKEN
             (or $CONSUL_HTTP_TOKEN_FILE), as Consul's own CLI reads them. A token is never printed.
 
               opsdeck kv get search-service/log_level
-              opsdeck kv put search-service/log_level debug --cas 42     only if nobody changed it since 42
-              opsdeck kv put search-service/blob - < blob.bin          the value from stdin, byte for byte
+              opsdeck kv put search-service/log_level debug --cas 42   if still at index 42
+              opsdeck kv put search-service/blob - < blob.bin        from stdin, as it is
               opsdeck kv ls search-service/
-              opsdeck kv watch search-service/ --recurse               each change as it happens
+              opsdeck kv watch search-service/ --recurse             each change
 
             Writes to search-server's settings (<service>/<key> where the service's instances register
             its settings table) are checked against its rules first; --force writes anyway.
@@ -25,7 +26,7 @@ struct KVCommand: AsyncParsableCommand {
             Exit status: 0 done; 1 the key does not exist (get), or a check-and-set, a setting's rule or a
             read-only context (or --readonly) refused the write (nothing written); 2 Consul could not be read
             (a refused token says so and what to fix) or another error; 64 a usage error.
-            """,
+            """),
         subcommands: [Get.self, Put.self, Delete.self, List.self, Watch.self]
     )
 
@@ -48,10 +49,10 @@ struct KVCommand: AsyncParsableCommand {
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a key's value (raw bytes into a pipe; made safe on a terminal).",
-            discussion: """
+            discussion: HelpText.reflow("""
                 With --recurse, every key under KEY as `key:value` lines made safe for a terminal (text), or an \
                 array (json). On a terminal, control characters show as ^[ and continuation lines are indented.
-                """)
+                """))
 
         @Argument(help: ArgumentHelp("The key (with --recurse: a prefix).", valueName: "key")) var key: String
         @Flag(help: "Every key under KEY.") var recurse = false
@@ -87,10 +88,10 @@ struct KVCommand: AsyncParsableCommand {
     struct Put: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a key's value, check-and-set with --cas.",
-            discussion: """
+            discussion: HelpText.reflow("""
                 --cas INDEX writes only if the key's ModifyIndex is still INDEX (0: only if it does not exist); \
                 otherwise nothing is written, the key's current index is said, and the exit status is 1.
-                """)
+                """))
 
         @Argument(help: ArgumentHelp("The key.", valueName: "key")) var key: String
         @Argument(help: ArgumentHelp("The value; - reads it from stdin.", valueName: "value")) var value: String
@@ -167,13 +168,13 @@ struct KVCommand: AsyncParsableCommand {
     struct Watch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a key (or every key under a prefix) and then each change, until interrupted.",
-            discussion: """
+            discussion: HelpText.reflow("""
                 Blocking queries, no polling: a line appears when Consul says the key changed. Like every \
                 Consul watch it shows states, not each write: two writes in quick succession can show as the \
                 second alone. Text lines are
                 `TIME set KEY=VALUE (ModifyIndex N)` or `TIME deleted KEY`; json is one object a line.
                 Consul going away is said on stderr and retried.
-                """)
+                """))
 
         @Argument(help: ArgumentHelp("The key (with --recurse: a prefix).", valueName: "key")) var key: String
         @Flag(help: "Every key under KEY.") var recurse = false

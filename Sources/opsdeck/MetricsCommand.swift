@@ -4,6 +4,7 @@ import ConsoleFeeds
 import Consul
 import ConsulModels
 import Foundation
+import HelpText
 import SearchSettings
 import Telemetry
 import TerminalSafety
@@ -14,13 +15,13 @@ struct MetricsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metrics",
         abstract: "Print Graphite series: a braille chart as the metrics pane draws it, CSV or JSON.",
-        discussion: """
+        discussion: HelpText.reflow("""
             TARGET is anything Graphite's render API takes: a path, a wildcard, a function.
             search-server's metrics are stored by collectd as collectd.<host>.statsd.<type>-<name>:
 
               opsdeck metrics collectd.*.statsd.derive-search_requests --from 15m
-              opsdeck metrics 'collectd.*.statsd.latency-search_latency-percentile-90' --unit seconds
-              opsdeck metrics 'collectd.*.statsd.derive-search_instance_*_requests' --output csv
+              opsdeck metrics --unit seconds 'collectd.*.statsd.latency-search_latency-*'
+              opsdeck metrics --output csv 'collectd.*.statsd.derive-search_*_requests'
               opsdeck metrics --dashboard search-service --instance search-service-1
               opsdeck metrics --dashboard search-service --list-targets
 
@@ -41,7 +42,7 @@ struct MetricsCommand: AsyncParsableCommand {
             Exit status: 0 when Graphite answered (even with no data: the chart says so), 1 when it
             could not be read or refused a target, or the service has no dashboard or a mistake in its
             dashboard file (the reason is printed), 64 on a usage error.
-            """
+            """)
     )
 
     @Argument(help: "Graphite targets.")

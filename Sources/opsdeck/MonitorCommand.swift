@@ -3,6 +3,7 @@ import Console
 import ConsoleFeeds
 import Consul
 import Foundation
+import HelpText
 import SearchClient
 import TerminalSafety
 
@@ -11,7 +12,7 @@ struct MonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monitor",
         abstract: "Call Monitor on every instance of a service and print the instances pane's columns.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Every instance Consul lists for the service, whatever its health, is called at once with a
             deadline; one that does not answer is shown with the reason (unreachable, timeout), never
             left out. Instances without the `grpc` tag are listed without figures.
@@ -23,7 +24,7 @@ struct MonitorCommand: AsyncParsableCommand {
             Exit status: 0 every polled instance answered, 1 one or more did not (or none is
             registered), 2 Consul could not be read or another error, 64 a usage error. --watch runs until
             interrupted (ctrl-c).
-            """
+            """)
     )
 
     @Argument(help: ArgumentHelp("The Consul service.", valueName: "service"))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Console
 import Consul
 import Foundation
+import HelpText
 import SearchClient
 import SearchModels
 import TerminalSafety
@@ -12,10 +13,10 @@ struct SearchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "Search the areas search-service knows: by point, by name, or both.",
-        discussion: """
+        discussion: HelpText.reflow("""
             QUERY is what the console's search prompt takes:
 
-              opsdeck search 48.8566 2.3522            the areas that contain a point (LAT LNG)
+              opsdeck search 48.8566 2.3522            areas that contain a point (LAT LNG)
               opsdeck search 48.8566,2.3522
               opsdeck search paris                     areas whose name contains a text
               opsdeck search name:fr near 48.85,2.35   both
@@ -32,7 +33,7 @@ struct SearchCommand: AsyncParsableCommand {
 
             Exit status, as grep's: 0 something found, 1 nothing found, 2 an error (no instance, the
             server refused the query: its message is printed as it said it), 64 a usage error.
-            """
+            """)
     )
 
     // allUnrecognized: a southern or western point (-34.6 -58.38) must not be read as short options.

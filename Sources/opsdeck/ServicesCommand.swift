@@ -2,6 +2,7 @@ import ArgumentParser
 import Console
 import Consul
 import Foundation
+import HelpText
 import TerminalSafety
 
 /// `opsdeck services`: the services pane, once, as text or JSON (for scripts).
@@ -9,10 +10,10 @@ struct ServicesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "services",
         abstract: "List services with their instances by health, as the console's services pane shows them.",
-        discussion: """
+        discussion: HelpText.reflow("""
             One read of Consul's catalog and of every check. An instance counts once, at its worst check.
             The rows and columns are the services pane's. Exit status 0, or 1 when Consul cannot be read.
-            """
+            """)
     )
 
     @OptionGroup var consulOptions: ConsulOptions

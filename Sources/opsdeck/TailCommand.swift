@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HelpText
 import Kafka
 import LogTail
 
@@ -7,7 +8,7 @@ struct TailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tail",
         abstract: "Follow log topics across every partition: a distributed tail -f.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Records of all partitions of all the topics named are merged into one stream in timestamp
             order: a record waits until every partition has caught up with its time, or, while following,
             for --window at most when a partition goes silent. search-server ships one JSON
@@ -20,15 +21,15 @@ struct TailCommand: AsyncParsableCommand {
             sent to the terminal as they are.
 
             Examples:
-              opsdeck tail --service search-service                  follow from now
+              opsdeck tail --service search-service                follow from now
               opsdeck tail search-service --from 15m --include 'error|warning'
-              opsdeck tail search-service --from -100 --no-follow    the last 100 lines, then exit
-              opsdeck tail search-service --from beginning --no-follow --output raw > all.log
+              opsdeck tail search-service --from -100 --no-follow  the last 100 lines
+              opsdeck tail search-service --from beginning --no-follow --output raw
 
             Exit status: 0 when a bounded read (--no-follow, --until) ends, 1 on a failure such as a
             topic that does not exist, 64 on a usage error. A broker that cannot be reached is reported
             on stderr and retried, never fatal.
-            """
+            """)
     )
 
     @Argument(help: "Topics to follow.")

@@ -3,6 +3,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Consul
+import HelpText
 import SearchAPI
 import SearchClient
 import SearchModels
@@ -15,10 +16,10 @@ struct SearchBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search-bench",
         abstract: "Call Search/search as fast as N concurrent callers can; print calls/s and p50/p99.",
-        discussion: """
+        discussion: HelpText.reflow("""
             Output is one line: `concurrency=N calls=C errors=E retried=T rate=R/s mean_ms=M p50_ms=X p99_ms=Y max_ms=Z` \
             (retried: calls answered after a retry on another instance, --client opsdeck only).
-            """)
+            """))
 
     @Option(help: "Server address host:port.") var target = "127.0.0.1:50051"
     @Option(help: "Concurrent callers (each waits for its answer before the next call).") var concurrency = 1

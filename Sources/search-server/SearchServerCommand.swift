@@ -2,6 +2,7 @@ import ArgumentParser
 import Consul
 import Deadlines
 import Foundation
+import HelpText
 import Logging
 import Metrics
 import PostgresNIO
@@ -16,12 +17,15 @@ struct SearchServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search-server",
         abstract: "The gRPC Search service over PostGIS, registered in Consul.",
-        discussion: "Settings come from flags, then SEARCH_* environment variables, then Consul KV keys under "
-            + "<service-name>/ (for example search-service/log_level), then defaults. The KV prefix is watched: "
-            + "live keys apply at once, other keys restart the server cleanly (see 'search-server help serve')."
-            + "\n\nThe store is PostgreSQL+PostGIS, found through PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE "
-            + "(default 127.0.0.1:5434, user postgres, database opsdeck). Consul is found through CONSUL_HTTP_ADDR "
-            + "(default 127.0.0.1:8500) and CONSUL_HTTP_TOKEN.",
+        discussion: HelpText.reflow("""
+            Settings come from flags, then SEARCH_* environment variables, then Consul KV keys under
+            <service-name>/ (for example search-service/log_level), then defaults. The KV prefix is watched:
+            live keys apply at once, other keys restart the server cleanly (see 'search-server help serve').
+
+            The store is PostgreSQL+PostGIS, found through PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE
+            (default 127.0.0.1:5434, user postgres, database opsdeck). Consul is found through CONSUL_HTTP_ADDR
+            (default 127.0.0.1:8500) and CONSUL_HTTP_TOKEN.
+            """),
         version: SearchHandler.version,
         subcommands: [Serve.self, Migrate.self],
         defaultSubcommand: Serve.self)
@@ -30,10 +34,9 @@ struct SearchServerCommand: AsyncParsableCommand {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve searches (the default command).",
-        discussion: "Keys (KV, flag, environment; live ones apply without a restart):\n"
-            + ServerSettings.keys.map { key in
-                "  \(key.key.padding(toLength: 21, withPad: " ", startingAt: 0))\(key.live ? "live   " : "restart")  \(key.help)"
-            }.joined(separator: "\n"))
+        discussion: HelpText.reflow("Keys (KV, flag, environment; live ones apply without a restart):\n"
+            + ServerSettings.keys.map { key in "  \(key.key) (\(key.live ? "live" : "restart"))\n      \(key.help)" }
+                .joined(separator: "\n")))
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on; 0 picks a free one.") var port = 0
@@ -220,7 +223,7 @@ final class DropCounters: Sendable {
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Apply the store's schema migrations and exit (the server also does this at start).",
-        discussion: "Safe to run while servers run: an advisory lock makes concurrent migrators take turns.")
+        discussion: HelpText.reflow("Safe to run while servers run: an advisory lock makes concurrent migrators take turns."))
 
     @Flag(help: "Only list the applied and pending versions.") var status = false
 

@@ -44,22 +44,22 @@ public struct ConsoleContext: Equatable, Sendable {
 
     public init(name: String) { self.name = name }
 
-    /// The lines a context block takes, as `--help` and the README show them.
+    /// The lines a context block takes, as `opsdeck console --help` shows them (80 columns wide there).
     public static let syntax = """
         context NAME
           consul ADDRESS|URL            Consul's HTTP API (https://... for TLS)
           consul_dns HOST:PORT          its DNS interface (search discovery)
           consul_token_file PATH        first line: the ACL token
           consul_ca PATH                the CA that signed Consul's certificate (PEM)
-          consul_client_cert PATH       a client certificate and its key (PEM), when Consul asks for one
+          consul_client_cert PATH       a client certificate and key (PEM) for Consul
           consul_client_key PATH
           kafka_brokers HOST:PORT,...
-          kafka_property NAME VALUE     a librdkafka property (repeatable): security.protocol SASL_SSL
+          kafka_property NAME VALUE     a librdkafka property (repeatable)
           graphite URL
           graphite_header NAME: VALUE   sent with every Graphite request (repeatable)
-          grpc_tls                      call the instances over TLS (the system's trust store)
+          grpc_tls                      call instances over TLS (system trust store)
           grpc_ca PATH                  ... trusting this CA (PEM; implies grpc_tls)
-          grpc_client_cert PATH         a client certificate and its key for the instances (PEM)
+          grpc_client_cert PATH         a client certificate and key for instances
           grpc_client_key PATH
           production                    the header shows the name in the alarm colour
           read_only                     every write is refused
