@@ -43,7 +43,7 @@ struct ConsoleCommand: AsyncParsableCommand {
             topic from Kafka, merged as `opsdeck tail` merges it (/ filter, - exclude, a every instance,
             k pause, G follow, w wrap, T times, t jump to the chart cursor's moment, c chart cursor to a
             line's time; L on an instance row shows its lines). F (or :search QUERY) opens the search pane:
-            a prompt for ad-hoc searches (48.8566 2.3522, paris, name:fr near 48.85,2.35; ↑ and ctrl-r
+            a prompt for ad-hoc searches (48.8566 2.3522, france, name:fr near 48.85,2.35; ↑ and ctrl-r
             search the history), sent to an instance found through Consul DNS (--dns) with one retry on
             another, the results beside a braille map of the selected area; y copies the search as a
             command. K (or :config SERVICE) opens the config pane: the service's Consul KV as a tree,

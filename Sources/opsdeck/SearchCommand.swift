@@ -18,7 +18,7 @@ struct SearchCommand: AsyncParsableCommand {
 
               opsdeck search 48.8566 2.3522            areas that contain a point (LAT LNG)
               opsdeck search 48.8566,2.3522
-              opsdeck search paris                     areas whose name contains a text
+              opsdeck search france                    areas whose name contains a text
               opsdeck search name:fr near 48.85,2.35   both
               opsdeck search united states page 2 size 5
               opsdeck search 48.8566 2.3522 --outline  with a braille map of the first area
@@ -93,7 +93,7 @@ struct SearchCommand: AsyncParsableCommand {
             case .failure(let failure): throw ValidationError(failure.description)
             }
         } else if name == nil {
-            throw ValidationError("nothing to search for: give a point (opsdeck search 48.8566 2.3522) or a name (--name paris)")
+            throw ValidationError("nothing to search for: give a point (opsdeck search 48.8566 2.3522) or a name (--name france)")
         }
         if let name {
             guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--name is empty") }

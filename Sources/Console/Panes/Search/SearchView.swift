@@ -24,7 +24,7 @@ struct SearchView {
             return
         }
         guard let answer = pane.answer else {
-            let help = pane.pending != nil ? "" : "enter: type a search, e.g.  48.8566 2.3522   paris   name:fr near 48.85,2.35"
+            let help = pane.pending != nil ? "" : "enter: type a search, e.g.  48.8566 2.3522   france   name:fr near 48.85,2.35"
             grid.put(help, x: body.x + 1, y: body.y + 1, style: theme[.muted], clip: body)
             return
         }
