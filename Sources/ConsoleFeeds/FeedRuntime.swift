@@ -174,8 +174,7 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
             }
         case .metricNames(let level):
             return repeating(feed, every: .seconds(60)) { [graphite] in
-                let nodes = try await graphite.find(level + "*")
-                return .metricNames(under: level, nodes.map { $0.isLeaf ? $0.id : $0.id + "." }.sorted(), at: epochMilliseconds())
+                .metricNames(under: level, try await graphite.find(level + "*").map(\.path).sorted(), at: epochMilliseconds())
             }
         case .dashboard(let service):
             let file = dashboardDirectory.map { "\($0)/\(service).dashboard" }

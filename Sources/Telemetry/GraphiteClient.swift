@@ -39,7 +39,9 @@ public struct GraphiteClient: Sendable {
         return try GraphiteSeries.decodeRender(try await get("/render", query))
     }
 
-    /// Metric paths matching a pattern such as "collectd.*.statsd.*".
+    /// Metric paths matching a pattern such as "collectd.*.statsd.*", as Graphite's tree lists them
+    /// (`format=treejson`): each name once, under the pattern's parent levels as written, wildcards and all
+    /// ("collectd.*.statsd.x", not each host's path). Cheap: no series file is read.
     public func find(_ pattern: String) async throws -> [GraphiteMetric] {
         try GraphiteMetric.decodeFind(try await get("/metrics/find", [("query", pattern), ("format", "treejson")]))
     }

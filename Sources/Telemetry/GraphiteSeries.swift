@@ -30,6 +30,9 @@ public struct GraphiteMetric: Sendable, Equatable, Decodable {
     public var id: String
     /// true for a series, false for a branch that holds more paths.
     public var isLeaf: Bool
+    /// The path as `:metric`'s Tab and `opsdeck metrics --find` offer it: a branch ends in ".", for the next
+    /// level to be typed after it.
+    public var path: String { isLeaf ? id : id + "." }
 
     enum CodingKeys: String, CodingKey { case id, leaf }
 

@@ -24,6 +24,7 @@ struct MetricsCommand: AsyncParsableCommand {
               opsdeck metrics --output csv 'collectd.*.statsd.derive-search_*_requests'
               opsdeck metrics --dashboard search-service --instance search-service-1
               opsdeck metrics --dashboard search-service --list-targets
+              opsdeck metrics --find 'collectd.*.statsd.*'
 
             --dashboard draws every chart of a service's dashboard, as the console's metrics pane does:
             $XDG_CONFIG_HOME/opsdeck/dashboards/<service>.dashboard, else the built-in one, which charts
@@ -32,6 +33,11 @@ struct MetricsCommand: AsyncParsableCommand {
             Consul lists no instance of it or cannot be asked, the built-in one is drawn and stderr
             says why. --instance adds that instance's own series. --list-targets prints the
             Graphite targets it reads instead, one chart per line, for Graphite's own UI or curl.
+
+            --find PATTERN prints the metric paths that match a Graphite pattern, one per line, a branch
+            ending in "." (what the metrics pane's :metric Tab offers, a level at a time), and exits. As in
+            Graphite's tree, a wildcard in a parent level stays in the paths (collectd.*.statsd.x), each
+            name once.
 
             --from and --until are durations ago (90s, 15m, 1h30m, 7d) or `now`. The chart fits the
             terminal's width (or --width); its legend gives each series' last, min, max and mean.
@@ -57,6 +63,9 @@ struct MetricsCommand: AsyncParsableCommand {
     @Flag(help: "With --dashboard: print each chart's Graphite targets (tab-separated), one chart per line, and exit.")
     var listTargets = false
 
+    @Option(help: ArgumentHelp("Print the metric paths matching PATTERN (a branch ends in .) and exit.", valueName: "pattern"))
+    var find: String?
+
     @OptionGroup var consulOptions: ConsulOptions
     @OptionGroup var graphiteOptions: GraphiteOptions
 
@@ -79,7 +88,10 @@ struct MetricsCommand: AsyncParsableCommand {
     var height = 14
 
     func validate() throws {
-        if targets.isEmpty && dashboard == nil {
+        if let find {
+            if !targets.isEmpty || dashboard != nil { throw ValidationError("--find \(find) goes alone: no targets or --dashboard with it") }
+            if find.isEmpty { throw ValidationError("--find needs a pattern, e.g. --find 'collectd.*'") }
+        } else if targets.isEmpty && dashboard == nil {
             throw ValidationError("name a target, e.g. opsdeck metrics collectd.*.statsd.derive-search_requests, or --dashboard SERVICE")
         }
         if !targets.isEmpty && dashboard != nil { throw ValidationError("targets or --dashboard, not both") }
@@ -161,21 +173,21 @@ struct MetricsCommand: AsyncParsableCommand {
             throw ValidationError("\(reason): add it, or give --graphite")
         }
         let graphite = cluster.graphite(flag: graphiteOptions.graphite)
+        if let find {
+            let paths = try await reading(graphite) { try await graphite.find(find) }.map(\.path).sorted()
+            for path in paths { print(TerminalText.sanitize(path)) }
+            if paths.isEmpty { Self.note("no metric path matches \(TerminalText.sanitize(find))") }
+            return
+        }
         let charts = try await charts()
         if listTargets {
             for chart in charts { print(chart.targets.joined(separator: "\t")) }
             return
         }
         for (number, chart) in charts.enumerated() {
-            let series: [GraphiteSeries]
-            do {
-                series = try await graphite.render(targets: chart.targets, from: "-\(fromAgo)s",
-                                                   until: untilAgo == 0 ? "now" : "-\(untilAgo)s",
-                                                   maxDataPoints: output == "chart" ? TimeChart.dots(columns: columns - 8) : nil)
-            } catch let error as GraphiteError {
-                throw Self.failure(TerminalText.sanitize(error.description))
-            } catch {
-                throw Self.failure("cannot read Graphite at \(graphite.baseURL): \(error)")
+            let series = try await reading(graphite) {
+                try await graphite.render(targets: chart.targets, from: "-\(fromAgo)s", until: untilAgo == 0 ? "now" : "-\(untilAgo)s",
+                                          maxDataPoints: output == "chart" ? TimeChart.dots(columns: columns - 8) : nil)
             }
             let rows = series.map { MetricSeries($0) }
             switch output {
@@ -191,6 +203,17 @@ struct MetricsCommand: AsyncParsableCommand {
                 view.render(into: &grid, grid.bounds, theme: .monochrome)
                 print(grid.lines().joined(separator: "\n"))
             }
+        }
+    }
+
+    /// What `body` reads from Graphite; a refusal or a Graphite that cannot be read is said, exit status 1.
+    func reading<T>(_ graphite: GraphiteClient, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as GraphiteError {
+            throw Self.failure(TerminalText.sanitize(error.description))
+        } catch {
+            throw Self.failure("cannot read Graphite at \(graphite.baseURL): \(error)")
         }
     }
 

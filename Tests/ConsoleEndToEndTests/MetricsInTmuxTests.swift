@@ -65,6 +65,20 @@ import Testing
         #expect(try await chart.waitForExit() == 0)
         #expect(chart.stdout.split(separator: "\n").allSatisfy { $0.count <= 90 })
         #expect(chart.stdout.contains("_requests  last "))
+        // And the twin of :metric's Tab: the paths a pattern matches, a branch ending in ".".
+        let found = try ChildProcess(Self.opsdeck, ["metrics", "--find", "collectd.opsdeck.statsd.derive-search_instance_\(service)-1_*"])
+        #expect(try await found.waitForExit() == 0)
+        #expect(found.stdout.split(separator: "\n").contains("collectd.opsdeck.statsd.derive-search_instance_\(service)-1_requests"))
+        // A wildcard in a parent level stays in the paths, as Graphite's tree lists them.
+        let hosts = try ChildProcess(Self.opsdeck, ["metrics", "--find", "collectd.*.statsd.derive-search_instance_\(service)-1_req*"])
+        #expect(try await hosts.waitForExit() == 0)
+        #expect(hosts.stdout == "collectd.*.statsd.derive-search_instance_\(service)-1_requests\n")
+        let top = try ChildProcess(Self.opsdeck, ["metrics", "--find", "coll*"])
+        #expect(try await top.waitForExit() == 0)
+        #expect(top.stdout == "collectd.\n")
+        let none = try ChildProcess(Self.opsdeck, ["metrics", "--find", "no.such.path.*"])
+        #expect(try await none.waitForExit() == 0)
+        #expect(none.stdout.isEmpty && none.stderr.contains("no metric path matches no.such.path.*"))
     }
 
     @Test func theCommandSaysWhatWentWrong() async throws {
@@ -78,6 +92,9 @@ import Testing
         let usage = try ChildProcess(Self.opsdeck, ["metrics", "a.b", "--from", "5q"])
         #expect(try await usage.waitForExit() == 64)
         #expect(usage.stderr.contains("--from 5q: expected a duration"))
+        let both = try ChildProcess(Self.opsdeck, ["metrics", "a.b", "--find", "a.*"])
+        #expect(try await both.waitForExit() == 64)
+        #expect(both.stderr.contains("--find a.* goes alone: no targets or --dashboard with it"))
         let empty = try ChildProcess(Self.opsdeck, ["metrics", "a.b", "--from", "5m", "--until", "1h"])
         #expect(try await empty.waitForExit() == 64)
         #expect(empty.stderr.contains("until must be more recent than from"))
