@@ -250,7 +250,7 @@ let package = Package(
         .testTarget(name: "LogTailTests", dependencies: ["LogTail", "Kafka"]),
         .testTarget(name: "TUITests", dependencies: ["TUI"]),
         .testTarget(name: "HelpTextTests", dependencies: ["HelpText"]),
-        .testTarget(name: "ConsoleEndToEndTests", dependencies: ["StackSupport", "Kafka"]),
+        .testTarget(name: "ConsoleEndToEndTests", dependencies: ["StackSupport", "Kafka", "HelpText"]),
         // The pure console's tests link no network stack (no Consul client, gRPC or NIO).
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "TUI", "ConsulModels", "LogLines", "KafkaModels", "SearchModels",
                                                        "SearchSettings", "FuzzSupport"],

@@ -172,9 +172,9 @@ public final class FeedRuntime: ConsoleRuntime, @unchecked Sendable {
                                                        maxDataPoints: query.points)
                 return .graphite(query, series.map(MetricSeries.init), at: epochMilliseconds())
             }
-        case .metricNames(let level):
+        case .metricNames(let pattern):
             return repeating(feed, every: .seconds(60)) { [graphite] in
-                .metricNames(under: level, try await graphite.find(level + "*").map(\.path).sorted(), at: epochMilliseconds())
+                .metricNames(matching: pattern, try await graphite.find(pattern).map(\.path).sorted(), at: epochMilliseconds())
             }
         case .dashboard(let service):
             let file = dashboardDirectory.map { "\($0)/\(service).dashboard" }

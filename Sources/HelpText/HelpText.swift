@@ -8,8 +8,9 @@
 /// parser to wrap at whatever width the terminal has.
 public enum HelpText {
     /// Each paragraph's lines joined into one: a paragraph is a run of lines that start with no space, up
-    /// to a blank line or an indented one. Indented lines (examples, tables) and blank lines stay as
-    /// written, so an example keeps its own line whatever the width.
+    /// to a blank line or an indented one; a list item ("1. ", "- ") starts a paragraph of its own.
+    /// Indented lines (examples, tables) and blank lines stay as written, so an example keeps its own line
+    /// whatever the width.
     public static func reflow(_ text: String) -> String {
         var lines: [String] = []
         var paragraph: [Substring] = []
@@ -18,14 +19,23 @@ public enum HelpText {
             paragraph = []
         }
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.isEmpty || line.first == " " {
+            if line.isEmpty || line.first == " " || line.first == "\t" {
                 endParagraph()
                 lines.append(String(line))
             } else {
+                if isListItem(line) { endParagraph() }
                 paragraph.append(line)
             }
         }
         endParagraph()
         return lines.joined(separator: "\n")
+    }
+
+    /// "1. ", "12) ", "- " or "* " first.
+    public static func isListItem(_ line: Substring) -> Bool {
+        if line.hasPrefix("- ") || line.hasPrefix("* ") { return true }
+        let digits = line.prefix { $0.isASCII && $0.isNumber }
+        let rest = line.dropFirst(digits.count)
+        return !digits.isEmpty && (rest.hasPrefix(". ") || rest.hasPrefix(") "))
     }
 }

@@ -4,7 +4,7 @@ import Geo
 ///
 ///     48.8566 2.3522          a point (latitude, longitude: two decimal numbers)
 ///     48.8566,2.3522          the same
-///     paris                   a name: the words that are not a point or a keyword ("district 9" too)
+///     france                  a name: the words that are not a point or a keyword ("district 9" too)
 ///     "page one"              quoted words are always name, never keywords or numbers
 ///     name:fr near 48.85,2.35 a name and a point
 ///     ... page 2 size 20      which page, and its size
@@ -95,7 +95,7 @@ public enum SearchQueryParser {
                 tokens.removeFirst()
                 try once("name:")
                 let value = String(token.dropFirst(5))
-                guard !value.isEmpty else { throw Failure(reason: "name: needs a text: name:paris") }
+                guard !value.isEmpty else { throw Failure(reason: "name: needs a text: name:france") }
                 explicitName = value
             } else if startsPoint(token), let found = try point(required: false) {
                 query.point = found

@@ -57,7 +57,7 @@ struct ConsoleCommand: AsyncParsableCommand {
 
             Config file ($XDG_CONFIG_HOME/opsdeck/config, else ~/.config/opsdeck/config), one setting per line:
               theme light
-              bind quit q,ctrl-q          # ACTION: shell.quit, services.open, ... or quit
+              bind quit q,ctrl-q          # ACTION: shell.quit, services.open, ...
               log_lines 500000            # lines the logs pane holds (default 100000)
               default_context staging     # used without --context (or $OPSDECK_CONTEXT)
 

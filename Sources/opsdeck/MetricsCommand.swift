@@ -20,7 +20,7 @@ struct MetricsCommand: AsyncParsableCommand {
             search-server's metrics are stored by collectd as collectd.<host>.statsd.<type>-<name>:
 
               opsdeck metrics collectd.*.statsd.derive-search_requests --from 15m
-              opsdeck metrics --unit seconds 'collectd.*.statsd.latency-search_latency-*'
+              opsdeck metrics 'collectd.*.statsd.latency-search_latency-percentile-*'
               opsdeck metrics --output csv 'collectd.*.statsd.derive-search_*_requests'
               opsdeck metrics --dashboard search-service --instance search-service-1
               opsdeck metrics --dashboard search-service --list-targets

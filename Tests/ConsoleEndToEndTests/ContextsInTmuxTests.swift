@@ -65,6 +65,8 @@ import Testing
         // What alpha does not name is off, said once; never the local stack's logs or charts under alpha's name.
         try await tmux.waitFor("the logs alpha has no address for, off") { $0.contains("○ logs: context alpha sets no kafka_brokers") }
         // alpha-svc runs no search-server, so no chart is drawn and nothing asks for Graphite until one is.
+        let noCharts = try await tmux.waitFor("alpha-svc's metrics pane without charts") { $0.contains("alpha-svc has no dashboard") }
+        #expect(!noCharts.contains("○ graphite"))
         try tmux.sendText(":metric alpha.calls")
         try tmux.send("Enter")
         try await tmux.waitFor("the charts alpha has no address for, off") {

@@ -1,11 +1,12 @@
 import Foundation
+import HelpText
 import StackSupport
 import Testing
 
 /// Every command's `--help` as a user at an 80-column terminal reads it: prose wrapped by the width (not
 /// broken again where the source's lines end) and each example on a line of its own.
 @Suite(.timeLimit(.minutes(2))) struct HelpAtEightyColumnsTests {
-    static let binaries = ["opsdeck", "search-server", "devconsul"].map { Stack.repositoryRoot.appendingPathComponent(".build/debug/\($0)").path }
+    static let binaries = ["opsdeck", "search-server", "devconsul", "consul-bench", "search-bench"].map { Stack.repositoryRoot.appendingPathComponent(".build/debug/\($0)").path }
 
     @Test func everyCommandsOverviewFitsEightyColumns() async throws {
         var checked: [String] = []
@@ -36,7 +37,8 @@ import Testing
             if previous.hasPrefix(" ") {
                 // An example (indented) went past 80 columns and the parser carried it over.
                 problems.append("an example broken at 80 columns: \(previous) / \(line)")
-            } else if !previous.isEmpty, previous.count + 1 + (line.split(separator: " ").first?.count ?? 0) < 80 {
+            } else if !previous.isEmpty, !HelpText.isListItem(line[...]),
+                      previous.count + 1 + (line.split(separator: " ").first?.count ?? 0) < 80 {
                 // (The parser breaks before a word that would end in the last column.)
                 problems.append("a paragraph broken where its source line ended: \(previous) / \(line)")
             }

@@ -96,44 +96,59 @@ import TUI
         #expect(state.pane(MetricsPane.self)?.custom.isEmpty == true)
     }
 
-    /// `:metric`'s Tab asks Graphite for one level of paths while the line is typed, never the whole tree
-    /// in the background; a Tab pressed before the level came is answered when it comes.
-    @Test func metricPathsAreAskedForALevelAtATimeWhileTyped() {
+    /// `:metric`'s Tab asks Graphite for the paths that start with what is typed, only when pressed (never
+    /// in the background), and is answered when they come; later Tabs on that level are answered from them
+    /// for a minute.
+    @Test func metricPathsAreAskedForByTabAndAnswerItWhenTheyCome() {
         var (state, reducer) = console()
-        func levels() -> [String] { state.subscriptions.compactMap { if case .metricNames(let level) = $0 { level } else { nil } } }
+        func asked() -> [String] { state.subscriptions.compactMap { if case .metricNames(let p) = $0 { p } else { nil } }.sorted() }
         func line() -> String? { state.mode.commandLine }
-        _ = reducer.type(&state, ":metric")
-        #expect(levels() == [])  // still the command's name
-        _ = reducer.type(&state, " coll")
-        #expect(levels() == [""])
+        func answer(_ pattern: String, _ paths: [String]) {
+            _ = reducer.reduce(&state, .feed(.metricNames(matching: pattern, paths, at: state.now)))
+        }
+        _ = reducer.type(&state, ":metric coll")
+        #expect(asked() == [])  // typing asks nothing
         _ = reducer.keys(&state, [.tab])
-        #expect(line() == "metric coll" && state.tabPending)  // nothing known yet
-        _ = reducer.reduce(&state, .feed(.metricNames(under: "", ["carbon.", "collectd."], at: Fixture.t0)))
-        #expect(line() == "metric collectd." && !state.tabPending)  // a branch: no space, the next level asked for
-        #expect(levels() == ["collectd."])
-        // A late answer for the level left behind is not offered.
-        _ = reducer.reduce(&state, .feed(.metricNames(under: "", ["carbon.", "collectd."], at: Fixture.t0)))
+        #expect(line() == "metric coll" && state.tabPending && asked() == ["coll*"])
+        answer("coll*", ["collectd."])
+        #expect(line() == "metric collectd." && !state.tabPending)  // a branch: no space after it
+        #expect(asked() == [])
+        // The next level is not in that answer: Tab asks again.
         _ = reducer.keys(&state, [.tab])
-        #expect(line() == "metric collectd." && state.completions.isEmpty)
-        _ = reducer.reduce(&state, .feed(.metricNames(under: "collectd.", ["collectd.vm."], at: Fixture.t0)))
+        #expect(line() == "metric collectd." && asked() == ["collectd.*"])
+        answer("collectd.*", ["collectd.vm."])
         #expect(line() == "metric collectd.vm.")
-        let leaves = ["collectd.vm.statsd.derive-search_errors_internal", "collectd.vm.statsd.derive-search_requests",
-                      "collectd.vm.statsd.gauge-search_n_things"]
+        let leaves = ["collectd.vm.statsd.derive-search_errors_internal", "collectd.vm.statsd.derive-search_requests"]
         _ = reducer.type(&state, "statsd.d")
-        #expect(levels() == ["collectd.vm.statsd."])
-        _ = reducer.reduce(&state, .feed(.metricNames(under: "collectd.vm.statsd.", leaves, at: Fixture.t0)))
-        #expect(line() == "metric collectd.vm.statsd.d")  // no Tab pending: the line is left as typed
         _ = reducer.keys(&state, [.tab])
-        #expect(line() == "metric collectd.vm.statsd.derive-search_" && state.completions == Array(leaves.prefix(2)))
+        #expect(asked() == ["collectd.vm.statsd.d*"])
+        answer("collectd.vm.statsd.d*", leaves)
+        #expect(line() == "metric collectd.vm.statsd.derive-search_" && state.completions == leaves)
+        // Typed further on the same level: answered at once from those paths, nothing asked.
         _ = reducer.type(&state, "r")
         _ = reducer.keys(&state, [.tab])
-        #expect(line() == "metric collectd.vm.statsd.derive-search_requests ")  // a series: done
-        // A function or a glob is past what Tab completes; Escape closes the line and the feed with it.
-        _ = reducer.keys(&state, [.ctrl("u")])
-        _ = reducer.type(&state, "metric sumSeries(collectd.")
-        #expect(levels() == [])
+        #expect(line() == "metric collectd.vm.statsd.derive-search_requests " && asked() == [])  // a series: done
+        // Within a minute those paths answer again; later Graphite is asked again.
+        _ = reducer.keys(&state, [.backspace, .backspace, .tab])
+        #expect(line() == "metric collectd.vm.statsd.derive-search_requests " && asked() == [])
+        _ = reducer.reduce(&state, .tick(now: state.now + 61_000))
+        _ = reducer.keys(&state, [.backspace, .backspace, .tab])
+        #expect(line() == "metric collectd.vm.statsd.derive-search_request" && asked() == ["collectd.vm.statsd.derive-search_request*"])
+        // Escape leaves the line, and the question with it.
         _ = reducer.keys(&state, [.escape])
-        #expect(levels() == [] && line() == nil)
+        #expect(asked() == [] && line() == nil)
+        // A function or a glob is past what Tab completes.
+        _ = reducer.type(&state, ":metric sumSeries(collectd.")
+        _ = reducer.keys(&state, [.tab])
+        #expect(asked() == [])
+        _ = reducer.keys(&state, [.escape])
+        // The pane hidden: its command's Tab is still answered.
+        _ = reducer.command(&state, "hide metrics")
+        _ = reducer.type(&state, ":metric co")
+        _ = reducer.keys(&state, [.tab])
+        #expect(asked() == ["co*"])
+        answer("co*", ["collectd.", "collectd_old."])
+        #expect(line() == "metric collectd" && state.completions == ["collectd.", "collectd_old."])
     }
 
     @Test func aDashboardFileReplacesTheBuiltInOneAndABadOneIsSaid() {

@@ -23,6 +23,15 @@ import Testing
             """)
     }
 
+    @Test func aListItemStartsItsOwnParagraph() {
+        #expect(HelpText.reflow("Two figures:\n1. latency, from a\nwrite\n2. idle cost\n- and a note\nthat wraps")
+                == "Two figures:\n1. latency, from a write\n2. idle cost\n- and a note that wraps")
+        // A number inside a sentence is not a list.
+        #expect(HelpText.reflow("waits for\n10 seconds. Then\n3.5 s more") == "waits for 10 seconds. Then 3.5 s more")
+        // A tab indents as a space does.
+        #expect(HelpText.reflow("text\n\tkept\nmore") == "text\n\tkept\nmore")
+    }
+
     @Test func edgesAreKept() {
         #expect(HelpText.reflow("") == "")
         #expect(HelpText.reflow("one line") == "one line")

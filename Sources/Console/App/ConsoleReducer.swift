@@ -79,7 +79,15 @@ public struct ConsoleReducer: Sendable {
         let inner = frame.map { $0.inset(1) }
         return PaneContext(now: state.now, size: Size(width: inner?.width ?? 0, height: inner?.height ?? 0),
                            selection: state.selection, feeds: state.feeds, isFocused: id == state.focus, theme: state.theme,
-                           utcOffset: state.utcOffset, readOnly: state.readOnly, commandLine: state.mode.commandLine)
+                           utcOffset: state.utcOffset, readOnly: state.readOnly, typing: typing(state))
+    }
+
+    /// The command on the `:` line once its name is typed (a space after it), and whether a Tab waits.
+    func typing(_ state: ConsoleState) -> TypedCommand? {
+        guard let line = state.mode.commandLine else { return nil }
+        let trimmed = line.drop { $0 == " " }
+        guard let space = trimmed.firstIndex(of: " "), let spec = parser.spec(named: String(trimmed[..<space])) else { return nil }
+        return TypedCommand(name: spec.name, argument: String(trimmed[space...].drop { $0 == " " }), tabPending: state.tabPending)
     }
 
     /// Every pane sees the event; what they ask for is applied, and a change of selection reaches them all.
@@ -152,10 +160,12 @@ public struct ConsoleReducer: Sendable {
         }
     }
 
-    /// The feeds the visible panes want; the status bar keeps a line for each kind that runs.
+    /// The feeds the visible panes want, and those of the pane whose command is typed (its Tab's
+    /// candidates, hidden or not); the status bar keeps a line for each kind that runs.
     private func refreshSubscriptions(_ state: inout ConsoleState) {
         let frames = ConsoleView.frames(state, registry)
-        let wanted = state.panes.filter { state.visible.contains($0.id) }
+        let typed = typing(state).flatMap { owners[$0.name] }
+        let wanted = state.panes.filter { state.visible.contains($0.id) || $0.id == typed }
             .reduce(into: Set<Feed>()) { $0.formUnion($1.subscriptions(context($1.id, state, frames: frames))) }
         guard wanted != state.subscriptions else { return }
         let before = state.subscriptions

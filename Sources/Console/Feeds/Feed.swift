@@ -19,10 +19,10 @@ public enum Feed: Hashable, Sendable {
     case monitor(instance: String, address: String)
     /// One chart's series from Graphite's render API, refreshed at the range's resolution.
     case graphite(GraphiteQuery)
-    /// The metric paths one level under `under` ("" for the top, else a path ending in "."), for `:metric`'s
-    /// Tab: asked only while that line is typed, a level at a time as graphite-web's own browser does, so a
-    /// fleet's thousands of series are not fetched by every console every minute. Refreshed each minute.
-    case metricNames(under: String)
+    /// The metric paths a Graphite pattern matches (what `:metric`'s Tab has typed, and "*"), asked when a
+    /// Tab waits for them: the level typed and the start of a name, so a fleet's thousands of series are
+    /// not fetched by every console every minute. Refreshed each minute while the Tab waits.
+    case metricNames(matching: String)
     /// A service's dashboard file, read once (no file: the built-in dashboard).
     case dashboard(service: String)
     /// A log topic's records, merged across partitions in time order (`opsdeck tail`'s merge).
@@ -115,8 +115,8 @@ public enum FeedEvent: Equatable, Sendable {
     /// A polling round over every wanted instance ended.
     case monitorRound(ok: Int, failed: Int, at: Int64)
     case graphite(GraphiteQuery, [MetricSeries], at: Int64)
-    /// The level's paths: a series by its path, a branch by its path and a ".".
-    case metricNames(under: String, [String], at: Int64)
+    /// The pattern's paths: a series by its path, a branch by its path and a ".".
+    case metricNames(matching: String, [String], at: Int64)
     /// The dashboard file's text, nil when there is none.
     case dashboard(service: String, text: String?)
     /// Records in merged order, made into the pane's lines where they were read, off the UI thread (none:
@@ -194,7 +194,7 @@ extension FeedEvent {
             return subscriptions.contains { if case .monitor(instance, _) = $0 { return true } else { return false } }
         case .monitorRound: return subscriptions.contains { $0.kind == .monitor }
         case .graphite(let query, _, _): return subscriptions.contains(.graphite(query))
-        case .metricNames(let level, _, _): return subscriptions.contains(.metricNames(under: level))
+        case .metricNames(let pattern, _, _): return subscriptions.contains(.metricNames(matching: pattern))
         case .dashboard(let service, _): return subscriptions.contains(.dashboard(service: service))
         case .logs(let query, _, _), .logsBehind(let query, _, _), .logsDropped(let query, _): return subscriptions.contains(.logs(query))
         case .search(let call, _): return subscriptions.contains(.search(call))

@@ -122,12 +122,12 @@ public struct PaneContext: Sendable {
     public var utcOffset: Int64
     /// Why every write is refused (a read-only context, `--readonly`); nil: writes allowed.
     public var readOnly: String?
-    /// The `:` line being typed (nil when it is closed): a pane fetches what its command's Tab offers only
-    /// while that command is typed.
-    public var commandLine: String?
+    /// The `:` command being typed, once its name is (nil otherwise): a pane fetches what its command's Tab
+    /// offers only when a Tab waits for it.
+    public var typing: TypedCommand?
 
     public init(now: Int64, size: Size, selection: Selection, feeds: [FeedKind: FeedStatus], isFocused: Bool,
-                theme: Theme, utcOffset: Int64 = 0, readOnly: String? = nil, commandLine: String? = nil) {
+                theme: Theme, utcOffset: Int64 = 0, readOnly: String? = nil, typing: TypedCommand? = nil) {
         self.now = now
         self.size = size
         self.selection = selection
@@ -136,7 +136,23 @@ public struct PaneContext: Sendable {
         self.theme = theme
         self.utcOffset = utcOffset
         self.readOnly = readOnly
-        self.commandLine = commandLine
+        self.typing = typing
+    }
+}
+
+/// A `:` command on the command line, as typed so far.
+public struct TypedCommand: Equatable, Sendable {
+    /// The command's name (an alias typed is given as the name).
+    public var name: String
+    /// What follows the name, leading spaces dropped.
+    public var argument: String
+    /// A Tab had nothing to offer yet and waits for candidates (`ConsoleState.tabPending`).
+    public var tabPending: Bool
+
+    public init(name: String, argument: String, tabPending: Bool) {
+        self.name = name
+        self.argument = argument
+        self.tabPending = tabPending
     }
 }
 

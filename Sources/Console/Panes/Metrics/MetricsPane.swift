@@ -71,9 +71,17 @@ public struct MetricsPane: Pane {
         /// When it came (milliseconds since the epoch).
         public var at: Int64
     }
-    /// One level of Graphite's metric paths, for `:metric` completion: the level, then its paths.
-    public var metricLevel: String?
-    public var metricNames: [String] = []
+    /// Graphite's answer to the last `:metric` Tab that waited (`Feed.metricNames`).
+    public var metricPaths: MetricPaths?
+    public struct MetricPaths: Equatable, Sendable {
+        /// What was typed when the Tab was pressed: the paths are those that start with it at its level.
+        public var typed: String
+        public var paths: [String]
+        /// When they came (milliseconds since the epoch).
+        public var at: Int64
+    }
+    /// How long Graphite's paths answer later Tabs (then a Tab asks again): the feed's refresh.
+    static let metricPathsLifetime: Int64 = 60_000
 
     public init() {}
 
@@ -117,9 +125,11 @@ public struct MetricsPane: Pane {
     }
 
     public func subscriptions(_ context: PaneContext) -> Set<Feed> {
-        guard let service, context.size.width > 0 else { return [] }
-        var feeds: Set<Feed> = [.dashboard(service: service), .health(service: service)]
-        if let level = Self.metricLevel(typing: context.commandLine) { feeds.insert(.metricNames(under: level)) }
+        // A Tab waiting for metric paths is answered whatever is shown (the pane hidden, no service).
+        let paths: Set<Feed> = context.typing?.tabPending == true
+            ? Set(Self.metricPathTyped(context.typing).map { [.metricNames(matching: $0 + "*")] } ?? []) : []
+        guard let service, context.size.width > 0 else { return paths }
+        var feeds: Set<Feed> = paths.union([.dashboard(service: service), .health(service: service)])
         for slot in slots(context.size) { feeds.insert(.graphite(query(slot.chart, width: slot.rect.width))) }
         return feeds
     }
@@ -163,9 +173,8 @@ public struct MetricsPane: Pane {
             data[query] = Answer(series: series, at: at)
             // Bounded: answers for charts, ranges or sizes no longer shown go, oldest first.
             while data.count > 48, let oldest = data.min(by: { $0.value.at < $1.value.at })?.key { data[oldest] = nil }
-        case .feed(.metricNames(let level, let names, _)):
-            metricLevel = level
-            metricNames = names
+        case .feed(.metricNames(let pattern, let paths, let at)):
+            metricPaths = MetricPaths(typed: String(pattern.dropLast()), paths: paths, at: at)
         default:
             break
         }
@@ -221,18 +230,22 @@ public struct MetricsPane: Pane {
         return [.focus(Self.id)]
     }
 
+    /// The paths Graphite gave for an earlier Tab, while they cover what is typed now: the same level,
+    /// and the start of a name that begins with what was typed then. Else none, and the Tab waits for
+    /// Graphite's answer to what is typed now.
     public func completions(for command: String, _ context: PaneContext) -> [String] {
-        command == "metric" && metricLevel != nil && metricLevel == Self.metricLevel(typing: context.commandLine) ? metricNames : []
+        guard command == "metric", let typed = Self.metricPathTyped(context.typing), let answer = metricPaths,
+              context.now - answer.at <= Self.metricPathsLifetime,
+              typed.hasPrefix(answer.typed), !typed.dropFirst(answer.typed.count).contains(".") else { return [] }
+        return answer.paths
     }
 
-    /// The level of Graphite's paths a `:metric` line being typed has reached: "" at the top,
-    /// "collectd.vm." further in. Nil when the line is not `:metric TARGET`, or its target is more than a
-    /// plain path (a function or a glob: Tab completes paths only).
-    static func metricLevel(typing line: String?) -> String? {
-        guard let line, case let trimmed = line.drop(while: { $0 == " " }), trimmed.hasPrefix("metric ") else { return nil }
-        let target = trimmed.dropFirst("metric ".count).drop { $0 == " " }
-        guard !target.contains(where: { " (),*?[]{}'\"".contains($0) }) else { return nil }
-        return String(target[..<(target.lastIndex(of: ".").map(target.index(after:)) ?? target.startIndex)])
+    /// The metric path a `:metric` line holds so far ("collectd.vm.stat"), for Tab to complete; nil when the
+    /// line is not `:metric`, or its target is more than a path (a function, a glob, several words).
+    static func metricPathTyped(_ typing: TypedCommand?) -> String? {
+        guard let typing, typing.name == "metric",
+              !typing.argument.contains(where: { " (),*?[]{}'\"\\".contains($0) }) else { return nil }
+        return typing.argument
     }
 
     // MARK: drawing
