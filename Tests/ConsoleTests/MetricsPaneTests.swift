@@ -23,7 +23,7 @@ import TUI
         let metrics = try #require(state.pane(MetricsPane.self))
         #expect(metrics.service == "search-service" && metrics.dashboard == .builtin)
         #expect(state.subscriptions.contains(.dashboard(service: "search-service")))
-        #expect(!state.subscriptions.contains { if case .metricNames = $0 { true } else { false } })  // only while :metric is typed
+        #expect(!state.subscriptions.contains { if case .metricNames = $0 { true } else { false } })  // only when :metric's Tab waits
         // 118 columns inside: two charts side by side, two rows of them: four queries, service-wide only.
         let queries = graphiteFeeds(state)
         #expect(queries.count == 4)
@@ -110,6 +110,9 @@ import TUI
         #expect(asked() == [])  // typing asks nothing
         _ = reducer.keys(&state, [.tab])
         #expect(line() == "metric coll" && state.tabPending && asked() == ["coll*"])
+        // Another feed's report meanwhile leaves the line as it is, and the question open.
+        _ = reducer.reduce(&state, .feed(.health(service: "search-service", Fixture.searchInstances, at: Fixture.t0)))
+        #expect(line() == "metric coll" && state.tabPending && asked() == ["coll*"])
         answer("coll*", ["collectd."])
         #expect(line() == "metric collectd." && !state.tabPending)  // a branch: no space after it
         #expect(asked() == [])
@@ -137,18 +140,33 @@ import TUI
         // Escape leaves the line, and the question with it.
         _ = reducer.keys(&state, [.escape])
         #expect(asked() == [] && line() == nil)
-        // A function or a glob is past what Tab completes.
+        // A function or a glob is past what Tab completes: nothing asked, nothing waits.
         _ = reducer.type(&state, ":metric sumSeries(collectd.")
         _ = reducer.keys(&state, [.tab])
-        #expect(asked() == [])
+        #expect(asked() == [] && !state.tabPending && line() == "metric sumSeries(collectd.")
         _ = reducer.keys(&state, [.escape])
-        // The pane hidden: its command's Tab is still answered.
+        // Nothing typed yet: the top level. No path starts with what is typed: that is the answer, and it
+        // is not asked again while it holds.
+        _ = reducer.type(&state, ":metric ")
+        _ = reducer.keys(&state, [.tab])
+        #expect(asked() == ["*"])
+        _ = reducer.type(&state, "zz")
+        _ = reducer.keys(&state, [.tab])
+        #expect(asked() == ["zz*"])
+        answer("zz*", [])
+        #expect(line() == "metric zz" && !state.tabPending && asked() == [])
+        _ = reducer.keys(&state, [.character("z"), .tab])
+        #expect(line() == "metric zzz" && !state.tabPending && asked() == [])
+        _ = reducer.keys(&state, [.escape])
+        // The pane hidden: its command's Tab is still answered, and nothing else of it runs.
         _ = reducer.command(&state, "hide metrics")
+        let hidden = state.subscriptions
         _ = reducer.type(&state, ":metric co")
         _ = reducer.keys(&state, [.tab])
-        #expect(asked() == ["co*"])
+        #expect(asked() == ["co*"] && state.subscriptions == hidden.union([.metricNames(matching: "co*")]))
         answer("co*", ["collectd.", "collectd_old."])
         #expect(line() == "metric collectd" && state.completions == ["collectd.", "collectd_old."])
+        #expect(state.subscriptions == hidden)
     }
 
     @Test func aDashboardFileReplacesTheBuiltInOneAndABadOneIsSaid() {

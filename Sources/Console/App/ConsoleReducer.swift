@@ -160,13 +160,19 @@ public struct ConsoleReducer: Sendable {
         }
     }
 
-    /// The feeds the visible panes want, and those of the pane whose command is typed (its Tab's
-    /// candidates, hidden or not); the status bar keeps a line for each kind that runs.
+    /// The feeds the visible panes want, and what a waiting Tab waits for (from the pane whose command
+    /// is typed, hidden or not); the status bar keeps a line for each kind that runs.
     private func refreshSubscriptions(_ state: inout ConsoleState) {
         let frames = ConsoleView.frames(state, registry)
-        let typed = typing(state).flatMap { owners[$0.name] }
-        let wanted = state.panes.filter { state.visible.contains($0.id) || $0.id == typed }
+        var wanted = state.panes.filter { state.visible.contains($0.id) }
             .reduce(into: Set<Feed>()) { $0.formUnion($1.subscriptions(context($1.id, state, frames: frames))) }
+        if state.tabPending {
+            let owner = typing(state).flatMap { owners[$0.name] }.flatMap { id in state.panes.first { $0.id == id } }
+            let awaited = owner.map { $0.completionSubscriptions(context($0.id, state, frames: frames)) } ?? []
+            // Nothing on its way: the Tab had nothing to offer, and that was its answer.
+            if awaited.isEmpty { state.tabPending = false }
+            wanted.formUnion(awaited)
+        }
         guard wanted != state.subscriptions else { return }
         let before = state.subscriptions
         state.subscriptions = wanted

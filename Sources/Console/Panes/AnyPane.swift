@@ -27,6 +27,8 @@ public struct AnyPane: Equatable, Sendable {
 
     func completions(for command: String, _ context: PaneContext) -> [String] { base.completions(for: command, context) }
 
+    func completionSubscriptions(_ context: PaneContext) -> Set<Feed> { base.completionSubscriptions(context) }
+
     mutating func mouse(_ event: MouseEvent, _ context: PaneContext) -> [Outcome] { base.mouse(event, context) }
 
     func title(_ context: PaneContext) -> String { base.title(context) }

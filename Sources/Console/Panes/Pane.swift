@@ -34,6 +34,9 @@ public protocol Pane: Equatable, Sendable {
     mutating func run(_ command: LineCommand, _ context: PaneContext) -> [Outcome]
     /// Candidates for the argument of its `:` command `command` (argument completion `.pane`).
     func completions(for command: String, _ context: PaneContext) -> [String]
+    /// The feeds that fetch what a waiting Tab on its command needs (`context.typing`), visible or not;
+    /// none when a Tab has nothing to wait for.
+    func completionSubscriptions(_ context: PaneContext) -> Set<Feed>
     /// A click or the wheel, at a position relative to the pane's area.
     mutating func mouse(_ event: MouseEvent, _ context: PaneContext) -> [Outcome]
     /// The title in the pane's frame.
@@ -49,6 +52,7 @@ extension Pane {
     public mutating func update(_ event: PaneEvent, _ context: PaneContext) -> [Outcome] { [] }
     public mutating func run(_ command: LineCommand, _ context: PaneContext) -> [Outcome] { [] }
     public func completions(for command: String, _ context: PaneContext) -> [String] { [] }
+    public func completionSubscriptions(_ context: PaneContext) -> Set<Feed> { [] }
     public mutating func mouse(_ event: MouseEvent, _ context: PaneContext) -> [Outcome] { [] }
 }
 

@@ -125,11 +125,8 @@ public struct MetricsPane: Pane {
     }
 
     public func subscriptions(_ context: PaneContext) -> Set<Feed> {
-        // A Tab waiting for metric paths is answered whatever is shown (the pane hidden, no service).
-        let paths: Set<Feed> = context.typing?.tabPending == true
-            ? Set(Self.metricPathTyped(context.typing).map { [.metricNames(matching: $0 + "*")] } ?? []) : []
-        guard let service, context.size.width > 0 else { return paths }
-        var feeds: Set<Feed> = paths.union([.dashboard(service: service), .health(service: service)])
+        guard let service, context.size.width > 0 else { return [] }
+        var feeds: Set<Feed> = [.dashboard(service: service), .health(service: service)]
         for slot in slots(context.size) { feeds.insert(.graphite(query(slot.chart, width: slot.rect.width))) }
         return feeds
     }
@@ -230,13 +227,24 @@ public struct MetricsPane: Pane {
         return [.focus(Self.id)]
     }
 
-    /// The paths Graphite gave for an earlier Tab, while they cover what is typed now: the same level,
-    /// and the start of a name that begins with what was typed then. Else none, and the Tab waits for
-    /// Graphite's answer to what is typed now.
     public func completions(for command: String, _ context: PaneContext) -> [String] {
-        guard command == "metric", let typed = Self.metricPathTyped(context.typing), let answer = metricPaths,
-              context.now - answer.at <= Self.metricPathsLifetime,
-              typed.hasPrefix(answer.typed), !typed.dropFirst(answer.typed.count).contains(".") else { return [] }
+        guard command == "metric", let typed = Self.metricPathTyped(context.typing) else { return [] }
+        return answeredPaths(typed, context) ?? []
+    }
+
+    /// A Tab that found no path asks Graphite for those that start with what is typed, unless Graphite's
+    /// last answer covers it already (then there is none).
+    public func completionSubscriptions(_ context: PaneContext) -> Set<Feed> {
+        guard context.typing?.tabPending == true, let typed = Self.metricPathTyped(context.typing),
+              answeredPaths(typed, context) == nil else { return [] }
+        return [.metricNames(matching: typed + "*")]
+    }
+
+    /// The paths Graphite gave for an earlier Tab, while they cover `typed`: less than a minute old, the
+    /// same level, and the start of a name that begins with what was typed then.
+    func answeredPaths(_ typed: String, _ context: PaneContext) -> [String]? {
+        guard let answer = metricPaths, context.now - answer.at <= Self.metricPathsLifetime, typed.hasPrefix(answer.typed),
+              !typed.dropFirst(answer.typed.count).contains(".") else { return nil }
         return answer.paths
     }
 
