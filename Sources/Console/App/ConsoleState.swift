@@ -30,9 +30,9 @@ public struct ConsoleState: Equatable {
     public var commandHistory: [String] = []
     /// Tab completion's candidates while more than one fits.
     public var completions: [String] = []
-    /// The last key was a Tab that had nothing to offer: a pane's candidates can be on their way
-    /// (Graphite's paths for `:metric`). The Tab is tried again after every report until it offers
-    /// something or another key comes.
+    /// The last key was a Tab that had nothing to offer while a pane's candidates are on their way
+    /// (`Pane.completionSubscriptions`: Graphite's paths for `:metric`). The Tab is tried again after every
+    /// report until it offers something, another key comes, or nothing is on its way any more.
     public var tabPending = false
     public var message: Message?
 

@@ -21,7 +21,7 @@ public enum Feed: Hashable, Sendable {
     case graphite(GraphiteQuery)
     /// The metric paths a Graphite pattern matches (what `:metric`'s Tab has typed, and "*"), asked when a
     /// Tab waits for them: the level typed and the start of a name, so a fleet's thousands of series are
-    /// not fetched by every console every minute. Refreshed each minute while the Tab waits.
+    /// not fetched by every console every minute. Wanted until the answer comes (tried again on failure).
     case metricNames(matching: String)
     /// A service's dashboard file, read once (no file: the built-in dashboard).
     case dashboard(service: String)
