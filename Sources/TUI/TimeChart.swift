@@ -170,7 +170,7 @@ public enum ValueUnit: String, Sendable, CaseIterable {
             // is written with two decimals in the largest's unit ("0/s" for 0.004 on an axis up to 2/s).
             let (seconds, suffix) = Self.ratePeriod(for: largest)
             let scaled = value * seconds
-            return (scaled != 0 && abs(scaled) < 0.01 ? Self.short(scaled) : Self.si(scaled)) + suffix
+            return (scaled != 0 && abs(scaled) < 0.01 ? Self.short(scaled, decimalsBelowOne: 2) : Self.si(scaled)) + suffix
         case .seconds:
             let magnitude = abs(value)
             if magnitude == 0 { return "0" }
@@ -203,10 +203,11 @@ public enum ValueUnit: String, Sendable, CaseIterable {
         return short(value)
     }
 
-    /// At most 3 significant figures, no trailing zeros: 123, 12.3, 1.23, 0.12.
-    static func short(_ value: Double) -> String {
+    /// At most 3 significant figures, no trailing zeros: 123, 12.3, 1.23, 0.123, 0.012 (below one,
+    /// `decimalsBelowOne` decimals: 3 keeps two figures of 0.012/s, where 2 wrote 0.01).
+    static func short(_ value: Double, decimalsBelowOne: Int = 3) -> String {
         let magnitude = abs(value)
-        let decimals = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : 2
+        let decimals = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : magnitude >= 1 ? 2 : decimalsBelowOne
         var text = String(format: "%.\(decimals)f", value)
         if text.contains(".") {
             while text.hasSuffix("0") { text.removeLast() }

@@ -90,9 +90,12 @@ import TUI
         #expect(ValueUnit.rate.format(41.26) == "41.3/s")
         // Slow rates per minute, hour or day: never "1.45m/s", which reads as metres a second.
         #expect(ValueUnit.rate.format(0.01) == "0.01/s" && ValueUnit.rate.format(0) == "0/s")
-        #expect(ValueUnit.rate.format(0.00999) == "0.6/min" && ValueUnit.rate.format(-0.005) == "-0.3/min")
-        #expect(ValueUnit.rate.format(0.00145) == "0.09/min" && ValueUnit.rate.format(0.0001) == "0.36/h")
-        #expect(ValueUnit.rate.format(1e-6) == "0.09/d" && ValueUnit.rate.format(1e-12) == "0/d")
+        #expect(ValueUnit.rate.format(0.00999) == "0.599/min" && ValueUnit.rate.format(-0.005) == "-0.3/min")
+        #expect(ValueUnit.rate.format(0.00145) == "0.087/min" && ValueUnit.rate.format(0.0001) == "0.36/h")
+        #expect(ValueUnit.rate.format(1e-6) == "0.086/d" && ValueUnit.rate.format(1e-12) == "0/d")
+        // Below one, three decimals: two figures of a slow rate (0.01/s was all 0.012/s kept).
+        #expect(ValueUnit.rate.format(0.012) == "0.012/s" && ValueUnit.rate.format(0.0567) == "0.057/s")
+        #expect(ValueUnit.count.format(0.1234) == "0.123" && ValueUnit.count.format(0.5) == "0.5")
         // Shown together, in the largest's unit: one axis, one unit.
         #expect(ValueUnit.rate.format(0.006, alongside: 0.009) == "0.36/min" && ValueUnit.rate.format(0.009, alongside: 0.009) == "0.54/min")
         #expect(ValueUnit.rate.format(0.004, alongside: 2) == "0/s" && ValueUnit.rate.format(0.05, alongside: 2) == "0.05/s")
