@@ -205,6 +205,23 @@ import Testing
         }
     }
 
+    /// A connection the agent closes as a read goes out (a kept-alive one it had let go) costs the read
+    /// nothing: it goes again, once, on a new connection. Twice is an error, said; a write is never resent.
+    @Test func aReadWhoseConnectionClosesUnansweredGoesAgainOnce() async throws {
+        let server = try StatusServer()
+        defer { server.stop() }
+        let consul = ConsulClient(configuration: ConsulConfiguration(address: "127.0.0.1:\(server.port)"))
+        server.unanswered.store(1, ordering: .relaxed)
+        #expect(try await consul.getRaw(key: "k").map { String(decoding: $0, as: UTF8.self) } == "status=200")
+        #expect(server.requests.load(ordering: .relaxed) == 2)
+        server.unanswered.store(2, ordering: .relaxed)
+        await #expect { try await consul.getRaw(key: "k") } throws: { "\($0)".contains("remoteConnectionClosed") }
+        #expect(server.requests.load(ordering: .relaxed) == 4)
+        server.unanswered.store(1, ordering: .relaxed)
+        await #expect { try await consul.put(key: "k", text: "v") } throws: { "\($0)".contains("remoteConnectionClosed") }
+        #expect(server.requests.load(ordering: .relaxed) == 5)
+    }
+
     /// Every blocking query holds a connection for its whole wait: fifty at once must all stay blocked
     /// (none failing while queued for a connection) and each must wake for its own write.
     @Test func fiftyConcurrentWatchesAllBlockAndWake() async throws {

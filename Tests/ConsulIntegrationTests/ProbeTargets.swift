@@ -9,6 +9,10 @@ final class StatusServer: Sendable {
     let port: Int
     private let fd: Int32
     let status = Atomic<Int>(200)
+    /// This many next requests get no answer: their connection is closed once the request is read.
+    let unanswered = Atomic<Int>(0)
+    /// Requests read so far.
+    let requests = Atomic<Int>(0)
 
     init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -36,6 +40,12 @@ final class StatusServer: Sendable {
             if client < 0 { return }
             var buffer = [UInt8](repeating: 0, count: 4096)
             _ = read(client, &buffer, buffer.count)
+            requests.add(1, ordering: .relaxed)
+            if unanswered.load(ordering: .relaxed) > 0 {
+                unanswered.subtract(1, ordering: .relaxed)
+                close(client)
+                continue
+            }
             let code = status.load(ordering: .relaxed)
             let body = "status=\(code)"
             let reply = "HTTP/1.1 \(code) Status\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
