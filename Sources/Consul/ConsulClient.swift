@@ -103,11 +103,12 @@ public struct ConsulClient: Sendable {
                 return Response(status: Int(response.status.code), headers: response.headers,
                                 body: Array(bytes.readableBytesView))
             } catch let error as HTTPClientError where error == .remoteConnectionClosed && method == .GET && sent == 1 {
-                // The connection closed before any answer: a kept-alive one the agent let go as the read went
-                // out (Consul's Go server closes idle ones). Seen once in ~12 full test runs, as the first read
-                // of one of fifty watches against the in-process devconsul (why it closed there was not found).
-                // A read goes again, once, on a new connection; a write is never sent twice: it may have been
-                // applied.
+                // The connection closed before any byte of an answer (a close during the body is another
+                // error): a read goes again, once, as Go's own HTTP transport does for a kept-alive connection
+                // the server let go as the request went out (Consul's server closes idle ones). A write is
+                // never sent twice: it may have been applied. Seen once in ~12 full test runs, as the first
+                // read of one of fifty watches on a fresh in-process devconsul, whose cause there was not
+                // found (a new connection, not a kept-alive one; devconsul has no idle timeout).
                 continue
             } catch let error as ConsulError {
                 throw error

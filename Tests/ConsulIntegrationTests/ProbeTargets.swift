@@ -38,8 +38,7 @@ final class StatusServer: Sendable {
         while true {
             let client = accept(fd, nil, nil)
             if client < 0 { return }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            _ = read(client, &buffer, buffer.count)
+            Self.readRequest(client)
             requests.add(1, ordering: .relaxed)
             if unanswered.load(ordering: .relaxed) > 0 {
                 unanswered.subtract(1, ordering: .relaxed)
@@ -55,6 +54,31 @@ final class StatusServer: Sendable {
     }
 
     func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+
+    /// Reads a whole request, head and body (Content-Length), however the client's writes arrive: a socket
+    /// closed with unread bytes sends a reset, which the client would see instead of a plain close.
+    private static func readRequest(_ client: Int32) {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        func headEnd() -> Int? {
+            received.indices.dropLast(3).first { received[$0] == 13 && received[$0 + 1] == 10 && received[$0 + 2] == 13 && received[$0 + 3] == 10 }
+        }
+        var end: Int?
+        while end == nil {
+            let count = read(client, &buffer, buffer.count)
+            if count <= 0 { return }
+            received += buffer[..<count]
+            end = headEnd()
+        }
+        let head = String(decoding: received[..<end!], as: UTF8.self).lowercased()
+        let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        while received.count < end! + 4 + length {
+            let count = read(client, &buffer, buffer.count)
+            if count <= 0 { return }
+            received += buffer[..<count]
+        }
+    }
 }
 
 /// A `grpc.health.v1.Health` service whose answer the test sets.
