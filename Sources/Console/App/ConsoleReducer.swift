@@ -358,22 +358,21 @@ public struct ConsoleReducer: Sendable {
     private func completeCommandLine(_ state: inout ConsoleState) -> Bool {
         guard case .command(var editor) = state.mode else { return false }
         let line = editor.string
-        let owner = line.split(separator: " ").first.flatMap { parser.spec(named: String($0)) }.flatMap { owners[$0.name] }
-        let (completed, candidates) = parser.complete(line) { completionCandidates(for: $0, owner: owner, command: line, state) }
+        let typed = typing(state)  // the parser asks for candidates only once the command's name is typed
+        let (completed, candidates) = parser.complete(line) { completionCandidates(for: $0, of: typed, state) }
         editor.set(completed)
         state.completions = candidates
         state.mode = .command(editor)
         return completed != line || !candidates.isEmpty
     }
 
-    private func completionCandidates(for completion: LineCommandSpec.Completion, owner: PaneID?, command line: String,
+    private func completionCandidates(for completion: LineCommandSpec.Completion, of typed: TypedCommand?,
                                       _ state: ConsoleState) -> [String] {
         switch completion {
         case .none: return []
         case .pane:
-            guard let owner, let pane = state.panes.first(where: { $0.id == owner }),
-                  let name = line.split(separator: " ").first.flatMap({ parser.spec(named: String($0))?.name }) else { return [] }
-            return pane.completions(for: name, context(owner, state))
+            guard let typed, let owner = owners[typed.name], let pane = state.panes.first(where: { $0.id == owner }) else { return [] }
+            return pane.completions(for: typed.name, context(owner, state))
         case .services: return state.selection.services
         case .themes: return themes
         case .contexts: return contexts
