@@ -212,6 +212,10 @@ let package = Package(
             dependencies: [
                 "HelpText",
                 "Consul", "SearchAPI", "SearchClient", "SearchModels",
+                // --store: the server's own path to PostgreSQL, without gRPC.
+                "SearchService", "SearchSettings", "Store", "Deadlines", "TerminalSafety",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,13 +1,20 @@
 import ArgumentParser
+import Deadlines
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Consul
 import HelpText
+import Logging
+import NIOPosix
 import SearchAPI
 import SearchClient
 import SearchModels
+import SearchService
+import SearchSettings
+import Store
 import Synchronization
+import TerminalSafety
 
 /// Load generator for the Search service: N concurrent callers for a fixed time, then the rate and
 /// latency quantiles. scripts/bench-search runs it beside pgbench sending the same SQL to PostgreSQL.
@@ -19,6 +26,17 @@ struct SearchBench: AsyncParsableCommand {
         discussion: HelpText.reflow("""
             Output is one line: `concurrency=N calls=C errors=E retried=T rate=R/s mean_ms=M p50_ms=X p99_ms=Y max_ms=Z` \
             (retried: calls answered after a retry on another instance, --client opsdeck only).
+
+            With --store there is no server: the calls go to PostgreSQL as search-server's handler sends \
+            them (its validation, deadline, clients, batches and statements, on NIO's event loops), in \
+            this process. Beside a server's figures, that tells the store's part of a search from \
+            gRPC's; the line then also gives cpu_us_per_call, this process's CPU over the measured calls.
+            PostgreSQL is found through PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE (default: the \
+            local stack's, 127.0.0.1:5434).
+
+            Examples:
+              search-bench --target 127.0.0.1:50051 --concurrency 32 --seconds 5
+              search-bench --store --concurrency 1 --seconds 5
             """))
 
     @Option(help: "Server address host:port.") var target = "127.0.0.1:50051"
@@ -35,6 +53,8 @@ struct SearchBench: AsyncParsableCommand {
     var client = "raw"
     @Option(help: "With --client opsdeck: find the instances of this service through Consul (DNS on 127.0.0.1:8600, HTTP on $CONSUL_HTTP_ADDR) instead of --target.")
     var service: String?
+    @Flag(help: "Call the store in this process instead of a server: search-server's path to PostgreSQL without gRPC.")
+    var store = false
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
@@ -46,6 +66,7 @@ struct SearchBench: AsyncParsableCommand {
         if (points != nil || names != nil) && client != "raw" { throw ValidationError("--points and --names need --client raw") }
         guard ["raw", "opsdeck"].contains(client) else { throw ValidationError("--client must be raw or opsdeck") }
         if service != nil && client != "opsdeck" { throw ValidationError("--service needs --client opsdeck") }
+        if store && client != "raw" { throw ValidationError("--store calls the store, not a client: leave out --client") }
     }
 
     func parsePoint() -> (Float, Float)? {
@@ -87,6 +108,10 @@ struct SearchBench: AsyncParsableCommand {
         let turns = Turns()
         let concurrency = self.concurrency
         let seconds = self.seconds
+        if store {
+            try await runStore(requests)
+            return
+        }
         if client == "opsdeck" {
             // One caller for every task, as the pane has one per service: its connection is shared.
             let discovery = service.map { _ in
@@ -117,16 +142,69 @@ struct SearchBench: AsyncParsableCommand {
         }
     }
 
-    func report(_ result: (latencies: [Double], errors: Int), retried: Int = 0) {
+    /// The calls to PostgreSQL as search-server makes them: the server's settings (store connections,
+    /// batches, deadline), its clients on NIO's loops, and each caller's work on the loop that resumes it
+    /// (`RequestExecutor`, as the server runs its handlers).
+    func runStore(_ requests: [SearchRequest]) async throws {
+        let settings = ServerSettings()
+        let queries = try requests.map { try SearchValidation.areaQuery(from: $0, limits: settings.pageLimits) }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let configuration = StoreConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        var quiet = Logger(label: "postgres")
+        quiet.logLevel = .warning
+        let clients = LoopClients(group: group, connections: settings.storeConnections, backgroundLogger: quiet) {
+            configuration.serverClientConfiguration(connections: $0)
+        }
+        let store = AreaStore(clients: clients, logger: quiet, concurrentBatches: settings.storeBatches,
+                              batchTimeLimit: { .milliseconds(settings.storeTimeoutMilliseconds) })
+        let abandoned = AbandonedOperations()
+        let turns = Turns()
+        let call: @Sendable () async throws -> Void = {
+            let query = queries[turns.next.add(1, ordering: .relaxed).oldValue % queries.count]
+            _ = try await withDeadline(.milliseconds(settings.storeTimeoutMilliseconds), abandoned: abandoned) {
+                try await store.search(query)
+            }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in clients.all { group.addTask { await client.run() } }
+            try await RequestExecutor.run(on: EventLoopTaskExecutor(group: .singleton)) {
+                _ = try await callers(call, concurrency: concurrency, seconds: 1)
+                let before = Self.processCPUMicroseconds()
+                let result = try await callers(call, concurrency: concurrency, seconds: seconds)
+                let cpu = Self.processCPUMicroseconds() - before
+                report(result, extra: String(format: " cpu_us_per_call=%.0f", result.latencies.isEmpty ? 0 : cpu / Double(result.latencies.count)))
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// User and system CPU time of this process so far.
+    static func processCPUMicroseconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func micro(_ time: timeval) -> Double { Double(time.tv_sec) * 1e6 + Double(time.tv_usec) }
+        return micro(usage.ru_utime) + micro(usage.ru_stime)
+    }
+
+    func report(_ result: (latencies: [Double], errors: Int), retried: Int = 0, extra: String = "") {
         let sorted = result.latencies.sorted()
         func quantile(_ q: Double) -> Double {
             sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1)]
         }
         let mean = sorted.isEmpty ? 0 : sorted.reduce(0, +) / Double(sorted.count)
-        print(String(format: "concurrency=%d calls=%d errors=%d retried=%d rate=%.0f/s mean_ms=%.3f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f",
-                     concurrency, sorted.count, result.errors, retried, Double(sorted.count) / seconds,
-                     mean, quantile(0.50), quantile(0.99), sorted.last ?? 0))
+        let line = String(format: "concurrency=%d calls=%d errors=%d retried=%d rate=%.0f/s mean_ms=%.3f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f",
+                          concurrency, sorted.count, result.errors, retried, Double(sorted.count) / seconds,
+                          mean, quantile(0.50), quantile(0.99), sorted.last ?? 0) + extra
+        // Unbuffered, as the error below: the line comes first in a file that gets both.
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        if result.errors > 0, let first = Self.firstError.text.withLock({ $0 }) {
+            FileHandle.standardError.write(Data("search-bench: failed calls: \(result.errors); the first: \(TerminalText.sanitize(first))\n".utf8))
+        }
     }
+
+    /// The first call that failed, for the user: a count alone does not say that PostgreSQL or the server
+    /// is not there.
+    static let firstError = FirstError()
 
     /// Runs `concurrency` loops until `seconds` pass; returns each successful call's latency in ms.
     func callers(_ call: @escaping @Sendable () async throws -> Void,
@@ -148,6 +226,7 @@ struct SearchBench: AsyncParsableCommand {
                             latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
                         } catch {
                             errors += 1
+                            Self.firstError.text.withLock { $0 = $0 ?? String(describing: error) }
                         }
                         if let gap { try? await Task.sleep(until: start + gap, clock: clock) }
                     }
@@ -162,6 +241,11 @@ struct SearchBench: AsyncParsableCommand {
             return (all, errors)
         }
     }
+}
+
+/// What the first failed call threw, kept across the callers.
+final class FirstError: Sendable {
+    let text = Mutex<String?>(nil)
 }
 
 /// Calls answered after a retry, counted across the callers.
