@@ -22,17 +22,24 @@ import TerminalSafety
 struct SearchBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search-bench",
-        abstract: "Call Search/search as fast as N concurrent callers can; print calls/s and p50/p99.",
+        abstract: "Call Search/search (or, with --store, the store) as fast as N concurrent callers can; print calls/s and p50/p99.",
         discussion: HelpText.reflow("""
             Output is one line: `concurrency=N calls=C errors=E retried=T rate=R/s mean_ms=M p50_ms=X p99_ms=Y max_ms=Z` \
             (retried: calls answered after a retry on another instance, --client opsdeck only).
 
-            With --store there is no server: the calls go to PostgreSQL as search-server's handler sends \
-            them (its validation, deadline, clients, batches and statements, on NIO's event loops), in \
-            this process. Beside a server's figures, that tells the store's part of a search from \
-            gRPC's; the line then also gives cpu_us_per_call, this process's CPU over the measured calls.
-            PostgreSQL is found through PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE (default: the \
-            local stack's, 127.0.0.1:5434).
+            With --store there is no server (--target is not used): the calls go to PostgreSQL as \
+            search-server's handler sends them (its validation, deadline, clients, batches and \
+            statements, on NIO's event loops), in this process. Compared with a server's figures, this \
+            separates the store's share of a search from the rest; the handler's own work (its counters, \
+            metrics and answer) is in neither. The line then also gives cpu_us_per_call, this process's \
+            CPU time per measured call in µs (the callers' own work included), and areas_per_call, what \
+            the searches found (a benchmark that finds nothing measures nothing). Each caller goes on on \
+            the loop that answered it, so at more than one caller the calls spread over the loops, where \
+            a server's busy connection asks every search on its own loop: only --concurrency 1 compares \
+            with a server's calls. The store settings are search-server's defaults and its SEARCH_* \
+            variables (SEARCH_STORE_CONNECTIONS, SEARCH_STORE_BATCHES, SEARCH_STORE_TIMEOUT_MS); \
+            Consul KV is not read. PostgreSQL is found through PGHOST, PGPORT, PGUSER, PGPASSWORD and \
+            PGDATABASE (default: the local stack's, 127.0.0.1:5434).
 
             Examples:
               search-bench --target 127.0.0.1:50051 --concurrency 32 --seconds 5
@@ -143,38 +150,47 @@ struct SearchBench: AsyncParsableCommand {
     }
 
     /// The calls to PostgreSQL as search-server makes them: the server's settings (store connections,
-    /// batches, deadline), its clients on NIO's loops, and each caller's work on the loop that resumes it
-    /// (`RequestExecutor`, as the server runs its handlers).
+    /// batches, deadline; defaults and SEARCH_* variables), its clients on NIO's loops, and each caller's
+    /// work on the loop that resumes it (`RequestExecutor`, as the server runs its handlers).
     func runStore(_ requests: [SearchRequest]) async throws {
-        let settings = ServerSettings()
-        let queries = try requests.map { try SearchValidation.areaQuery(from: $0, limits: settings.pageLimits) }
-        let group = MultiThreadedEventLoopGroup.singleton
-        let configuration = StoreConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        let environment = ProcessInfo.processInfo.environment
+        let (settings, problems) = ServerSettings.resolve(kv: [:], environment: environment, flags: [:])
+        if let problem = problems.first {  // the server would go on without it; a benchmark must not
+            throw ValidationError("\(problem.key)=\"\(problem.value)\": \(problem.reason ?? "not a valid value")")
+        }
+        let configuration = StoreConfiguration.fromEnvironment(environment)
         var quiet = Logger(label: "postgres")
         quiet.logLevel = .warning
-        let clients = LoopClients(group: group, connections: settings.storeConnections, backgroundLogger: quiet) {
-            configuration.serverClientConfiguration(connections: $0)
-        }
+        let clients = LoopClients(group: MultiThreadedEventLoopGroup.singleton, connections: settings.storeConnections,
+                                  backgroundLogger: quiet) { configuration.serverClientConfiguration(connections: $0) }
         let store = AreaStore(clients: clients, logger: quiet, concurrentBatches: settings.storeBatches,
                               batchTimeLimit: { .milliseconds(settings.storeTimeoutMilliseconds) })
         let abandoned = AbandonedOperations()
         let turns = Turns()
+        let found = Atomic<Int>(0)
         let call: @Sendable () async throws -> Void = {
-            let query = queries[turns.next.add(1, ordering: .relaxed).oldValue % queries.count]
-            _ = try await withDeadline(.milliseconds(settings.storeTimeoutMilliseconds), abandoned: abandoned) {
+            let request = requests[turns.next.add(1, ordering: .relaxed).oldValue % requests.count]
+            let query = try SearchValidation.areaQuery(from: request, limits: settings.pageLimits)
+            let page = try await withDeadline(.milliseconds(settings.storeTimeoutMilliseconds), abandoned: abandoned) {
                 try await store.search(query)
             }
+            found.add(page.areas.count, ordering: .relaxed)
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for client in clients.all { group.addTask { await client.run() } }
+        let callee = "PostgreSQL at \(configuration.host):\(configuration.port), database \(configuration.database)"
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for client in clients.all { tasks.addTask { await client.run() } }
             try await RequestExecutor.run(on: EventLoopTaskExecutor(group: .singleton)) {
                 _ = try await callers(call, concurrency: concurrency, seconds: 1)
+                found.store(0, ordering: .relaxed)
                 let before = Self.processCPUMicroseconds()
                 let result = try await callers(call, concurrency: concurrency, seconds: seconds)
                 let cpu = Self.processCPUMicroseconds() - before
-                report(result, extra: String(format: " cpu_us_per_call=%.0f", result.latencies.isEmpty ? 0 : cpu / Double(result.latencies.count)))
+                let calls = Double(max(1, result.latencies.count))
+                report(result, callee: callee, extra: String(format: " cpu_us_per_call=%.0f areas_per_call=%.2f",
+                                                             result.latencies.isEmpty ? 0 : cpu / calls,
+                                                             Double(found.load(ordering: .relaxed)) / calls))
             }
-            group.cancelAll()
+            tasks.cancelAll()
         }
     }
 
@@ -186,7 +202,7 @@ struct SearchBench: AsyncParsableCommand {
         return micro(usage.ru_utime) + micro(usage.ru_stime)
     }
 
-    func report(_ result: (latencies: [Double], errors: Int), retried: Int = 0, extra: String = "") {
+    func report(_ result: (latencies: [Double], errors: Int), callee: String? = nil, retried: Int = 0, extra: String = "") {
         let sorted = result.latencies.sorted()
         func quantile(_ q: Double) -> Double {
             sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1)]
@@ -198,7 +214,8 @@ struct SearchBench: AsyncParsableCommand {
         // Unbuffered, as the error below: the line comes first in a file that gets both.
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
         if result.errors > 0, let first = Self.firstError.text.withLock({ $0 }) {
-            FileHandle.standardError.write(Data("search-bench: failed calls: \(result.errors); the first: \(TerminalText.sanitize(first))\n".utf8))
+            let to = callee ?? service.map { "the instances of \($0)" } ?? target
+            FileHandle.standardError.write(Data("search-bench: failed calls to \(to): \(result.errors); the first: \(TerminalText.sanitize(first))\n".utf8))
         }
     }
 
@@ -206,9 +223,11 @@ struct SearchBench: AsyncParsableCommand {
     /// is not there.
     static let firstError = FirstError()
 
-    /// Runs `concurrency` loops until `seconds` pass; returns each successful call's latency in ms.
+    /// Runs `concurrency` loops until `seconds` pass; returns each successful call's latency in ms. The
+    /// first error kept is this run's (not the warm-up's).
     func callers(_ call: @escaping @Sendable () async throws -> Void,
                  concurrency: Int, seconds: Double) async throws -> (latencies: [Double], errors: Int) {
+        Self.firstError.text.withLock { $0 = nil }
         let clock = ContinuousClock()
         let end = clock.now + .milliseconds(Int(seconds * 1000))
         // Each caller's share of the rate: a call at most every `gap`.
