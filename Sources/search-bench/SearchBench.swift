@@ -32,12 +32,12 @@ struct SearchBench: AsyncParsableCommand {
             statements, on NIO's event loops), in this process. Compared with a server's figures, this \
             separates the store's share of a search from the rest; the handler's own work (its counters, \
             metrics and answer) is in neither. The line then also gives cpu_us_per_call, this process's \
-            CPU time per measured call in µs (the callers' own work included), and areas_per_call, what \
-            the searches found (a benchmark that finds nothing measures nothing). Each caller goes on on \
-            the loop that answered it, so at more than one caller the calls spread over the loops, where \
-            a server's busy connection asks every search on its own loop: only --concurrency 1 compares \
-            with a server's calls. The store settings are search-server's defaults and its SEARCH_* \
-            variables (SEARCH_STORE_CONNECTIONS, SEARCH_STORE_BATCHES, SEARCH_STORE_TIMEOUT_MS); \
+            CPU time per measured call in µs (the callers' own work included), and areas_per_call, the \
+            areas a search found on average (a benchmark that finds nothing measures nothing). Each \
+            caller stays on the event loop that answered it, so more callers spread over the loops, \
+            where a server's busy connection asks every search on its own loop: only --concurrency 1 \
+            compares with a server's calls. The store settings are search-server's defaults and its \
+            SEARCH_* variables (SEARCH_STORE_CONNECTIONS, SEARCH_STORE_BATCHES, SEARCH_STORE_TIMEOUT_MS); \
             Consul KV is not read. PostgreSQL is found through PGHOST, PGPORT, PGUSER, PGPASSWORD and \
             PGDATABASE (default: the local stack's, 127.0.0.1:5434).
 
