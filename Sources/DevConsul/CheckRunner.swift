@@ -19,20 +19,30 @@ final class CheckRunner: Sendable {
     /// The agent's own certificate and key (PEM), presented to TLS checks that ask for one, as Consul's
     /// agent presents `cert_file`.
     let identity: (certificate: String, key: String)?
+    /// Called by `sync` between reading the catalog and acting on it: tests pause a sync there.
+    let afterReadingCatalog: @Sendable () -> Void
 
-    init(state: AgentState, reapInterval: Duration = .seconds(30), caFile: String? = nil, identity: (certificate: String, key: String)? = nil) {
+    init(state: AgentState, reapInterval: Duration = .seconds(30), caFile: String? = nil, identity: (certificate: String, key: String)? = nil,
+         afterReadingCatalog: @escaping @Sendable () -> Void = {}) {
         self.state = state
         self.reapInterval = reapInterval
         self.caFile = caFile
         self.identity = identity
+        self.afterReadingCatalog = afterReadingCatalog
     }
 
     /// Starts probes for new or changed checks and stops those of removed checks.
+    ///
+    /// The catalog is read while holding `running`'s lock: registrations arrive concurrently, and a sync
+    /// that read the catalog before a registration but took the lock after that registration's own sync
+    /// stopped the new check's probe as "removed", leaving it critical until some later change (CI: two of
+    /// three instances started together never probed).
     func sync() {
-        let wanted = state.read { catalog in
-            catalog.checks.mapValues { check in (identity: "\(check.definition.probe.map { String(describing: $0) } ?? "")|\(check.definition.effectiveInterval)|\(check.definition.effectiveTimeout)", spec: check.definition) }
-        }
         running.withLock { running in
+            let wanted = state.read { catalog in
+                catalog.checks.mapValues { check in (identity: "\(check.definition.probe.map { String(describing: $0) } ?? "")|\(check.definition.effectiveInterval)|\(check.definition.effectiveTimeout)", spec: check.definition) }
+            }
+            afterReadingCatalog()
             for (id, entry) in running where wanted[id]?.identity != entry.identity {
                 entry.task.cancel()
                 running.removeValue(forKey: id)
@@ -43,6 +53,9 @@ final class CheckRunner: Sendable {
             }
         }
     }
+
+    /// The checks being probed (or TTL-watched) now.
+    var probedCheckIDs: Set<String> { running.withLock { Set($0.keys) } }
 
     func stopAll() {
         running.withLock { running in

@@ -48,7 +48,7 @@ import Testing
         defer { unlink(editor) }
         let tmux = try Tmux(width: 160, height: 44, command: "\(Self.opsdeck) --consul 127.0.0.1:8500", environment: ["EDITOR": "/bin/sh " + editor])
         // All three registered and passing first: a change is followed onto the instances there are.
-        try await tmux.waitFor("the service listed with three passing") { screen in
+        try await tmux.waitFor("the service listed with three passing", explain: { Stack.checksOf(service) }) { screen in
             screen.split(separator: "\n").contains { $0.contains(service) && $0.contains("3●") }
         }
         try tmux.sendText(":config \(service)")

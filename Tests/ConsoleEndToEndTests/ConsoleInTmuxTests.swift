@@ -39,7 +39,9 @@ import Testing
         let tmux = try Tmux(width: 150, height: 40, command: "\(Self.opsdeck) --consul 127.0.0.1:8500")
 
         // The services pane (a sidebar here) lists the service with its three instances passing.
-        try await tmux.waitFor("\(service) with 3 passing") { screen in row(screen, startingWith: service) == [service, "3●"] }
+        try await tmux.waitFor("\(service) with 3 passing", explain: { Stack.checksOf(service) }) { screen in
+            row(screen, startingWith: service) == [service, "3●"]
+        }
         // The stack's own services beside it, in the sidebar (each line's first cell): consul sorts near the
         // top, where search-service may sit below the last row, under services other suites register meanwhile
         // (seen in a full run).
@@ -69,7 +71,7 @@ import Testing
         let shownAfter = ContinuousClock.now - killedAt
         // The others stay passing. Waited for, not read off the same frame: on a starved machine (CI, every
         // suite at once) a probe of a live instance can outlive its 5 s timeout and flap it for one interval.
-        try await tmux.waitFor("monitor failing for instance 2 only, 1 and 3 passing") { screen in
+        try await tmux.waitFor("monitor failing for instance 2 only, 1 and 3 passing", explain: { Stack.checksOf(service) }) { screen in
             screen.contains("monitor 2/3") && (row(screen, startingWith: "\(service)-2 ")?.contains("✖") == true)
                 && [1, 3].allSatisfy { row(screen, startingWith: "\(service)-\($0) ")?.contains("passing") == true }
         }

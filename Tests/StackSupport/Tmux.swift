@@ -55,9 +55,11 @@ public final class Tmux: Sendable {
         return children.split(separator: "\n").compactMap { Int32($0) }.first
     }
 
-    /// Waits until the screen satisfies `condition`; fails with the last screen if it does not in time.
+    /// Waits until the screen satisfies `condition`; fails with the last screen if it does not in time,
+    /// and with what `explain` says then (what the screen cannot show, e.g. Consul's check outputs).
     @discardableResult
-    public func waitFor(_ what: String, timeout: Duration = .seconds(20), _ condition: (String) -> Bool) async throws -> String {
+    public func waitFor(_ what: String, timeout: Duration = .seconds(20), explain: (@Sendable () -> String)? = nil,
+                        _ condition: (String) -> Bool) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         var last = ""
         while ContinuousClock.now < deadline {
@@ -65,8 +67,10 @@ public final class Tmux: Sendable {
             if condition(last) { return last }
             try await Task.sleep(for: .milliseconds(100))
         }
+        var explanation = ""
+        if let explain { explanation = try await offPool { explain() } + "\n" }
         // Said after the screen too: CI shows a failure's last lines, and a 70-row screen pushes the first out.
         throw StackError(message: "screen never showed \(what) within \(timeout); last screen:\n\(last)\n"
-                         + "(above: the last screen, which never showed \(what) within \(timeout))")
+                         + explanation + "(above: the last screen, which never showed \(what) within \(timeout))")
     }
 }
