@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "DevConsul",
             dependencies: [
-                "Consul", "GRPCHealth",
+                "Consul", "GRPCHealth", "TerminalSafety",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),

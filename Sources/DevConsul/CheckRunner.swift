@@ -19,15 +19,18 @@ final class CheckRunner: Sendable {
     /// The agent's own certificate and key (PEM), presented to TLS checks that ask for one, as Consul's
     /// agent presents `cert_file`.
     let identity: (certificate: String, key: String)?
+    /// Where the agent's log lines go (see `CheckLog`); nil: nowhere.
+    let log: (@Sendable (String) -> Void)?
     /// Called by `sync` between reading the catalog and acting on it: tests pause a sync there.
     let afterReadingCatalog: @Sendable () -> Void
 
     init(state: AgentState, reapInterval: Duration = .seconds(30), caFile: String? = nil, identity: (certificate: String, key: String)? = nil,
-         afterReadingCatalog: @escaping @Sendable () -> Void = {}) {
+         log: (@Sendable (String) -> Void)? = nil, afterReadingCatalog: @escaping @Sendable () -> Void = {}) {
         self.state = state
         self.reapInterval = reapInterval
         self.caFile = caFile
         self.identity = identity
+        self.log = log
         self.afterReadingCatalog = afterReadingCatalog
     }
 
@@ -73,6 +76,7 @@ final class CheckRunner: Sendable {
                 for id in ids { catalog.deregister(serviceID: id) }
                 return ids
             }
+            for id in reaped { log?(CheckLog.reaped(serviceID: id)) }
             if !reaped.isEmpty { sync() }
         }
     }
@@ -86,10 +90,19 @@ final class CheckRunner: Sendable {
         let interval = spec.effectiveInterval
         // The first probe comes after a random part of the interval, spreading load as the agent does.
         do { try await Task.sleep(for: interval * Double.random(in: 0..<1)) } catch { return }
+        var first = true
         while !Task.isCancelled {
             let (status, output) = await Self.probe(probe, timeout: spec.effectiveTimeout, caFile: caFile, identity: identity)
             if Task.isCancelled { return }
-            state.write { $0.setResult(checkID, status: status, output: output) }
+            let previous = state.write { catalog -> HealthStatus? in
+                let previous = catalog.checks[checkID]?.status
+                catalog.setResult(checkID, status: status, output: output)
+                return previous
+            }
+            // The first result and every change of status, with the probe's output: what an operator (or a
+            // failed CI run) needs to tell a dead instance from a slow probe.
+            if let log, first || (previous != nil && previous != status) { log(CheckLog.result(checkID: checkID, status: status, output: output)) }
+            first = false
             do { try await Task.sleep(for: interval) } catch { return }
         }
     }
@@ -97,12 +110,21 @@ final class CheckRunner: Sendable {
     /// Sleeps until the TTL deadline; an update meanwhile moves the deadline and the loop sleeps again.
     private func expireTTL(checkID: String, ttl: Duration) async {
         while !Task.isCancelled {
-            guard let deadline = state.read({ $0.checks[checkID]?.ttlDeadline }) else { return }
+            // Gone: its sync cancels this task. Until then it waits, rather than ending while still listed as
+            // running (a re-registration landing first would find it there and start none).
+            guard let deadline = state.read({ $0.checks[checkID]?.ttlDeadline }) else {
+                do { try await Task.sleep(for: ttl) } catch { return }
+                continue
+            }
             if deadline <= .now {
-                state.write { catalog in
+                let (previous, output) = state.write { catalog -> (HealthStatus?, String) in
+                    let previous = catalog.checks[checkID]?.status
                     let last = catalog.checks[checkID]?.output ?? ""
-                    catalog.setResult(checkID, status: .critical, output: last.hasPrefix("TTL expired") ? last : "TTL expired" + (last.isEmpty ? "" : " (last output before timeout follows): \(last)"))
+                    let output = last.hasPrefix("TTL expired") ? last : "TTL expired" + (last.isEmpty ? "" : " (last output before timeout follows): \(last)")
+                    catalog.setResult(checkID, status: .critical, output: output)
+                    return (previous, output)
                 }
+                if let previous, previous != .critical { log?(CheckLog.result(checkID: checkID, status: .critical, output: output)) }
                 do { try await Task.sleep(for: ttl) } catch { return }
             } else {
                 do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }

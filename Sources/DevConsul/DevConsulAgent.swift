@@ -27,6 +27,9 @@ public struct DevConsulAgent: Sendable {
         public var tlsKeyFile: String?
         /// The CA that TLS checks (GRPCUseTLS) trust, Consul's `tls.defaults.ca_file`; nil: the system's.
         public var caFile: String?
+        /// Where the agent writes its log lines (checks' first results and changes of status, services
+        /// reaped), as Consul's agent log; nil: nowhere (in-process agents in tests).
+        public var log: (@Sendable (String) -> Void)?
 
         public init() {}
     }
@@ -52,7 +55,7 @@ public struct DevConsulAgent: Sendable {
         let runnerBox = RunnerBox()
         let state = AgentState(catalog: catalog) { runnerBox.runner?.sync() }
         let identity = c.tlsCertificateFile.flatMap { certificate in c.tlsKeyFile.map { (certificate, $0) } }
-        let runner = CheckRunner(state: state, reapInterval: c.reapInterval, caFile: c.caFile, identity: identity)
+        let runner = CheckRunner(state: state, reapInterval: c.reapInterval, caFile: c.caFile, identity: identity, log: c.log)
         runnerBox.runner = runner
         defer { runner.stopAll() }
         let api = ConsulAPI(state: state, acl: c.aclManagementToken.map(ACLRules.init(managementToken:)))

@@ -1,4 +1,5 @@
 import Foundation
+import StackSupport
 import Synchronization
 import Testing
 @testable import DevConsul
@@ -19,14 +20,14 @@ import Testing
     /// The interleaving that left two of three instances started together critical in CI: the first
     /// registration's sync reads the catalog, the second registration lands and its own sync runs, then
     /// the first sync carries on with what it read. The second check must keep its probe.
-    @Test func aSyncThatReadBeforeARegistrationKeepsTheNewChecksProbe() throws {
+    @Test func aSyncThatReadBeforeARegistrationKeepsTheNewChecksProbe() async throws {
         let slot = RunnerSlot()
         let state = AgentState(catalog: Catalog(node: "devhost", nodeID: "n1", address: "127.0.0.1", datacenter: "dc1")) {
             slot.runner.withLock { $0 }?.sync()
         }
         let pauseNextSync = Atomic<Bool>(false)
         let firstSyncRead = DispatchSemaphore(value: 0)
-        let runner = CheckRunner(state: state) {
+        let runner = CheckRunner(state: state, afterReadingCatalog: {
             guard pauseNextSync.exchange(false, ordering: .relaxed) else { return }
             firstSyncRead.signal()
             // Until the second registration is in the catalog, then long enough for its sync to finish
@@ -34,7 +35,7 @@ import Testing
             let deadline = Date() + 10
             while state.read({ $0.checks["service:web-2"] == nil }), Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
             Thread.sleep(forTimeInterval: 0.3)
-        }
+        })
         slot.runner.withLock { $0 = runner }
         defer { runner.stopAll() }
         let api = ConsulAPI(state: state)
@@ -50,16 +51,17 @@ import Testing
         }
         pauseNextSync.store(true, ordering: .relaxed)
         onThread("web-1")
-        #expect(firstSyncRead.wait(timeout: .now() + 10) == .success, "the first registration's sync never ran")
+        // The waits block their thread: off Swift's cooperative pool, which every suite shares.
+        #expect(try await offPool { firstSyncRead.wait(timeout: .now() + 10) } == .success, "the first registration's sync never ran")
         onThread("web-2")
-        #expect(done.wait(timeout: .now() + 20) == .success, "the registrations did not finish in 20 s")
+        #expect(try await offPool { done.wait(timeout: .now() + 20) } == .success, "the registrations did not finish in 20 s")
         #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
         #expect(runner.probedCheckIDs == ["service:web-1", "service:web-2"])
     }
 
     /// Many registrations and deregistrations at once, on more threads than cores: afterwards, exactly
     /// the registered checks are probed.
-    @Test func afterABurstOfChangesExactlyTheRegisteredChecksAreProbed() throws {
+    @Test func afterABurstOfChangesExactlyTheRegisteredChecksAreProbed() async throws {
         let slot = RunnerSlot()
         let state = AgentState(catalog: Catalog(node: "devhost", nodeID: "n1", address: "127.0.0.1", datacenter: "dc1")) {
             slot.runner.withLock { $0 }?.sync()
@@ -83,7 +85,7 @@ import Testing
                 }
             }
         }
-        #expect(done.wait(timeout: .now() + 20) == .success, "the registrations did not finish in 20 s")
+        #expect(try await offPool { done.wait(timeout: .now() + 20) } == .success, "the registrations did not finish in 20 s")
         #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
         let expected = Set((0..<16).flatMap { t in [0, 2, 4].map { "service:web-\(t)-\($0)" } })
         #expect(Set(state.read { Array($0.checks.keys) }).isSuperset(of: expected))
