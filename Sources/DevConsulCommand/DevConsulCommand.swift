@@ -79,8 +79,10 @@ struct DevConsulCommand: AsyncParsableCommand {
         configuration.tlsCertificateFile = tlsCertFile
         configuration.tlsKeyFile = tlsKeyFile
         configuration.caFile = caFile
-        // Checks' results and changes, as Consul's agent logs them (one write per line: lines never interleave).
-        configuration.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        // Checks' results and changes, as Consul's agent logs them: one write per line, in order, from a queue
+        // of its own, so a slow disk never holds a probe's task (they share Swift's few pool threads).
+        let logQueue = DispatchQueue(label: "devconsul.log")
+        configuration.log = { line in logQueue.async { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
         if let aclTokenFile {
             guard let text = try? String(contentsOfFile: aclTokenFile, encoding: .utf8),
                   let token = text.split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }),
