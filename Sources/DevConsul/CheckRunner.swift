@@ -101,7 +101,8 @@ final class CheckRunner: Sendable {
             }
             // The first result and every change of status, with the probe's output: what an operator (or a
             // failed CI run) needs to tell a dead instance from a slow probe.
-            if let log, first || (previous != nil && previous != status) { log(CheckLog.result(checkID: checkID, status: status, output: output)) }
+            // (nil: deregistered meanwhile, and this task is about to be cancelled.)
+            if let log, let previous, first || previous != status { log(CheckLog.result(checkID: checkID, status: status, output: output)) }
             first = false
             do { try await Task.sleep(for: interval) } catch { return }
         }

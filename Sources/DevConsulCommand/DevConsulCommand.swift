@@ -16,6 +16,10 @@ struct DevConsulCommand: AsyncParsableCommand {
             gone when it stops. In production run a real Consul cluster: opsdeck and search-server use the \
             same client code against both.
 
+            Each check's first result and every change of status its probe (or its TTL running out) makes \
+            are logged to standard error, with the probe's output: `Check is now critical: \
+            check=service:web-1 output="..."`.
+
             Examples:
               devconsul                               # HTTP on :8500, DNS on :8600
               devconsul --http-port 18500 --dns-port 18600
@@ -82,7 +86,8 @@ struct DevConsulCommand: AsyncParsableCommand {
         // Checks' results and changes, as Consul's agent logs them: one write per line, in order, from a queue
         // of its own, so a slow disk never holds a probe's task (they share Swift's few pool threads).
         let logQueue = DispatchQueue(label: "devconsul.log")
-        configuration.log = { line in logQueue.async { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+        // A failed write (a full disk) loses the line; it must not end the agent.
+        configuration.log = { line in logQueue.async { try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8)) } }
         if let aclTokenFile {
             guard let text = try? String(contentsOfFile: aclTokenFile, encoding: .utf8),
                   let token = text.split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }),

@@ -41,6 +41,9 @@ import Testing
         configuration.dnsPort = 0
         configuration.log = { line in lines.append(line) }
         let listener = try boundTCPSocket(listening: true)
+        // Never accepted: a backlog of 128 holds a probe a second for the whole test (the helper's 1 would
+        // fill in two probes, and a later one would time out instead of passing).
+        listen(listener.fd, 128)
         let closed = Atomic<Bool>(false)
         @Sendable func closeListener() { if !closed.exchange(true, ordering: .relaxed) { close(listener.fd) } }
         defer { closeListener() }
